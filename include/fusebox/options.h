@@ -1,0 +1,111 @@
+/*
+ * fusebox/options.h -- the command line and mount options of a
+ * fusebox filesystem, shared by the low-level and the path API.
+ *
+ *   prog [options] MOUNTPOINT
+ *     -h, --help      print this help (fbx_options_help) and exit
+ *     -V, --version   print the fusebox version and exit
+ *     -d              debug: print every request and reply (implies -f)
+ *     -f              stay in the foreground
+ *     -s              single-threaded
+ *     -r              read-only (same as -o ro)
+ *     -o OPT[,OPT...] options below
+ *
+ * Kernel / mount options:
+ *   ro, default_permissions, allow_other, allow_root, nonempty,
+ *   auto_unmount, fsname=NAME, subtype=NAME, max_read=N
+ * Session options:
+ *   max_write=N (bytes, default 1 MiB), max_threads=N (default 10),
+ *   kernel_cache, direct_io, large_read (accepted, no effect on 2.6+),
+ *   entry_timeout=S, attr_timeout=S (default 1.0), negative_timeout=S
+ *   (default 0), writeback_cache / no_writeback_cache, splice / no_splice,
+ *   readdirplus=yes|no|auto, passthrough / no_passthrough,
+ *   io_uring / no_io_uring, debug
+ * Path-API options (fusebox/fs.h):
+ *   hard_remove, use_ino, readdir_ino, umask=M (octal), uid=N, gid=N
+ *
+ * An unknown or malformed option is an error naming it; nothing is
+ * mounted. A program may take options of its own through the `app_opt`
+ * hook of fbx_options_parse(): it sees every unknown -o option and every
+ * non-option argument first (a program like passthrough takes its source
+ * directory that way); a non-option argument it does not take is the
+ * mountpoint, and only one is allowed.
+ */
+#ifndef FUSEBOX_OPTIONS_H
+#define FUSEBOX_OPTIONS_H
+
+#include <stdio.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Three-way switch for features that may be on, off, or left to us. */
+enum fbx_tristate { FBX_AUTO = 0, FBX_ON = 1, FBX_OFF = 2 };
+
+struct fbx_options {
+	char *mountpoint;        /**< the one non-option argument (absolute) */
+	/* command line */
+	int show_help, show_version, debug, foreground, singlethread;
+	/* mount */
+	int read_only, default_permissions, allow_other, allow_root;
+	int nonempty, auto_unmount;
+	char *fsname, *subtype;
+	unsigned max_read;       /**< 0: no limit */
+	/* session */
+	unsigned max_write;      /**< bytes; default 1 MiB */
+	unsigned max_threads;    /**< worker threads at most; default 10 */
+	int kernel_cache, direct_io, large_read;
+	double entry_timeout, attr_timeout, negative_timeout;
+	enum fbx_tristate writeback_cache, splice, readdirplus, passthrough, io_uring;
+	/* path API */
+	int hard_remove, use_ino, readdir_ino;
+	int set_umask, set_uid, set_gid;
+	mode_t umask;
+	uid_t uid;
+	gid_t gid;
+	/* the -o string handed to mount(2)/fusermount3, built by the parser */
+	char *kernel_opts;
+	/**
+	 * MS_* flags for mount(2), from -r/ro/rw and the generic mount options
+	 * (dev/nodev, suid/nosuid, exec/noexec, atime/noatime, sync/async,
+	 * dirsync). Default MS_NOSUID|MS_NODEV. For fusermount3 they are spelt
+	 * as option names (ro, nosuid, ...) by the mount code.
+	 */
+	unsigned long mount_flags;
+	/** basename of argv[0] (set by fbx_options_parse), for messages */
+	char *progname;
+};
+
+/**
+ * Application options: called for each -o KEY[=VALUE] fusebox does not
+ * know, and for each extra non-option argument (key = the argument,
+ * value = NULL, is_arg = 1). Return 1 if taken, 0 if unknown (an error),
+ * or a negated errno if the value is bad.
+ */
+typedef int (*fbx_app_opt_fn)(void *app_data, const char *key,
+                              const char *value, int is_arg);
+
+/** Fill `o` with the defaults. */
+void fbx_options_init(struct fbx_options *o);
+/**
+ * Parse argv into `o` (initialised here). Returns 0, or -EINVAL after
+ * printing "PROG: <what is wrong>" to stderr. With -h/-V the flags are
+ * set and no mountpoint is required.
+ */
+int fbx_options_parse(struct fbx_options *o, int argc, char *argv[],
+                      fbx_app_opt_fn app_opt, void *app_data);
+/** Parse one comma-separated -o list into `o` (same rules). */
+int fbx_options_parse_o(struct fbx_options *o, const char *list,
+                        fbx_app_opt_fn app_opt, void *app_data);
+/** Print the usage and every option with a line of help. */
+void fbx_options_help(FILE *out, const char *progname);
+/** Copy (deep) and free. */
+int fbx_options_copy(struct fbx_options *dst, const struct fbx_options *src);
+void fbx_options_free(struct fbx_options *o);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* FUSEBOX_OPTIONS_H */
