@@ -1,0 +1,1404 @@
+/*
+ * passthrough -- mirror a directory through FUSE, on the low-level
+ * (inode) API of fusebox.
+ *
+ *   passthrough [fusebox options] SOURCEDIR MOUNTPOINT
+ *
+ * Design
+ * ------
+ * Nodes. Every inode the kernel knows about is one struct pt_node,
+ * holding an O_PATH|O_NOFOLLOW descriptor of the underlying file. Nodes
+ * live in a hash table keyed by (st_dev, st_ino), so hard links share a
+ * node, and a lookup of a name we already know returns the same node.
+ * The node id handed to the kernel is the node's address (the root is
+ * FBX_ROOT_ID); ino:generation stays unique because every new node takes
+ * a fresh generation number. The kernel's lookup count is kept under the
+ * table lock; forget/forget_multi drop it and the node (and its fd) go
+ * away at zero. Our O_PATH fd pins the inode, so its (dev, ino) cannot be
+ * reused by another file while the node exists.
+ *
+ * Staying inside SOURCEDIR. The daemon never resolves a path of more
+ * than one component, and never follows a symlink:
+ *  - names are resolved one at a time with openat(parent_fd, name,
+ *    O_PATH|O_NOFOLLOW); names with '/' are refused, "." and ".." are
+ *    handled by hand (".." of the root is the root);
+ *  - everything else works on the node's fd: fstatat/fchownat/utimensat/
+ *    readlinkat with AT_EMPTY_PATH, and "/proc/self/fd/N" where a call
+ *    has no fd form (fchmodat, truncate, reopening for I/O, the xattr
+ *    calls, linkat, faccessat). Following that magic link lands on the
+ *    inode itself, even when it is a symlink: the symlink's target is
+ *    not followed, so a symlink is handed to the kernel as a symlink and
+ *    resolved there, for the caller, against the mount.
+ *  - create uses O_NOFOLLOW too, so a symlink planted under a name the
+ *    kernel thought free makes the create fail instead of writing through.
+ *
+ * Credentials. Running as root with -o allow_other,default_permissions
+ * the kernel checks permissions against the attributes we report, and
+ * the daemon does the operation as root. Except for operations that
+ * create a name (create, mknod, mkdir, symlink, link, tmpfile): there the
+ * worker thread takes the caller's fsuid, fsgid and supplementary groups
+ * (raw per-thread syscalls, not the glibc wrappers that change every
+ * thread) so the underlying file system assigns owner and group itself,
+ * including set-gid directory inheritance and the clearing of S_ISGID.
+ * access(2) is answered the same way, with faccessat(AT_EACCESS).
+ *
+ * I/O. open reopens /proc/self/fd/N with the caller's flags (O_CREAT,
+ * O_EXCL, O_NOCTTY, O_NOFOLLOW and O_DIRECT dropped); the open fd and an
+ * optional passthrough backing id are packed into fi->fh. read replies
+ * with fbx_reply_fd() so the library can splice. With -o writeback_cache
+ * the kernel writes from its page cache at explicit offsets and may read
+ * to fill partial pages, so O_APPEND is dropped and O_WRONLY widened to
+ * O_RDWR. With -o passthrough (root, kernel >= 6.9, not together with
+ * writeback_cache, which the kernel refuses) every regular file open is
+ * registered as a backing file and the kernel does read/write/mmap on it
+ * directly; if registering fails we quietly serve I/O ourselves.
+ *
+ * Directories: opendir opens "." of the node and keeps a DIR* in fh;
+ * readdir offsets are the d_off cookies of the underlying directory, so
+ * a later call continues with seekdir(). readdirplus looks up every
+ * entry but "." and "..", undoing the lookups of entries that do not fit
+ * or of a reply the kernel did not take.
+ *
+ * Locks (getlk/setlk/flock) are left to the kernel: they are local to
+ * this machine, which is what a mirror of a local directory wants.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "fusebox/lowlevel.h"
+#include "fusebox/options.h"
+
+#ifndef RENAME_NOREPLACE
+#define RENAME_NOREPLACE (1 << 0)
+#endif
+#ifndef RENAME_EXCHANGE
+#define RENAME_EXCHANGE (1 << 1)
+#endif
+#ifndef RENAME_WHITEOUT
+#define RENAME_WHITEOUT (1 << 2)
+#endif
+
+/* ---- state -------------------------------------------------------------- */
+
+struct pt_node {
+	int fd;                 /* O_PATH|O_NOFOLLOW, owned by the node */
+	mode_t type;            /* S_IFMT bits: fixed for an inode's life */
+	dev_t dev;
+	ino_t ino;
+	uint64_t nlookup;       /* kernel references; under pt.lock */
+	uint64_t generation;
+	struct pt_node *next;   /* hash chain */
+};
+
+struct pt {
+	struct pt_node root;
+	pthread_mutex_t lock;   /* the table, nlookup, next_generation */
+	struct pt_node **buckets;
+	size_t nbuckets, count;
+	uint64_t next_generation;
+
+	char *source;
+	int root_rdfd;          /* readable fd of the root, for syncfs */
+	double entry_timeout, attr_timeout, negative_timeout;
+	enum fbx_tristate opt_writeback, opt_passthrough;
+	int kernel_cache, direct_io;
+	int writeback, passthrough;   /* what init negotiated */
+
+	/* creating as the caller: only possible as root */
+	int switch_creds;
+	uid_t own_uid;
+	gid_t own_gid;
+	int own_ngroups;
+	gid_t *own_groups;
+};
+
+/* An open directory. */
+struct pt_dir {
+	pthread_mutex_t lock;
+	DIR *dp;
+	off_t pos;              /* cookie of the next entry readdir() returns */
+	struct dirent *pending; /* read but not yet sent (did not fit) */
+};
+
+static struct pt *pt_of(struct fbx_req *req)
+{
+	return fbx_req_userdata(req);
+}
+
+static struct pt_node *node_of(struct pt *pt, uint64_t ino)
+{
+	if (ino == FBX_ROOT_ID)
+		return &pt->root;
+	return (struct pt_node *)(uintptr_t)ino;
+}
+
+static uint64_t node_id(struct pt *pt, struct pt_node *n)
+{
+	return n == &pt->root ? FBX_ROOT_ID : (uint64_t)(uintptr_t)n;
+}
+
+/* "/proc/self/fd/N": the way to reach the node's inode itself with
+ * calls that have no fd form. */
+struct pt_path { char s[40]; };
+
+static struct pt_path proc_path(int fd)
+{
+	struct pt_path p;
+	snprintf(p.s, sizeof p.s, "/proc/self/fd/%d", fd);
+	return p;
+}
+
+/* fi->fh of regular files: the open fd, and the backing id above it. */
+static uint64_t fh_make(int fd, int backing_id)
+{
+	return (uint64_t)(uint32_t)fd | (uint64_t)(uint32_t)backing_id << 32;
+}
+
+static int fh_fd(uint64_t fh)
+{
+	return (int)(uint32_t)fh;
+}
+
+static int fh_backing(uint64_t fh)
+{
+	return (int)(uint32_t)(fh >> 32);
+}
+
+static struct pt_dir *dir_of(const struct fbx_file_info *fi)
+{
+	return (struct pt_dir *)(uintptr_t)fi->fh;
+}
+
+/* A single path component we may create or remove. The kernel never
+ * sends anything else; refusing it here keeps a confused or hostile
+ * peer from walking out of the tree. */
+static int name_ok(const char *name)
+{
+	if (!name[0] || strchr(name, '/'))
+		return 0;
+	return strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
+}
+
+/* ---- the node table ----------------------------------------------------- */
+
+static size_t node_hash(dev_t dev, ino_t ino)
+{
+	uint64_t h = (uint64_t)ino * 0x9e3779b97f4a7c15ull ^ (uint64_t)dev;
+	h ^= h >> 31;
+	h *= 0xbf58476d1ce4e5b9ull;
+	return (size_t)(h ^ (h >> 29));
+}
+
+/* Locked. */
+static struct pt_node *table_find(struct pt *pt, dev_t dev, ino_t ino)
+{
+	struct pt_node *n = pt->buckets[node_hash(dev, ino) & (pt->nbuckets - 1)];
+	while (n && (n->ino != ino || n->dev != dev))
+		n = n->next;
+	return n;
+}
+
+/* Locked. Growing may fail; the table then stays denser, still correct. */
+static void table_insert(struct pt *pt, struct pt_node *n)
+{
+	if (pt->count >= pt->nbuckets) {
+		size_t nb = pt->nbuckets * 2;
+		struct pt_node **b = calloc(nb, sizeof *b);
+		if (b) {
+			for (size_t i = 0; i < pt->nbuckets; i++) {
+				struct pt_node *m = pt->buckets[i], *next;
+				for (; m; m = next) {
+					next = m->next;
+					size_t h = node_hash(m->dev, m->ino) & (nb - 1);
+					m->next = b[h];
+					b[h] = m;
+				}
+			}
+			free(pt->buckets);
+			pt->buckets = b;
+			pt->nbuckets = nb;
+		}
+	}
+	size_t h = node_hash(n->dev, n->ino) & (pt->nbuckets - 1);
+	n->next = pt->buckets[h];
+	pt->buckets[h] = n;
+	pt->count++;
+}
+
+/* Locked. */
+static void table_remove(struct pt *pt, struct pt_node *n)
+{
+	struct pt_node **pp = &pt->buckets[node_hash(n->dev, n->ino) & (pt->nbuckets - 1)];
+	while (*pp && *pp != n)
+		pp = &(*pp)->next;
+	if (*pp) {
+		*pp = n->next;
+		pt->count--;
+	}
+}
+
+/* One more kernel reference to the inode behind `fd` (stat `st`): an
+ * existing node, or a new one that takes over fd. fd is consumed. */
+static int node_ref(struct pt *pt, int fd, const struct stat *st, struct pt_node **out)
+{
+	struct pt_node *n, *fresh = NULL;
+
+	pthread_mutex_lock(&pt->lock);
+	n = table_find(pt, st->st_dev, st->st_ino);
+	if (!n) {
+		fresh = calloc(1, sizeof *fresh);
+		if (!fresh) {
+			pthread_mutex_unlock(&pt->lock);
+			close(fd);
+			return -ENOMEM;
+		}
+		n = fresh;
+		n->fd = fd;
+		n->type = st->st_mode & S_IFMT;
+		n->dev = st->st_dev;
+		n->ino = st->st_ino;
+		n->generation = ++pt->next_generation;
+		table_insert(pt, n);
+	}
+	n->nlookup++;
+	pthread_mutex_unlock(&pt->lock);
+	if (!fresh)
+		close(fd);
+	*out = n;
+	return 0;
+}
+
+/* Drop `count` kernel references; free the node at zero (never the root). */
+static void node_unref(struct pt *pt, struct pt_node *n, uint64_t count)
+{
+	int gone = 0;
+
+	pthread_mutex_lock(&pt->lock);
+	n->nlookup = count >= n->nlookup ? 0 : n->nlookup - count;
+	if (n->nlookup == 0 && n != &pt->root) {
+		table_remove(pt, n);
+		gone = 1;
+	}
+	pthread_mutex_unlock(&pt->lock);
+	if (gone) {
+		close(n->fd);
+		free(n);
+	}
+}
+
+static void entry_init(struct pt *pt, struct fbx_entry *e)
+{
+	memset(e, 0, sizeof *e);
+	e->attr_timeout = pt->attr_timeout;
+	e->entry_timeout = pt->entry_timeout;
+}
+
+/* Resolve one name below `parent` and take a reference on its node. */
+static int do_lookup(struct pt *pt, struct pt_node *parent, const char *name,
+                     struct fbx_entry *e)
+{
+	struct pt_node *n;
+	int fd, err;
+
+	entry_init(pt, e);
+	if (!name[0] || strchr(name, '/'))
+		return -EINVAL;
+	/* ".." of the root would be the directory above SOURCEDIR. */
+	if (parent == &pt->root && strcmp(name, "..") == 0)
+		name = ".";
+	fd = openat(parent->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstatat(fd, "", &e->attr, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	err = node_ref(pt, fd, &e->attr, &n);
+	if (err)
+		return err;
+	e->ino = node_id(pt, n);
+	e->generation = n->generation;
+	return 0;
+}
+
+/* Reply with an entry we hold a reference for; if the kernel did not
+ * take it (the request was interrupted), the reference goes again. */
+static void reply_entry(struct pt *pt, struct fbx_req *req, const struct fbx_entry *e)
+{
+	if (fbx_reply_entry(req, e) < 0 && e->ino)
+		node_unref(pt, node_of(pt, e->ino), 1);
+}
+
+/* ---- caller credentials ------------------------------------------------- */
+
+/* Become the caller for the file system (this thread only). Returns 0 or
+ * a negated errno; on success creds_leave() must follow. */
+static int creds_enter(struct pt *pt, struct fbx_req *req)
+{
+	const struct fbx_ctx *ctx = fbx_req_ctx(req);
+	gid_t small[64], *groups = small;
+	int n, err = 0;
+
+	if (!pt->switch_creds)
+		return 0;
+	n = fbx_req_groups(req, 64, small);
+	if (n > 64) {
+		groups = malloc((size_t)n * sizeof *groups);
+		if (!groups)
+			return -ENOMEM;
+		n = fbx_req_groups(req, n, groups);
+	}
+	if (n < 0)
+		n = 0;  /* kernel-internal request or the caller is gone */
+	if (syscall(SYS_setgroups, (size_t)n, groups) < 0)
+		err = -errno;
+	if (groups != small)
+		free(groups);
+	if (err)
+		return err;
+	syscall(SYS_setfsgid, ctx->gid);
+	syscall(SYS_setfsuid, ctx->uid);
+	/* setfsuid/setfsgid report no errors; read the values back. */
+	if ((uid_t)syscall(SYS_setfsuid, (uid_t)-1) != ctx->uid ||
+	    (gid_t)syscall(SYS_setfsgid, (gid_t)-1) != ctx->gid) {
+		syscall(SYS_setfsuid, pt->own_uid);
+		syscall(SYS_setfsgid, pt->own_gid);
+		syscall(SYS_setgroups, (size_t)pt->own_ngroups, pt->own_groups);
+		return -EPERM;
+	}
+	return 0;
+}
+
+static void creds_leave(struct pt *pt)
+{
+	if (!pt->switch_creds)
+		return;
+	/* fsuid first: going back to 0 restores the file capabilities. */
+	syscall(SYS_setfsuid, pt->own_uid);
+	syscall(SYS_setfsgid, pt->own_gid);
+	syscall(SYS_setgroups, (size_t)pt->own_ngroups, pt->own_groups);
+}
+
+/* ---- init, lookup, forget ----------------------------------------------- */
+
+static void pt_init(void *userdata, struct fbx_conn *conn)
+{
+	struct pt *pt = userdata;
+
+	pt->passthrough = pt->opt_passthrough == FBX_ON &&
+	                  (conn->capable & FBX_CAP_PASSTHROUGH) && geteuid() == 0;
+	pt->writeback = pt->opt_writeback == FBX_ON &&
+	                (conn->capable & FBX_CAP_WRITEBACK_CACHE);
+	if (pt->passthrough && pt->writeback) {
+		/* The kernel refuses passthrough together with writeback. */
+		fprintf(stderr, "passthrough: writeback_cache off, passthrough is on\n");
+		pt->writeback = 0;
+	}
+	if (pt->passthrough) {
+		conn->want |= FBX_CAP_PASSTHROUGH;
+		if (conn->max_stack_depth == 0)
+			conn->max_stack_depth = 1;
+	} else {
+		conn->want &= ~FBX_CAP_PASSTHROUGH;
+	}
+	if (pt->writeback)
+		conn->want |= FBX_CAP_WRITEBACK_CACHE;
+	else
+		conn->want &= ~FBX_CAP_WRITEBACK_CACHE;
+	/* The kernel applies the umask; the daemon's own umask is 0. */
+	conn->want &= ~FBX_CAP_DONT_MASK;
+	/* Locks stay in the kernel (no getlk/setlk/flock ops). */
+	conn->want &= ~(FBX_CAP_POSIX_LOCKS | FBX_CAP_FLOCK_LOCKS);
+	if (conn->capable & FBX_CAP_ATOMIC_O_TRUNC)
+		conn->want |= FBX_CAP_ATOMIC_O_TRUNC;
+}
+
+static void pt_lookup(struct fbx_req *req, uint64_t parent, const char *name)
+{
+	struct pt *pt = pt_of(req);
+	struct fbx_entry e;
+	int err = do_lookup(pt, node_of(pt, parent), name, &e);
+
+	if (err == -ENOENT && pt->negative_timeout > 0) {
+		entry_init(pt, &e);
+		e.entry_timeout = pt->negative_timeout;
+		fbx_reply_entry(req, &e);
+		return;
+	}
+	if (err) {
+		fbx_reply_err(req, err);
+		return;
+	}
+	reply_entry(pt, req, &e);
+}
+
+static void pt_forget(struct fbx_req *req, uint64_t ino, uint64_t nlookup)
+{
+	struct pt *pt = pt_of(req);
+
+	node_unref(pt, node_of(pt, ino), nlookup);
+	fbx_reply_none(req);
+}
+
+static void pt_forget_multi(struct fbx_req *req, size_t count,
+                            const uint64_t *inos, const uint64_t *nlookups)
+{
+	struct pt *pt = pt_of(req);
+
+	for (size_t i = 0; i < count; i++)
+		node_unref(pt, node_of(pt, inos[i]), nlookups[i]);
+	fbx_reply_none(req);
+}
+
+/* ---- attributes --------------------------------------------------------- */
+
+static int node_stat(struct pt_node *n, struct stat *st)
+{
+	if (fstatat(n->fd, "", st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
+	return 0;
+}
+
+static void pt_getattr(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi)
+{
+	struct pt *pt = pt_of(req);
+	struct stat st;
+	int err = node_stat(node_of(pt, ino), &st);
+
+	if (err)
+		fbx_reply_err(req, err);
+	else
+		fbx_reply_attr(req, &st, pt->attr_timeout);
+}
+
+static struct timespec time_arg(unsigned to_set, unsigned set, unsigned now,
+                                const struct timespec *t)
+{
+	struct timespec ts = { 0, UTIME_OMIT };
+
+	if (to_set & now)
+		ts.tv_nsec = UTIME_NOW;
+	else if (to_set & set)
+		ts = *t;
+	return ts;
+}
+
+static int do_setattr(struct pt_node *n, const struct stat *attr, unsigned to_set,
+                      int fd)
+{
+	struct pt_path p = proc_path(n->fd);
+
+	if (to_set & FBX_SET_MODE) {
+		mode_t mode = attr->st_mode & 07777;
+		int r;
+		/* Linux gives symlinks no mode of their own. */
+		if (S_ISLNK(n->type))
+			return -EOPNOTSUPP;
+		r = fd >= 0 ? fchmod(fd, mode) : fchmodat(AT_FDCWD, p.s, mode, 0);
+		if (r < 0)
+			return -errno;
+	}
+	if (to_set & (FBX_SET_UID | FBX_SET_GID)) {
+		uid_t uid = (to_set & FBX_SET_UID) ? attr->st_uid : (uid_t)-1;
+		gid_t gid = (to_set & FBX_SET_GID) ? attr->st_gid : (gid_t)-1;
+		if (fchownat(n->fd, "", uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
+			return -errno;
+	}
+	if (to_set & FBX_SET_SIZE) {
+		int r;
+		if (S_ISDIR(n->type))
+			return -EISDIR;
+		if (!S_ISREG(n->type))
+			return -EINVAL;
+		r = fd >= 0 ? ftruncate(fd, attr->st_size) : truncate(p.s, attr->st_size);
+		if (r < 0)
+			return -errno;
+	}
+	if (to_set & (FBX_SET_ATIME | FBX_SET_MTIME | FBX_SET_ATIME_NOW | FBX_SET_MTIME_NOW)) {
+		struct timespec ts[2];
+		int r;
+		ts[0] = time_arg(to_set, FBX_SET_ATIME, FBX_SET_ATIME_NOW, &attr->st_atim);
+		ts[1] = time_arg(to_set, FBX_SET_MTIME, FBX_SET_MTIME_NOW, &attr->st_mtim);
+		r = fd >= 0 ? futimens(fd, ts)
+		            : utimensat(n->fd, "", ts, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW);
+		if (r < 0)
+			return -errno;
+	}
+	/* FBX_SET_CTIME: the kernel's idea of ctime; the underlying file
+	 * system already set its own when anything above changed. */
+	return 0;
+}
+
+static void pt_setattr(struct fbx_req *req, uint64_t ino, const struct stat *attr,
+                       unsigned to_set, struct fbx_file_info *fi)
+{
+	struct pt *pt = pt_of(req);
+	struct pt_node *n = node_of(pt, ino);
+	/* Only regular files have an fd in fh; directories keep a DIR*. */
+	int fd = fi && S_ISREG(n->type) ? fh_fd(fi->fh) : -1;
+	struct stat st;
+	int err = do_setattr(n, attr, to_set, fd);
+
+	if (!err)
+		err = node_stat(n, &st);
+	if (err)
+		fbx_reply_err(req, err);
+	else
+		fbx_reply_attr(req, &st, pt->attr_timeout);
+}
+
+static void pt_statx(struct fbx_req *req, uint64_t ino, int flags, unsigned mask,
+                     struct fbx_file_info *fi)
+{
+	struct pt *pt = pt_of(req);
+	struct statx stx;
+	int f = AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW | (flags & AT_STATX_SYNC_TYPE);
+
+	if (statx(node_of(pt, ino)->fd, "", f, mask, &stx) < 0)
+		fbx_reply_err(req, -errno);
+	else
+		fbx_reply_statx(req, &stx, pt->attr_timeout);
+}
+
+static void pt_readlink(struct fbx_req *req, uint64_t ino)
+{
+	struct pt *pt = pt_of(req);
+	char buf[PATH_MAX + 1];
+	ssize_t r = readlinkat(node_of(pt, ino)->fd, "", buf, sizeof buf);
+
+	if (r < 0) {
+		fbx_reply_err(req, -errno);
+		return;
+	}
+	if ((size_t)r >= sizeof buf) {
+		fbx_reply_err(req, -ENAMETOOLONG);
+		return;
+	}
+	buf[r] = '\0';
+	fbx_reply_readlink(req, buf);
+}
+
+/* ---- names: create, remove, rename, link -------------------------------- */
+
+/* mknod, mkdir, symlink (target != NULL): create as the caller, then
+ * look the new name up as the daemon. */
+static void make_node(struct fbx_req *req, uint64_t parent, const char *name,
+                      mode_t mode, dev_t rdev, const char *target)
+{
+	struct pt *pt = pt_of(req);
+	struct pt_node *p = node_of(pt, parent);
+	struct fbx_entry e;
+	int r, err;
+
+	if (!name_ok(name)) {
+		fbx_reply_err(req, -EINVAL);
+		return;
+	}
+	mode &= ~fbx_req_ctx(req)->umask;
+	err = creds_enter(pt, req);
+	if (err) {
+		fbx_reply_err(req, err);
+		return;
+	}
+	if (target)
+		r = symlinkat(target, p->fd, name);
+	else if (S_ISDIR(mode))
+		r = mkdirat(p->fd, name, mode & 07777);
+	else
+		r = mknodat(p->fd, name, mode, rdev);
+	err = r < 0 ? -errno : 0;
+	creds_leave(pt);
+	if (!err)
+		err = do_lookup(pt, p, name, &e);
+	if (err)
+		fbx_reply_err(req, err);
+	else
+		reply_entry(pt, req, &e);
+}
+
+static void pt_mknod(struct fbx_req *req, uint64_t parent, const char *name,
+                     mode_t mode, dev_t rdev)
+{
+	make_node(req, parent, name, mode, rdev, NULL);
+}
+
+static void pt_mkdir(struct fbx_req *req, uint64_t parent, const char *name, mode_t mode)
+{
+	make_node(req, parent, name, S_IFDIR | (mode & 07777), 0, NULL);
+}
+
+static void pt_symlink(struct fbx_req *req, const char *target, uint64_t parent,
+                       const char *name)
+{
+	make_node(req, parent, name, S_IFLNK | 0777, 0, target);
+}
+
+static void remove_name(struct fbx_req *req, uint64_t parent, const char *name, int flags)
+{
+	struct pt *pt = pt_of(req);
+
+	if (!name_ok(name)) {
+		fbx_reply_err(req, -EINVAL);
+		return;
+	}
+	if (unlinkat(node_of(pt, parent)->fd, name, flags) < 0)
+		fbx_reply_err(req, -errno);
+	else
+		fbx_reply_err(req, 0);
+}
+
+static void pt_unlink(struct fbx_req *req, uint64_t parent, const char *name)
+{
+	remove_name(req, parent, name, 0);
+}
+
+static void pt_rmdir(struct fbx_req *req, uint64_t parent, const char *name)
+{
+	remove_name(req, parent, name, AT_REMOVEDIR);
+}
+
+static void pt_rename(struct fbx_req *req, uint64_t parent, const char *name,
+                      uint64_t newparent, const char *newname, unsigned flags)
+{
+	struct pt *pt = pt_of(req);
+
+	if (!name_ok(name) || !name_ok(newname) ||
+	    (flags & ~(unsigned)(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT))) {
+		fbx_reply_err(req, -EINVAL);
+		return;
+	}
+	if (renameat2(node_of(pt, parent)->fd, name, node_of(pt, newparent)->fd,
+	              newname, flags) < 0)
+		fbx_reply_err(req, -errno);
+	else
+		fbx_reply_err(req, 0);
+}
+
+static void pt_link(struct fbx_req *req, uint64_t ino, uint64_t newparent,
+                    const char *newname)
+{
+	struct pt *pt = pt_of(req);
+	struct pt_node *np = node_of(pt, newparent);
+	struct pt_path p = proc_path(node_of(pt, ino)->fd);
+	struct fbx_entry e;
+	int err;
+
+	if (!name_ok(newname)) {
+		fbx_reply_err(req, -EINVAL);
+		return;
+	}
+	err = creds_enter(pt, req);
+	if (err) {
+		fbx_reply_err(req, err);
+		return;
+	}
+	/* AT_EMPTY_PATH would need CAP_DAC_READ_SEARCH, which a non-zero
+	 * fsuid drops; following the magic link reaches the inode itself
+	 * (a symlink stays a symlink). */
+	if (linkat(AT_FDCWD, p.s, np->fd, newname, AT_SYMLINK_FOLLOW) < 0)
+		err = -errno;
+	creds_leave(pt);
+	if (!err)
+		err = do_lookup(pt, np, newname, &e);
+	if (err)
+		fbx_reply_err(req, err);
+	else
+		reply_entry(pt, req, &e);
+}
+
+/* ---- files -------------------------------------------------------------- */
+
+/* The flags to reopen the underlying file with. */
+static int open_flags(struct pt *pt, int flags)
+{
+	flags &= ~(O_CREAT | O_EXCL | O_NOCTTY | O_NOFOLLOW | O_DIRECT);
+	if (pt->writeback) {
+		/* Writes come from the page cache at explicit offsets, and
+		 * partial pages are read first. */
+		flags &= ~O_APPEND;
+		if ((flags & O_ACCMODE) == O_WRONLY)
+			flags = (flags & ~O_ACCMODE) | O_RDWR;
+	}
+	return flags | O_CLOEXEC;
+}
+
+/* Fill the reply fields of fi for the open file `fd` (consumed into fh). */
+static void finish_open(struct pt *pt, struct fbx_req *req, struct fbx_file_info *fi, int fd)
+{
+	int backing = 0;
+
+	if (pt->passthrough) {
+		int id = fbx_backing_open(fbx_req_session(req), fd);
+		if (id > 0)
+			backing = id;
+	}
+	fi->fh = fh_make(fd, backing);
+	fi->backing_id = backing;
+	/* The kernel allows no cache flags beside a backing file. */
+	fi->keep_cache = pt->kernel_cache && !backing;
+	fi->direct_io = pt->direct_io;
+}
+
+static void close_open(struct fbx_req *req, uint64_t fh)
+{
+	if (fh_backing(fh))
+		fbx_backing_close(fbx_req_session(req), fh_backing(fh));
+	close(fh_fd(fh));
+}
+
+static void pt_open(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi)
+{
+	struct pt *pt = pt_of(req);
+	struct pt_node *n = node_of(pt, ino);
+	int fd;
+
+	/* Reopening a symlink's magic link would follow nothing, but the
+	 * kernel never opens one: refuse as the native call does. */
+	if (S_ISLNK(n->type)) {
+		fbx_reply_err(req, -ELOOP);
+		return;
+	}
+	fd = open(proc_path(n->fd).s, open_flags(pt, fi->flags));
+	if (fd < 0) {
+		fbx_reply_err(req, -errno);
+		return;
+	}
+	finish_open(pt, req, fi, fd);
+	if (fbx_reply_open(req, fi) < 0)
+		close_open(req, fi->fh);
+}
+
+static void pt_create(struct fbx_req *req, uint64_t parent, const char *name,
+                      mode_t mode, struct fbx_file_info *fi)
+{
+	struct pt *pt = pt_of(req);
+	struct pt_node *p = node_of(pt, parent);
+	struct fbx_entry e;
+	int fd, err;
+
+	if (!name_ok(name)) {
+		fbx_reply_err(req, -EINVAL);
+		return;
+	}
+	mode &= ~fbx_req_ctx(req)->umask;
+	err = creds_enter(pt, req);
+	if (err) {
+		fbx_reply_err(req, err);
+		return;
+	}
+	/* O_NOFOLLOW: a symlink under this name is never written through. */
+	fd = openat(p->fd, name, open_flags(pt, fi->flags) | O_CREAT | O_NOFOLLOW |
+	                         (fi->flags & O_EXCL), mode & 07777);
+	err = fd < 0 ? -errno : 0;
+	creds_leave(pt);
+	if (!err) {
+		err = do_lookup(pt, p, name, &e);
+		if (err)
+			close(fd);
+	}
+	if (err) {
+		fbx_reply_err(req, err);
+		return;
+	}
+	finish_open(pt, req, fi, fd);
+	if (fbx_reply_create(req, &e, fi) < 0) {
+		close_open(req, fi->fh);
+		node_unref(pt, node_of(pt, e.ino), 1);
+	}
+}
+
+static void pt_tmpfile(struct fbx_req *req, uint64_t parent, mode_t mode,
+                       struct fbx_file_info *fi)
+{
+	struct pt *pt = pt_of(req);
+	struct pt_node *n;
+	struct fbx_entry e;
+	int fd, pfd, err;
+
+	mode &= ~fbx_req_ctx(req)->umask;
+	err = creds_enter(pt, req);
+	if (err) {
+		fbx_reply_err(req, err);
+		return;
+	}
+	fd = openat(node_of(pt, parent)->fd, ".",
+	            (open_flags(pt, fi->flags) & ~O_DIRECTORY) | O_TMPFILE |
+	            (fi->flags & O_EXCL), mode & 07777);
+	err = fd < 0 ? -errno : 0;
+	creds_leave(pt);
+	if (err) {
+		fbx_reply_err(req, err);
+		return;
+	}
+	entry_init(pt, &e);
+	pfd = open(proc_path(fd).s, O_PATH | O_CLOEXEC);
+	if (pfd < 0 || fstat(fd, &e.attr) < 0) {
+		err = -errno;
+		if (pfd >= 0)
+			close(pfd);
+		close(fd);
+		fbx_reply_err(req, err);
+		return;
+	}
+	err = node_ref(pt, pfd, &e.attr, &n);
+	if (err) {
+		close(fd);
+		fbx_reply_err(req, err);
+		return;
+	}
+	e.ino = node_id(pt, n);
+	e.generation = n->generation;
+	finish_open(pt, req, fi, fd);
+	if (fbx_reply_create(req, &e, fi) < 0) {
+		close_open(req, fi->fh);
+		node_unref(pt, n, 1);
+	}
+}
+
+static void pt_read(struct fbx_req *req, uint64_t ino, size_t size, off_t off,
+                    struct fbx_file_info *fi)
+{
+	fbx_reply_fd(req, fh_fd(fi->fh), off, size);
+}
+
+static void pt_write(struct fbx_req *req, uint64_t ino, const char *buf, size_t size,
+                     off_t off, struct fbx_file_info *fi)
+{
+	ssize_t r = pwrite(fh_fd(fi->fh), buf, size, off);
+
+	if (r < 0)
+		fbx_reply_err(req, -errno);
+	else
+		fbx_reply_write(req, (size_t)r);
+}
+
+static void pt_flush(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi)
+{
+	/* What a close(2) of one descriptor does to the underlying file
+	 * (errors of network file systems, their close-to-open flush). */
+	int fd = dup(fh_fd(fi->fh));
+
+	if (fd < 0 || close(fd) < 0)
+		fbx_reply_err(req, -errno);
+	else
+		fbx_reply_err(req, 0);
+}
+
+static void pt_release(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi)
+{
+	close_open(req, fi->fh);
+	fbx_reply_err(req, 0);
+}
+
+static void pt_fsync(struct fbx_req *req, uint64_t ino, int datasync,
+                     struct fbx_file_info *fi)
+{
+	int fd = fh_fd(fi->fh);
+	int r = datasync ? fdatasync(fd) : fsync(fd);
+
+	fbx_reply_err(req, r < 0 ? -errno : 0);
+}
+
+static void pt_fallocate(struct fbx_req *req, uint64_t ino, int mode, off_t off,
+                         off_t len, struct fbx_file_info *fi)
+{
+	int r = fallocate(fh_fd(fi->fh), mode, off, len);
+
+	fbx_reply_err(req, r < 0 ? -errno : 0);
+}
+
+static void pt_lseek(struct fbx_req *req, uint64_t ino, off_t off, int whence,
+                     struct fbx_file_info *fi)
+{
+	off_t r = lseek(fh_fd(fi->fh), off, whence);
+
+	if (r < 0)
+		fbx_reply_err(req, -errno);
+	else
+		fbx_reply_lseek(req, r);
+}
+
+static void pt_copy_file_range(struct fbx_req *req, uint64_t ino_in, off_t off_in,
+                               struct fbx_file_info *fi_in, uint64_t ino_out,
+                               off_t off_out, struct fbx_file_info *fi_out,
+                               size_t len, int flags)
+{
+	loff_t in = off_in, out = off_out;
+	ssize_t r = copy_file_range(fh_fd(fi_in->fh), &in, fh_fd(fi_out->fh), &out,
+	                            len, (unsigned)flags);
+
+	if (r < 0)
+		fbx_reply_err(req, -errno);
+	else
+		fbx_reply_write(req, (size_t)r);
+}
+
+/* ---- directories -------------------------------------------------------- */
+
+static void pt_opendir(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi)
+{
+	struct pt *pt = pt_of(req);
+	struct pt_dir *d = calloc(1, sizeof *d);
+	int fd, err;
+
+	if (!d) {
+		fbx_reply_err(req, -ENOMEM);
+		return;
+	}
+	fd = openat(node_of(pt, ino)->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || !(d->dp = fdopendir(fd))) {
+		err = -errno;
+		if (fd >= 0)
+			close(fd);
+		free(d);
+		fbx_reply_err(req, err);
+		return;
+	}
+	pthread_mutex_init(&d->lock, NULL);
+	fi->fh = (uint64_t)(uintptr_t)d;
+	fi->cache_readdir = pt->kernel_cache;
+	fi->keep_cache = pt->kernel_cache;
+	if (fbx_reply_open(req, fi) < 0) {
+		closedir(d->dp);
+		pthread_mutex_destroy(&d->lock);
+		free(d);
+	}
+}
+
+static void pt_releasedir(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi)
+{
+	struct pt_dir *d = dir_of(fi);
+
+	closedir(d->dp);
+	pthread_mutex_destroy(&d->lock);
+	free(d);
+	fbx_reply_err(req, 0);
+}
+
+static void pt_fsyncdir(struct fbx_req *req, uint64_t ino, int datasync,
+                        struct fbx_file_info *fi)
+{
+	int fd = dirfd(dir_of(fi)->dp);
+	int r = datasync ? fdatasync(fd) : fsync(fd);
+
+	fbx_reply_err(req, r < 0 ? -errno : 0);
+}
+
+static int is_dot(const char *name)
+{
+	return name[0] == '.' && (!name[1] || (name[1] == '.' && !name[2]));
+}
+
+/* Nodes looked up for one readdirplus reply, to undo if it is not taken. */
+struct pt_refs {
+	struct pt_node **v;
+	size_t n, cap;
+};
+
+static int refs_add(struct pt_refs *r, struct pt_node *n)
+{
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 64;
+		struct pt_node **v = realloc(r->v, cap * sizeof *v);
+		if (!v)
+			return -ENOMEM;
+		r->v = v;
+		r->cap = cap;
+	}
+	r->v[r->n++] = n;
+	return 0;
+}
+
+static void do_readdir(struct fbx_req *req, uint64_t ino, size_t size, off_t off,
+                       struct fbx_file_info *fi, int plus)
+{
+	struct pt *pt = pt_of(req);
+	struct pt_node *dn = node_of(pt, ino);
+	struct pt_dir *d = dir_of(fi);
+	struct pt_refs refs = { 0 };
+	char *buf = malloc(size ? size : 1);
+	size_t used = 0;
+	int err = 0;
+
+	if (!buf) {
+		fbx_reply_err(req, -ENOMEM);
+		return;
+	}
+	pthread_mutex_lock(&d->lock);
+	if (off != d->pos) {
+		if (off == 0)
+			rewinddir(d->dp);
+		else
+			seekdir(d->dp, off);
+		d->pos = off;
+		d->pending = NULL;
+	}
+	for (;;) {
+		struct dirent *de = d->pending;
+		struct fbx_entry e;
+		size_t need;
+
+		if (!de) {
+			errno = 0;
+			de = readdir(d->dp);
+			if (!de) {
+				err = errno ? -errno : 0;
+				break;
+			}
+		}
+		/* "." and "..", or an entry that vanished meanwhile, go out
+		 * without a node (ino 0): the kernel then just lists them. */
+		if (!plus || is_dot(de->d_name) || do_lookup(pt, dn, de->d_name, &e) < 0) {
+			entry_init(pt, &e);
+			e.attr.st_ino = de->d_ino;
+			e.attr.st_mode = DTTOIF(de->d_type);
+			/* The directory above SOURCEDIR is not ours to show. */
+			if (dn == &pt->root && strcmp(de->d_name, "..") == 0)
+				e.attr.st_ino = pt->root.ino;
+		}
+		if (!plus) {
+			need = fbx_dirent_add(buf + used, size - used, de->d_name,
+			                      &e.attr, de->d_off);
+		} else {
+			need = fbx_direntplus_add(buf + used, size - used, de->d_name,
+			                          &e, de->d_off);
+			if (need <= size - used && e.ino && refs_add(&refs, node_of(pt, e.ino)) < 0) {
+				node_unref(pt, node_of(pt, e.ino), 1);
+				need = SIZE_MAX;  /* end this reply here */
+			} else if (need > size - used && e.ino) {
+				node_unref(pt, node_of(pt, e.ino), 1);
+			}
+		}
+		if (need > size - used) {
+			d->pending = de;
+			break;
+		}
+		used += need;
+		d->pos = de->d_off;
+		d->pending = NULL;
+	}
+	pthread_mutex_unlock(&d->lock);
+	/* An error after some entries: send those, the error comes again. */
+	if (err && used == 0)
+		fbx_reply_err(req, err);
+	else if (fbx_reply_buf(req, buf, used) < 0)
+		for (size_t i = 0; i < refs.n; i++)
+			node_unref(pt, refs.v[i], 1);
+	free(refs.v);
+	free(buf);
+}
+
+static void pt_readdir(struct fbx_req *req, uint64_t ino, size_t size, off_t off,
+                       struct fbx_file_info *fi)
+{
+	do_readdir(req, ino, size, off, fi, 0);
+}
+
+static void pt_readdirplus(struct fbx_req *req, uint64_t ino, size_t size, off_t off,
+                           struct fbx_file_info *fi)
+{
+	do_readdir(req, ino, size, off, fi, 1);
+}
+
+/* ---- file system wide --------------------------------------------------- */
+
+static void pt_statfs(struct fbx_req *req, uint64_t ino)
+{
+	struct pt *pt = pt_of(req);
+	struct statvfs sv;
+
+	if (fstatvfs(node_of(pt, ino)->fd, &sv) < 0)
+		fbx_reply_err(req, -errno);
+	else
+		fbx_reply_statfs(req, &sv);
+}
+
+static void pt_syncfs(struct fbx_req *req, uint64_t ino)
+{
+	struct pt *pt = pt_of(req);
+
+	fbx_reply_err(req, syncfs(pt->root_rdfd) < 0 ? -errno : 0);
+}
+
+static void pt_access(struct fbx_req *req, uint64_t ino, int mask)
+{
+	struct pt *pt = pt_of(req);
+	struct pt_path p = proc_path(node_of(pt, ino)->fd);
+	int err = creds_enter(pt, req);
+
+	if (err) {
+		fbx_reply_err(req, err);
+		return;
+	}
+	/* AT_EACCESS: check with the fsuid/fsgid just taken, not the real ids. */
+	if (faccessat(AT_FDCWD, p.s, mask, AT_EACCESS) < 0)
+		err = -errno;
+	creds_leave(pt);
+	fbx_reply_err(req, err);
+}
+
+/* ---- extended attributes ------------------------------------------------ */
+/* By the node's magic link: it names the inode itself, symlinks included,
+ * so the native rules (no user.* on symlinks) apply unchanged. */
+
+static void pt_setxattr(struct fbx_req *req, uint64_t ino, const char *name,
+                        const char *value, size_t size, int flags)
+{
+	struct pt *pt = pt_of(req);
+	struct pt_path p = proc_path(node_of(pt, ino)->fd);
+
+	fbx_reply_err(req, setxattr(p.s, name, value, size, flags) < 0 ? -errno : 0);
+}
+
+static void reply_sized(struct fbx_req *req, ssize_t r, const char *buf, size_t size)
+{
+	if (r < 0)
+		fbx_reply_err(req, -errno);
+	else if (size == 0)
+		fbx_reply_xattr(req, (size_t)r);
+	else
+		fbx_reply_buf(req, buf, (size_t)r);
+}
+
+static void pt_getxattr(struct fbx_req *req, uint64_t ino, const char *name, size_t size)
+{
+	struct pt *pt = pt_of(req);
+	struct pt_path p = proc_path(node_of(pt, ino)->fd);
+	char *buf = NULL;
+	ssize_t r;
+
+	if (size && !(buf = malloc(size))) {
+		fbx_reply_err(req, -ENOMEM);
+		return;
+	}
+	r = getxattr(p.s, name, buf, size);
+	reply_sized(req, r, buf, size);
+	free(buf);
+}
+
+static void pt_listxattr(struct fbx_req *req, uint64_t ino, size_t size)
+{
+	struct pt *pt = pt_of(req);
+	struct pt_path p = proc_path(node_of(pt, ino)->fd);
+	char *buf = NULL;
+	ssize_t r;
+
+	if (size && !(buf = malloc(size))) {
+		fbx_reply_err(req, -ENOMEM);
+		return;
+	}
+	r = listxattr(p.s, buf, size);
+	reply_sized(req, r, buf, size);
+	free(buf);
+}
+
+static void pt_removexattr(struct fbx_req *req, uint64_t ino, const char *name)
+{
+	struct pt *pt = pt_of(req);
+	struct pt_path p = proc_path(node_of(pt, ino)->fd);
+
+	fbx_reply_err(req, removexattr(p.s, name) < 0 ? -errno : 0);
+}
+
+/* ---- main --------------------------------------------------------------- */
+
+static const struct fbx_ll_ops pt_ops = {
+	.init            = pt_init,
+	.lookup          = pt_lookup,
+	.forget          = pt_forget,
+	.getattr         = pt_getattr,
+	.setattr         = pt_setattr,
+	.readlink        = pt_readlink,
+	.mknod           = pt_mknod,
+	.mkdir           = pt_mkdir,
+	.unlink          = pt_unlink,
+	.rmdir           = pt_rmdir,
+	.symlink         = pt_symlink,
+	.rename          = pt_rename,
+	.link            = pt_link,
+	.open            = pt_open,
+	.read            = pt_read,
+	.write           = pt_write,
+	.flush           = pt_flush,
+	.release         = pt_release,
+	.fsync           = pt_fsync,
+	.opendir         = pt_opendir,
+	.readdir         = pt_readdir,
+	.readdirplus     = pt_readdirplus,
+	.releasedir      = pt_releasedir,
+	.fsyncdir        = pt_fsyncdir,
+	.statfs          = pt_statfs,
+	.setxattr        = pt_setxattr,
+	.getxattr        = pt_getxattr,
+	.listxattr       = pt_listxattr,
+	.removexattr     = pt_removexattr,
+	.access          = pt_access,
+	.create          = pt_create,
+	.fallocate       = pt_fallocate,
+	.lseek           = pt_lseek,
+	.copy_file_range = pt_copy_file_range,
+	.statx           = pt_statx,
+	.forget_multi    = pt_forget_multi,
+	.syncfs          = pt_syncfs,
+	.tmpfile         = pt_tmpfile,
+};
+
+/* The first non-option argument is SOURCEDIR; the next the mountpoint. */
+static int pt_opt(void *app_data, const char *key, const char *value, int is_arg)
+{
+	struct pt *pt = app_data;
+
+	if (!is_arg || pt->source)
+		return 0;
+	pt->source = strdup(key);
+	return pt->source ? 1 : -ENOMEM;
+}
+
+static void usage(FILE *out, const char *prog)
+{
+	fprintf(out, "usage: %s [options] SOURCEDIR MOUNTPOINT\n"
+	             "Mirror SOURCEDIR at MOUNTPOINT. As root, use\n"
+	             "  -o allow_other,default_permissions\n"
+	             "to share it with every user like a native file system.\n\n", prog);
+	fbx_options_help(out, prog);
+}
+
+static int pt_setup(struct pt *pt, const struct fbx_options *o)
+{
+	struct stat st;
+	struct rlimit rl;
+
+	pt->root.fd = open(pt->source, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (pt->root.fd < 0 || fstat(pt->root.fd, &st) < 0) {
+		fprintf(stderr, "passthrough: %s: %s\n", pt->source, strerror(errno));
+		return -1;
+	}
+	pt->root_rdfd = open(pt->source, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (pt->root_rdfd < 0) {
+		fprintf(stderr, "passthrough: %s: %s\n", pt->source, strerror(errno));
+		return -1;
+	}
+	pt->root.type = S_IFDIR;
+	pt->root.dev = st.st_dev;
+	pt->root.ino = st.st_ino;
+	pt->root.nlookup = 1;
+	pt->root.generation = 0;
+
+	pthread_mutex_init(&pt->lock, NULL);
+	pt->nbuckets = 1024;
+	pt->buckets = calloc(pt->nbuckets, sizeof *pt->buckets);
+	if (!pt->buckets)
+		return -1;
+	table_insert(pt, &pt->root);
+
+	pt->entry_timeout = o->entry_timeout;
+	pt->attr_timeout = o->attr_timeout;
+	pt->negative_timeout = o->negative_timeout;
+	pt->opt_writeback = o->writeback_cache;
+	pt->opt_passthrough = o->passthrough;
+	pt->kernel_cache = o->kernel_cache;
+	pt->direct_io = o->direct_io;
+
+	pt->own_uid = geteuid();
+	pt->own_gid = getegid();
+	pt->switch_creds = pt->own_uid == 0;
+	if (pt->switch_creds) {
+		int n = getgroups(0, NULL);
+		pt->own_groups = calloc(n > 0 ? (size_t)n : 1, sizeof(gid_t));
+		if (!pt->own_groups || (n > 0 && getgroups(n, pt->own_groups) < 0))
+			return -1;
+		pt->own_ngroups = n > 0 ? n : 0;
+	}
+	/* New files get exactly the mode the kernel sends (it applied the
+	 * caller's umask already). */
+	umask(0);
+	/* One descriptor per inode the kernel holds: take all we may. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	return 0;
+}
+
+static void pt_cleanup(struct pt *pt)
+{
+	if (pt->buckets) {
+		for (size_t i = 0; i < pt->nbuckets; i++) {
+			struct pt_node *n = pt->buckets[i], *next;
+			for (; n; n = next) {
+				next = n->next;
+				if (n != &pt->root) {
+					close(n->fd);
+					free(n);
+				}
+			}
+		}
+		free(pt->buckets);
+		pthread_mutex_destroy(&pt->lock);
+	}
+	if (pt->root.fd > 0)
+		close(pt->root.fd);
+	if (pt->root_rdfd > 0)
+		close(pt->root_rdfd);
+	free(pt->own_groups);
+	free(pt->source);
+}
+
+int main(int argc, char *argv[])
+{
+	struct pt pt;
+	struct fbx_options o;
+	struct fbx_session *se;
+	int rc = 1;
+
+	memset(&pt, 0, sizeof pt);
+	pt.root.fd = pt.root_rdfd = -1;
+	if (fbx_options_parse(&o, argc, argv, pt_opt, &pt) < 0) {
+		free(pt.source);
+		return 1;
+	}
+	if (o.show_help) {
+		usage(stdout, argv[0]);
+		rc = 0;
+		goto out;
+	}
+	if (o.show_version) {
+		printf("passthrough (fusebox %s)\n", FBX_VERSION);
+		rc = 0;
+		goto out;
+	}
+	if (!pt.source || !o.mountpoint) {
+		usage(stderr, argv[0]);
+		goto out;
+	}
+	if (pt_setup(&pt, &o) < 0)
+		goto out;
+	se = fbx_session_new(&o, &pt_ops, sizeof pt_ops, &pt);
+	if (!se) {
+		fprintf(stderr, "passthrough: %s\n", strerror(errno));
+		goto out;
+	}
+	rc = fbx_session_main(se);
+	fbx_session_destroy(se);
+out:
+	pt_cleanup(&pt);
+	fbx_options_free(&o);
+	return rc;
+}
