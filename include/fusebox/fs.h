@@ -1,0 +1,199 @@
+/*
+ * fusebox/fs.h -- the path API: a filesystem as a struct of callbacks
+ * that take path names, and one main call.
+ *
+ *   static const struct fbx_fs_ops ops = { .getattr = my_getattr, ... };
+ *   int main(int argc, char *argv[])
+ *   { return fbx_main(argc, argv, &ops, sizeof ops, NULL); }
+ *
+ * Return convention of every callback: 0, or a positive count where one
+ * is asked for (read, write, ...), on success; a negated errno (-ENOENT)
+ * on failure. Paths are absolute within the filesystem ("/", "/a/b").
+ *
+ * Every callback is optional; what a missing one means is said beside
+ * it. The library keeps the kernel's inode view itself: lookup counts,
+ * FORGET, node ids. When getattr reports a stable st_ino (non-zero) for
+ * the same file under several names (hard links), the kernel sees one
+ * inode. A file unlinked or renamed over while open stays usable until
+ * its last close: it is renamed to ".fbx_hidden<N>" and removed on the
+ * last release (-o hard_remove: removed at once, and later ops on the
+ * open file get a NULL path if .flag_nullpath_ok, else -ENOENT).
+ *
+ * Who is calling: fbx_fs_context() inside a callback gives the caller's
+ * uid, gid, pid and umask, and private_data. Filesystems that create
+ * files should give them the caller's uid/gid, as a native one does.
+ */
+#ifndef FUSEBOX_FS_H
+#define FUSEBOX_FS_H
+
+#include <stdint.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/types.h>
+#include <time.h>
+#include <utime.h>
+
+#include "fusebox/lowlevel.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Opaque: a mounted path filesystem. */
+struct fbx_fs;
+
+/** The context of the callback now running (thread-local, valid only
+ *  inside a callback). */
+struct fbx_fs_context {
+	struct fbx_fs *fs;
+	uid_t  uid;          /**< caller's effective uid */
+	gid_t  gid;          /**< caller's effective gid */
+	pid_t  pid;          /**< caller's pid */
+	mode_t umask;        /**< caller's umask (create, mknod, mkdir) */
+	void  *private_data; /**< userdata of fbx_main, then init's return */
+	struct fbx_req *req; /**< the request (NULL in init/destroy) */
+};
+
+/**
+ * readdir's filler: add `name`; st may be NULL (only st_ino and the
+ * type bits of st_mode are used). With off == 0 for every entry the
+ * library pages the listing itself (from a snapshot taken when the
+ * listing starts, so offsets stay valid while the directory changes);
+ * with off != 0, off is the offset of the next entry and the callback
+ * is asked again from it. Returns 1 when the reply buffer is full
+ * (stop adding), else 0.
+ */
+typedef int (*fbx_fill_dir_t)(void *buf, const char *name,
+                              const struct stat *st, off_t off);
+
+/** Versioned with sizeof: new callbacks are only ever appended. */
+struct fbx_fs_ops {
+	/** stat(2) of path. Required for almost everything. Missing: only
+	 *  "/" exists, as an empty directory. */
+	int (*getattr)(const char *path, struct stat *st);
+	/** Target of a symlink into buf (size bytes with the NUL; truncate
+	 *  if longer). Return 0. Missing: -ENOSYS. */
+	int (*readlink)(const char *path, char *buf, size_t size);
+	/** Make a file node (S_IFREG, S_IFIFO, S_IFSOCK, S_IFCHR, S_IFBLK
+	 *  in mode). Missing: -ENOSYS (or create is used for S_IFREG). */
+	int (*mknod)(const char *path, mode_t mode, dev_t rdev);
+	int (*mkdir)(const char *path, mode_t mode);       /**< Missing: -ENOSYS. */
+	int (*unlink)(const char *path);                   /**< Missing: -ENOSYS. */
+	int (*rmdir)(const char *path);                    /**< Missing: -ENOSYS. */
+	/** Make symlink `path` with contents `target`. Missing: -ENOSYS. */
+	int (*symlink)(const char *target, const char *path);
+	/** Rename from -> to; flags 0, RENAME_NOREPLACE or RENAME_EXCHANGE
+	 *  (return -EINVAL for a flag not supported). Missing: -ENOSYS. */
+	int (*rename)(const char *from, const char *to, unsigned int flags);
+	/** Hard link: make `to` another name of `from`. Missing: -ENOSYS. */
+	int (*link)(const char *from, const char *to);
+	int (*chmod)(const char *path, mode_t mode);       /**< Missing: -ENOSYS. */
+	/** uid or gid (uid_t)-1 / (gid_t)-1 means "leave". Missing: -ENOSYS. */
+	int (*chown)(const char *path, uid_t uid, gid_t gid);
+	int (*truncate)(const char *path, off_t size);     /**< Missing: -ENOSYS. */
+	/** Old-style times (seconds). Used when utimens is missing. */
+	int (*utime)(const char *path, struct utimbuf *times);
+	/** Open; may set fi->fh and fi->direct_io etc. Missing: success. */
+	int (*open)(const char *path, struct fbx_file_info *fi);
+	/** Read up to size bytes at off; return the count (0 at the end).
+	 *  Missing: -ENOSYS. */
+	int (*read)(const char *path, char *buf, size_t size, off_t off,
+	            struct fbx_file_info *fi);
+	/** Write size bytes at off; return the count. Missing: -ENOSYS. */
+	int (*write)(const char *path, const char *buf, size_t size, off_t off,
+	             struct fbx_file_info *fi);
+	/** statvfs(2). Missing: zero counts, namemax 255. */
+	int (*statfs)(const char *path, struct statvfs *st);
+	/** Each close(2) of a descriptor. Missing: success. */
+	int (*flush)(const char *path, struct fbx_file_info *fi);
+	/** Last close; the result is ignored. Missing: nothing. */
+	int (*release)(const char *path, struct fbx_file_info *fi);
+	/** fsync (datasync != 0: data only). Missing: success. */
+	int (*fsync)(const char *path, int datasync, struct fbx_file_info *fi);
+	/** Missing (all four xattr ops): -EOPNOTSUPP. */
+	int (*setxattr)(const char *path, const char *name, const char *value,
+	                size_t size, int flags);
+	/** size 0: return the value's size; else copy it and return its size
+	 *  (-ERANGE if size is too small). */
+	int (*getxattr)(const char *path, const char *name, char *value, size_t size);
+	/** As getxattr, the NUL-separated names. */
+	int (*listxattr)(const char *path, char *list, size_t size);
+	int (*removexattr)(const char *path, const char *name);
+	/** Missing: success. */
+	int (*opendir)(const char *path, struct fbx_file_info *fi);
+	/** Call filler for each entry (see fbx_fill_dir_t). Missing: -ENOSYS. */
+	int (*readdir)(const char *path, void *buf, fbx_fill_dir_t filler, off_t off,
+	               struct fbx_file_info *fi);
+	int (*releasedir)(const char *path, struct fbx_file_info *fi); /**< Missing: success. */
+	int (*fsyncdir)(const char *path, int datasync, struct fbx_file_info *fi); /**< Missing: success. */
+	/** Called once mounted; its return value becomes private_data and
+	 *  is passed to destroy. Missing: private_data stays the userdata. */
+	void *(*init)(struct fbx_conn *conn);
+	/** Called at unmount with init's return value. */
+	void (*destroy)(void *private_data);
+	/** access(2); not called with -o default_permissions. Missing: the
+	 *  kernel stops asking and allows (mode bits still apply with
+	 *  default_permissions). */
+	int (*access)(const char *path, int mask);
+	/** Create and open a regular file. Missing: mknod + open. */
+	int (*create)(const char *path, mode_t mode, struct fbx_file_info *fi);
+	/** Truncate an open file. Missing: truncate(path). */
+	int (*ftruncate)(const char *path, off_t size, struct fbx_file_info *fi);
+	/** fstat of an open file. Missing: getattr(path). */
+	int (*fgetattr)(const char *path, struct stat *st, struct fbx_file_info *fi);
+	/** POSIX locks: cmd F_GETLK, F_SETLK or F_SETLKW; fi->lock_owner
+	 *  identifies the owner. Missing: the kernel keeps locks locally. */
+	int (*lock)(const char *path, struct fbx_file_info *fi, int cmd, struct flock *lk);
+	/** Set times with ns precision; tv[i].tv_nsec may be UTIME_NOW or
+	 *  UTIME_OMIT. Missing: utime. */
+	int (*utimens)(const char *path, const struct timespec tv[2]);
+	/** Map logical block *idx (of blocksize bytes) to a device block,
+	 *  stored back in *idx. fuseblk mounts only. Missing: -ENOSYS. */
+	int (*bmap)(const char *path, size_t blocksize, uint64_t *idx);
+	/** flock(2) op (LOCK_SH/EX/UN | LOCK_NB). Missing: kernel-local. */
+	int (*flock)(const char *path, struct fbx_file_info *fi, int op);
+	/** fallocate(2). Missing: -EOPNOTSUPP. */
+	int (*fallocate)(const char *path, int mode, off_t off, off_t len,
+	                 struct fbx_file_info *fi);
+	/** SEEK_DATA / SEEK_HOLE: return the new offset or -errno (-ENXIO
+	 *  past the end). Missing: the kernel treats the file as all data. */
+	off_t (*lseek)(const char *path, off_t off, int whence, struct fbx_file_info *fi);
+	/** Copy len bytes; return the count. Missing: the kernel copies
+	 *  through read and write. */
+	ssize_t (*copy_file_range)(const char *path_in, struct fbx_file_info *fi_in,
+	                           off_t off_in, const char *path_out,
+	                           struct fbx_file_info *fi_out, off_t off_out,
+	                           size_t len, int flags);
+	/** statx(2). Missing: answered from getattr/fgetattr. */
+	int (*statx)(const char *path, int flags, unsigned mask, struct statx *stx,
+	             struct fbx_file_info *fi);
+
+	/** Ops on an open file whose name is gone (hard_remove) may get a
+	 *  NULL path; set this when the callbacks handle that through fi. */
+	unsigned flag_nullpath_ok : 1;
+};
+
+/** The context of the running callback (see struct fbx_fs_context). */
+struct fbx_fs_context *fbx_fs_context(void);
+
+/**
+ * The seeds' one call: parse options (fusebox/options.h), mount,
+ * daemonize unless -f/-d, serve, unmount on signal or umount. Returns
+ * the process exit status (0, or 1 after a message on stderr).
+ */
+int fbx_main(int argc, char *argv[], const struct fbx_fs_ops *ops,
+             size_t ops_size, void *userdata);
+
+/* Step by step, for programs that manage the mount themselves. */
+struct fbx_fs *fbx_fs_new(const struct fbx_options *opts,
+                          const struct fbx_fs_ops *ops, size_t ops_size,
+                          void *userdata);
+/** The low-level session under the path layer (mount, loop, exit). */
+struct fbx_session *fbx_fs_session(struct fbx_fs *fs);
+void fbx_fs_destroy(struct fbx_fs *fs);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* FUSEBOX_FS_H */

@@ -1,0 +1,420 @@
+/*
+ * fusebox/lowlevel.h -- the inode-based FUSE session API.
+ *
+ * This is the layer closest to the kernel. The kernel names files by
+ * 64-bit node ids ("ino" below; the root is FBX_ROOT_ID), and every
+ * request arrives as one call of struct fbx_ll_ops. The filesystem
+ * answers each request exactly once with one fbx_reply_*() call; the
+ * reply may be sent later, from any thread (asynchronous replies). A
+ * request left unanswered keeps the calling process waiting.
+ *
+ * Lifetimes: pointer arguments of an op (names, write data, the file
+ * info) are valid only until the op returns. The fbx_req itself stays
+ * valid until it is replied to, and is freed by the reply.
+ *
+ * Missing ops: every op is optional. What the library does when one is
+ * NULL is said beside it; mostly it replies ENOSYS, and for ops the
+ * kernel remembers ENOSYS for (so it stops asking), that is the kernel's
+ * own fallback.
+ *
+ * Return convention of the fbx_* functions: 0 (or a count) on success,
+ * a negated errno on failure. Errors passed to fbx_reply_err() are
+ * negated errnos too (-ENOENT); a positive value is taken as its negation.
+ *
+ * Threads: by default requests are served by a pool of worker threads,
+ * each reading its own clone of the /dev/fuse descriptor; ops may run
+ * concurrently, also for the same inode. With -s, one thread serves all.
+ */
+#ifndef FUSEBOX_LOWLEVEL_H
+#define FUSEBOX_LOWLEVEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include "fusebox/options.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Node id of the root directory. */
+#define FBX_ROOT_ID 1
+
+/** Opaque: one mounted (or to-be-mounted) FUSE connection. */
+struct fbx_session;
+/** Opaque: one request from the kernel, alive until replied to. */
+struct fbx_req;
+
+/** Who made a request: the calling process's credentials. */
+struct fbx_ctx {
+	uid_t  uid;   /**< effective uid of the caller (as the kernel maps it) */
+	gid_t  gid;   /**< effective gid of the caller */
+	pid_t  pid;   /**< thread group id of the caller; 0 for kernel-internal requests */
+	mode_t umask; /**< caller's umask: valid in create, mknod, mkdir, tmpfile */
+};
+
+/**
+ * Per-open state, shared by open/create/opendir and the ops that follow
+ * on the same handle. Fields marked "in" are set by the library, "out"
+ * are set by the filesystem before replying to open/create/opendir.
+ */
+struct fbx_file_info {
+	int      flags;         /**< in: open(2) flags */
+	uint64_t fh;            /**< out: any value; passed back on later ops */
+	uint64_t lock_owner;    /**< in: owner id (flush, release, lock, read, write) */
+	unsigned direct_io : 1;              /**< out: bypass the page cache */
+	unsigned keep_cache : 1;             /**< out: keep cached data on open */
+	unsigned nonseekable : 1;            /**< out: the file cannot seek */
+	unsigned cache_readdir : 1;          /**< out (opendir): cache the listing */
+	unsigned noflush : 1;                /**< out: no FLUSH on close */
+	unsigned parallel_direct_writes : 1; /**< out: allow parallel direct writes */
+	unsigned flush : 1;          /**< in (release): flush before release */
+	unsigned flock_release : 1;  /**< in (release): drop this owner's flock */
+	unsigned writepage : 1;      /**< in (write): delayed write from the page cache */
+	unsigned kill_priv : 1;      /**< in (write): clear suid/sgid (handle_killpriv) */
+	/** out: a backing id from fbx_backing_open(): the kernel then does
+	 *  read/write/mmap on that file itself (FUSE passthrough). 0 = none. */
+	int32_t  backing_id;
+};
+
+/** An entry: the answer to lookup, mknod, mkdir, symlink, link, create. */
+struct fbx_entry {
+	uint64_t    ino;           /**< node id; 0 with entry_timeout > 0 caches "no such name" */
+	uint64_t    generation;    /**< ino:generation must be unique for the mount's life */
+	struct stat attr;          /**< attributes; attr.st_ino is what stat(2) shows */
+	double      attr_timeout;  /**< seconds the kernel may cache attr */
+	double      entry_timeout; /**< seconds the kernel may cache the name */
+};
+
+/* Bits of `to_set` in setattr. */
+#define FBX_SET_MODE      (1u << 0)
+#define FBX_SET_UID       (1u << 1)
+#define FBX_SET_GID       (1u << 2)
+#define FBX_SET_SIZE      (1u << 3)
+#define FBX_SET_ATIME     (1u << 4)  /**< set atime to attr->st_atim */
+#define FBX_SET_MTIME     (1u << 5)  /**< set mtime to attr->st_mtim */
+#define FBX_SET_ATIME_NOW (1u << 7)  /**< set atime to the current time */
+#define FBX_SET_MTIME_NOW (1u << 8)  /**< set mtime to the current time */
+#define FBX_SET_CTIME     (1u << 10) /**< set ctime to attr->st_ctim */
+#define FBX_SET_KILL_SUIDGID (1u << 11) /**< clear suid/sgid (handle_killpriv_v2) */
+
+/*
+ * Capabilities negotiated at INIT. The kernel offers some, the
+ * filesystem wants some (struct fbx_conn). Values are the kernel's own
+ * flag bits, flags2 shifted up by 32.
+ */
+#define FBX_CAP_ASYNC_READ        (1ull << 0)
+#define FBX_CAP_POSIX_LOCKS       (1ull << 1)
+#define FBX_CAP_ATOMIC_O_TRUNC    (1ull << 3)
+#define FBX_CAP_EXPORT_SUPPORT    (1ull << 4)
+#define FBX_CAP_BIG_WRITES        (1ull << 5)
+#define FBX_CAP_DONT_MASK         (1ull << 6)
+#define FBX_CAP_SPLICE_WRITE      (1ull << 7)
+#define FBX_CAP_SPLICE_MOVE       (1ull << 8)
+#define FBX_CAP_SPLICE_READ       (1ull << 9)
+#define FBX_CAP_FLOCK_LOCKS       (1ull << 10)
+#define FBX_CAP_IOCTL_DIR         (1ull << 11)
+#define FBX_CAP_AUTO_INVAL_DATA   (1ull << 12)
+#define FBX_CAP_READDIRPLUS       (1ull << 13)
+#define FBX_CAP_READDIRPLUS_AUTO  (1ull << 14)
+#define FBX_CAP_ASYNC_DIO         (1ull << 15)
+#define FBX_CAP_WRITEBACK_CACHE   (1ull << 16)
+#define FBX_CAP_NO_OPEN_SUPPORT   (1ull << 17)
+#define FBX_CAP_PARALLEL_DIROPS   (1ull << 18)
+#define FBX_CAP_HANDLE_KILLPRIV   (1ull << 19)
+#define FBX_CAP_POSIX_ACL         (1ull << 20)
+#define FBX_CAP_ABORT_ERROR       (1ull << 21)
+#define FBX_CAP_MAX_PAGES         (1ull << 22)
+#define FBX_CAP_CACHE_SYMLINKS    (1ull << 23)
+#define FBX_CAP_NO_OPENDIR_SUPPORT (1ull << 24)
+#define FBX_CAP_EXPLICIT_INVAL_DATA (1ull << 25)
+#define FBX_CAP_HANDLE_KILLPRIV_V2 (1ull << 28)
+#define FBX_CAP_SETXATTR_EXT      (1ull << 29)
+#define FBX_CAP_DIRECT_IO_ALLOW_MMAP (1ull << 36)
+#define FBX_CAP_PASSTHROUGH       (1ull << 37)
+#define FBX_CAP_NO_EXPORT_SUPPORT (1ull << 38)
+#define FBX_CAP_OVER_IO_URING     (1ull << 41)
+
+/** Connection parameters, seen and adjusted by the init op. */
+struct fbx_conn {
+	unsigned proto_major;     /**< negotiated protocol version (7) */
+	unsigned proto_minor;     /**< min(kernel's, ours = 45) */
+	uint64_t capable;         /**< FBX_CAP_* the kernel offers (read-only) */
+	uint64_t want;            /**< FBX_CAP_* to enable; preset from options */
+	uint32_t max_write;       /**< largest WRITE payload; preset from -o max_write */
+	uint32_t max_read;        /**< largest READ; preset from -o max_read (0 = any) */
+	uint32_t max_readahead;   /**< kernel's offer; may be lowered */
+	uint32_t max_background;  /**< async requests the kernel may queue */
+	uint32_t congestion_threshold;
+	uint32_t time_gran;       /**< timestamp granularity in ns (1 = ns) */
+	uint32_t max_stack_depth; /**< passthrough: stacking depth of backing files */
+};
+
+/**
+ * The operations. Append-only: new ops are added at the end, and the
+ * caller passes sizeof(its struct) so an older program keeps working.
+ */
+struct fbx_ll_ops {
+	/** Called once after INIT, before any other op. May change conn->want
+	 *  and the limits. Runs before requests are served; no reply. */
+	void (*init)(void *userdata, struct fbx_conn *conn);
+	/** Called once when the session ends (unmount or exit); no reply. */
+	void (*destroy)(void *userdata);
+
+	/** Look up `name` in directory `parent`; reply entry or error. Each
+	 *  successful entry reply adds one to the node's lookup count. */
+	void (*lookup)(struct fbx_req *req, uint64_t parent, const char *name);
+	/** The kernel drops `nlookup` references to `ino`; when the count
+	 *  reaches zero the id may be reused. Reply with fbx_reply_none().
+	 *  Missing: nothing to do. */
+	void (*forget)(struct fbx_req *req, uint64_t ino, uint64_t nlookup);
+	/** Attributes of `ino`; fi is non-NULL when asked through an open
+	 *  file (fstat). Reply attr. Missing: ENOSYS. */
+	void (*getattr)(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi);
+	/** Change the attributes named by `to_set` (FBX_SET_*) to those in
+	 *  attr; fi is non-NULL for ftruncate/futimens. Reply attr (the new
+	 *  attributes). Missing: ENOSYS. */
+	void (*setattr)(struct fbx_req *req, uint64_t ino, const struct stat *attr,
+	                unsigned to_set, struct fbx_file_info *fi);
+	/** Reply readlink with the target. Missing: ENOSYS. */
+	void (*readlink)(struct fbx_req *req, uint64_t ino);
+	/** Create a node (regular, fifo, socket, device). Reply entry. */
+	void (*mknod)(struct fbx_req *req, uint64_t parent, const char *name,
+	              mode_t mode, dev_t rdev);
+	/** Create a directory. Reply entry. */
+	void (*mkdir)(struct fbx_req *req, uint64_t parent, const char *name, mode_t mode);
+	/** Remove a non-directory name. Reply err (0 on success). */
+	void (*unlink)(struct fbx_req *req, uint64_t parent, const char *name);
+	/** Remove an empty directory. Reply err. */
+	void (*rmdir)(struct fbx_req *req, uint64_t parent, const char *name);
+	/** Create symlink `name` in parent pointing at `target`. Reply entry. */
+	void (*symlink)(struct fbx_req *req, const char *target, uint64_t parent,
+	                const char *name);
+	/** Rename; flags may hold RENAME_NOREPLACE or RENAME_EXCHANGE (an
+	 *  unsupported flag: reply -EINVAL). Reply err. */
+	void (*rename)(struct fbx_req *req, uint64_t parent, const char *name,
+	               uint64_t newparent, const char *newname, unsigned flags);
+	/** Hard link `ino` as newparent/newname. Reply entry (of ino). */
+	void (*link)(struct fbx_req *req, uint64_t ino, uint64_t newparent, const char *newname);
+	/** Open a file. Reply open (set fi->fh and the out flags). Missing:
+	 *  success with fh 0 (and the kernel is told opens need no call). */
+	void (*open)(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi);
+	/** Read up to `size` bytes at `off`. Reply buf/iov/fd with the data;
+	 *  a short reply means end of file (unless direct_io). */
+	void (*read)(struct fbx_req *req, uint64_t ino, size_t size, off_t off,
+	             struct fbx_file_info *fi);
+	/** Write `size` bytes at `off`. Reply write with the count written. */
+	void (*write)(struct fbx_req *req, uint64_t ino, const char *buf, size_t size,
+	              off_t off, struct fbx_file_info *fi);
+	/** close(2) of one descriptor (may come several times). Reply err.
+	 *  Missing: success. */
+	void (*flush)(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi);
+	/** Last close of an open file. Reply err (ignored by the kernel).
+	 *  Missing: success. */
+	void (*release)(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi);
+	/** fsync/fdatasync (datasync != 0). Reply err. Missing: ENOSYS,
+	 *  which the kernel remembers and then treats fsync as success. */
+	void (*fsync)(struct fbx_req *req, uint64_t ino, int datasync, struct fbx_file_info *fi);
+	/** Open a directory. Reply open. Missing: success, fh 0. */
+	void (*opendir)(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi);
+	/** List a directory: reply buf with entries made by fbx_dirent_add(),
+	 *  starting after offset `off` (0 = from the start); an empty reply
+	 *  ends the listing. Missing: ENOSYS. */
+	void (*readdir)(struct fbx_req *req, uint64_t ino, size_t size, off_t off,
+	                struct fbx_file_info *fi);
+	/** As readdir, entries made by fbx_direntplus_add(); each entry other
+	 *  than "." and ".." counts as a lookup. Missing: the library answers
+	 *  with plain readdir and readdirplus is not enabled. */
+	void (*readdirplus)(struct fbx_req *req, uint64_t ino, size_t size, off_t off,
+	                    struct fbx_file_info *fi);
+	/** Last close of a directory. Reply err. Missing: success. */
+	void (*releasedir)(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi);
+	/** fsync of a directory. Reply err. Missing: ENOSYS (kernel: success). */
+	void (*fsyncdir)(struct fbx_req *req, uint64_t ino, int datasync, struct fbx_file_info *fi);
+	/** Filesystem statistics. Reply statfs. Missing: a reply with
+	 *  namemax 255, bsize 512 and all counts 0. */
+	void (*statfs)(struct fbx_req *req, uint64_t ino);
+	/** Set an extended attribute (flags: XATTR_CREATE, XATTR_REPLACE).
+	 *  Reply err. Missing: ENOSYS, remembered by the kernel (EOPNOTSUPP). */
+	void (*setxattr)(struct fbx_req *req, uint64_t ino, const char *name,
+	                 const char *value, size_t size, int flags);
+	/** size 0: reply xattr with the value's size; else reply buf with the
+	 *  value, or -ERANGE if it does not fit. Missing: ENOSYS (EOPNOTSUPP). */
+	void (*getxattr)(struct fbx_req *req, uint64_t ino, const char *name, size_t size);
+	/** As getxattr, with the NUL-separated list of names. */
+	void (*listxattr)(struct fbx_req *req, uint64_t ino, size_t size);
+	/** Remove an extended attribute. Reply err. */
+	void (*removexattr)(struct fbx_req *req, uint64_t ino, const char *name);
+	/** access(2) (only without -o default_permissions). Reply err.
+	 *  Missing: ENOSYS, remembered by the kernel, then always allowed. */
+	void (*access)(struct fbx_req *req, uint64_t ino, int mask);
+	/** Create and open a regular file. Reply create. Missing: the kernel
+	 *  falls back to mknod + open. */
+	void (*create)(struct fbx_req *req, uint64_t parent, const char *name,
+	               mode_t mode, struct fbx_file_info *fi);
+	/** Test for a POSIX lock (F_GETLK). Reply lock. Missing: locks are
+	 *  kept by the kernel, local to this machine (getlk, setlk, flock). */
+	void (*getlk)(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi,
+	              struct flock *lock);
+	/** Set/clear a POSIX lock; sleep != 0 for F_SETLKW (may be
+	 *  interrupted, see fbx_req_interrupted()). Reply err. */
+	void (*setlk)(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi,
+	              struct flock *lock, int sleep);
+	/** flock(2): op is LOCK_SH, LOCK_EX or LOCK_UN, with LOCK_NB. Reply err.
+	 *  Missing: the kernel keeps flock locks itself. */
+	void (*flock)(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi, int op);
+	/** Map block `idx` of size `blocksize` to a device block (fuseblk
+	 *  mounts only). Reply bmap. Missing: ENOSYS. */
+	void (*bmap)(struct fbx_req *req, uint64_t ino, size_t blocksize, uint64_t idx);
+	/** fallocate(2) with `mode` (FALLOC_FL_*). Reply err. Missing: ENOSYS,
+	 *  remembered by the kernel (EOPNOTSUPP). */
+	void (*fallocate)(struct fbx_req *req, uint64_t ino, int mode, off_t off,
+	                  off_t len, struct fbx_file_info *fi);
+	/** lseek for SEEK_DATA/SEEK_HOLE. Reply lseek. Missing: ENOSYS,
+	 *  remembered; the kernel then treats the file as all data. */
+	void (*lseek)(struct fbx_req *req, uint64_t ino, off_t off, int whence,
+	              struct fbx_file_info *fi);
+	/** copy_file_range(2) inside this filesystem. Reply write with the
+	 *  count copied. Missing: ENOSYS, remembered; the kernel copies. */
+	void (*copy_file_range)(struct fbx_req *req, uint64_t ino_in, off_t off_in,
+	                        struct fbx_file_info *fi_in, uint64_t ino_out,
+	                        off_t off_out, struct fbx_file_info *fi_out,
+	                        size_t len, int flags);
+	/** statx(2) with its flags and mask. Reply statx. Missing: the
+	 *  library answers from getattr. */
+	void (*statx)(struct fbx_req *req, uint64_t ino, int flags, unsigned mask,
+	              struct fbx_file_info *fi);
+	/** The kernel forgets many nodes at once. Missing: forget is called
+	 *  for each one. Reply with fbx_reply_none(). */
+	void (*forget_multi)(struct fbx_req *req, size_t count,
+	                     const uint64_t *inos, const uint64_t *nlookups);
+	/** syncfs(2). Reply err. Missing: success. */
+	void (*syncfs)(struct fbx_req *req, uint64_t ino);
+	/** O_TMPFILE in directory `parent`. Reply create. Missing: EOPNOTSUPP. */
+	void (*tmpfile)(struct fbx_req *req, uint64_t parent, mode_t mode,
+	                struct fbx_file_info *fi);
+};
+
+/* ---- requests --------------------------------------------------------- */
+
+/** The caller's credentials. */
+const struct fbx_ctx *fbx_req_ctx(const struct fbx_req *req);
+/** The userdata given to fbx_session_new(). */
+void *fbx_req_userdata(const struct fbx_req *req);
+/** The session the request came from (to send notifications). */
+struct fbx_session *fbx_req_session(const struct fbx_req *req);
+/** Non-zero once the kernel asked to interrupt this request (the caller
+ *  got a signal). A long op should then reply -EINTR soon. */
+int fbx_req_interrupted(const struct fbx_req *req);
+/** Supplementary groups of the caller (from /proc): fills up to `size`
+ *  ids, returns how many there are, or a negated errno. */
+int fbx_req_groups(const struct fbx_req *req, int size, gid_t list[]);
+
+/* ---- replies: each returns 0 or a negated errno, and frees req ------- */
+
+int fbx_reply_err(struct fbx_req *req, int err);
+/** For forget/forget_multi only: sends nothing, frees req. */
+void fbx_reply_none(struct fbx_req *req);
+int fbx_reply_entry(struct fbx_req *req, const struct fbx_entry *e);
+int fbx_reply_create(struct fbx_req *req, const struct fbx_entry *e,
+                     const struct fbx_file_info *fi);
+int fbx_reply_attr(struct fbx_req *req, const struct stat *attr, double timeout);
+int fbx_reply_readlink(struct fbx_req *req, const char *target);
+int fbx_reply_open(struct fbx_req *req, const struct fbx_file_info *fi);
+int fbx_reply_write(struct fbx_req *req, size_t count);
+int fbx_reply_buf(struct fbx_req *req, const void *buf, size_t size);
+int fbx_reply_iov(struct fbx_req *req, const struct iovec *iov, int count);
+/** Reply to read with `size` bytes of file descriptor `fd` at `off`
+ *  (short at end of file); uses splice when enabled and faster. */
+int fbx_reply_fd(struct fbx_req *req, int fd, off_t off, size_t size);
+int fbx_reply_statfs(struct fbx_req *req, const struct statvfs *st);
+int fbx_reply_xattr(struct fbx_req *req, size_t size);
+int fbx_reply_lock(struct fbx_req *req, const struct flock *lock);
+int fbx_reply_bmap(struct fbx_req *req, uint64_t idx);
+int fbx_reply_lseek(struct fbx_req *req, off_t off);
+struct statx;
+int fbx_reply_statx(struct fbx_req *req, const struct statx *stx, double timeout);
+
+/**
+ * Directory listing helpers. Each appends one entry to buf (bufsize
+ * bytes left) and returns the bytes the entry needs; when that exceeds
+ * bufsize nothing was written and the listing reply is full. `next_off`
+ * is the offset a later readdir continues from (non-zero, increasing
+ * is not required, but it must name the next entry stably).
+ */
+size_t fbx_dirent_add(char *buf, size_t bufsize, const char *name,
+                      const struct stat *st, off_t next_off);
+size_t fbx_direntplus_add(char *buf, size_t bufsize, const char *name,
+                          const struct fbx_entry *e, off_t next_off);
+
+/* ---- notifications (the filesystem tells the kernel) ----------------- */
+
+/** Drop cached data of `ino` in [off, off+len) (len 0: to the end;
+ *  off < 0: only attributes). */
+int fbx_notify_inval_inode(struct fbx_session *se, uint64_t ino, off_t off, off_t len);
+/** Drop the cached name `name` in `parent`. */
+int fbx_notify_inval_entry(struct fbx_session *se, uint64_t parent, const char *name);
+/** `name` in `parent` (node `child`) was deleted behind the kernel's back. */
+int fbx_notify_delete(struct fbx_session *se, uint64_t parent, uint64_t child,
+                      const char *name);
+/** Put data into the kernel's page cache for `ino`. */
+int fbx_notify_store(struct fbx_session *se, uint64_t ino, off_t off,
+                     const void *data, size_t size);
+
+/** FUSE passthrough (kernel >= 6.9, root): register `fd` as a backing
+ *  file; returns an id > 0 for fbx_file_info.backing_id, or -errno. */
+int fbx_backing_open(struct fbx_session *se, int fd);
+int fbx_backing_close(struct fbx_session *se, int backing_id);
+
+/* ---- the session ------------------------------------------------------ */
+
+/** Make a session; nothing is mounted yet. `ops_size` is sizeof(*ops).
+ *  opts may be NULL for defaults; it is copied. NULL on error (errno). */
+struct fbx_session *fbx_session_new(const struct fbx_options *opts,
+                                    const struct fbx_ll_ops *ops, size_t ops_size,
+                                    void *userdata);
+/** Mount at `mountpoint`: mount(2) as root, else through fusermount3.
+ *  Returns 0 or a negated errno, with the reason printed to stderr. */
+int fbx_session_mount(struct fbx_session *se, const char *mountpoint);
+/** Serve requests until unmounted or fbx_session_exit(): multi-threaded
+ *  unless opts->singlethread. Returns 0 or a negated errno. */
+int fbx_session_loop(struct fbx_session *se);
+/** Ask the loop to end (from any thread); it unmounts first. */
+void fbx_session_exit(struct fbx_session *se);
+/** Non-zero once the session has been asked to end. */
+int fbx_session_exited(const struct fbx_session *se);
+/** Unmount (lazily, so a busy mount detaches) if still mounted. */
+void fbx_session_unmount(struct fbx_session *se);
+/** Free everything; unmounts first if needed. */
+void fbx_session_destroy(struct fbx_session *se);
+/** The /dev/fuse descriptor (-1 before mounting). */
+int fbx_session_fd(const struct fbx_session *se);
+/** The options the session runs with. */
+const struct fbx_options *fbx_session_options(const struct fbx_session *se);
+
+/**
+ * Run a session as a program does: mount at its options' mountpoint,
+ * daemonize unless -f/-d (mount errors are reported before detaching),
+ * serve, and unmount cleanly on SIGINT, SIGTERM, SIGHUP or an external
+ * umount. Returns the process exit status (0, or 1 after a message).
+ */
+int fbx_session_main(struct fbx_session *se);
+
+/**
+ * Parse argv (see fusebox/options.h), then fbx_session_main(): mount, daemonize unless -f/-d
+ * (mount errors are reported before detaching), unmount cleanly on
+ * SIGINT, SIGTERM, SIGHUP or an external umount. Returns the process
+ * exit status: 0, or 1 with a message on stderr.
+ */
+int fbx_ll_main(int argc, char *argv[], const struct fbx_ll_ops *ops,
+                size_t ops_size, void *userdata);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* FUSEBOX_LOWLEVEL_H */

@@ -1,0 +1,246 @@
+/*
+ * lib/fuse/mount.c -- getting a /dev/fuse descriptor mounted, and gone.
+ *
+ * As root we call mount(2) ourselves. Otherwise (or for auto_unmount,
+ * which needs a process that outlives us) we run Debian's fusermount3,
+ * which is setuid root: it mounts and passes the descriptor back over a
+ * socket named by _FUSE_COMMFD. With auto_unmount fusermount3 stays
+ * behind and unmounts when that socket closes, i.e. when we die, even
+ * by kill -9.
+ */
+#include "fuse/session.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define FUSERMOUNT "fusermount3"
+
+/* Append ",s" (or "s" at the start) to a fixed buffer. */
+static int opt_add(char *buf, size_t size, const char *fmt, const char *s)
+{
+	size_t len = strlen(buf);
+	int n = snprintf(buf + len, size - len, "%s", len ? "," : "");
+	if (n < 0 || (size_t)n >= size - len)
+		return -E2BIG;
+	len += (size_t)n;
+	n = snprintf(buf + len, size - len, fmt, s);
+	return (n < 0 || (size_t)n >= size - len) ? -E2BIG : 0;
+}
+
+/* Options both mount(2) and fusermount3 understand. */
+static int common_opts(const struct fbx_session *se, char *buf, size_t size)
+{
+	const struct fbx_options *o = &se->opts;
+	char num[32];
+	int err = 0;
+	if (o->default_permissions)
+		err |= opt_add(buf, size, "%s", "default_permissions");
+	if (o->allow_other || o->allow_root)   /* allow_root is enforced per request */
+		err |= opt_add(buf, size, "%s", "allow_other");
+	if (o->max_read) {
+		snprintf(num, sizeof(num), "%u", o->max_read);
+		err |= opt_add(buf, size, "max_read=%s", num);
+	}
+	return err ? -E2BIG : 0;
+}
+
+static const char *fs_source(const struct fbx_session *se)
+{
+	return se->opts.fsname ? se->opts.fsname : "fusebox";
+}
+
+static int mount_direct(struct fbx_session *se, const char *mnt, const struct stat *st)
+{
+	char data[1024] = "", type[128];
+	int fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		int err = errno;
+		fprintf(stderr, "fusebox: cannot open /dev/fuse: %s%s\n", strerror(err),
+		        err == ENOENT ? " (is the fuse module loaded? try `modprobe fuse')" : "");
+		return -err;
+	}
+	snprintf(data, sizeof(data), "fd=%d,rootmode=%o,user_id=%u,group_id=%u", fd,
+	         st->st_mode & S_IFMT, getuid(), getgid());
+	if (common_opts(se, data, sizeof(data)) < 0) {
+		close(fd);
+		fprintf(stderr, "fusebox: mount options too long\n");
+		return -E2BIG;
+	}
+	snprintf(type, sizeof(type), "fuse%s%s", se->opts.subtype ? "." : "",
+	         se->opts.subtype ? se->opts.subtype : "");
+	unsigned long flags = MS_NOSUID | MS_NODEV;
+	if (se->opts.read_only)
+		flags |= MS_RDONLY;
+	if (mount(fs_source(se), mnt, type, flags, data) < 0) {
+		int err = errno;
+		close(fd);
+		return -err;
+	}
+	se->fd = fd;
+	return 0;
+}
+
+/* Receive the descriptor fusermount3 sends with SCM_RIGHTS. */
+static int recv_fd(int sock)
+{
+	char byte;
+	struct iovec iov = { &byte, 1 };
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+	                      .msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf) };
+	ssize_t n;
+	do {
+		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+	} while (n < 0 && errno == EINTR);
+	if (n <= 0)
+		return n < 0 ? -errno : -EIO;
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	if (!c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+		return -EIO;
+	int fd;
+	memcpy(&fd, CMSG_DATA(c), sizeof(fd));
+	return fd;
+}
+
+static int mount_fusermount(struct fbx_session *se, const char *mnt)
+{
+	char opts[1024] = "";
+	const struct fbx_options *o = &se->opts;
+	opt_add(opts, sizeof(opts), "%s", o->read_only ? "ro" : "rw");
+	opt_add(opts, sizeof(opts), "%s", "nosuid,nodev");
+	opt_add(opts, sizeof(opts), "fsname=%s", fs_source(se));
+	if (o->subtype)
+		opt_add(opts, sizeof(opts), "subtype=%s", o->subtype);
+	if (o->auto_unmount)
+		opt_add(opts, sizeof(opts), "%s", "auto_unmount");
+	if (common_opts(se, opts, sizeof(opts)) < 0)
+		return -E2BIG;
+
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	pid_t pid = fork();
+	if (pid < 0) {
+		int err = -errno;
+		close(sv[0]);
+		close(sv[1]);
+		return err;
+	}
+	if (pid == 0) {
+		char env[32];
+		int fl = fcntl(sv[0], F_GETFD);
+		fcntl(sv[0], F_SETFD, fl & ~FD_CLOEXEC);   /* fusermount3 must inherit it */
+		snprintf(env, sizeof(env), "%d", sv[0]);
+		setenv("_FUSE_COMMFD", env, 1);
+		execlp(FUSERMOUNT, FUSERMOUNT, "-o", opts, "--", mnt, (char *)NULL);
+		fprintf(stderr, "fusebox: cannot run %s: %s (install Debian's fuse3 package)\n",
+		        FUSERMOUNT, strerror(errno));
+		_exit(127);
+	}
+	close(sv[0]);
+	int fd = recv_fd(sv[1]);
+	if (!o->auto_unmount || fd < 0) {
+		/* Without auto_unmount fusermount3 exits right after mounting. */
+		int status;
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+		close(sv[1]);
+	} else {
+		se->commfd = sv[1];   /* closing it (or dying) unmounts */
+	}
+	if (fd < 0)
+		return -EPERM;   /* fusermount3 printed why */
+	se->fd = fd;
+	se->mounted_by_fusermount = 1;
+	return 0;
+}
+
+static int check_mountpoint(const char *mnt, struct stat *st)
+{
+	if (stat(mnt, st) == 0) {
+		if (!S_ISDIR(st->st_mode) && !S_ISREG(st->st_mode)) {
+			fprintf(stderr, "fusebox: mount point %s is not a directory or file\n", mnt);
+			return -ENOTDIR;
+		}
+		return 0;
+	}
+	int err = errno;
+	if (err == ENOTCONN)
+		fprintf(stderr, "fusebox: %s is a stale FUSE mount: its daemon died. "
+		        "Clear it with `fusermount3 -u %s' (or `umount -l %s' as root).\n",
+		        mnt, mnt, mnt);
+	else
+		fprintf(stderr, "fusebox: bad mount point %s: %s\n", mnt, strerror(err));
+	return -err;
+}
+
+int fbx_mount(struct fbx_session *se, const char *mountpoint)
+{
+	char mnt[PATH_MAX];
+	struct stat st;
+	if (!realpath(mountpoint, mnt)) {
+		int err = errno;
+		if (err == ENOTCONN)
+			return check_mountpoint(mountpoint, &st);
+		fprintf(stderr, "fusebox: bad mount point %s: %s\n", mountpoint, strerror(err));
+		return -err;
+	}
+	int err = check_mountpoint(mnt, &st);
+	if (err)
+		return err;
+	err = -EPERM;
+	if (geteuid() == 0 && !se->opts.auto_unmount)
+		err = mount_direct(se, mnt, &st);
+	if (err == -EPERM)
+		err = mount_fusermount(se, mnt);
+	if (err) {
+		if (err != -EPERM)
+			fprintf(stderr, "fusebox: mounting %s: %s\n", mnt, strerror(-err));
+		return err;
+	}
+	se->mountpoint = strdup(mnt);
+	if (!se->mountpoint) {
+		fbx_unmount(se);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void run_fusermount_u(const char *mnt)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+		if (null >= 0)
+			dup2(null, 2);
+		execlp(FUSERMOUNT, FUSERMOUNT, "-u", "-q", "-z", "--", mnt, (char *)NULL);
+		_exit(127);
+	}
+	if (pid > 0)
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+}
+
+void fbx_unmount(struct fbx_session *se)
+{
+	/* Several threads may get here (a signal and the loop's end). */
+	if (!se->mountpoint || atomic_exchange(&se->unmounted, 1))
+		return;
+	if (se->mounted_by_fusermount || umount2(se->mountpoint, MNT_DETACH) < 0)
+		run_fusermount_u(se->mountpoint);
+	int commfd = atomic_exchange(&se->commfd, -1);
+	if (commfd >= 0)
+		close(commfd);
+}

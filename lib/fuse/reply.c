@@ -1,0 +1,386 @@
+/*
+ * lib/fuse/reply.c -- requests and their replies.
+ *
+ * A request is registered in its worker's in-flight list while an op
+ * works on it, so that INTERRUPT can find it; the reply unregisters it,
+ * writes header + payload with one writev() to the descriptor the
+ * request came from, and frees it.
+ */
+#include "fuse/session.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct fbx_req *fbx_req_new(struct fbx_worker *w, const struct fbx_msg *m)
+{
+	struct fbx_req *req = malloc(sizeof(*req));
+	if (!req)
+		return NULL;
+	req->se = w->se;
+	req->w = w;
+	req->unique = m->unique;
+	req->opcode = m->opcode;
+	req->ctx.uid = m->uid;
+	req->ctx.gid = m->gid;
+	req->ctx.pid = (pid_t)m->pid;
+	req->ctx.umask = 0;
+	atomic_init(&req->interrupted, 0);
+	pthread_mutex_lock(&w->lock);
+	req->next = w->inflight.next;
+	req->prev = &w->inflight;
+	w->inflight.next->prev = req;
+	w->inflight.next = req;
+	pthread_mutex_unlock(&w->lock);
+	return req;
+}
+
+static void req_free(struct fbx_req *req)
+{
+	struct fbx_worker *w = req->w;
+	pthread_mutex_lock(&w->lock);
+	req->prev->next = req->next;
+	req->next->prev = req->prev;
+	pthread_mutex_unlock(&w->lock);
+	free(req);
+}
+
+/* INTERRUPT: mark the request if some worker still has it in flight.
+ * If none does, it was read but not yet registered, or just answered:
+ * EAGAIN makes the kernel send the interrupt again later, and it drops
+ * it by itself once the request is answered. */
+void fbx_interrupt(struct fbx_session *se, uint64_t unique, struct fbx_worker *self,
+                   uint64_t req_unique)
+{
+	int found = 0;
+	pthread_mutex_lock(&se->workers_lock);
+	for (struct fbx_worker *w = se->workers; w && !found; w = w->next) {
+		pthread_mutex_lock(&w->lock);
+		for (struct fbx_req *r = w->inflight.next; r != &w->inflight; r = r->next) {
+			if (r->unique == req_unique) {
+				atomic_store(&r->interrupted, 1);
+				found = 1;
+				break;
+			}
+		}
+		pthread_mutex_unlock(&w->lock);
+	}
+	pthread_mutex_unlock(&se->workers_lock);
+	if (!found) {
+		struct fbx_k_out_header h = { sizeof(h), -EAGAIN, unique };
+		struct iovec iov = { &h, sizeof(h) };
+		fbx_send_iov(se, self->fd, &iov, 1);
+	}
+}
+
+int fbx_send_iov(struct fbx_session *se, int fd, struct iovec *iov, int count)
+{
+	size_t total = 0;
+	for (int i = 0; i < count; i++)
+		total += iov[i].iov_len;
+	ssize_t n = writev(fd, iov, count);
+	if (n < 0) {
+		int err = errno;
+		/* ENOENT: the request was interrupted and is gone; not an error
+		 * of ours. ENODEV: the connection ended under us. */
+		if (err != ENOENT && err != ENODEV)
+			fprintf(stderr, "fusebox: writing reply: %s\n", strerror(err));
+		return -err;
+	}
+	if ((size_t)n != total) {
+		fprintf(stderr, "fusebox: short reply write (%zd of %zu)\n", n, total);
+		return -EIO;
+	}
+	(void)se;
+	return 0;
+}
+
+int fbx_reply_raw(struct fbx_req *req, int err, const struct iovec *iov, int count)
+{
+	struct iovec v[8];
+	struct fbx_k_out_header h;
+	if (count > 7)
+		count = 7;
+	if (err > 0)
+		err = -err;
+	if (err < -4095 || err > 0)
+		err = -EIO;
+	h.error = err;
+	h.unique = req->unique;
+	h.len = sizeof(h);
+	v[0].iov_base = &h;
+	v[0].iov_len = sizeof(h);
+	if (err == 0) {
+		for (int i = 0; i < count; i++) {
+			v[i + 1] = iov[i];
+			h.len += (uint32_t)iov[i].iov_len;
+		}
+	} else {
+		count = 0;
+	}
+	struct fbx_session *se = req->se;
+	int fd = req->w->fd;
+	if (se->opts.debug)
+		fprintf(stderr, "   unique: %llu, %s%s, outsize: %u\n",
+		        (unsigned long long)req->unique, err ? "error: " : "success",
+		        err ? strerror(-err) : "", h.len);
+	req_free(req);
+	return fbx_send_iov(se, fd, v, count + 1);
+}
+
+static int reply_one(struct fbx_req *req, const void *p, size_t len)
+{
+	struct iovec iov = { (void *)p, len };
+	return fbx_reply_raw(req, 0, &iov, 1);
+}
+
+int fbx_reply_err(struct fbx_req *req, int err)
+{
+	return fbx_reply_raw(req, err, NULL, 0);
+}
+
+void fbx_reply_none(struct fbx_req *req)
+{
+	req_free(req);
+}
+
+int fbx_reply_entry(struct fbx_req *req, const struct fbx_entry *e)
+{
+	struct fbx_k_entry_out o;
+	if (!e->ino && !(e->entry_timeout > 0))
+		return fbx_reply_err(req, -ENOENT);
+	fbx_entry_encode(&o, e);
+	return reply_one(req, &o, sizeof(o));
+}
+
+int fbx_reply_create(struct fbx_req *req, const struct fbx_entry *e,
+                     const struct fbx_file_info *fi)
+{
+	struct {
+		struct fbx_k_entry_out e;
+		struct fbx_k_open_out o;
+	} out;
+	fbx_entry_encode(&out.e, e);
+	fbx_open_encode(&out.o, fi);
+	return reply_one(req, &out, sizeof(out));
+}
+
+int fbx_reply_attr(struct fbx_req *req, const struct stat *attr, double timeout)
+{
+	if (req->opcode == FBX_K_STATX) {
+		/* A statx request answered by a getattr op (no statx op). */
+		struct statx stx;
+		fbx_statx_from_stat(&stx, attr);
+		return fbx_reply_statx(req, &stx, timeout);
+	}
+	struct fbx_k_attr_out o;
+	memset(&o, 0, sizeof(o));
+	fbx_timeout_encode(timeout, &o.attr_valid, &o.attr_valid_nsec);
+	fbx_attr_encode(&o.attr, attr);
+	return reply_one(req, &o, sizeof(o));
+}
+
+int fbx_reply_statx(struct fbx_req *req, const struct statx *stx, double timeout)
+{
+	struct fbx_k_statx_out o;
+	memset(&o, 0, sizeof(o));
+	fbx_timeout_encode(timeout, &o.attr_valid, &o.attr_valid_nsec);
+	fbx_statx_encode(&o.stat, stx);
+	return reply_one(req, &o, sizeof(o));
+}
+
+int fbx_reply_readlink(struct fbx_req *req, const char *target)
+{
+	return reply_one(req, target, strlen(target));
+}
+
+int fbx_reply_open(struct fbx_req *req, const struct fbx_file_info *fi)
+{
+	struct fbx_k_open_out o;
+	fbx_open_encode(&o, fi);
+	return reply_one(req, &o, sizeof(o));
+}
+
+int fbx_reply_write(struct fbx_req *req, size_t count)
+{
+	if (req->opcode == FBX_K_COPY_FILE_RANGE_64) {
+		struct fbx_k_copy_file_range_out o = { count };
+		return reply_one(req, &o, sizeof(o));
+	}
+	struct fbx_k_write_out o = { (uint32_t)count, 0 };
+	return reply_one(req, &o, sizeof(o));
+}
+
+int fbx_reply_buf(struct fbx_req *req, const void *buf, size_t size)
+{
+	return reply_one(req, buf, size);
+}
+
+int fbx_reply_iov(struct fbx_req *req, const struct iovec *iov, int count)
+{
+	if (count <= 7)
+		return fbx_reply_raw(req, 0, iov, count);
+	/* Rare: gather into one buffer rather than fail. */
+	size_t total = 0;
+	for (int i = 0; i < count; i++)
+		total += iov[i].iov_len;
+	char *b = malloc(total ? total : 1);
+	if (!b)
+		return fbx_reply_err(req, -ENOMEM);
+	size_t off = 0;
+	for (int i = 0; i < count; i++) {
+		memcpy(b + off, iov[i].iov_base, iov[i].iov_len);
+		off += iov[i].iov_len;
+	}
+	int r = reply_one(req, b, total);
+	free(b);
+	return r;
+}
+
+int fbx_reply_fd(struct fbx_req *req, int fd, off_t off, size_t size)
+{
+	/* Inside the op, the worker's buffer (as large as the largest
+	 * request) is free to hold the data; an asynchronous reply from
+	 * another thread must not touch it. */
+	char *buf = req->w->buf, *own = NULL;
+	if (size > req->w->bufsize)
+		size = req->w->bufsize;
+	if (!pthread_equal(pthread_self(), req->w->thread)) {
+		buf = own = malloc(size ? size : 1);
+		if (!own)
+			return fbx_reply_err(req, -ENOMEM);
+	}
+	size_t got = 0;
+	while (got < size) {
+		ssize_t n = pread(fd, buf + got, size - got, off + (off_t)got);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			int err = -errno;
+			free(own);
+			return fbx_reply_err(req, err);
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	int r = reply_one(req, buf, got);
+	free(own);
+	return r;
+}
+
+int fbx_reply_statfs(struct fbx_req *req, const struct statvfs *st)
+{
+	struct fbx_k_statfs_out o;
+	fbx_statfs_encode(&o.st, st);
+	return reply_one(req, &o, sizeof(o));
+}
+
+int fbx_reply_xattr(struct fbx_req *req, size_t size)
+{
+	struct fbx_k_getxattr_out o = { (uint32_t)size, 0 };
+	return reply_one(req, &o, sizeof(o));
+}
+
+int fbx_reply_lock(struct fbx_req *req, const struct flock *lock)
+{
+	struct fbx_k_lk_out o;
+	fbx_lock_encode(&o.lk, lock);
+	return reply_one(req, &o, sizeof(o));
+}
+
+int fbx_reply_bmap(struct fbx_req *req, uint64_t idx)
+{
+	struct fbx_k_bmap_out o = { idx };
+	return reply_one(req, &o, sizeof(o));
+}
+
+int fbx_reply_lseek(struct fbx_req *req, off_t off)
+{
+	struct fbx_k_lseek_out o = { (uint64_t)off };
+	return reply_one(req, &o, sizeof(o));
+}
+
+/* ---- directory entries -------------------------------------------- */
+
+static size_t dirent_put(char *buf, size_t bufsize, size_t head, const char *name,
+                         uint64_t ino, mode_t mode, off_t next_off)
+{
+	size_t namelen = strlen(name);
+	size_t need = FBX_K_DIRENT_ALIGN(head + sizeof(struct fbx_k_dirent) + namelen);
+	if (!buf || need > bufsize)
+		return need;
+	struct fbx_k_dirent *d = (struct fbx_k_dirent *)(buf + head);
+	d->ino = ino;
+	d->off = (uint64_t)next_off;
+	d->namelen = (uint32_t)namelen;
+	d->type = (mode & S_IFMT) >> 12;
+	memcpy(d->name, name, namelen);
+	memset(d->name + namelen, 0, need - head - sizeof(*d) - namelen);
+	return need;
+}
+
+size_t fbx_dirent_add(char *buf, size_t bufsize, const char *name,
+                      const struct stat *st, off_t next_off)
+{
+	uint64_t ino = st ? st->st_ino : 0;
+	mode_t mode = st ? st->st_mode : 0;
+	/* d_ino 0 would hide the entry from some programs. */
+	return dirent_put(buf, bufsize, 0, name, ino ? ino : (uint64_t)-1, mode, next_off);
+}
+
+size_t fbx_direntplus_add(char *buf, size_t bufsize, const char *name,
+                          const struct fbx_entry *e, off_t next_off)
+{
+	size_t head = sizeof(struct fbx_k_entry_out);
+	size_t need = dirent_put(buf, bufsize, head, name, e->attr.st_ino,
+	                         e->attr.st_mode, next_off);
+	if (buf && need <= bufsize)
+		fbx_entry_encode((struct fbx_k_entry_out *)buf, e);
+	return need;
+}
+
+/* ---- request accessors -------------------------------------------- */
+
+const struct fbx_ctx *fbx_req_ctx(const struct fbx_req *req) { return &req->ctx; }
+void *fbx_req_userdata(const struct fbx_req *req) { return req->se->userdata; }
+struct fbx_session *fbx_req_session(const struct fbx_req *req) { return req->se; }
+int fbx_req_interrupted(const struct fbx_req *req)
+{
+	return atomic_load(&((struct fbx_req *)req)->interrupted);
+}
+
+int fbx_req_groups(const struct fbx_req *req, int size, gid_t list[])
+{
+	char path[64], line[4096];
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", req->ctx.pid, req->ctx.pid);
+	FILE *f = fopen(path, "re");
+	if (!f) {
+		snprintf(path, sizeof(path), "/proc/%d/status", req->ctx.pid);
+		f = fopen(path, "re");
+	}
+	if (!f)
+		return -errno;
+	int n = -EIO;
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "Groups:", 7) != 0)
+			continue;
+		char *p = line + 7, *end;
+		n = 0;
+		for (;;) {
+			unsigned long g = strtoul(p, &end, 10);
+			if (end == p)
+				break;
+			if (n < size)
+				list[n] = (gid_t)g;
+			n++;
+			p = end;
+		}
+		break;
+	}
+	fclose(f);
+	return n;
+}

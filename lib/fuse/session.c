@@ -1,0 +1,353 @@
+/*
+ * lib/fuse/session.c -- the session and its worker threads.
+ *
+ * The first worker reads from the mount's own /dev/fuse descriptor and
+ * answers INIT before anything else runs. Further workers are started
+ * on demand, when no worker is left idle, up to max_threads; each gets
+ * its own clone of the descriptor (FUSE_DEV_IOC_CLONE), so reading,
+ * decoding and replying share no lock between threads.
+ *
+ * Ending: fbx_session_exit() marks the session, unmounts lazily, aborts
+ * the connection through fusectl when it can, and wakes workers blocked
+ * in read() with FBX_WAKE_SIGNAL (a no-op handler installed without
+ * SA_RESTART, so read() returns EINTR). Workers also end on their own
+ * when read() says ENODEV: the filesystem was unmounted from outside.
+ */
+#include "fuse/session.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+static void wake_handler(int sig) { (void)sig; }
+
+static void install_wake_handler(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = wake_handler;   /* no SA_RESTART: read() must return */
+	sigemptyset(&sa.sa_mask);
+	sigaction(FBX_WAKE_SIGNAL, &sa, NULL);
+}
+
+struct fbx_session *fbx_session_new(const struct fbx_options *opts,
+                                    const struct fbx_ll_ops *ops, size_t ops_size,
+                                    void *userdata)
+{
+	struct fbx_session *se = calloc(1, sizeof(*se));
+	if (!se)
+		return NULL;
+	struct fbx_options defaults;
+	if (!opts) {
+		fbx_options_init(&defaults);
+		opts = &defaults;
+	}
+	if (fbx_options_copy(&se->opts, opts) < 0) {
+		free(se);
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (ops_size > sizeof(se->ops))
+		ops_size = sizeof(se->ops);   /* a newer program: ops we don't know */
+	memcpy(&se->ops, ops, ops_size);
+	se->ops_caps = fbx_ops_caps(&se->ops);
+	se->userdata = userdata;
+	se->fd = -1;
+	se->commfd = -1;
+	pthread_mutex_init(&se->workers_lock, NULL);
+	return se;
+}
+
+int fbx_session_fd(const struct fbx_session *se) { return se->fd; }
+const struct fbx_options *fbx_session_options(const struct fbx_session *se) { return &se->opts; }
+int fbx_session_exited(const struct fbx_session *se) { return atomic_load(&se->exited); }
+
+int fbx_session_mount(struct fbx_session *se, const char *mountpoint)
+{
+	if (se->fd >= 0)
+		return -EBUSY;
+	return fbx_mount(se, mountpoint);
+}
+
+void fbx_session_unmount(struct fbx_session *se)
+{
+	if (se->mountpoint)
+		fbx_unmount(se);
+}
+
+void fbx_session_die(struct fbx_session *se, int err)
+{
+	int zero = 0;
+	atomic_compare_exchange_strong(&se->error, &zero, err);
+	fbx_session_exit(se);
+}
+
+void fbx_session_exit(struct fbx_session *se)
+{
+	if (atomic_exchange(&se->exited, 1))
+		return;
+	pthread_mutex_lock(&se->workers_lock);
+	for (struct fbx_worker *w = se->workers; w; w = w->next)
+		if (!pthread_equal(w->thread, pthread_self()))
+			pthread_kill(w->thread, FBX_WAKE_SIGNAL);
+	pthread_mutex_unlock(&se->workers_lock);
+}
+
+/* ---- INIT ------------------------------------------------------------ */
+
+static void reply_init(struct fbx_session *se, int fd, const struct fbx_msg *m)
+{
+	struct fbx_k_init_out out;
+	struct fbx_k_out_header h = { 0, 0, m->unique };
+	struct iovec iov[2] = { { &h, sizeof(h) }, { &out, 0 } };
+	int err = fbx_init_begin(&se->conn, m->arg, m->arglen, &se->opts, se->ops_caps);
+	if (err == -EPROTO && se->conn.proto_major > FBX_K_MAJOR) {
+		/* Newer kernel: name our major; it sends INIT again. */
+		memset(&out, 0, sizeof(out));
+		out.major = FBX_K_MAJOR;
+		out.minor = FBX_K_MINOR;
+		iov[1].iov_len = FBX_K_COMPAT_INIT_OUT_SIZE;
+	} else if (err) {
+		fprintf(stderr, "fusebox: kernel FUSE protocol %u.%u is not supported "
+		        "(need 7.31 or later)\n", se->conn.proto_major, se->conn.proto_minor);
+		h.error = -EPROTO;
+		fbx_session_die(se, -EPROTO);
+	} else {
+		if (se->ops.init)
+			se->ops.init(se->userdata, &se->conn);
+		iov[1].iov_len = fbx_init_finish(&out, &se->conn);
+		se->proto.minor = se->conn.proto_minor;
+		atomic_store(&se->got_init, 1);
+		if (se->opts.debug)
+			fprintf(stderr, "INIT: %u.%u, flags 0x%llx, max_write %u\n",
+			        out.major, out.minor,
+			        (unsigned long long)(se->conn.want & se->conn.capable), out.max_write);
+	}
+	h.len = (uint32_t)(sizeof(h) + (h.error ? 0 : iov[1].iov_len));
+	fbx_send_iov(se, fd, iov, h.error ? 1 : 2);
+}
+
+/* ---- workers --------------------------------------------------------- */
+
+static void reply_error_raw(struct fbx_worker *w, uint64_t unique, int err)
+{
+	struct fbx_k_out_header h = { sizeof(h), err, unique };
+	struct iovec iov = { &h, sizeof(h) };
+	fbx_send_iov(w->se, w->fd, &iov, 1);
+}
+
+static void handle(struct fbx_worker *w, size_t n)
+{
+	struct fbx_session *se = w->se;
+	struct fbx_msg m;
+	int err = fbx_msg_decode(&m, w->buf, n, &se->proto);
+	if (se->opts.debug && err != -EPROTO)
+		fbx_debug_req(se, &m);
+	if (err == -EPROTO) {
+		fprintf(stderr, "fusebox: dropped a malformed request (%zu bytes)\n", n);
+		return;
+	}
+	if (err) {
+		reply_error_raw(w, m.unique, err);
+		return;
+	}
+	if (m.opcode == FBX_K_INIT) {
+		reply_init(se, w->fd, &m);
+		return;
+	}
+	if (!atomic_load(&se->got_init)) {
+		reply_error_raw(w, m.unique, -EIO);
+		return;
+	}
+	fbx_dispatch(w, &m);
+}
+
+static struct fbx_worker *worker_new(struct fbx_session *se, int fd)
+{
+	struct fbx_worker *w = calloc(1, sizeof(*w));
+	if (!w)
+		return NULL;
+	w->se = se;
+	w->fd = fd;
+	w->bufsize = se->bufsize;
+	w->buf = malloc(w->bufsize);
+	if (!w->buf) {
+		free(w);
+		return NULL;
+	}
+	pthread_mutex_init(&w->lock, NULL);
+	w->inflight.next = w->inflight.prev = &w->inflight;
+	return w;
+}
+
+static int clone_fd(struct fbx_session *se)
+{
+	int fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	uint32_t master = (uint32_t)se->fd;
+	if (ioctl(fd, FBX_K_DEV_IOC_CLONE, &master) < 0) {
+		int err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+static void *worker_main(void *arg);
+
+/* Start one more worker if the pool is not full. Called when the last
+ * idle worker takes a request, so a blocking op never starves the rest. */
+static void maybe_spawn(struct fbx_session *se)
+{
+	if (se->opts.singlethread || atomic_load(&se->exited))
+		return;
+	if ((unsigned)atomic_load(&se->nworkers) >= se->opts.max_threads)
+		return;
+	pthread_mutex_lock(&se->workers_lock);
+	if ((unsigned)atomic_load(&se->nworkers) >= se->opts.max_threads ||
+	    atomic_load(&se->idle) > 0) {
+		pthread_mutex_unlock(&se->workers_lock);
+		return;
+	}
+	int fd = clone_fd(se);
+	struct fbx_worker *w = fd >= 0 ? worker_new(se, fd) : NULL;
+	if (w && pthread_create(&w->thread, NULL, worker_main, w) == 0) {
+		w->next = se->workers;
+		se->workers = w;
+		atomic_fetch_add(&se->nworkers, 1);
+		atomic_fetch_add(&se->idle, 1);
+	} else {
+		/* Serving on with fewer threads is better than failing. */
+		if (w) {
+			free(w->buf);
+			free(w);
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	pthread_mutex_unlock(&se->workers_lock);
+}
+
+static int worker_run(struct fbx_worker *w)
+{
+	struct fbx_session *se = w->se;
+	while (!atomic_load(&se->exited)) {
+		ssize_t n = read(w->fd, w->buf, w->bufsize);
+		if (n < 0) {
+			int err = errno;
+			if (err == EINTR || err == EAGAIN || err == ENOENT)
+				continue;   /* ENOENT: the request was interrupted before we read it */
+			if (err == ENODEV || err == ECONNABORTED) {
+				fbx_session_exit(se);   /* unmounted from outside */
+				return 0;
+			}
+			fprintf(stderr, "fusebox: reading /dev/fuse: %s\n", strerror(err));
+			fbx_session_die(se, -err);
+			return -err;
+		}
+		if (atomic_fetch_sub(&se->idle, 1) == 1)
+			maybe_spawn(se);
+		handle(w, (size_t)n);
+		atomic_fetch_add(&se->idle, 1);
+	}
+	return 0;
+}
+
+static void *worker_main(void *arg)
+{
+	worker_run(arg);
+	return NULL;
+}
+
+static void workers_free(struct fbx_session *se)
+{
+	struct fbx_worker *w = se->workers;
+	while (w) {
+		struct fbx_worker *next = w->next;
+		if (w->fd != se->fd)
+			close(w->fd);
+		pthread_mutex_destroy(&w->lock);
+		free(w->buf);
+		free(w);
+		w = next;
+	}
+	se->workers = NULL;
+}
+
+int fbx_session_loop(struct fbx_session *se)
+{
+	if (se->fd < 0)
+		return -ENOTCONN;
+	install_wake_handler();
+	/* The largest request is a WRITE of max_write plus its headers. */
+	uint32_t mw = se->opts.max_write ? se->opts.max_write : 1u << 20;
+	se->bufsize = (size_t)(mw < 4096 ? 4096 : mw) + 4096;
+	struct fbx_worker *first = worker_new(se, se->fd);
+	if (!first)
+		return -ENOMEM;
+	first->thread = pthread_self();
+	pthread_mutex_lock(&se->workers_lock);
+	se->workers = first;
+	pthread_mutex_unlock(&se->workers_lock);
+	atomic_store(&se->nworkers, 1);
+	atomic_store(&se->idle, 1);
+	int err = worker_run(first);
+
+	/* Join every other worker; they see `exited` or ENODEV. */
+	fbx_session_exit(se);
+	for (;;) {
+		pthread_mutex_lock(&se->workers_lock);
+		struct fbx_worker *w = se->workers;
+		while (w && (w == first || w->thread == 0))
+			w = w->next;
+		pthread_t t = w ? w->thread : 0;
+		if (w)
+			w->thread = 0;
+		pthread_mutex_unlock(&se->workers_lock);
+		if (!w)
+			break;
+		/* Keep nudging until it leaves read(); a signal can land
+		 * just before the read starts. */
+		while (pthread_tryjoin_np(t, NULL) != 0) {
+			pthread_kill(t, FBX_WAKE_SIGNAL);
+			usleep(1000);
+		}
+	}
+	workers_free(se);
+	if (!atomic_exchange(&se->got_destroy, 1) && se->ops.destroy && atomic_load(&se->got_init))
+		se->ops.destroy(se->userdata);
+	int fatal = atomic_load(&se->error);
+	return fatal ? fatal : err;
+}
+
+void fbx_session_destroy(struct fbx_session *se)
+{
+	if (!se)
+		return;
+	fbx_session_unmount(se);
+	if (se->fd >= 0)
+		close(se->fd);
+	if (se->commfd >= 0)
+		close(se->commfd);
+	pthread_mutex_destroy(&se->workers_lock);
+	fbx_options_free(&se->opts);
+	free(se->mountpoint);
+	free(se);
+}
+
+/* ---- debug ----------------------------------------------------------- */
+
+void fbx_debug_req(const struct fbx_session *se, const struct fbx_msg *m)
+{
+	(void)se;
+	fprintf(stderr, "unique: %llu, opcode: %s (%u), nodeid: %llu, pid: %u%s%s\n",
+	        (unsigned long long)m->unique, fbx_opcode_name(m->opcode), m->opcode,
+	        (unsigned long long)m->nodeid, m->pid, m->name ? ", name: " : "",
+	        m->name ? m->name : "");
+}

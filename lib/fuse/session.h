@@ -1,0 +1,96 @@
+/*
+ * lib/fuse/session.h -- what the session, its workers and its requests
+ * are made of. Private to lib/fuse.
+ */
+#ifndef FBX_FUSE_SESSION_H
+#define FBX_FUSE_SESSION_H
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+
+#include "fuse/codec.h"
+#include "fusebox/lowlevel.h"
+
+struct fbx_worker;
+
+/* Wakes a worker blocked in read() (see session.c). */
+#define FBX_WAKE_SIGNAL (SIGRTMAX - 1)
+
+struct fbx_req {
+	struct fbx_session *se;
+	struct fbx_worker  *w;       /* whose fd the reply goes to */
+	uint64_t            unique;
+	uint32_t            opcode;
+	struct fbx_ctx      ctx;
+	atomic_int          interrupted;
+	struct fbx_req     *prev, *next;  /* in w->inflight */
+};
+
+/*
+ * A worker owns one clone of the /dev/fuse descriptor: the kernel hands
+ * a request to whichever reader is free, and its reply must be written
+ * to the descriptor it was read from. `lock` only guards `inflight`,
+ * which INTERRUPT searches; it is per worker so the hot path shares no
+ * lock across threads.
+ */
+struct fbx_worker {
+	struct fbx_session *se;
+	pthread_t           thread;
+	int                 fd;
+	char               *buf;
+	size_t              bufsize;
+	pthread_mutex_t     lock;
+	struct fbx_req      inflight;    /* list head */
+	struct fbx_worker  *next;
+};
+
+struct fbx_session {
+	struct fbx_options  opts;
+	struct fbx_ll_ops   ops;
+	void               *userdata;
+	uint64_t            ops_caps;    /* FBX_CAP_* implied by the ops present */
+
+	int                 fd;          /* the /dev/fuse fd of the mount */
+	char               *mountpoint;  /* set once mounted */
+	atomic_int          commfd;      /* fusermount3 socket (auto_unmount), or -1 */
+	atomic_int          unmounted;
+	int                 mounted_by_fusermount;
+
+	struct fbx_proto    proto;
+	struct fbx_conn     conn;
+	atomic_int          got_init;
+	atomic_int          got_destroy;
+	atomic_int          exited;
+	atomic_int          error;       /* first fatal error, negated errno */
+
+	pthread_mutex_t     workers_lock;
+	struct fbx_worker  *workers;
+	atomic_int          nworkers;
+	atomic_int          idle;
+	size_t              bufsize;
+	pthread_t           main_thread;
+};
+
+/* session.c */
+void fbx_session_die(struct fbx_session *se, int err);
+
+/* dispatch.c: handle one decoded request read by worker w. */
+void fbx_dispatch(struct fbx_worker *w, const struct fbx_msg *m);
+uint64_t fbx_ops_caps(const struct fbx_ll_ops *ops);
+
+/* reply.c */
+struct fbx_req *fbx_req_new(struct fbx_worker *w, const struct fbx_msg *m);
+int fbx_reply_raw(struct fbx_req *req, int err, const struct iovec *iov, int count);
+int fbx_send_iov(struct fbx_session *se, int fd, struct iovec *iov, int count);
+void fbx_interrupt(struct fbx_session *se, uint64_t unique, struct fbx_worker *w,
+                   uint64_t req_unique);
+
+/* mount.c */
+int fbx_mount(struct fbx_session *se, const char *mountpoint);
+void fbx_unmount(struct fbx_session *se);
+
+/* debug output for -d */
+void fbx_debug_req(const struct fbx_session *se, const struct fbx_msg *m);
+
+#endif
