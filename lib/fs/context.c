@@ -1,0 +1,129 @@
+/*
+ * lib/fs/context.c -- what every path op shares: the caller's context,
+ * attribute fix-ups, paths, and entry replies.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fs/fs_int.h"
+
+/* fbx_fs_context() has no argument, so the running callback's context
+ * can only live in a thread-local: each worker thread serves one
+ * request at a time, and the value is reset after every callback. */
+static _Thread_local struct fbx_fs_context fs_tls;
+
+struct fbx_fs_context *fbx_fs_context(void)
+{
+	return &fs_tls;
+}
+
+struct fbx_fs *fs_enter(struct fbx_req *req)
+{
+	struct fbx_fs *fs = fbx_req_userdata(req);
+	const struct fbx_ctx *c = fbx_req_ctx(req);
+	fs_tls = (struct fbx_fs_context){
+		.fs = fs, .uid = c->uid, .gid = c->gid, .pid = c->pid,
+		.umask = c->umask, .private_data = fs->private_data, .req = req,
+	};
+	return fs;
+}
+
+void fs_enter_noreq(struct fbx_fs *fs)
+{
+	fs_tls = (struct fbx_fs_context){ .fs = fs, .private_data = fs->private_data };
+}
+
+void fs_leave(void)
+{
+	memset(&fs_tls, 0, sizeof fs_tls);
+}
+
+void fs_fix_attr(const struct fbx_fs *fs, uint64_t id, struct stat *st)
+{
+	const struct fbx_options *o = fs->opts;
+	/* Without use_ino the kernel's node id is the inode number: it is
+	 * unique, and hard links share it because they share the node. */
+	if (!o->use_ino)
+		st->st_ino = id;
+	if (o->set_umask)
+		st->st_mode = (st->st_mode & S_IFMT) | (st->st_mode & 07777 & ~o->umask);
+	if (o->set_uid)
+		st->st_uid = o->uid;
+	if (o->set_gid)
+		st->st_gid = o->gid;
+}
+
+void fs_fill_entry(const struct fbx_fs *fs, uint64_t id, const struct stat *st,
+                   struct fbx_entry *e)
+{
+	memset(e, 0, sizeof *e);
+	e->ino = id;
+	e->generation = 0; /* ids are never reused */
+	e->attr = *st;
+	fs_fix_attr(fs, id, &e->attr);
+	e->attr_timeout = fs->opts->attr_timeout;
+	e->entry_timeout = fs->opts->entry_timeout;
+}
+
+int fs_path(struct fbx_fs *fs, uint64_t ino, const char *name, char **path)
+{
+	*path = NULL;
+	return fbx_nodes_path(fs->nodes, ino, name, path);
+}
+
+int fs_path_fi(struct fbx_fs *fs, uint64_t ino, char **path)
+{
+	int err = fs_path(fs, ino, NULL, path);
+	if (err == -ENOENT && fs->ops.flag_nullpath_ok)
+		return 0;
+	return err;
+}
+
+int fs_getattr(struct fbx_fs *fs, const char *path, struct stat *st,
+               struct fbx_file_info *fi)
+{
+	memset(st, 0, sizeof *st);
+	if (fi && fs->ops.fgetattr)
+		return fs->ops.fgetattr(path, st, fi);
+	if (!path)
+		return -ENOENT;
+	if (fs->ops.getattr)
+		return fs->ops.getattr(path, st);
+	/* No getattr: only "/" exists, as an empty directory. */
+	if (strcmp(path, "/") != 0)
+		return -ENOENT;
+	st->st_mode = S_IFDIR | 0755;
+	st->st_nlink = 2;
+	return 0;
+}
+
+int fs_lookup_path(struct fbx_fs *fs, uint64_t parent, const char *name,
+                   const char *path, struct fbx_file_info *fi, int open,
+                   struct fbx_entry *e)
+{
+	struct stat st;
+	uint64_t id;
+	int err = fs_getattr(fs, path, &st, fi);
+	if (err)
+		return err;
+	err = fbx_nodes_enter(fs->nodes, parent, name, &st, open, &id);
+	if (err)
+		return err;
+	fs_fill_entry(fs, id, &st, e);
+	return 0;
+}
+
+void fs_reply_entry(struct fbx_fs *fs, struct fbx_req *req, const struct fbx_entry *e)
+{
+	uint64_t id = e->ino;
+	/* A failed reply (interrupted request) never reached the kernel, so
+	 * the lookup it carried must not be counted. */
+	if (fbx_reply_entry(req, e) < 0 && id)
+		fbx_nodes_forget(fs->nodes, id, 1);
+}
+
+void fs_reply_err(struct fbx_req *req, int err)
+{
+	(void)fbx_reply_err(req, err);
+}

@@ -1,0 +1,108 @@
+/*
+ * lib/fs/nodes.h -- the path layer's node table: the kernel's inode view
+ * of a path filesystem.
+ *
+ * A node is what the kernel knows as one inode (a node id). A name is a
+ * (parent node, string) pair naming a node; a node may have several
+ * names (hard links). The first name of a node is its current name, the
+ * one paths are built from; the others are aliases to fall back on when
+ * the current name goes away.
+ *
+ * Lifetime: a node lives while the kernel holds lookups on it (nlookup),
+ * while it is open, or while names of other nodes sit in it (it is their
+ * parent). When all three are zero it is freed with its names. Node ids
+ * come from a 64-bit counter and are never reused, so the generation is
+ * always 0 and "ino:generation" is unique for the mount's life.
+ *
+ * Every function takes the table lock itself (a rwlock: path building
+ * and finds share it; changes take it exclusively for the table work
+ * only). No function calls out of this file while holding it.
+ */
+#ifndef FBX_FS_NODES_H
+#define FBX_FS_NODES_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+struct fbx_nodes;
+
+/** What fbx_nodes_find() tells about the node behind a name. */
+struct fbx_node_info {
+	uint64_t id;
+	uint64_t nlookup;
+	unsigned open;    /**< open handles */
+	unsigned nnames;  /**< names known for it (1: this is the only one) */
+	int hidden;       /**< its current name is a hidden one */
+};
+
+/** Counts, for tests and debugging. */
+struct fbx_nodes_stats {
+	size_t nodes, names, inos;            /**< live entries (root included) */
+	size_t id_buckets, name_buckets, ino_buckets;
+};
+
+struct fbx_nodes *fbx_nodes_new(void);
+void fbx_nodes_free(struct fbx_nodes *t);
+
+/**
+ * The path of node `id`, with "/name" appended when name is non-NULL,
+ * in a malloc'd string. -ENOENT if the node has no name (unlinked),
+ * -ESTALE if the id is unknown, -ENAMETOOLONG past PATH_MAX.
+ */
+int fbx_nodes_path(struct fbx_nodes *t, uint64_t id, const char *name, char **out);
+/** Two paths built under one lock (rename, link). */
+int fbx_nodes_path2(struct fbx_nodes *t, uint64_t id1, const char *name1, char **out1,
+                    uint64_t id2, const char *name2, char **out2);
+
+/**
+ * An entry reply is about to name `parent`/`name` with attributes st:
+ * find or make its node and count one lookup. A node with the same
+ * (st_dev, st_ino) and a name is reused for a non-directory (hard link).
+ * With open != 0 the node also gets one open handle (create).
+ */
+int fbx_nodes_enter(struct fbx_nodes *t, uint64_t parent, const char *name,
+                    const struct stat *st, int open, uint64_t *id);
+/** link(2) made `newparent`/`name` another name of node `id`: add the
+ *  name and count one lookup. */
+int fbx_nodes_link(struct fbx_nodes *t, uint64_t id, uint64_t newparent,
+                   const char *name, const struct stat *st);
+/** The kernel dropped n lookups of id. */
+void fbx_nodes_forget(struct fbx_nodes *t, uint64_t id, uint64_t n);
+
+/** Look up the node named parent/name; -ENOENT if the table has none. */
+int fbx_nodes_find(struct fbx_nodes *t, uint64_t parent, const char *name,
+                   struct fbx_node_info *info);
+/** The node's info by id; -ESTALE if unknown. */
+int fbx_nodes_info(struct fbx_nodes *t, uint64_t id, struct fbx_node_info *info);
+
+/** The name parent/name is gone (unlink, rmdir). */
+void fbx_nodes_remove(struct fbx_nodes *t, uint64_t parent, const char *name);
+/**
+ * rename(2) succeeded. flags: 0 / RENAME_NOREPLACE (a name at the target
+ * is dropped) or RENAME_EXCHANGE (the two names swap nodes).
+ */
+void fbx_nodes_rename(struct fbx_nodes *t, uint64_t parent, const char *name,
+                      uint64_t newparent, const char *newname, unsigned flags);
+/**
+ * The open file parent/name was renamed to parent/hidden by the path
+ * layer: move the name and mark it hidden. Returns 1 when the node is
+ * no longer open (its last release raced ahead): the caller removes the
+ * hidden file itself. 0 otherwise.
+ */
+int fbx_nodes_hide(struct fbx_nodes *t, uint64_t parent, const char *name,
+                   const char *hidden);
+
+/** One more open handle on id (taken before the filesystem's open). */
+int fbx_nodes_open(struct fbx_nodes *t, uint64_t id);
+/**
+ * One open handle of id closed. When it was the last one and the node
+ * lives under a hidden name, the name is dropped from the table and its
+ * path returned in *hidden_path (malloc'd) for the caller to unlink;
+ * else *hidden_path is NULL.
+ */
+void fbx_nodes_release(struct fbx_nodes *t, uint64_t id, char **hidden_path);
+
+void fbx_nodes_stats(struct fbx_nodes *t, struct fbx_nodes_stats *st);
+
+#endif /* FBX_FS_NODES_H */

@@ -1,0 +1,360 @@
+/*
+ * lib/fs/ops_dir.c -- directories: opendir, readdir, readdirplus,
+ * releasedir, fsyncdir.
+ *
+ * The kernel's fi->fh of a directory is our handle (struct dirh); the
+ * filesystem sees its own fbx_file_info inside it. A filesystem that
+ * fills entries with off == 0 lets us page: the whole listing is
+ * snapshot at the first readdir (and again at each rewind to offset 0)
+ * and offset i means "entry i of the snapshot", so offsets handed to
+ * the kernel stay valid however the directory changes meanwhile. A
+ * filesystem that gives offsets itself is asked again from each offset.
+ *
+ * The filesystem's readdir only collects names; the work for the reply
+ * (node table, and for readdirplus a getattr per entry) runs after it
+ * returned, so no callback is ever called from inside another.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fs/fs_int.h"
+
+#define HIDDEN_PREFIX ".fbx_hidden"
+
+struct dent {
+	char *name;
+	ino_t ino;    /* from the filesystem; 0 if none */
+	mode_t type;
+	off_t off;    /* the fs's offset of the next entry; 0 in a snapshot */
+};
+
+struct dlist {
+	struct dent *v;
+	size_t n, cap;
+};
+
+struct dirh {
+	pthread_mutex_t lock;        /* readdirs of one handle, one at a time */
+	struct fbx_file_info fi;     /* what the filesystem sees */
+	struct dlist snap;
+	int have_snap;
+};
+
+enum fill_mode { FILL_UNKNOWN, FILL_SNAPSHOT, FILL_PASS };
+
+struct fill {
+	struct dlist *out;
+	enum fill_mode mode;
+	int plus;
+	size_t size, used;  /* FILL_PASS: the reply's budget */
+	int err;
+};
+
+static void dlist_clear(struct dlist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i].name);
+	free(l->v);
+	memset(l, 0, sizeof *l);
+}
+
+static int dlist_push(struct dlist *l, const char *name, const struct stat *st, off_t off)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 32;
+		struct dent *v = realloc(l->v, cap * sizeof *v);
+		if (!v)
+			return -ENOMEM;
+		l->v = v;
+		l->cap = cap;
+	}
+	struct dent *d = &l->v[l->n];
+	if (!(d->name = strdup(name)))
+		return -ENOMEM;
+	d->ino = st ? st->st_ino : 0;
+	d->type = st ? st->st_mode & S_IFMT : 0;
+	d->off = off;
+	l->n++;
+	return 0;
+}
+
+/* Bytes an entry takes in the reply; only the name's length matters. */
+static size_t entry_size(int plus, const char *name)
+{
+	struct fbx_entry e;
+	memset(&e, 0, sizeof e);
+	return plus ? fbx_direntplus_add(NULL, 0, name, &e, 1)
+	            : fbx_dirent_add(NULL, 0, name, NULL, 1);
+}
+
+static int filler(void *buf, const char *name, const struct stat *st, off_t off)
+{
+	struct fill *f = buf;
+	if (f->err)
+		return 1;
+	if (f->mode == FILL_UNKNOWN)
+		f->mode = off ? FILL_PASS : FILL_SNAPSHOT;
+	if (f->mode == FILL_PASS) {
+		size_t need = entry_size(f->plus, name);
+		if (f->used + need > f->size)
+			return 1;
+		f->used += need;
+	}
+	f->err = dlist_push(f->out, name, st, f->mode == FILL_PASS ? off : 0);
+	return f->err ? 1 : 0;
+}
+
+/* ---- building the reply ------------------------------------------------ */
+
+static int is_dot(const char *name)
+{
+	return name[0] == '.' && (!name[1] || (name[1] == '.' && !name[2]));
+}
+
+/* Our own hidden files (unlinked while open) are not listed. */
+static int is_hidden(struct fbx_fs *fs, uint64_t dir, const char *name)
+{
+	struct fbx_node_info info;
+	return strncmp(name, HIDDEN_PREFIX, sizeof HIDDEN_PREFIX - 1) == 0 &&
+	       fbx_nodes_find(fs->nodes, dir, name, &info) == 0 && info.hidden;
+}
+
+/* d_ino as stat(2) would show it; 0 becomes "unknown" in the reply. */
+static ino_t dirent_ino(struct fbx_fs *fs, uint64_t dir, const struct dent *d)
+{
+	struct fbx_node_info info;
+	if (fs->opts->use_ino && d->ino)
+		return d->ino;
+	if (fs->opts->readdir_ino) {
+		if (strcmp(d->name, ".") == 0)
+			return dir;
+		if (fbx_nodes_find(fs->nodes, dir, d->name, &info) == 0)
+			return info.id;
+	}
+	return fs->opts->use_ino ? d->ino : 0;
+}
+
+/* Entry for readdirplus: a full lookup, except for "." and "..", and
+ * for a name that cannot be stat'ed (then ino 0: the kernel takes the
+ * name only and counts no lookup). */
+static void plus_entry(struct fbx_fs *fs, uint64_t dir, const struct dent *d,
+                       struct fbx_entry *e)
+{
+	char *path;
+	memset(e, 0, sizeof *e);
+	if (!is_dot(d->name) && fs_path(fs, dir, d->name, &path) == 0) {
+		int err = fs_lookup_path(fs, dir, d->name, path, NULL, 0, e);
+		free(path);
+		if (!err)
+			return;
+		memset(e, 0, sizeof *e);
+	}
+	e->attr.st_ino = dirent_ino(fs, dir, d);
+	e->attr.st_mode = d->type;
+}
+
+struct idlist {
+	uint64_t *v;
+	size_t n;
+};
+
+/*
+ * Fill buf with entries from[first..] (next offset: index + 1 for a
+ * snapshot, the fs's own otherwise). For readdirplus, the ids entered
+ * are collected in ids so a failed reply can give their lookups back.
+ */
+static size_t build_reply(struct fbx_fs *fs, uint64_t dir, const struct dlist *l,
+                          size_t first, int snapshot, int plus, char *buf, size_t size,
+                          struct idlist *ids)
+{
+	size_t pos = 0;
+	for (size_t i = first; i < l->n; i++) {
+		const struct dent *d = &l->v[i];
+		off_t next = snapshot ? (off_t)(i + 1) : d->off;
+		if (is_hidden(fs, dir, d->name))
+			continue;
+		if (entry_size(plus, d->name) > size - pos)
+			break;
+		if (plus) {
+			struct fbx_entry e;
+			plus_entry(fs, dir, d, &e);
+			pos += fbx_direntplus_add(buf + pos, size - pos, d->name, &e, next);
+			if (e.ino)
+				ids->v[ids->n++] = e.ino;
+		} else {
+			struct stat st;
+			memset(&st, 0, sizeof st);
+			st.st_ino = dirent_ino(fs, dir, d);
+			st.st_mode = d->type;
+			pos += fbx_dirent_add(buf + pos, size - pos, d->name, &st, next);
+		}
+	}
+	return pos;
+}
+
+static void send_listing(struct fbx_fs *fs, struct fbx_req *req, uint64_t dir,
+                         const struct dlist *l, size_t first, int snapshot, int plus,
+                         size_t size)
+{
+	struct idlist ids = { NULL, 0 };
+	char *buf = malloc(size ? size : 1);
+	if (!buf || (plus && l->n > first && !(ids.v = calloc(l->n - first, sizeof *ids.v)))) {
+		free(buf);
+		fs_reply_err(req, -ENOMEM);
+		return;
+	}
+	size_t len = first < l->n
+	             ? build_reply(fs, dir, l, first, snapshot, plus, buf, size, &ids) : 0;
+	if (fbx_reply_buf(req, buf, len) < 0) {
+		/* The kernel never saw these entries: their lookups do not count. */
+		for (size_t i = 0; i < ids.n; i++)
+			fbx_nodes_forget(fs->nodes, ids.v[i], 1);
+	}
+	free(ids.v);
+	free(buf);
+}
+
+/* ---- readdir ------------------------------------------------------------- */
+
+/* Ask the filesystem for entries from `off`: into dh->snap when it
+ * pages by snapshot, into *pass when it gives offsets itself. */
+static int fetch(struct fbx_fs *fs, uint64_t ino, struct dirh *dh, off_t off, int plus,
+                 size_t size, struct dlist *pass, enum fill_mode *mode)
+{
+	struct fill f = { .out = &dh->snap, .plus = plus, .size = size };
+	char *path;
+	int err = fs_path_fi(fs, ino, &path);
+	if (err == -ENOENT) {
+		*mode = FILL_PASS; /* the directory is gone: list nothing */
+		return 0;
+	}
+	if (!err)
+		err = fs->ops.readdir(path, &f, filler, off, &dh->fi);
+	free(path);
+	if (!err)
+		err = f.err;
+	*mode = f.mode;
+	if (f.mode == FILL_PASS) {
+		*pass = dh->snap;
+		memset(&dh->snap, 0, sizeof dh->snap);
+	} else if (err) {
+		dlist_clear(&dh->snap);
+	} else if (f.mode == FILL_SNAPSHOT || off == 0) {
+		/* An empty listing from a fs paging itself is no snapshot. */
+		dh->have_snap = 1;
+	}
+	return err;
+}
+
+static void do_readdir(struct fbx_req *req, uint64_t ino, size_t size, off_t off,
+                       struct fbx_file_info *kfi, int plus)
+{
+	struct fbx_fs *fs = fs_enter(req);
+	struct dirh *dh = (struct dirh *)(uintptr_t)kfi->fh;
+	struct dlist pass = { NULL, 0, 0 };
+	enum fill_mode mode = FILL_SNAPSHOT;
+	int err = 0;
+
+	pthread_mutex_lock(&dh->lock);
+	if (off == 0 && dh->have_snap) {
+		dlist_clear(&dh->snap); /* rewind: a fresh listing */
+		dh->have_snap = 0;
+	}
+	if (!dh->have_snap)
+		err = fetch(fs, ino, dh, off, plus, size, &pass, &mode);
+	if (err)
+		fs_reply_err(req, err);
+	else if (mode == FILL_PASS)
+		send_listing(fs, req, ino, &pass, 0, 0, plus, size);
+	else if (dh->have_snap)
+		send_listing(fs, req, ino, &dh->snap, (size_t)off, 1, plus, size);
+	else
+		(void)fbx_reply_buf(req, "", 0);
+	pthread_mutex_unlock(&dh->lock);
+	dlist_clear(&pass);
+	fs_leave();
+}
+
+void fs_ll_readdir(struct fbx_req *req, uint64_t ino, size_t size, off_t off,
+                   struct fbx_file_info *fi)
+{
+	do_readdir(req, ino, size, off, fi, 0);
+}
+
+void fs_ll_readdirplus(struct fbx_req *req, uint64_t ino, size_t size, off_t off,
+                       struct fbx_file_info *fi)
+{
+	do_readdir(req, ino, size, off, fi, 1);
+}
+
+/* ---- open, release, fsync -------------------------------------------------- */
+
+static void dirh_free(struct dirh *dh)
+{
+	dlist_clear(&dh->snap);
+	pthread_mutex_destroy(&dh->lock);
+	free(dh);
+}
+
+void fs_ll_opendir(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi)
+{
+	struct fbx_fs *fs = fs_enter(req);
+	struct dirh *dh = calloc(1, sizeof *dh);
+	char *path = NULL;
+	int err = dh ? fs_path(fs, ino, NULL, &path) : -ENOMEM;
+	if (!err) {
+		pthread_mutex_init(&dh->lock, NULL);
+		dh->fi = *fi;
+		if (fs->ops.opendir)
+			err = fs->ops.opendir(path, &dh->fi);
+		if (err)
+			pthread_mutex_destroy(&dh->lock);
+	}
+	if (err) {
+		free(dh);
+		fs_reply_err(req, err);
+		goto out;
+	}
+	struct fbx_file_info out = dh->fi; /* the fs's out flags ... */
+	out.fh = (uintptr_t)dh;            /* ... with our handle */
+	if (fbx_reply_open(req, &out) < 0) {
+		if (fs->ops.releasedir)
+			fs->ops.releasedir(path, &dh->fi);
+		dirh_free(dh);
+	}
+out:
+	free(path);
+	fs_leave();
+}
+
+void fs_ll_releasedir(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi)
+{
+	struct fbx_fs *fs = fs_enter(req);
+	struct dirh *dh = (struct dirh *)(uintptr_t)fi->fh;
+	char *path;
+	/* Without a path (the directory is gone) and no nullpath_ok the fs
+	 * is not called: it said it cannot take a NULL path. */
+	if (fs->ops.releasedir && fs_path_fi(fs, ino, &path) == 0) {
+		fs->ops.releasedir(path, &dh->fi);
+		free(path);
+	}
+	dirh_free(dh);
+	fs_reply_err(req, 0);
+	fs_leave();
+}
+
+void fs_ll_fsyncdir(struct fbx_req *req, uint64_t ino, int datasync,
+                    struct fbx_file_info *fi)
+{
+	struct fbx_fs *fs = fs_enter(req);
+	struct dirh *dh = (struct dirh *)(uintptr_t)fi->fh;
+	char *path;
+	int err = fs_path_fi(fs, ino, &path);
+	if (!err && fs->ops.fsyncdir)
+		err = fs->ops.fsyncdir(path, datasync, &dh->fi);
+	free(path);
+	fs_reply_err(req, err);
+	fs_leave();
+}

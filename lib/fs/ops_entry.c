@@ -1,0 +1,448 @@
+/*
+ * lib/fs/ops_entry.c -- ops on names and attributes: lookup, forget,
+ * getattr, setattr, readlink, mknod, mkdir, symlink, link, unlink,
+ * rmdir, rename, statx.
+ *
+ * Pattern of every op: build the path(s) under the table lock, call the
+ * filesystem with no lock held, then update the table and reply.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "fs/fs_int.h"
+
+#ifndef RENAME_NOREPLACE
+#define RENAME_NOREPLACE (1 << 0)
+#endif
+#ifndef RENAME_EXCHANGE
+#define RENAME_EXCHANGE (1 << 1)
+#endif
+
+/* ---- lookup, forget --------------------------------------------------- */
+
+void fs_ll_lookup(struct fbx_req *req, uint64_t parent, const char *name)
+{
+	struct fbx_fs *fs = fs_enter(req);
+	struct fbx_entry e;
+	char *path;
+	int err = fs_path(fs, parent, name, &path);
+	if (!err)
+		err = fs_lookup_path(fs, parent, name, path, NULL, 0, &e);
+	free(path);
+	if (err == -ENOENT && fs->opts->negative_timeout > 0) {
+		/* ino 0 with a timeout: the kernel caches "no such name". */
+		memset(&e, 0, sizeof e);
+		e.entry_timeout = fs->opts->negative_timeout;
+		err = 0;
+	}
+	if (err)
+		fs_reply_err(req, err);
+	else
+		fs_reply_entry(fs, req, &e);
+	fs_leave();
+}
+
+void fs_ll_forget(struct fbx_req *req, uint64_t ino, uint64_t nlookup)
+{
+	struct fbx_fs *fs = fbx_req_userdata(req);
+	fbx_nodes_forget(fs->nodes, ino, nlookup);
+	fbx_reply_none(req);
+}
+
+void fs_ll_forget_multi(struct fbx_req *req, size_t count, const uint64_t *inos,
+                        const uint64_t *nlookups)
+{
+	struct fbx_fs *fs = fbx_req_userdata(req);
+	for (size_t i = 0; i < count; i++)
+		fbx_nodes_forget(fs->nodes, inos[i], nlookups[i]);
+	fbx_reply_none(req);
+}
+
+/* ---- attributes -------------------------------------------------------- */
+
+static void reply_attr(struct fbx_fs *fs, struct fbx_req *req, uint64_t ino,
+                       const char *path, struct fbx_file_info *fi)
+{
+	struct stat st;
+	int err = fs_getattr(fs, path, &st, fi);
+	if (err) {
+		fs_reply_err(req, err);
+		return;
+	}
+	fs_fix_attr(fs, ino, &st);
+	(void)fbx_reply_attr(req, &st, fs->opts->attr_timeout);
+}
+
+void fs_ll_getattr(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi)
+{
+	struct fbx_fs *fs = fs_enter(req);
+	char *path;
+	int err = fi ? fs_path_fi(fs, ino, &path) : fs_path(fs, ino, NULL, &path);
+	if (err)
+		fs_reply_err(req, err);
+	else
+		reply_attr(fs, req, ino, path, fi);
+	free(path);
+	fs_leave();
+}
+
+static int set_times_utime(struct fbx_fs *fs, const char *path, const struct timespec tv[2])
+{
+	struct utimbuf ub;
+	struct stat st;
+	time_t now = time(NULL);
+	if (!fs->ops.utime)
+		return -ENOSYS;
+	/* utime sets both times: an omitted one keeps its current value. */
+	if (tv[0].tv_nsec == UTIME_OMIT || tv[1].tv_nsec == UTIME_OMIT) {
+		int err = fs_getattr(fs, path, &st, NULL);
+		if (err)
+			return err;
+		ub.actime = st.st_atime;
+		ub.modtime = st.st_mtime;
+	}
+	if (tv[0].tv_nsec != UTIME_OMIT)
+		ub.actime = tv[0].tv_nsec == UTIME_NOW ? now : tv[0].tv_sec;
+	if (tv[1].tv_nsec != UTIME_OMIT)
+		ub.modtime = tv[1].tv_nsec == UTIME_NOW ? now : tv[1].tv_sec;
+	return fs->ops.utime(path, &ub);
+}
+
+static int set_times(struct fbx_fs *fs, const char *path, const struct stat *attr,
+                     unsigned to_set)
+{
+	struct timespec tv[2] = { { 0, UTIME_OMIT }, { 0, UTIME_OMIT } };
+	if (to_set & FBX_SET_ATIME_NOW)
+		tv[0].tv_nsec = UTIME_NOW;
+	else if (to_set & FBX_SET_ATIME)
+		tv[0] = attr->st_atim;
+	if (to_set & FBX_SET_MTIME_NOW)
+		tv[1].tv_nsec = UTIME_NOW;
+	else if (to_set & FBX_SET_MTIME)
+		tv[1] = attr->st_mtim;
+	if (!path)
+		return -ENOENT;
+	if (fs->ops.utimens)
+		return fs->ops.utimens(path, tv);
+	return set_times_utime(fs, path, tv);
+}
+
+static int set_size(struct fbx_fs *fs, const char *path, off_t size,
+                    struct fbx_file_info *fi)
+{
+	if (fi && fs->ops.ftruncate)
+		return fs->ops.ftruncate(path, size, fi);
+	if (!path)
+		return -ENOENT;
+	return fs->ops.truncate ? fs->ops.truncate(path, size) : -ENOSYS;
+}
+
+/*
+ * Owner first, then mode: the kernel sends a mode with suid/sgid
+ * cleared together with a chown, and a chown that fails (EPERM) must
+ * leave the mode alone.
+ */
+static int do_setattr(struct fbx_fs *fs, const char *path, const struct stat *attr,
+                      unsigned to_set, struct fbx_file_info *fi)
+{
+	int err = 0;
+	if (to_set & (FBX_SET_UID | FBX_SET_GID)) {
+		uid_t uid = to_set & FBX_SET_UID ? attr->st_uid : (uid_t)-1;
+		gid_t gid = to_set & FBX_SET_GID ? attr->st_gid : (gid_t)-1;
+		err = !path ? -ENOENT : fs->ops.chown ? fs->ops.chown(path, uid, gid) : -ENOSYS;
+	}
+	if (!err && (to_set & FBX_SET_MODE))
+		err = !path ? -ENOENT : fs->ops.chmod ? fs->ops.chmod(path, attr->st_mode) : -ENOSYS;
+	if (!err && (to_set & FBX_SET_SIZE))
+		err = set_size(fs, path, attr->st_size, fi);
+	if (!err && (to_set & (FBX_SET_ATIME | FBX_SET_MTIME | FBX_SET_ATIME_NOW |
+	                       FBX_SET_MTIME_NOW)))
+		err = set_times(fs, path, attr, to_set);
+	return err;
+}
+
+void fs_ll_setattr(struct fbx_req *req, uint64_t ino, const struct stat *attr,
+                   unsigned to_set, struct fbx_file_info *fi)
+{
+	struct fbx_fs *fs = fs_enter(req);
+	char *path;
+	int err = fi ? fs_path_fi(fs, ino, &path) : fs_path(fs, ino, NULL, &path);
+	if (!err)
+		err = do_setattr(fs, path, attr, to_set, fi);
+	if (err)
+		fs_reply_err(req, err);
+	else
+		reply_attr(fs, req, ino, path, fi);
+	free(path);
+	fs_leave();
+}
+
+void fs_ll_statx(struct fbx_req *req, uint64_t ino, int flags, unsigned mask,
+                 struct fbx_file_info *fi)
+{
+	struct fbx_fs *fs = fs_enter(req);
+	struct statx stx;
+	char *path;
+	int err = fi ? fs_path_fi(fs, ino, &path) : fs_path(fs, ino, NULL, &path);
+	memset(&stx, 0, sizeof stx);
+	if (!err)
+		err = fs->ops.statx(path, flags, mask, &stx, fi);
+	free(path);
+	if (err) {
+		fs_reply_err(req, err);
+	} else {
+		const struct fbx_options *o = fs->opts;
+		if (!o->use_ino)
+			stx.stx_ino = ino;
+		if (o->set_umask)
+			stx.stx_mode = (stx.stx_mode & S_IFMT) | (stx.stx_mode & 07777 & ~o->umask);
+		if (o->set_uid)
+			stx.stx_uid = o->uid;
+		if (o->set_gid)
+			stx.stx_gid = o->gid;
+		(void)fbx_reply_statx(req, &stx, o->attr_timeout);
+	}
+	fs_leave();
+}
+
+void fs_ll_readlink(struct fbx_req *req, uint64_t ino)
+{
+	struct fbx_fs *fs = fs_enter(req);
+	char *path, buf[PATH_MAX + 1];
+	int err = fs_path(fs, ino, NULL, &path);
+	if (!err) {
+		buf[0] = '\0';
+		err = fs->ops.readlink(path, buf, sizeof buf);
+		buf[PATH_MAX] = '\0';
+	}
+	free(path);
+	if (err)
+		fs_reply_err(req, err);
+	else
+		(void)fbx_reply_readlink(req, buf);
+	fs_leave();
+}
+
+/* ---- making names ------------------------------------------------------ */
+
+/* After the filesystem made parent/name: stat it, enter it, reply. */
+static void reply_new_entry(struct fbx_fs *fs, struct fbx_req *req, uint64_t parent,
+                            const char *name, const char *path, int err)
+{
+	struct fbx_entry e;
+	if (!err)
+		err = fs_lookup_path(fs, parent, name, path, NULL, 0, &e);
+	if (err)
+		fs_reply_err(req, err);
+	else
+		fs_reply_entry(fs, req, &e);
+}
+
+/* mknod of a regular file on a filesystem that only has create. */
+static int mknod_by_create(struct fbx_fs *fs, const char *path, mode_t mode)
+{
+	struct fbx_file_info fi;
+	memset(&fi, 0, sizeof fi);
+	fi.flags = O_CREAT | O_EXCL | O_WRONLY;
+	int err = fs->ops.create(path, mode, &fi);
+	if (!err && fs->ops.release)
+		fs->ops.release(path, &fi);
+	return err;
+}
+
+void fs_ll_mknod(struct fbx_req *req, uint64_t parent, const char *name, mode_t mode,
+                 dev_t rdev)
+{
+	struct fbx_fs *fs = fs_enter(req);
+	char *path;
+	int err = fs_path(fs, parent, name, &path);
+	if (!err) {
+		if (fs->ops.mknod)
+			err = fs->ops.mknod(path, mode, rdev);
+		else if (S_ISREG(mode) && fs->ops.create)
+			err = mknod_by_create(fs, path, mode);
+		else
+			err = -ENOSYS;
+	}
+	reply_new_entry(fs, req, parent, name, path, err);
+	free(path);
+	fs_leave();
+}
+
+void fs_ll_mkdir(struct fbx_req *req, uint64_t parent, const char *name, mode_t mode)
+{
+	struct fbx_fs *fs = fs_enter(req);
+	char *path;
+	int err = fs_path(fs, parent, name, &path);
+	if (!err)
+		err = fs->ops.mkdir(path, mode | S_IFDIR);
+	reply_new_entry(fs, req, parent, name, path, err);
+	free(path);
+	fs_leave();
+}
+
+void fs_ll_symlink(struct fbx_req *req, const char *target, uint64_t parent,
+                   const char *name)
+{
+	struct fbx_fs *fs = fs_enter(req);
+	char *path;
+	int err = fs_path(fs, parent, name, &path);
+	if (!err)
+		err = fs->ops.symlink(target, path);
+	reply_new_entry(fs, req, parent, name, path, err);
+	free(path);
+	fs_leave();
+}
+
+/* The new name is entered as another name of node ino (not by st_ino),
+ * so the kernel sees one inode even when the fs reports no st_ino. */
+void fs_ll_link(struct fbx_req *req, uint64_t ino, uint64_t newparent, const char *newname)
+{
+	struct fbx_fs *fs = fs_enter(req);
+	struct fbx_entry e;
+	struct stat st;
+	char *from = NULL, *to = NULL;
+	int err = fbx_nodes_path2(fs->nodes, ino, NULL, &from, newparent, newname, &to);
+	if (!err)
+		err = fs->ops.link(from, to);
+	if (!err)
+		err = fs_getattr(fs, to, &st, NULL);
+	if (!err)
+		err = fbx_nodes_link(fs->nodes, ino, newparent, newname, &st);
+	if (err) {
+		fs_reply_err(req, err);
+	} else {
+		fs_fill_entry(fs, ino, &st, &e);
+		fs_reply_entry(fs, req, &e);
+	}
+	free(from);
+	free(to);
+	fs_leave();
+}
+
+/* ---- removing names ---------------------------------------------------- */
+
+/*
+ * Rename the open file dir/name to a fresh dir/.fbx_hidden<N> through
+ * the filesystem, so it stays usable until its last release. Returns 0
+ * with the hidden name in hidden[64], or a negated errno (nothing done).
+ */
+static int hide(struct fbx_fs *fs, uint64_t dir, const char *name, const char *path,
+                char hidden[64])
+{
+	char *hpath = NULL;
+	struct stat st;
+	int err = -EBUSY;
+	if (!fs->ops.rename)
+		return -ENOSYS;
+	for (int tries = 0; tries < 16 && err == -EBUSY; tries++) {
+		unsigned long n = __atomic_fetch_add(&fs->hidden_seq, 1, __ATOMIC_RELAXED);
+		snprintf(hidden, 64, ".fbx_hidden%lu", n);
+		free(hpath);
+		err = fs_path(fs, dir, hidden, &hpath);
+		if (err)
+			break;
+		if (fs_getattr(fs, hpath, &st, NULL) != -ENOENT) {
+			err = -EBUSY; /* taken (or unknown): try the next number */
+			continue;
+		}
+		err = fs->ops.rename(path, hpath, 0);
+	}
+	if (!err && fbx_nodes_hide(fs->nodes, dir, name, hidden) && fs->ops.unlink)
+		fs->ops.unlink(hpath); /* the last release already ran */
+	free(hpath);
+	return err;
+}
+
+/* Undo hide() after the rename it made room for failed. */
+static void unhide(struct fbx_fs *fs, uint64_t dir, const char *hidden, const char *name)
+{
+	char *hpath, *path;
+	if (fbx_nodes_path2(fs->nodes, dir, hidden, &hpath, dir, name, &path))
+		return;
+	if (fs->ops.rename(hpath, path, RENAME_NOREPLACE) == 0)
+		fbx_nodes_rename(fs->nodes, dir, hidden, dir, name, 0);
+	free(hpath);
+	free(path);
+}
+
+/* Must dir/name be hidden rather than removed? Only an open file whose
+ * last known name this is; with other names, the file lives on anyway. */
+static int needs_hide(struct fbx_fs *fs, uint64_t dir, const char *name)
+{
+	struct fbx_node_info info;
+	if (fs->opts->hard_remove || fbx_nodes_find(fs->nodes, dir, name, &info))
+		return 0;
+	return info.open > 0 && info.nnames == 1;
+}
+
+void fs_ll_unlink(struct fbx_req *req, uint64_t parent, const char *name)
+{
+	struct fbx_fs *fs = fs_enter(req);
+	char *path;
+	int err = fs_path(fs, parent, name, &path);
+	char hidden[64];
+	if (!err && needs_hide(fs, parent, name)) {
+		err = hide(fs, parent, name, path, hidden);
+	} else if (!err) {
+		err = fs->ops.unlink ? fs->ops.unlink(path) : -ENOSYS;
+		if (!err)
+			fbx_nodes_remove(fs->nodes, parent, name);
+	}
+	free(path);
+	fs_reply_err(req, err);
+	fs_leave();
+}
+
+void fs_ll_rmdir(struct fbx_req *req, uint64_t parent, const char *name)
+{
+	struct fbx_fs *fs = fs_enter(req);
+	char *path;
+	int err = fs_path(fs, parent, name, &path);
+	if (!err)
+		err = fs->ops.rmdir(path);
+	if (!err)
+		fbx_nodes_remove(fs->nodes, parent, name);
+	free(path);
+	fs_reply_err(req, err);
+	fs_leave();
+}
+
+/*
+ * A rename over an open file hides the target first (unless exchanging:
+ * then both names live on). If the rename then fails, the target is put
+ * back under its name.
+ */
+void fs_ll_rename(struct fbx_req *req, uint64_t parent, const char *name,
+                  uint64_t newparent, const char *newname, unsigned flags)
+{
+	struct fbx_fs *fs = fs_enter(req);
+	char *from = NULL, *to = NULL, hidden[64];
+	int hid = 0;
+	int err = fbx_nodes_path2(fs->nodes, parent, name, &from, newparent, newname, &to);
+	if (!err && (flags & ~(unsigned)(RENAME_NOREPLACE | RENAME_EXCHANGE)))
+		err = -EINVAL;
+	if (!err && !fs->ops.rename)
+		err = -ENOSYS;
+	if (!err && !(flags & RENAME_EXCHANGE) && needs_hide(fs, newparent, newname)) {
+		/* Hiding moves the target away; NOREPLACE must still fail. */
+		err = (flags & RENAME_NOREPLACE) ? -EEXIST
+		                                 : hide(fs, newparent, newname, to, hidden);
+		hid = !err;
+	}
+	if (!err)
+		err = fs->ops.rename(from, to, flags);
+	if (!err)
+		fbx_nodes_rename(fs->nodes, parent, name, newparent, newname, flags);
+	else if (hid)
+		unhide(fs, newparent, hidden, newname);
+	free(from);
+	free(to);
+	fs_reply_err(req, err);
+	fs_leave();
+}
