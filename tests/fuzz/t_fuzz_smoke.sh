@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Builds every libFuzzer target (make fuzz) and runs each for a short
+# while on random input: a crash, leak or sanitizer report fails the
+# test. Longer runs are for by hand:
+#   ./build-fuzz/fuzz_fuse_request -max_total_time=600
+set -u
+cd "$FBX_ROOT"
+command -v clang >/dev/null || { echo "skip: clang not installed"; exit 77; }
+make -s fuzz >/tmp/fbx-fuzz-build.log 2>&1 || { cat /tmp/fbx-fuzz-build.log; exit 1; }
+rc=0
+for f in build-fuzz/fuzz_*; do
+  [ -x "$f" ] || continue
+  echo "== $f"
+  if ! "$f" -max_total_time="${FBX_FUZZ_SECONDS:-10}" -rss_limit_mb=1024 \
+        -artifact_prefix=/tmp/ 2>&1 | tail -n 3; then
+    echo "FAIL: $f found a problem (artifact in /tmp/)"; rc=1
+  fi
+done
+exit $rc

@@ -1,0 +1,259 @@
+/*
+ * t_fuse_codec -- the FUSE request decoder and reply encoders, driven
+ * with hand-built messages: well-formed ones of every layout, and
+ * truncated, oversized and inconsistent ones that must be refused.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include "../lib/check.h"
+#include "fuse/codec.h"
+
+static const struct fbx_proto proto = { .minor = 45 };
+
+/* Build header + parts into buf; returns the total length. */
+static size_t build(char *buf, uint32_t opcode, uint64_t nodeid,
+                    const void *arg, size_t arglen, const char *tail, size_t taillen)
+{
+	struct fbx_k_in_header h = { 0 };
+	size_t len = sizeof(h) + arglen + taillen;
+	h.len = (uint32_t)len;
+	h.opcode = opcode;
+	h.unique = 42;
+	h.nodeid = nodeid;
+	h.uid = 1000;
+	h.gid = 100;
+	h.pid = 7;
+	memcpy(buf, &h, sizeof(h));
+	if (arglen)
+		memcpy(buf + sizeof(h), arg, arglen);
+	if (taillen)
+		memcpy(buf + sizeof(h) + arglen, tail, taillen);
+	return len;
+}
+
+static void test_lookup(void)
+{
+	char buf[256];
+	struct fbx_msg m;
+	size_t n = build(buf, FBX_K_LOOKUP, 1, NULL, 0, "name", 5);
+	CHECK_EQ_INT(fbx_msg_decode(&m, buf, n, &proto), 0);
+	CHECK_EQ_STR(m.name, "name");
+	CHECK_EQ_INT(m.unique, 42);
+	CHECK_EQ_INT(m.uid, 1000);
+	/* Unterminated name: refused, never read past the end. */
+	n = build(buf, FBX_K_LOOKUP, 1, NULL, 0, "name", 4);
+	CHECK_EQ_INT(fbx_msg_decode(&m, buf, n, &proto), -EINVAL);
+	CHECK_EQ_INT(m.unique, 42);   /* still known, so an error reply is possible */
+}
+
+static void test_header(void)
+{
+	char buf[256];
+	struct fbx_msg m;
+	size_t n = build(buf, FBX_K_GETATTR, 1, &(struct fbx_k_getattr_in){ 0 },
+	                 sizeof(struct fbx_k_getattr_in), NULL, 0);
+	CHECK_EQ_INT(fbx_msg_decode(&m, buf, n, &proto), 0);
+	/* Shorter than a header, or a length field that disagrees. */
+	CHECK_EQ_INT(fbx_msg_decode(&m, buf, 39, &proto), -EPROTO);
+	CHECK_EQ_INT(fbx_msg_decode(&m, buf, n - 1, &proto), -EPROTO);
+	((struct fbx_k_in_header *)buf)->len = 1u << 31;
+	CHECK_EQ_INT(fbx_msg_decode(&m, buf, n, &proto), -EPROTO);
+	/* Truncated fixed argument. */
+	n = build(buf, FBX_K_GETATTR, 1, "abcd", 4, NULL, 0);
+	CHECK_EQ_INT(fbx_msg_decode(&m, buf, n, &proto), -EINVAL);
+	/* Unknown opcodes. */
+	n = build(buf, 7, 1, NULL, 0, NULL, 0);
+	CHECK_EQ_INT(fbx_msg_decode(&m, buf, n, &proto), -ENOSYS);
+	n = build(buf, 100000, 1, NULL, 0, NULL, 0);
+	CHECK_EQ_INT(fbx_msg_decode(&m, buf, n, &proto), -ENOSYS);
+	/* Extension length beyond the message. */
+	n = build(buf, FBX_K_STATFS, 1, NULL, 0, NULL, 0);
+	((struct fbx_k_in_header *)buf)->total_extlen = 1;
+	CHECK_EQ_INT(fbx_msg_decode(&m, buf, n, &proto), -EINVAL);
+	/* Trailing bytes where the opcode has none. */
+	n = build(buf, FBX_K_STATFS, 1, NULL, 0, "xxxxxxxx", 8);
+	CHECK_EQ_INT(fbx_msg_decode(&m, buf, n, &proto), -EINVAL);
+	/* ...unless they are declared as extensions. */
+	((struct fbx_k_in_header *)buf)->total_extlen = 1;
+	CHECK_EQ_INT(fbx_msg_decode(&m, buf, n, &proto), 0);
+}
+
+static void test_two_names(void)
+{
+	char buf[256];
+	struct fbx_msg m;
+	struct fbx_k_rename2_in r = { .newdir = 5, .flags = 1 };
+	size_t n = build(buf, FBX_K_RENAME2, 1, &r, sizeof(r), "old\0new", 8);
+	CHECK_EQ_INT(fbx_msg_decode(&m, buf, n, &proto), 0);
+	CHECK_EQ_STR(m.name, "old");
+	CHECK_EQ_STR(m.name2, "new");
+	n = build(buf, FBX_K_RENAME2, 1, &r, sizeof(r), "old\0new", 7);
+	CHECK_EQ_INT(fbx_msg_decode(&m, buf, n, &proto), -EINVAL);
+	n = build(buf, FBX_K_SYMLINK, 1, NULL, 0, "link\0/target", 13);
+	CHECK_EQ_INT(fbx_msg_decode(&m, buf, n, &proto), 0);
+	CHECK_EQ_STR(m.name, "link");
+	CHECK_EQ_STR(m.name2, "/target");
+}
+
+static void test_write(void)
+{
+	char buf[256];
+	struct fbx_msg m;
+	struct fbx_k_write_in w = { .fh = 3, .offset = 10, .size = 5 };
+	size_t n = build(buf, FBX_K_WRITE, 2, &w, sizeof(w), "hello", 5);
+	CHECK_EQ_INT(fbx_msg_decode(&m, buf, n, &proto), 0);
+	CHECK_EQ_INT(m.datalen, 5);
+	CHECK(memcmp(m.data, "hello", 5) == 0);
+	/* The announced size must match the payload, both ways. */
+	w.size = 6;
+	n = build(buf, FBX_K_WRITE, 2, &w, sizeof(w), "hello", 5);
+	CHECK_EQ_INT(fbx_msg_decode(&m, buf, n, &proto), -EINVAL);
+	w.size = 0xffffffff;
+	n = build(buf, FBX_K_WRITE, 2, &w, sizeof(w), "hello", 5);
+	CHECK_EQ_INT(fbx_msg_decode(&m, buf, n, &proto), -EINVAL);
+}
+
+static void test_setxattr(void)
+{
+	char buf[256];
+	struct fbx_msg m;
+	struct fbx_k_setxattr_in x = { .size = 3, .flags = 1 };
+	size_t n = build(buf, FBX_K_SETXATTR, 2, &x, 8, "user.a\0abc", 10);
+	CHECK_EQ_INT(fbx_msg_decode(&m, buf, n, &proto), 0);
+	CHECK_EQ_STR(m.name, "user.a");
+	CHECK_EQ_INT(m.datalen, 3);
+	/* With SETXATTR_EXT the argument is 16 bytes. */
+	struct fbx_proto ext = { .minor = 45, .setxattr_ext = 1 };
+	n = build(buf, FBX_K_SETXATTR, 2, &x, sizeof(x), "user.a\0abc", 10);
+	CHECK_EQ_INT(fbx_msg_decode(&m, buf, n, &ext), 0);
+	CHECK_EQ_INT(m.datalen, 3);
+}
+
+static void test_batch_forget(void)
+{
+	char buf[256];
+	struct fbx_msg m;
+	struct fbx_k_batch_forget_in b = { .count = 2 };
+	struct fbx_k_forget_one ones[2] = { { 5, 1 }, { 6, 2 } };
+	size_t n = build(buf, FBX_K_BATCH_FORGET, 0, &b, sizeof(b), (char *)ones, sizeof(ones));
+	CHECK_EQ_INT(fbx_msg_decode(&m, buf, n, &proto), 0);
+	/* A count larger than the array sent must not be trusted. */
+	b.count = 1000000;
+	n = build(buf, FBX_K_BATCH_FORGET, 0, &b, sizeof(b), (char *)ones, sizeof(ones));
+	CHECK_EQ_INT(fbx_msg_decode(&m, buf, n, &proto), -EINVAL);
+}
+
+static void test_init(void)
+{
+	char buf[256];
+	struct fbx_msg m;
+	struct fbx_k_init_in in = { .major = 7, .minor = 45, .max_readahead = 131072,
+	                            .flags = (uint32_t)(FBX_CAP_ASYNC_READ | FBX_K_MAX_PAGES |
+	                                                FBX_K_INIT_EXT | FBX_CAP_POSIX_LOCKS),
+	                            .flags2 = (uint32_t)(FBX_CAP_PASSTHROUGH >> 32) };
+	size_t n = build(buf, FBX_K_INIT, 0, &in, sizeof(in), NULL, 0);
+	CHECK_EQ_INT(fbx_msg_decode(&m, buf, n, &proto), 0);
+	CHECK_EQ_INT(m.arglen, sizeof(in));
+
+	struct fbx_options o;
+	struct fbx_conn c;
+	struct fbx_k_init_out out;
+	fbx_options_init(&o);
+	CHECK_EQ_INT(fbx_init_begin(&c, m.arg, m.arglen, &o, 0), 0);
+	CHECK_EQ_INT(c.proto_minor, 45);
+	CHECK(c.want & FBX_CAP_ASYNC_READ);
+	CHECK(!(c.want & FBX_CAP_POSIX_LOCKS));       /* no lock ops: kernel-local locks */
+	CHECK(!(c.want & FBX_CAP_PASSTHROUGH));       /* only when asked for */
+	CHECK_EQ_INT(fbx_init_finish(&out, &c), sizeof(out));
+	CHECK_EQ_INT(out.max_write, 1 << 20);
+	CHECK_EQ_INT(out.max_pages, (1 << 20) / 4096);
+	CHECK(out.flags & FBX_K_INIT_EXT);
+	CHECK_EQ_INT(fbx_init_begin(&c, m.arg, m.arglen, &o, FBX_CAP_POSIX_LOCKS), 0);
+	CHECK(c.want & FBX_CAP_POSIX_LOCKS);
+	o.passthrough = FBX_ON;
+	CHECK_EQ_INT(fbx_init_begin(&c, m.arg, m.arglen, &o, 0), 0);
+	CHECK(c.want & FBX_CAP_PASSTHROUGH);
+	fbx_init_finish(&out, &c);
+	CHECK_EQ_INT(out.flags2, FBX_CAP_PASSTHROUGH >> 32);
+	CHECK_EQ_INT(out.max_stack_depth, 1);
+	/* Old or foreign kernels. */
+	in.minor = 20;
+	CHECK_EQ_INT(fbx_init_begin(&c, &in, sizeof(in), &o, 0), -EPROTONOSUPPORT);
+	in.major = 8;
+	CHECK_EQ_INT(fbx_init_begin(&c, &in, sizeof(in), &o, 0), -EPROTO);
+	CHECK_EQ_INT(fbx_init_begin(&c, &in, 8, &o, 0), -EINVAL);
+	/* A kernel newer than us in minor: we answer with ours. */
+	in.major = 7;
+	in.minor = 99;
+	CHECK_EQ_INT(fbx_init_begin(&c, &in, sizeof(in), &o, 0), 0);
+	CHECK_EQ_INT(c.proto_minor, FBX_K_MINOR);
+	fbx_options_free(&o);
+}
+
+static void test_encoders(void)
+{
+	struct stat st = { 0 };
+	struct fbx_k_attr a;
+	st.st_ino = 99;
+	st.st_mode = S_IFCHR | 0600;
+	st.st_rdev = makedev(8, 1);
+	st.st_size = 1234;
+	st.st_mtim.tv_sec = 5;
+	st.st_mtim.tv_nsec = 6;
+	fbx_attr_encode(&a, &st);
+	CHECK_EQ_INT(a.ino, 99);
+	CHECK_EQ_INT(a.rdev, (8 << 20) | 1);
+	CHECK_EQ_INT(a.mtimensec, 6);
+
+	uint64_t s;
+	uint32_t ns;
+	fbx_timeout_encode(1.5, &s, &ns);
+	CHECK_EQ_INT(s, 1);
+	CHECK_EQ_INT(ns, 500000000);
+	fbx_timeout_encode(-3, &s, &ns);
+	CHECK_EQ_INT(s, 0);
+	fbx_timeout_encode(0.0 / 0.0, &s, &ns);
+	CHECK_EQ_INT(s, 0);
+
+	/* Locks: whole-file lock round trip, bad ranges refused. */
+	struct flock lk = { .l_type = F_WRLCK, .l_start = 10, .l_len = 0 }, back;
+	struct fbx_k_file_lock k;
+	fbx_lock_encode(&k, &lk);
+	CHECK_EQ_INT(k.end, INT64_MAX);
+	CHECK_EQ_INT(fbx_lock_decode(&back, &k), 0);
+	CHECK_EQ_INT(back.l_len, 0);
+	k.end = 5;
+	CHECK_EQ_INT(fbx_lock_decode(&back, &k), -EINVAL);
+	k.end = 20;
+	k.type = 77;
+	CHECK_EQ_INT(fbx_lock_decode(&back, &k), -EINVAL);
+
+	/* Directory entries are 8-byte aligned and refuse a full buffer. */
+	char buf[64];
+	struct stat d = { .st_ino = 3, .st_mode = S_IFDIR };
+	size_t need = fbx_dirent_add(buf, sizeof(buf), "abc", &d, 1);
+	CHECK_EQ_INT(need, 32);
+	struct fbx_k_dirent *de = (struct fbx_k_dirent *)buf;
+	CHECK_EQ_INT(de->type, DT_DIR);
+	CHECK_EQ_INT(de->namelen, 3);
+	CHECK_EQ_INT(fbx_dirent_add(buf, 16, "abc", &d, 1), 32);   /* too small: size only */
+}
+
+int main(void)
+{
+	test_lookup();
+	test_header();
+	test_two_names();
+	test_write();
+	test_setxattr();
+	test_batch_forget();
+	test_init();
+	test_encoders();
+	return check_exit();
+}
