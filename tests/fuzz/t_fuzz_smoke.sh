@@ -11,8 +11,12 @@ rc=0
 for f in build-fuzz/fuzz_*; do
   [ -x "$f" ] || continue
   echo "== $f"
-  if ! "$f" -max_total_time="${FBX_FUZZ_SECONDS:-10}" -rss_limit_mb=1024 \
-        -artifact_prefix=/tmp/ 2>&1 | tail -n 3; then
+  "$f" -max_total_time="${FBX_FUZZ_SECONDS:-10}" -rss_limit_mb=1024 \
+      -artifact_prefix=/tmp/ >/tmp/fbx-fuzz-run.log 2>&1
+  st=$?
+  tail -n 3 /tmp/fbx-fuzz-run.log
+  if [ $st -ne 0 ]; then
+    cat /tmp/fbx-fuzz-run.log | tail -n 40
     echo "FAIL: $f found a problem (artifact in /tmp/)"; rc=1
   fi
 done
