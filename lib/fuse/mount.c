@@ -53,9 +53,45 @@ static int common_opts(const struct fbx_session *se, char *buf, size_t size)
 	return err ? -E2BIG : 0;
 }
 
+/* The program's name, as mount(8) shows it (source and fuse.TYPE). */
+static const char *prog_base(const struct fbx_session *se)
+{
+	const char *p = se->opts.progname;
+	if (!p || !*p)
+		return NULL;
+	const char *slash = strrchr(p, '/');
+	return slash ? slash + 1 : p;
+}
+
 static const char *fs_source(const struct fbx_session *se)
 {
-	return se->opts.fsname ? se->opts.fsname : "fusebox";
+	if (se->opts.fsname)
+		return se->opts.fsname;
+	return prog_base(se) ? prog_base(se) : "fusebox";
+}
+
+static const char *fs_subtype(const struct fbx_session *se)
+{
+	return se->opts.subtype ? se->opts.subtype : prog_base(se);
+}
+
+/* mount(2) flags as fusermount3 options. */
+static int flag_opts(unsigned long f, char *buf, size_t size)
+{
+	int err = opt_add(buf, size, "%s", (f & MS_RDONLY) ? "ro" : "rw");
+	if (f & MS_NOSUID)
+		err |= opt_add(buf, size, "%s", "nosuid");
+	if (f & MS_NODEV)
+		err |= opt_add(buf, size, "%s", "nodev");
+	if (f & MS_NOEXEC)
+		err |= opt_add(buf, size, "%s", "noexec");
+	if (f & MS_NOATIME)
+		err |= opt_add(buf, size, "%s", "noatime");
+	if (f & MS_SYNCHRONOUS)
+		err |= opt_add(buf, size, "%s", "sync");
+	if (f & MS_DIRSYNC)
+		err |= opt_add(buf, size, "%s", "dirsync");
+	return err ? -E2BIG : 0;
 }
 
 static int mount_direct(struct fbx_session *se, const char *mnt, const struct stat *st)
@@ -75,9 +111,9 @@ static int mount_direct(struct fbx_session *se, const char *mnt, const struct st
 		fprintf(stderr, "fusebox: mount options too long\n");
 		return -E2BIG;
 	}
-	snprintf(type, sizeof(type), "fuse%s%s", se->opts.subtype ? "." : "",
-	         se->opts.subtype ? se->opts.subtype : "");
-	unsigned long flags = MS_NOSUID | MS_NODEV;
+	const char *sub = fs_subtype(se);
+	snprintf(type, sizeof(type), "fuse%s%s", sub ? "." : "", sub ? sub : "");
+	unsigned long flags = se->opts.mount_flags;
 	if (se->opts.read_only)
 		flags |= MS_RDONLY;
 	if (mount(fs_source(se), mnt, type, flags, data) < 0) {
@@ -118,11 +154,10 @@ static int mount_fusermount(struct fbx_session *se, const char *mnt)
 {
 	char opts[1024] = "";
 	const struct fbx_options *o = &se->opts;
-	opt_add(opts, sizeof(opts), "%s", o->read_only ? "ro" : "rw");
-	opt_add(opts, sizeof(opts), "%s", "nosuid,nodev");
+	flag_opts(o->mount_flags | (o->read_only ? MS_RDONLY : 0), opts, sizeof(opts));
 	opt_add(opts, sizeof(opts), "fsname=%s", fs_source(se));
-	if (o->subtype)
-		opt_add(opts, sizeof(opts), "subtype=%s", o->subtype);
+	if (fs_subtype(se))
+		opt_add(opts, sizeof(opts), "subtype=%s", fs_subtype(se));
 	if (o->auto_unmount)
 		opt_add(opts, sizeof(opts), "%s", "auto_unmount");
 	if (common_opts(se, opts, sizeof(opts)) < 0)

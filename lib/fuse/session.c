@@ -57,6 +57,7 @@ struct fbx_session *fbx_session_new(const struct fbx_options *opts,
 	memcpy(&se->ops, ops, ops_size);
 	se->ops_caps = fbx_ops_caps(&se->ops);
 	se->userdata = userdata;
+	se->owner = getuid();
 	se->fd = -1;
 	se->commfd = -1;
 	pthread_mutex_init(&se->workers_lock, NULL);
@@ -134,6 +135,23 @@ static void reply_init(struct fbx_session *se, int fd, const struct fbx_msg *m)
 
 /* ---- workers --------------------------------------------------------- */
 
+/* allow_root: mounted with allow_other, so the kernel lets everyone in;
+ * we refuse all but the owner and root. Requests that only let go of
+ * something already granted pass. */
+static int refused_by_allow_root(const struct fbx_session *se, const struct fbx_msg *m)
+{
+	if (!se->opts.allow_root || m->uid == 0 || m->uid == se->owner || m->pid == 0)
+		return 0;
+	switch (m->opcode) {
+	case FBX_K_FORGET: case FBX_K_BATCH_FORGET: case FBX_K_INTERRUPT:
+	case FBX_K_RELEASE: case FBX_K_RELEASEDIR: case FBX_K_DESTROY:
+	case FBX_K_INIT: case FBX_K_NOTIFY_REPLY: case FBX_K_FLUSH:
+		return 0;
+	default:
+		return 1;
+	}
+}
+
 static void reply_error_raw(struct fbx_worker *w, uint64_t unique, int err)
 {
 	struct fbx_k_out_header h = { sizeof(h), err, unique };
@@ -162,6 +180,10 @@ static void handle(struct fbx_worker *w, size_t n)
 	}
 	if (!atomic_load(&se->got_init)) {
 		reply_error_raw(w, m.unique, -EIO);
+		return;
+	}
+	if (refused_by_allow_root(se, &m)) {
+		reply_error_raw(w, m.unique, -EACCES);
 		return;
 	}
 	fbx_dispatch(w, &m);

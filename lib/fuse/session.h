@@ -49,6 +49,7 @@ struct fbx_session {
 	struct fbx_options  opts;
 	struct fbx_ll_ops   ops;
 	void               *userdata;
+	uid_t               owner;       /* who mounted: allow_root lets only it and root in */
 	uint64_t            ops_caps;    /* FBX_CAP_* implied by the ops present */
 
 	int                 fd;          /* the /dev/fuse fd of the mount */

@@ -1,0 +1,84 @@
+/*
+ * lib/fuse/notify.c -- messages the filesystem sends on its own:
+ * cache invalidations and stores (unique 0, the notify code in the
+ * error field), and registering backing files for FUSE passthrough.
+ */
+#include "fuse/session.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+static int notify(struct fbx_session *se, int code, struct iovec *iov, int count)
+{
+	struct fbx_k_out_header h = { sizeof(h), code, 0 };
+	iov[0].iov_base = &h;
+	iov[0].iov_len = sizeof(h);
+	for (int i = 1; i < count; i++)
+		h.len += (uint32_t)iov[i].iov_len;
+	if (se->fd < 0)
+		return -ENOTCONN;
+	/* Notifications need protocol 7.12+; INIT must be done first. */
+	if (!atomic_load(&se->got_init))
+		return -EAGAIN;
+	return fbx_send_iov(se, se->fd, iov, count);
+}
+
+static int name_ok(const char *name)
+{
+	size_t n = strlen(name);
+	return n > 0 && n <= 255 ? 0 : -ENAMETOOLONG;
+}
+
+int fbx_notify_inval_inode(struct fbx_session *se, uint64_t ino, off_t off, off_t len)
+{
+	struct fbx_k_notify_inval_inode_out o = { ino, off, len };
+	struct iovec iov[2] = { { 0 }, { &o, sizeof(o) } };
+	return notify(se, FBX_K_NOTIFY_INVAL_INODE, iov, 2);
+}
+
+int fbx_notify_inval_entry(struct fbx_session *se, uint64_t parent, const char *name)
+{
+	int err = name_ok(name);
+	if (err)
+		return err;
+	struct fbx_k_notify_inval_entry_out o = { parent, (uint32_t)strlen(name), 0 };
+	struct iovec iov[3] = { { 0 }, { &o, sizeof(o) }, { (void *)name, o.namelen + 1 } };
+	return notify(se, FBX_K_NOTIFY_INVAL_ENTRY, iov, 3);
+}
+
+int fbx_notify_delete(struct fbx_session *se, uint64_t parent, uint64_t child,
+                      const char *name)
+{
+	int err = name_ok(name);
+	if (err)
+		return err;
+	struct fbx_k_notify_delete_out o = { parent, child, (uint32_t)strlen(name), 0 };
+	struct iovec iov[3] = { { 0 }, { &o, sizeof(o) }, { (void *)name, o.namelen + 1 } };
+	return notify(se, FBX_K_NOTIFY_DELETE, iov, 3);
+}
+
+int fbx_notify_store(struct fbx_session *se, uint64_t ino, off_t off,
+                     const void *data, size_t size)
+{
+	if (off < 0 || size > UINT32_MAX)
+		return -EINVAL;
+	struct fbx_k_notify_store_out o = { ino, (uint64_t)off, (uint32_t)size, 0 };
+	struct iovec iov[3] = { { 0 }, { &o, sizeof(o) }, { (void *)data, size } };
+	return notify(se, FBX_K_NOTIFY_STORE, iov, 3);
+}
+
+int fbx_backing_open(struct fbx_session *se, int fd)
+{
+	if (!(se->conn.want & se->conn.capable & FBX_CAP_PASSTHROUGH))
+		return -EOPNOTSUPP;
+	struct fbx_k_backing_map map = { .fd = fd };
+	int id = ioctl(se->fd, FBX_K_DEV_IOC_BACKING_OPEN, &map);
+	return id < 0 ? -errno : (id == 0 ? -EIO : id);
+}
+
+int fbx_backing_close(struct fbx_session *se, int backing_id)
+{
+	uint32_t id = (uint32_t)backing_id;
+	return ioctl(se->fd, FBX_K_DEV_IOC_BACKING_CLOSE, &id) < 0 ? -errno : 0;
+}
