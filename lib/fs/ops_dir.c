@@ -127,9 +127,9 @@ static ino_t dirent_ino(struct fbx_fs *fs, uint64_t dir, const struct dent *d)
 	struct fbx_node_info info;
 	if (fs->opts->use_ino && d->ino)
 		return d->ino;
+	if (strcmp(d->name, ".") == 0)
+		return dir; /* the one d_ino always known */
 	if (fs->opts->readdir_ino) {
-		if (strcmp(d->name, ".") == 0)
-			return dir;
 		if (fbx_nodes_find(fs->nodes, dir, d->name, &info) == 0)
 			return info.id;
 	}
@@ -152,6 +152,8 @@ static void plus_entry(struct fbx_fs *fs, uint64_t dir, const struct dent *d,
 		memset(e, 0, sizeof *e);
 	}
 	e->attr.st_ino = dirent_ino(fs, dir, d);
+	if (!e->attr.st_ino)
+		e->attr.st_ino = (ino_t)-1; /* "unknown": d_ino 0 hides the entry */
 	e->attr.st_mode = d->type;
 }
 

@@ -1,0 +1,363 @@
+/*
+ * t_fs_nodes -- the path layer's node table (lib/fs/nodes.c): lookup
+ * counts, hard links as one node, renames, hidden files, parents kept
+ * alive by their children, and memory returning to the minimum after a
+ * million files come and go.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "../lib/check.h"
+#include "fs/nodes.h"
+
+#ifndef RENAME_EXCHANGE
+#define RENAME_EXCHANGE (1 << 1)
+#endif
+
+#define ROOT 1
+
+static struct stat mkst(mode_t type, ino_t ino)
+{
+	struct stat st;
+	memset(&st, 0, sizeof st);
+	st.st_mode = type | 0644;
+	st.st_ino = ino;
+	st.st_nlink = 1;
+	return st;
+}
+
+static uint64_t enter(struct fbx_nodes *t, uint64_t parent, const char *name,
+                      mode_t type, ino_t ino)
+{
+	struct stat st = mkst(type, ino);
+	uint64_t id = 0;
+	CHECK_EQ_INT(fbx_nodes_enter(t, parent, name, &st, 0, &id), 0);
+	return id;
+}
+
+/* The path of id, or the error as "E<n>". */
+static const char *path_of(struct fbx_nodes *t, uint64_t id)
+{
+	static char buf[PATH_MAX + 16];
+	char *p;
+	int err = fbx_nodes_path(t, id, NULL, &p);
+	if (err) {
+		snprintf(buf, sizeof buf, "E%d", -err);
+		return buf;
+	}
+	snprintf(buf, sizeof buf, "%s", p);
+	free(p);
+	return buf;
+}
+
+static size_t live_nodes(struct fbx_nodes *t)
+{
+	struct fbx_nodes_stats st;
+	fbx_nodes_stats(t, &st);
+	return st.nodes;
+}
+
+static void test_lookup_counts(void)
+{
+	struct fbx_nodes *t = fbx_nodes_new();
+	struct fbx_node_info info;
+	CHECK_EQ_STR(path_of(t, ROOT), "/");
+	uint64_t a = enter(t, ROOT, "a", S_IFREG, 10);
+	CHECK(a > ROOT);
+	CHECK_EQ_INT(enter(t, ROOT, "a", S_IFREG, 10), a);
+	CHECK_EQ_STR(path_of(t, a), "/a");
+	CHECK_EQ_INT(fbx_nodes_info(t, a, &info), 0);
+	CHECK_EQ_INT(info.nlookup, 2);
+	fbx_nodes_forget(t, a, 1);
+	CHECK_EQ_INT(live_nodes(t), 2);
+	fbx_nodes_forget(t, a, 1);
+	CHECK_EQ_INT(live_nodes(t), 1);
+	CHECK_EQ_INT(fbx_nodes_info(t, a, &info), -ESTALE);
+	/* A new lookup gets a new id: ids are never reused. */
+	uint64_t a2 = enter(t, ROOT, "a", S_IFREG, 10);
+	CHECK(a2 > a);
+	/* Paths with a name appended, and its limits. */
+	char *p, longname[300];
+	CHECK_EQ_INT(fbx_nodes_path(t, a2, "x", &p), 0);
+	CHECK_EQ_STR(p, "/a/x");
+	free(p);
+	CHECK_EQ_INT(fbx_nodes_path(t, ROOT, "x", &p), 0);
+	CHECK_EQ_STR(p, "/x");
+	free(p);
+	memset(longname, 'n', 256);
+	longname[256] = '\0';
+	CHECK_EQ_INT(fbx_nodes_path(t, ROOT, longname, &p), -ENAMETOOLONG);
+	struct stat st = mkst(S_IFREG, 1);
+	uint64_t id;
+	CHECK_EQ_INT(fbx_nodes_enter(t, ROOT, longname, &st, 0, &id), -ENAMETOOLONG);
+	CHECK_EQ_INT(fbx_nodes_enter(t, 999, "z", &st, 0, &id), -ESTALE);
+	fbx_nodes_free(t);
+}
+
+static void test_hard_links(void)
+{
+	struct fbx_nodes *t = fbx_nodes_new();
+	struct fbx_node_info info;
+	uint64_t a = enter(t, ROOT, "a", S_IFREG, 10);
+	uint64_t b = enter(t, ROOT, "b", S_IFREG, 10);
+	CHECK_EQ_INT(b, a);          /* same (dev, ino): one node */
+	CHECK_EQ_INT(fbx_nodes_info(t, a, &info), 0);
+	CHECK_EQ_INT(info.nnames, 2);
+	CHECK_EQ_INT(info.nlookup, 2);
+	CHECK_EQ_STR(path_of(t, a), "/b");  /* the last confirmed name */
+	fbx_nodes_remove(t, ROOT, "b");
+	CHECK_EQ_STR(path_of(t, a), "/a");  /* falls back to the alias */
+	fbx_nodes_remove(t, ROOT, "a");
+	CHECK_EQ_STR(path_of(t, a), "E2");  /* no name left: ENOENT */
+	/* Unnamed, its st_ino may be recycled: a new file is a new node. */
+	CHECK(enter(t, ROOT, "c", S_IFREG, 10) != a);
+	fbx_nodes_forget(t, a, 2);
+
+	/* link() adds the name to the node even without st_ino. */
+	uint64_t f = enter(t, ROOT, "f", S_IFREG, 0);
+	struct stat st = mkst(S_IFREG, 0);
+	CHECK_EQ_INT(fbx_nodes_link(t, f, ROOT, "g", &st), 0);
+	CHECK_EQ_INT(fbx_nodes_info(t, f, &info), 0);
+	CHECK_EQ_INT(info.nnames, 2);
+	CHECK_EQ_INT(info.nlookup, 2);
+	CHECK_EQ_STR(path_of(t, f), "/f");  /* link keeps the current name */
+	CHECK_EQ_INT(enter(t, ROOT, "g", S_IFREG, 0), f);
+
+	/* Directories are never merged by st_ino. */
+	uint64_t d1 = enter(t, ROOT, "d1", S_IFDIR, 77);
+	uint64_t d2 = enter(t, ROOT, "d2", S_IFDIR, 77);
+	CHECK(d1 != d2);
+	/* Nor are files of another type. */
+	uint64_t c = enter(t, ROOT, "c", S_IFREG, 10);
+	CHECK(enter(t, ROOT, "s", S_IFLNK, 10) != c);
+	/* A name now naming another file (replaced behind our back). */
+	uint64_t r1 = enter(t, ROOT, "r", S_IFREG, 500);
+	uint64_t r2 = enter(t, ROOT, "r", S_IFREG, 501);
+	CHECK(r1 != r2);
+	CHECK_EQ_STR(path_of(t, r1), "E2");
+	CHECK_EQ_STR(path_of(t, r2), "/r");
+	fbx_nodes_free(t);
+}
+
+static void test_rename(void)
+{
+	struct fbx_nodes *t = fbx_nodes_new();
+	uint64_t d = enter(t, ROOT, "d", S_IFDIR, 2);
+	uint64_t f = enter(t, d, "f", S_IFREG, 3);
+	uint64_t e = enter(t, ROOT, "e", S_IFDIR, 4);
+	CHECK_EQ_STR(path_of(t, f), "/d/f");
+	fbx_nodes_rename(t, ROOT, "d", e, "d2", 0);
+	CHECK_EQ_STR(path_of(t, d), "/e/d2");
+	CHECK_EQ_STR(path_of(t, f), "/e/d2/f");   /* children follow */
+
+	/* Rename over an existing name: the old target loses its name. */
+	uint64_t g = enter(t, ROOT, "g", S_IFREG, 5);
+	fbx_nodes_rename(t, d, "f", ROOT, "g", 0);
+	CHECK_EQ_STR(path_of(t, f), "/g");
+	CHECK_EQ_STR(path_of(t, g), "E2");
+
+	/* Exchange swaps nodes between the names. */
+	uint64_t x = enter(t, ROOT, "x", S_IFREG, 6);
+	uint64_t y = enter(t, e, "y", S_IFDIR, 7);
+	fbx_nodes_rename(t, ROOT, "x", e, "y", RENAME_EXCHANGE);
+	CHECK_EQ_STR(path_of(t, x), "/e/y");
+	CHECK_EQ_STR(path_of(t, y), "/x");
+	/* Exchange with a name the table does not know: a move. */
+	fbx_nodes_rename(t, ROOT, "x", ROOT, "unknown", RENAME_EXCHANGE);
+	CHECK_EQ_STR(path_of(t, y), "/unknown");
+
+	/* A directory forgotten by the kernel stays while it has named
+	 * children (their paths go through it). */
+	uint64_t p = enter(t, ROOT, "p", S_IFDIR, 8);
+	uint64_t c = enter(t, p, "c", S_IFREG, 9);
+	fbx_nodes_forget(t, p, 1);
+	CHECK_EQ_STR(path_of(t, c), "/p/c");
+	size_t before = live_nodes(t);
+	fbx_nodes_forget(t, c, 1);
+	CHECK_EQ_INT(live_nodes(t), before - 2);
+	fbx_nodes_free(t);
+}
+
+static void test_hidden(void)
+{
+	struct fbx_nodes *t = fbx_nodes_new();
+	struct fbx_node_info info;
+	char *hp;
+	uint64_t f = enter(t, ROOT, "f", S_IFREG, 3);
+	CHECK_EQ_INT(fbx_nodes_open(t, f), 0);
+	CHECK_EQ_INT(fbx_nodes_open(t, f), 0);
+	CHECK_EQ_INT(fbx_nodes_find(t, ROOT, "f", &info), 0);
+	CHECK_EQ_INT(info.open, 2);
+	CHECK_EQ_INT(fbx_nodes_hide(t, ROOT, "f", ".fbx_hidden0"), 0);
+	CHECK_EQ_STR(path_of(t, f), "/.fbx_hidden0");
+	CHECK_EQ_INT(fbx_nodes_find(t, ROOT, "f", &info), -ENOENT);
+	CHECK_EQ_INT(fbx_nodes_find(t, ROOT, ".fbx_hidden0", &info), 0);
+	CHECK(info.hidden);
+	fbx_nodes_release(t, f, &hp);
+	CHECK(hp == NULL);
+	fbx_nodes_release(t, f, &hp);
+	CHECK_EQ_STR(hp, "/.fbx_hidden0");    /* the caller unlinks it */
+	free(hp);
+	CHECK_EQ_INT(fbx_nodes_find(t, ROOT, ".fbx_hidden0", &info), -ENOENT);
+	fbx_nodes_forget(t, f, 1);
+	CHECK_EQ_INT(live_nodes(t), 1);
+
+	/* The last release ran before the hide: hide says remove it now. */
+	uint64_t g = enter(t, ROOT, "g", S_IFREG, 4);
+	CHECK_EQ_INT(fbx_nodes_hide(t, ROOT, "g", ".fbx_hidden1"), 1);
+	CHECK_EQ_INT(fbx_nodes_find(t, ROOT, ".fbx_hidden1", &info), -ENOENT);
+	fbx_nodes_forget(t, g, 1);
+
+	/* A released file that is not hidden leaves its name alone. */
+	uint64_t h = enter(t, ROOT, "h", S_IFREG, 5);
+	fbx_nodes_open(t, h);
+	fbx_nodes_release(t, h, &hp);
+	CHECK(hp == NULL);
+	CHECK_EQ_STR(path_of(t, h), "/h");
+	/* Open keeps a forgotten, unlinked node alive until release. */
+	fbx_nodes_open(t, h);
+	fbx_nodes_remove(t, ROOT, "h");
+	fbx_nodes_forget(t, h, 1);
+	CHECK_EQ_INT(fbx_nodes_info(t, h, &info), 0);
+	fbx_nodes_release(t, h, &hp);
+	CHECK_EQ_INT(fbx_nodes_info(t, h, &info), -ESTALE);
+	CHECK_EQ_INT(live_nodes(t), 1);
+	fbx_nodes_free(t);
+}
+
+/*
+ * Memory: a million files created (entered), unlinked and forgotten,
+ * first one at a time, then 200k at once. The table ends at its
+ * minimum size each time: nothing accumulates.
+ */
+static void test_million(void)
+{
+	struct fbx_nodes *t = fbx_nodes_new();
+	struct fbx_nodes_stats st0, st;
+	char name[32];
+	fbx_nodes_stats(t, &st0);
+	uint64_t d = enter(t, ROOT, "dir", S_IFDIR, 1);
+	for (unsigned i = 0; i < 1000000; i++) {
+		snprintf(name, sizeof name, "f%u", i);
+		uint64_t id = enter(t, d, name, S_IFREG, 100 + i);
+		fbx_nodes_remove(t, d, name);
+		fbx_nodes_forget(t, id, 1);
+	}
+	fbx_nodes_stats(t, &st);
+	CHECK_EQ_INT(st.nodes, 2);
+	CHECK_EQ_INT(st.names, 1);
+
+	enum { N = 200000 };
+	uint64_t *ids = malloc(N * sizeof *ids);
+	CHECK_FATAL(ids != NULL);
+	for (unsigned i = 0; i < N; i++) {
+		snprintf(name, sizeof name, "g%u", i);
+		ids[i] = enter(t, d, name, S_IFREG, 5000000 + i);
+	}
+	fbx_nodes_stats(t, &st);
+	CHECK_EQ_INT(st.nodes, N + 2);
+	CHECK_EQ_INT(st.inos, N);
+	CHECK(st.name_buckets >= N);
+	for (unsigned i = 0; i < N; i++) {
+		snprintf(name, sizeof name, "g%u", i);
+		CHECK_FATAL(fbx_nodes_find(t, d, name, &(struct fbx_node_info){0}) == 0);
+		fbx_nodes_remove(t, d, name);
+		fbx_nodes_forget(t, ids[i], 1);
+	}
+	free(ids);
+	fbx_nodes_forget(t, d, 1);
+	fbx_nodes_stats(t, &st);
+	CHECK_EQ_INT(st.nodes, 1);
+	CHECK_EQ_INT(st.names, 0);
+	CHECK_EQ_INT(st.inos, 0);
+	CHECK_EQ_INT(st.id_buckets, st0.id_buckets);
+	CHECK_EQ_INT(st.name_buckets, st0.name_buckets);
+	CHECK_EQ_INT(st.ino_buckets, st0.ino_buckets);
+	fbx_nodes_free(t);
+}
+
+/* Deep trees: paths longer than PATH_MAX are refused, not truncated. */
+static void test_deep(void)
+{
+	struct fbx_nodes *t = fbx_nodes_new();
+	char name[200];
+	uint64_t id = ROOT;
+	memset(name, 'd', sizeof name - 1);
+	name[sizeof name - 1] = '\0';
+	for (int i = 0; i < 30; i++)
+		id = enter(t, id, name, S_IFDIR, 0);
+	char *p;
+	CHECK_EQ_INT(fbx_nodes_path(t, id, NULL, &p), -ENAMETOOLONG);
+	fbx_nodes_free(t);
+}
+
+/* Threads entering, building paths, renaming and forgetting at once. */
+struct worker_arg {
+	struct fbx_nodes *t;
+	uint64_t dir;
+	int n;
+	int fails;
+};
+
+static void *worker(void *p)
+{
+	struct worker_arg *a = p;
+	char name[32], name2[32], *path;
+	for (int i = 0; i < 20000; i++) {
+		struct stat st = mkst(S_IFREG, (ino_t)(a->n * 1000000 + i + 1));
+		uint64_t id;
+		snprintf(name, sizeof name, "w%d-%d", a->n, i);
+		snprintf(name2, sizeof name2, "w%d-%d.r", a->n, i);
+		if (fbx_nodes_enter(a->t, a->dir, name, &st, 0, &id) ||
+		    fbx_nodes_path(a->t, id, NULL, &path)) {
+			a->fails++;
+			continue;
+		}
+		free(path);
+		fbx_nodes_rename(a->t, a->dir, name, ROOT, name2, 0);
+		if (fbx_nodes_path(a->t, id, NULL, &path) == 0) {
+			a->fails += path[0] != '/' || strcmp(path + 1, name2) != 0;
+			free(path);
+		} else {
+			a->fails++;
+		}
+		fbx_nodes_remove(a->t, ROOT, name2);
+		fbx_nodes_forget(a->t, id, 1);
+	}
+	return NULL;
+}
+
+static void test_threads(void)
+{
+	struct fbx_nodes *t = fbx_nodes_new();
+	uint64_t d = enter(t, ROOT, "d", S_IFDIR, 1);
+	pthread_t th[4];
+	struct worker_arg args[4];
+	for (int i = 0; i < 4; i++) {
+		args[i] = (struct worker_arg){ t, d, i, 0 };
+		pthread_create(&th[i], NULL, worker, &args[i]);
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		CHECK_EQ_INT(args[i].fails, 0);
+	}
+	CHECK_EQ_INT(live_nodes(t), 2);
+	fbx_nodes_free(t);
+}
+
+int main(void)
+{
+	test_lookup_counts();
+	test_hard_links();
+	test_rename();
+	test_hidden();
+	test_deep();
+	test_million();
+	test_threads();
+	return check_exit();
+}
