@@ -1,0 +1,45 @@
+/*
+ * filedisk -- serve a file (or a block device) as an NBD disk.
+ *
+ *   filedisk FILE [TARGET] [-r] [--threads N]    (TARGET as for busexmp)
+ *
+ * FLUSH and FUA become fdatasync, TRIM punches holes, WRITE_ZEROES uses
+ * fallocate, BLOCK_STATUS reports the file's holes (SEEK_DATA/SEEK_HOLE):
+ * the callbacks are in lib/nbd/filedisk.c, one short function each.
+ * They block on disk I/O, so the server runs them on worker threads
+ * (info.nonblocking stays false), several requests at a time.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <fusebox/blockdev.h>
+
+int main(int argc, char *argv[])
+{
+	if (argc < 2 || argv[1][0] == '-') {
+		fprintf(argc >= 2 && !strcmp(argv[1], "--help") ? stdout : stderr,
+		        "usage: %s FILE [TARGET] [-r] [--threads N] [--name NAME]\n"
+		        "TARGET: --socket PATH | --tcp HOST:PORT | nbd://HOST:PORT | PATH\n", argv[0]);
+		return argc >= 2 && !strcmp(argv[1], "--help") ? 0 : 2;
+	}
+	bool ro = false;
+	for (int i = 2; i < argc; i++)
+		if (!strcmp(argv[i], "-r") || !strcmp(argv[i], "--read-only"))
+			ro = true;
+	struct fbx_filedisk *d = fbx_filedisk_open(argv[1], ro);
+	if (!d || fbx_filedisk_size(d) == 0) {
+		perror(argv[1]);
+		return 1;
+	}
+	struct fbx_dev_info info = {
+		.size = fbx_filedisk_size(d),
+		.can_fua = true,          /* the callbacks fdatasync on FBX_DEV_FUA */
+		.can_multi_conn = true,   /* one file and page cache behind all connections */
+		.description = argv[1],
+	};
+	argv[1] = argv[0];             /* the rest is the usual command line */
+	int rc = fbx_dev_main(argc - 1, argv + 1, &fbx_filedisk_ops, sizeof fbx_filedisk_ops,
+	                      &info, d);
+	fbx_filedisk_close(d);
+	return rc;
+}

@@ -1,0 +1,750 @@
+/*
+ * lib/nbd/conn.c -- one client connection: handshake, then the
+ * transmission loop.
+ *
+ * Every connection has its own reading thread, so a slow or vanished
+ * client only ever stalls itself. The reader buffers input (one recv
+ * usually brings many requests) and decodes requests with the codec.
+ * Then, two ways to run them:
+ *  - inline (info.nonblocking): the reader runs the callback itself and
+ *    appends the reply to an output buffer that is sent in one go when
+ *    no complete request is left in the input: no thread hand-offs and
+ *    one send per batch;
+ *  - workers: requests go to a queue served by info.threads threads,
+ *    which send their replies as they finish (out of order).
+ * Requests live in slots allocated once per connection, each with a
+ * data buffer kept between requests: no malloc on the hot path.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "nbd/internal.h"
+
+#define IN_CAP    (256u << 10)
+#define OUT_CAP   (256u << 10)
+#define COPY_MAX  (64u << 10)   /* larger replies bypass the output buffer */
+#define KEEP_MAX  (4u << 20)    /* buffers above this are freed after use */
+#define HS_TIMEOUT_S   30
+#define SEND_TIMEOUT_S 30
+
+struct slot {
+	struct fbx_nbd_req req;
+	struct slot *next;
+	uint8_t *buf;              /* write payload in, read data / extents out */
+	size_t cap;
+	struct fbx_extent_item *extv;
+	struct iovec iov[2 * FBX_NBD_READ_SPLIT + 4];
+	int niov;
+	uint8_t hdr[(FBX_NBD_READ_SPLIT + 2) * (FBX_NBD_MAX_HDR + 16) + 300];
+};
+
+struct fbx_nbd_conn {
+	struct fbx_nbd_server *srv;
+	int fd;
+	struct fbx_nbd_conn *next, **pprev;
+	struct fbx_nbd_tx tx;
+	atomic_bool dead;          /* sending failed: stop sending */
+
+	uint8_t *in;
+	size_t in_cap, in_pos, in_end;
+	uint8_t *out;
+	size_t out_len, out_cap;
+	pthread_mutex_t send_lock;
+
+	bool workers;
+	unsigned nthreads;
+	pthread_t *thr;
+	pthread_mutex_t qlock;
+	pthread_cond_t qcond, freecond;
+	struct slot *qhead, *qtail, *freelist;
+	bool closing;
+	struct slot *slots;
+	unsigned nslots;
+};
+
+/* ---------- sockets ---------- */
+
+static int send_iov(struct fbx_nbd_conn *c, struct iovec *iov, int n)
+{
+	while (n > 0) {
+		if (atomic_load_explicit(&c->dead, memory_order_relaxed))
+			return -EPIPE;
+		struct msghdr m = { .msg_iov = iov, .msg_iovlen = (size_t)n };
+		ssize_t w = sendmsg(c->fd, &m, MSG_NOSIGNAL);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			int e = errno;
+			/* The client is gone or stuck: wake our reader too. */
+			atomic_store(&c->dead, true);
+			shutdown(c->fd, SHUT_RDWR);
+			return -e;
+		}
+		while (n > 0 && (size_t)w >= iov->iov_len) {
+			w -= (ssize_t)iov->iov_len;
+			iov++;
+			n--;
+		}
+		if (n > 0) {
+			iov->iov_base = (uint8_t *)iov->iov_base + w;
+			iov->iov_len -= (size_t)w;
+		}
+	}
+	return 0;
+}
+
+static int send_bytes(struct fbx_nbd_conn *c, const void *p, size_t len)
+{
+	struct iovec iov = { (void *)p, len };
+	return send_iov(c, &iov, 1);
+}
+
+static int recv_exact(int fd, void *p, size_t len)
+{
+	while (len) {
+		ssize_t r = recv(fd, p, len, 0);
+		if (r == 0)
+			return -ECONNRESET;
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p = (uint8_t *)p + r;
+		len -= (size_t)r;
+	}
+	return 0;
+}
+
+static void flush_out(struct fbx_nbd_conn *c)
+{
+	if (c->out_len) {
+		send_bytes(c, c->out, c->out_len);
+		c->out_len = 0;
+	}
+}
+
+/* Make at least need bytes available at in + in_pos. Before blocking
+ * in recv, the replies gathered so far go out: that is the batching. */
+static int fill(struct fbx_nbd_conn *c, size_t need)
+{
+	while (c->in_end - c->in_pos < need) {
+		if (c->in_cap - c->in_pos < need) {
+			memmove(c->in, c->in + c->in_pos, c->in_end - c->in_pos);
+			c->in_end -= c->in_pos;
+			c->in_pos = 0;
+			if (c->in_cap < need) {
+				size_t cap = (need + 0xffff) & ~(size_t)0xffff;
+				uint8_t *p = realloc(c->in, cap);
+				if (!p)
+					return -ENOMEM;
+				c->in = p;
+				c->in_cap = cap;
+			}
+		}
+		if (!c->workers)
+			flush_out(c);
+		ssize_t r = recv(c->fd, c->in + c->in_end, c->in_cap - c->in_end, 0);
+		if (r == 0)
+			return -ECONNRESET;
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		c->in_end += (size_t)r;
+	}
+	return 0;
+}
+
+/* Read and throw away n payload bytes of a refused request. */
+static int drain(struct fbx_nbd_conn *c, uint64_t n)
+{
+	while (n) {
+		size_t have = c->in_end - c->in_pos;
+		if (!have) {
+			c->in_pos = c->in_end = 0;
+			int e = fill(c, 1);
+			if (e)
+				return e;
+			have = c->in_end - c->in_pos;
+		}
+		size_t take = have < n ? have : (size_t)n;
+		c->in_pos += take;
+		n -= take;
+	}
+	return 0;
+}
+
+/* ---------- replies ---------- */
+
+/* Send a reply: inline mode batches small ones in the output buffer. */
+static void emit(struct fbx_nbd_conn *c, struct iovec *iov, int n)
+{
+	if (!c->workers) {
+		size_t total = 0;
+		for (int i = 0; i < n; i++)
+			total += iov[i].iov_len;
+		if (total <= COPY_MAX) {
+			if (c->out_len + total > c->out_cap)
+				flush_out(c);
+			for (int i = 0; i < n; i++) {
+				memcpy(c->out + c->out_len, iov[i].iov_base, iov[i].iov_len);
+				c->out_len += iov[i].iov_len;
+			}
+			return;
+		}
+		flush_out(c);
+		send_iov(c, iov, n);
+		return;
+	}
+	pthread_mutex_lock(&c->send_lock);
+	send_iov(c, iov, n);
+	pthread_mutex_unlock(&c->send_lock);
+}
+
+static void reply_error(struct fbx_nbd_conn *c, const struct fbx_nbd_req *r, uint32_t err,
+                        const char *why)
+{
+	uint8_t b[FBX_NBD_MAX_HDR + 6 + 256];
+	struct iovec iov = { b, fbx_nbd_put_done(b, &c->tx, r, err, why) };
+	emit(c, &iov, 1);
+}
+
+static int slot_buf(struct slot *s, size_t need)
+{
+	if (s->cap >= need)
+		return 0;
+	size_t cap = (need + 0xffff) & ~(size_t)0xffff;
+	free(s->buf);
+	s->buf = malloc(cap);
+	s->cap = s->buf ? cap : 0;
+	return s->buf ? 0 : -ENOMEM;
+}
+
+static void slot_trim(struct slot *s)
+{
+	if (s->cap > KEEP_MAX) {
+		free(s->buf);
+		s->buf = NULL;
+		s->cap = 0;
+	}
+}
+
+static int slot_extv(struct slot *s)
+{
+	if (!s->extv)
+		s->extv = malloc(FBX_NBD_EXT_MAX * sizeof *s->extv);
+	return s->extv ? 0 : -ENOMEM;
+}
+
+static void set_done(struct fbx_nbd_conn *c, struct slot *s, int err)
+{
+	uint32_t w = fbx_nbd_wire_error(err);
+	const char *msg = err ? strerrordesc_np(-err) : NULL;
+	s->iov[0] = (struct iovec){ s->hdr, fbx_nbd_put_done(s->hdr, &c->tx, &s->req, w, msg) };
+	s->niov = 1;
+}
+
+/* A read that reports zero extents as holes (structured replies only). */
+static int read_split(struct fbx_nbd_conn *c, struct slot *s)
+{
+	struct fbx_nbd_server *srv = c->srv;
+	const struct fbx_nbd_req *r = &s->req;
+	struct fbx_extents ex;
+	fbx_extents_reset(&ex, s->extv, FBX_NBD_READ_SPLIT, r->offset, r->len, false);
+	if (srv->ops.extents(srv->ud, r->len, r->offset, 0, &ex) < 0 || ex.n == 0 ||
+	    (ex.n == 1 && !(ex.v[0].type & FBX_EXTENT_ZERO)))
+		return 1;          /* nothing to gain: send it as plain data */
+
+	size_t hp = 0, last = 0;
+	uint64_t pos = r->offset, end = r->offset + r->len;
+	int niov = 0;
+	for (unsigned i = 0; i <= ex.n && pos < end; i++) {
+		/* past the listed extents, the rest is data */
+		uint64_t l = i < ex.n ? ex.v[i].len : end - pos;
+		bool zero = i < ex.n && (ex.v[i].type & FBX_EXTENT_ZERO);
+		size_t h0 = hp;
+		last = hp;
+		if (zero) {
+			hp += fbx_nbd_put_hole(s->hdr + hp, &c->tx, r, 0, pos, (uint32_t)l);
+		} else {
+			int e = srv->ops.read(srv->ud, s->buf + (pos - r->offset), l, pos, 0);
+			if (e < 0) {
+				set_done(c, s, e);
+				return 0;
+			}
+			hp += fbx_nbd_put_read_hdr(s->hdr + hp, &c->tx, r, 0, pos, l);
+		}
+		/* consecutive headers share one iovec */
+		if (niov && (uint8_t *)s->iov[niov - 1].iov_base + s->iov[niov - 1].iov_len == s->hdr + h0)
+			s->iov[niov - 1].iov_len += hp - h0;
+		else
+			s->iov[niov++] = (struct iovec){ s->hdr + h0, hp - h0 };
+		if (!zero)
+			s->iov[niov++] = (struct iovec){ s->buf + (pos - r->offset), l };
+		pos += l;
+	}
+	fbx_be16(s->hdr + last + 4, FBX_NBD_REPLY_FLAG_DONE);   /* flags of the final chunk */
+	s->niov = niov;
+	return 0;
+}
+
+static void do_read(struct fbx_nbd_conn *c, struct slot *s)
+{
+	struct fbx_nbd_server *srv = c->srv;
+	const struct fbx_nbd_req *r = &s->req;
+	if (slot_buf(s, r->len) < 0)
+		return set_done(c, s, -ENOMEM);
+	if (c->tx.structured && srv->ops.extents && r->len >= FBX_NBD_HOLE_MIN_READ &&
+	    !(r->flags & FBX_NBD_CMD_FLAG_DF) && slot_extv(s) == 0 && read_split(c, s) == 0)
+		return;
+	int e = srv->ops.read(srv->ud, s->buf, r->len, r->offset, 0);
+	if (e < 0)
+		return set_done(c, s, e);
+	s->iov[0] = (struct iovec){ s->hdr, fbx_nbd_put_read_hdr(s->hdr, &c->tx, r,
+	                            FBX_NBD_REPLY_FLAG_DONE, r->offset, r->len) };
+	s->iov[1] = (struct iovec){ s->buf, r->len };
+	s->niov = 2;
+}
+
+static void do_block_status(struct fbx_nbd_conn *c, struct slot *s)
+{
+	struct fbx_nbd_server *srv = c->srv;
+	const struct fbx_nbd_req *r = &s->req;
+	bool one = r->flags & FBX_NBD_CMD_FLAG_REQ_ONE;
+	if (slot_extv(s) < 0 || slot_buf(s, FBX_NBD_EXT_MAX * 16) < 0)
+		return set_done(c, s, -ENOMEM);
+	struct fbx_extents ex;
+	fbx_extents_reset(&ex, s->extv, FBX_NBD_EXT_MAX, r->offset, r->len, one);
+	int e = srv->ops.extents(srv->ud, r->len, r->offset, one ? FBX_DEV_REQ_ONE : 0, &ex);
+	if (e < 0)
+		return set_done(c, s, e);
+	if (ex.n == 0) {
+		ex.v[0] = (struct fbx_extent_item){ r->len, 0 };
+		ex.n = 1;
+	}
+	size_t p = 0;
+	for (unsigned i = 0; i < ex.n; i++)
+		p += fbx_nbd_put_extent(s->buf + p, &c->tx, ex.v[i].len, ex.v[i].type & 3);
+	s->iov[0] = (struct iovec){ s->hdr, fbx_nbd_put_bs_hdr(s->hdr, &c->tx, r, ex.n) };
+	s->iov[1] = (struct iovec){ s->buf, p };
+	s->niov = 2;
+}
+
+/* Run one checked request; leaves its reply in s->iov. */
+static void process(struct fbx_nbd_conn *c, struct slot *s, const uint8_t *payload)
+{
+	struct fbx_nbd_server *srv = c->srv;
+	const struct fbx_dev_ops *o = &srv->ops;
+	const struct fbx_nbd_req *r = &s->req;
+	bool fua = r->flags & FBX_NBD_CMD_FLAG_FUA;
+	/* FUA without device support is honoured by a flush afterwards. */
+	unsigned fl = fua && srv->can_fua ? FBX_DEV_FUA : 0;
+	bool fua_flush = fua && !fl;
+	int e = 0;
+
+	switch (r->type) {
+	case FBX_NBD_CMD_READ:
+		return do_read(c, s);
+	case FBX_NBD_CMD_BLOCK_STATUS:
+		return do_block_status(c, s);
+	case FBX_NBD_CMD_WRITE:
+		e = o->write(srv->ud, payload, r->len, r->offset, fl);
+		break;
+	case FBX_NBD_CMD_FLUSH:
+		e = o->flush(srv->ud, 0);
+		break;
+	case FBX_NBD_CMD_TRIM:
+		e = o->trim(srv->ud, r->len, r->offset, fl);
+		break;
+	case FBX_NBD_CMD_CACHE:
+		e = o->cache(srv->ud, r->len, r->offset, 0);
+		break;
+	case FBX_NBD_CMD_WRITE_ZEROES:
+		if (r->flags & FBX_NBD_CMD_FLAG_NO_HOLE)
+			fl |= FBX_DEV_NO_HOLE;
+		if (r->flags & FBX_NBD_CMD_FLAG_FAST_ZERO)
+			fl |= FBX_DEV_FAST_ZERO;
+		e = o->write_zeroes(srv->ud, r->len, r->offset, fl);
+		break;
+	default:
+		e = -EINVAL;   /* the codec refuses these first */
+		break;
+	}
+	if (e == 0 && fua_flush)
+		e = o->flush(srv->ud, 0);
+	set_done(c, s, e > 0 ? 0 : e);
+}
+
+/* ---------- workers ---------- */
+
+static void *worker(void *arg)
+{
+	struct fbx_nbd_conn *c = arg;
+	for (;;) {
+		pthread_mutex_lock(&c->qlock);
+		while (!c->qhead && !c->closing)
+			pthread_cond_wait(&c->qcond, &c->qlock);
+		struct slot *s = c->qhead;
+		if (!s) {
+			pthread_mutex_unlock(&c->qlock);
+			return NULL;
+		}
+		c->qhead = s->next;
+		if (!c->qhead)
+			c->qtail = NULL;
+		pthread_mutex_unlock(&c->qlock);
+
+		process(c, s, s->buf);
+		emit(c, s->iov, s->niov);
+		slot_trim(s);
+
+		pthread_mutex_lock(&c->qlock);
+		s->next = c->freelist;
+		c->freelist = s;
+		pthread_cond_signal(&c->freecond);
+		pthread_mutex_unlock(&c->qlock);
+	}
+}
+
+static struct slot *get_slot(struct fbx_nbd_conn *c)
+{
+	if (!c->workers)
+		return &c->slots[0];
+	pthread_mutex_lock(&c->qlock);
+	while (!c->freelist)
+		pthread_cond_wait(&c->freecond, &c->qlock);
+	struct slot *s = c->freelist;
+	c->freelist = s->next;
+	pthread_mutex_unlock(&c->qlock);
+	return s;
+}
+
+static void put_slot(struct fbx_nbd_conn *c, struct slot *s, bool queue)
+{
+	if (!c->workers)
+		return;
+	pthread_mutex_lock(&c->qlock);
+	s->next = NULL;
+	if (queue) {
+		if (c->qtail)
+			c->qtail->next = s;
+		else
+			c->qhead = s;
+		c->qtail = s;
+		pthread_cond_signal(&c->qcond);
+	} else {
+		s->next = c->freelist;
+		c->freelist = s;
+	}
+	pthread_mutex_unlock(&c->qlock);
+}
+
+/* ---------- transmission ---------- */
+
+static const char *cmd_name(uint16_t t)
+{
+	static const char *const n[] = { "READ", "WRITE", "DISC", "FLUSH", "TRIM", "CACHE",
+	                                 "WRITE_ZEROES", "BLOCK_STATUS" };
+	return t < 8 ? n[t] : "unknown";
+}
+
+static int transmission(struct fbx_nbd_conn *c)
+{
+	struct fbx_nbd_server *srv = c->srv;
+	size_t hsize = c->tx.extended ? FBX_NBD_EXT_REQ_SIZE : FBX_NBD_REQ_SIZE;
+	for (;;) {
+		struct fbx_nbd_req r;
+		int n, e;
+		if (c->in_end - c->in_pos < hsize && (e = fill(c, hsize)) != 0)
+			return e == -ECONNRESET ? 0 : e;
+		n = fbx_nbd_decode_request(c->in + c->in_pos, c->in_end - c->in_pos, c->tx.extended, &r);
+		if (n <= 0) {
+			fbx_nbd_log(srv, "bad request magic", "bad request magic 0x%08x: disconnecting",
+			            fbx_ld32(c->in + c->in_pos));
+			return -EPROTO;
+		}
+		c->in_pos += (size_t)n;
+
+		struct fbx_nbd_verdict v;
+		fbx_nbd_check_request(&c->tx, &r, &v);
+		if (r.type == FBX_NBD_CMD_DISC)
+			return 0;
+		if (!v.error && atomic_load_explicit(&srv->stopping, memory_order_relaxed)) {
+			v.error = FBX_NBD_ESHUTDOWN;
+			v.why = "server shutting down";
+			v.drop_payload = v.payload != 0;
+		}
+		if (v.error || v.disconnect) {
+			fbx_nbd_log(srv, v.why, "%s: %s offset %llu length %llu flags 0x%x%s", v.why,
+			            cmd_name(r.type), (unsigned long long)r.offset,
+			            (unsigned long long)r.len, r.flags, v.disconnect ? ": disconnecting" : "");
+			if (v.disconnect) {
+				if (v.error)
+					reply_error(c, &r, v.error, v.why);
+				return -EPROTO;
+			}
+			if (v.drop_payload && (e = drain(c, v.payload)) != 0)
+				return e == -ECONNRESET ? 0 : e;
+			reply_error(c, &r, v.error, v.why);
+			continue;
+		}
+
+		struct slot *s = get_slot(c);
+		s->req = r;
+		if (!c->workers) {
+			const uint8_t *payload = NULL;
+			if (v.payload) {
+				if ((e = fill(c, v.payload)) != 0)
+					return e == -ECONNRESET ? 0 : e;
+				payload = c->in + c->in_pos;
+			}
+			process(c, s, payload);
+			c->in_pos += v.payload;
+			emit(c, s->iov, s->niov);
+			slot_trim(s);
+			if (c->in_pos == c->in_end && c->in_cap > KEEP_MAX) {
+				free(c->in);
+				c->in = malloc(IN_CAP);
+				c->in_cap = c->in ? IN_CAP : 0;
+				c->in_pos = c->in_end = 0;
+				if (!c->in)
+					return -ENOMEM;
+			}
+			continue;
+		}
+		if (v.payload) {
+			/* copy what is buffered, receive the rest straight into the slot */
+			if (slot_buf(s, v.payload) < 0) {
+				put_slot(c, s, false);
+				return -ENOMEM;
+			}
+			size_t have = c->in_end - c->in_pos;
+			size_t take = have < v.payload ? have : (size_t)v.payload;
+			memcpy(s->buf, c->in + c->in_pos, take);
+			c->in_pos += take;
+			if (take < v.payload && (e = recv_exact(c->fd, s->buf + take, v.payload - take))) {
+				put_slot(c, s, false);
+				return e == -ECONNRESET ? 0 : e;
+			}
+		}
+		put_slot(c, s, true);
+	}
+}
+
+/* ---------- handshake ---------- */
+
+/* 0: go to transmission; 1: client ended it (ABORT); <0: error. */
+static int handshake(struct fbx_nbd_conn *c)
+{
+	struct fbx_nbd_server *srv = c->srv;
+	struct fbx_nbd_hs *hs = malloc(sizeof *hs);
+	uint8_t *data = malloc(FBX_NBD_MAX_OPTLEN);
+	int rc = -ENOMEM;
+	if (!hs || !data)
+		goto out;
+	fbx_nbd_hs_init(hs, &srv->ex);
+	uint8_t b[18];
+	if ((rc = send_bytes(c, b, fbx_nbd_hs_greeting(b))) != 0 ||
+	    (rc = recv_exact(c->fd, b, 4)) != 0)
+		goto out;
+	if ((rc = fbx_nbd_hs_client_flags(hs, b)) != 0) {
+		fbx_nbd_log(srv, "bad client flags", "unknown client flags 0x%08x: disconnecting",
+		            fbx_ld32(b));
+		goto out;
+	}
+	for (;;) {
+		uint8_t h[16];
+		uint32_t opt, len;
+		if ((rc = recv_exact(c->fd, h, 16)) != 0)
+			goto out;
+		if ((rc = fbx_nbd_hs_option_header(hs, h, &opt, &len)) != 0) {
+			fbx_nbd_log(srv, "bad option header", "handshake: %s: disconnecting",
+			            rc == -EPROTO ? "bad option magic" : rc == -E2BIG
+			            ? "option data too long" : "too many options");
+			goto out;
+		}
+		if ((rc = recv_exact(c->fd, data, len)) != 0)
+			goto out;
+		hs->shutting_down = atomic_load(&srv->stopping);
+		int r = fbx_nbd_hs_option(hs, opt, data, len);
+		if (r < 0) {
+			fbx_nbd_log(srv, "export name refused", "handshake: NBD_OPT_EXPORT_NAME refused: disconnecting");
+			rc = r;
+			goto out;
+		}
+		if (hs->outlen && (rc = send_bytes(c, hs->out, hs->outlen)) != 0)
+			goto out;
+		if (r == FBX_NBD_HS_CLOSE) {
+			rc = 1;
+			goto out;
+		}
+		if (r == FBX_NBD_HS_TRANSMIT) {
+			c->tx = (struct fbx_nbd_tx){
+				.size = srv->ex.size, .tflags = hs->tflags,
+				.structured = hs->structured, .extended = hs->extended,
+				.meta_alloc = hs->meta_alloc,
+				.block_min = srv->ex.block_min, .block_max = srv->ex.block_max,
+			};
+			rc = 0;
+			goto out;
+		}
+	}
+out:
+	free(hs);
+	free(data);
+	return rc;
+}
+
+/* ---------- lifetime ---------- */
+
+static void set_timeout(int fd, int opt, int secs)
+{
+	struct timeval tv = { .tv_sec = secs };
+	setsockopt(fd, SOL_SOCKET, opt, &tv, sizeof tv);
+}
+
+static void conn_free(struct fbx_nbd_conn *c)
+{
+	for (unsigned i = 0; i < c->nslots; i++) {
+		free(c->slots[i].buf);
+		free(c->slots[i].extv);
+	}
+	free(c->slots);
+	free(c->thr);
+	free(c->in);
+	free(c->out);
+	pthread_mutex_destroy(&c->send_lock);
+	pthread_mutex_destroy(&c->qlock);
+	pthread_cond_destroy(&c->qcond);
+	pthread_cond_destroy(&c->freecond);
+	free(c);
+}
+
+static int start_workers(struct fbx_nbd_conn *c)
+{
+	c->thr = calloc(c->nthreads, sizeof *c->thr);
+	if (!c->thr)
+		return -ENOMEM;
+	for (unsigned i = 0; i < c->nslots; i++) {
+		c->slots[i].next = c->freelist;
+		c->freelist = &c->slots[i];
+	}
+	for (unsigned i = 0; i < c->nthreads; i++) {
+		int e = fbx_nbd_thread(&c->thr[i], worker, c, false);
+		if (e) {
+			c->nthreads = i;
+			return e;
+		}
+	}
+	return 0;
+}
+
+int fbx_nbd_conn_serve(struct fbx_nbd_server *srv, int fd, bool raw, bool counted)
+{
+	struct fbx_nbd_conn *c = calloc(1, sizeof *c);
+	if (!c) {
+		close(fd);
+		return -ENOMEM;
+	}
+	c->srv = srv;
+	c->fd = fd;
+	pthread_mutex_init(&c->send_lock, NULL);
+	pthread_mutex_init(&c->qlock, NULL);
+	pthread_cond_init(&c->qcond, NULL);
+	pthread_cond_init(&c->freecond, NULL);
+
+	pthread_mutex_lock(&srv->lock);
+	bool full = !counted && (srv->nconns >= FBX_NBD_MAX_CONNS || atomic_load(&srv->stopping));
+	if (!full) {
+		c->next = srv->conns;
+		if (c->next)
+			c->next->pprev = &c->next;
+		c->pprev = &srv->conns;
+		srv->conns = c;
+		if (!counted)
+			srv->nconns++;
+		/* stopped between accept and here: the watcher may have missed us */
+		if (atomic_load(&srv->stopping))
+			shutdown(fd, SHUT_RD);
+	}
+	pthread_mutex_unlock(&srv->lock);
+	if (full) {
+		fbx_nbd_log(srv, "connection refused", "connection refused: %s",
+		            atomic_load(&srv->stopping) ? "shutting down" : "too many connections");
+		close(fd);
+		conn_free(c);
+		return -EBUSY;
+	}
+
+	int one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);   /* fails on Unix sockets: fine */
+	set_timeout(fd, SO_SNDTIMEO, SEND_TIMEOUT_S);
+	int rc;
+	bool transmitting = false;
+	if (raw) {
+		uint16_t f;
+		fbx_nbd_server_export_params(srv, &c->tx.size, &f);
+		c->tx.tflags = f;
+		c->tx.block_min = srv->ex.block_min;
+		c->tx.block_max = srv->ex.block_max;
+		rc = 0;
+	} else {
+		set_timeout(fd, SO_RCVTIMEO, HS_TIMEOUT_S);   /* a silent client is dropped */
+		rc = handshake(c);
+		set_timeout(fd, SO_RCVTIMEO, 0);
+	}
+	if (rc == 0) {
+		transmitting = true;
+		c->workers = !srv->nonblocking;
+		c->nthreads = srv->threads;
+		c->nslots = c->workers ? 2 * c->nthreads + 4 : 1;
+		c->slots = calloc(c->nslots, sizeof *c->slots);
+		c->in = malloc(IN_CAP);
+		c->in_cap = IN_CAP;
+		c->out = malloc(OUT_CAP);
+		c->out_cap = OUT_CAP;
+		if (!c->slots || !c->in || !c->out)
+			rc = -ENOMEM;
+		else if (!c->workers || (rc = start_workers(c)) == 0)
+			rc = transmission(c);
+		if (c->workers && c->thr) {
+			pthread_mutex_lock(&c->qlock);
+			c->closing = true;
+			pthread_cond_broadcast(&c->qcond);
+			pthread_mutex_unlock(&c->qlock);
+			for (unsigned i = 0; i < c->nthreads; i++)
+				pthread_join(c->thr[i], NULL);
+		}
+		if (c->out)
+			flush_out(c);
+	}
+	if (transmitting && srv->ops.disc)
+		srv->ops.disc(srv->ud);
+
+	pthread_mutex_lock(&srv->lock);
+	*c->pprev = c->next;
+	if (c->next)
+		c->next->pprev = c->pprev;
+	srv->nconns--;
+	close(fd);
+	pthread_cond_broadcast(&srv->cond);
+	pthread_mutex_unlock(&srv->lock);
+	conn_free(c);
+	return rc == 1 ? 0 : rc == -ECONNRESET ? 0 : rc;
+}
+
+void fbx_nbd_conns_shutdown(struct fbx_nbd_server *srv, int how)
+{
+	pthread_mutex_lock(&srv->lock);
+	for (struct fbx_nbd_conn *c = srv->conns; c; c = c->next)
+		shutdown(c->fd, how);
+	pthread_mutex_unlock(&srv->lock);
+}

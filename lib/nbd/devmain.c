@@ -1,0 +1,222 @@
+/*
+ * lib/nbd/devmain.c -- fbx_dev_main, the BUSE-style one call: parse a
+ * small command line, listen (or attach to a kernel device), print the
+ * URI, serve until a signal.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nbd/internal.h"
+
+__attribute__((weak)) int fbx_nbd_attach_kernel(struct fbx_nbd_server *srv, const char *dev,
+                                                char *err, size_t errlen)
+{
+	snprintf(err, errlen, "this build of fusebox has no kernel attach support (lib/attach)");
+	return -ENOSYS;
+}
+
+static void usage(FILE *f, const char *prog)
+{
+	fprintf(f,
+	        "usage: %s [TARGET] [-r] [--threads N] [--name NAME] [-q]\n"
+	        "TARGET:\n"
+	        "  --socket PATH, PATH, nbd+unix:///?socket=PATH   serve on a Unix socket\n"
+	        "  --tcp HOST:PORT, --tcp PORT, nbd://HOST[:PORT]  serve on TCP ([v6addr]:port ok)\n"
+	        "  --systemd                                      sockets from LISTEN_FDS\n"
+	        "  /dev/nbdN                                      attach to a kernel device\n"
+	        "  (default: nbd://127.0.0.1:10809, or LISTEN_FDS when set)\n"
+	        "  -r, --read-only   refuse writes\n"
+	        "  --threads N       worker threads per connection\n"
+	        "  --name NAME       export name\n"
+	        "  -q, --quiet       do not log refused requests\n",
+	        prog);
+}
+
+enum kind { K_DEFAULT, K_UNIX, K_TCP, K_SYSTEMD, K_DEV };
+
+struct target {
+	enum kind kind;
+	char host[256], port[32];
+	const char *path;
+	char name[FBX_NBD_MAX_STRING + 1];
+	bool has_name;
+};
+
+/* "host:port", "[v6]:port", "host", "port" (all digits). */
+static int split_hostport(const char *s, struct target *t, bool digits_is_port)
+{
+	const char *colon;
+	if (s[0] == '[') {
+		const char *rb = strchr(s, ']');
+		if (!rb)
+			return -1;
+		colon = rb[1] == ':' ? rb + 1 : NULL;
+		if (rb[1] && !colon)
+			return -1;
+		snprintf(t->host, sizeof t->host, "%.*s", (int)(rb - s - 1), s + 1);
+	} else {
+		colon = strrchr(s, ':');
+		if (!colon && digits_is_port && *s && strspn(s, "0123456789") == strlen(s)) {
+			snprintf(t->port, sizeof t->port, "%s", s);
+			return 0;
+		}
+		snprintf(t->host, sizeof t->host, "%.*s", colon ? (int)(colon - s) : (int)strlen(s), s);
+	}
+	if (colon)
+		snprintf(t->port, sizeof t->port, "%s", colon + 1);
+	return 0;
+}
+
+static int parse_uri(const char *a, struct target *t, char *buf, size_t bufsz)
+{
+	if (strncmp(a, "nbd://", 6) == 0) {
+		snprintf(buf, bufsz, "%s", a + 6);
+		char *slash = strchr(buf, '/');
+		if (slash) {
+			*slash = 0;
+			if (slash[1]) {
+				snprintf(t->name, sizeof t->name, "%s", slash + 1);
+				t->has_name = true;
+			}
+		}
+		t->kind = K_TCP;
+		if (split_hostport(buf, t, false) < 0)
+			return -1;
+		if (!t->host[0])
+			snprintf(t->host, sizeof t->host, "127.0.0.1");
+		return 0;
+	}
+	/* nbd+unix:///NAME?socket=PATH */
+	const char *q = strstr(a, "?socket=");
+	if (!q)
+		q = strstr(a, "&socket=");
+	if (!q)
+		return -1;
+	const char *n = a + strlen("nbd+unix://");
+	if (*n == '/')
+		n++;
+	if (n < q && *n != '?') {
+		snprintf(t->name, sizeof t->name, "%.*s", (int)(strcspn(n, "?")), n);
+		t->has_name = true;
+	}
+	snprintf(buf, bufsz, "%.*s", (int)strcspn(q + 8, "&"), q + 8);
+	t->path = buf;
+	t->kind = K_UNIX;
+	return 0;
+}
+
+int fbx_dev_main(int argc, char *argv[], const struct fbx_dev_ops *ops, size_t ops_size,
+                 const struct fbx_dev_info *info, void *userdata)
+{
+	const char *prog = argc > 0 && argv[0] ? argv[0] : "fbx-dev";
+	struct target t = { 0 };
+	char uribuf[4200];
+	struct fbx_dev_info inf = *info;
+	bool quiet = false;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			usage(stdout, prog);
+			return 0;
+		} else if (!strcmp(a, "-r") || !strcmp(a, "--read-only")) {
+			inf.read_only = true;
+		} else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+			quiet = true;
+		} else if (!strcmp(a, "--threads") && val) {
+			inf.threads = (unsigned)strtoul(val, NULL, 10);
+			inf.nonblocking = false;
+			i++;
+		} else if (!strcmp(a, "--name") && val) {
+			snprintf(t.name, sizeof t.name, "%s", val);
+			t.has_name = true;
+			i++;
+		} else if (!strcmp(a, "--socket") && val) {
+			t.kind = K_UNIX;
+			t.path = val;
+			i++;
+		} else if (!strcmp(a, "--tcp") && val) {
+			t.kind = K_TCP;
+			if (split_hostport(val, &t, true) < 0)
+				goto bad;
+			i++;
+		} else if (!strcmp(a, "--systemd")) {
+			t.kind = K_SYSTEMD;
+		} else if (!strncmp(a, "nbd://", 6) || !strncmp(a, "nbd+unix://", 11)) {
+			if (parse_uri(a, &t, uribuf, sizeof uribuf) < 0)
+				goto bad;
+		} else if (!strncmp(a, "/dev/", 5)) {
+			t.kind = K_DEV;
+			t.path = a;
+		} else if (a[0] == '-') {
+			goto bad;
+		} else {
+			t.kind = K_UNIX;
+			t.path = a;
+		}
+		continue;
+bad:
+		fprintf(stderr, "%s: bad argument '%s'\n", prog, a);
+		usage(stderr, prog);
+		return 2;
+	}
+	if (t.has_name)
+		inf.name = t.name;
+
+	struct fbx_nbd_server *srv = fbx_nbd_server_new(ops, ops_size, &inf, userdata);
+	if (!srv) {
+		fprintf(stderr, "%s: cannot create the server: %s\n", prog, strerror(errno));
+		return 1;
+	}
+	fbx_nbd_server_set_verbose(srv, !quiet);
+	int e = 0;
+	if (t.kind == K_DEFAULT) {
+		e = fbx_nbd_server_listen_systemd(srv);
+		if (e == 0)
+			e = fbx_nbd_server_listen_tcp(srv, "127.0.0.1", "10809");
+		else if (e > 0)
+			e = 0;
+	} else if (t.kind == K_SYSTEMD) {
+		e = fbx_nbd_server_listen_systemd(srv);
+		if (e == 0) {
+			fprintf(stderr, "%s: --systemd: no LISTEN_FDS for this process\n", prog);
+			e = -EINVAL;
+		} else if (e > 0) {
+			e = 0;
+		}
+	} else if (t.kind == K_UNIX) {
+		e = fbx_nbd_server_listen_unix(srv, t.path);
+	} else if (t.kind == K_TCP) {
+		e = fbx_nbd_server_listen_tcp(srv, t.host, t.port);
+	}
+	if (e < 0) {
+		fprintf(stderr, "%s: cannot listen: %s\n", prog, strerror(-e));
+		fbx_nbd_server_destroy(srv);
+		return 1;
+	}
+	if ((e = fbx_nbd_server_stop_on_signals(srv)) < 0)
+		fprintf(stderr, "%s: signals: %s\n", prog, strerror(-e));
+
+	if (t.kind == K_DEV) {
+		char err[256] = "";
+		e = fbx_nbd_attach_kernel(srv, t.path, err, sizeof err);
+		if (e < 0)
+			fprintf(stderr, "%s: %s: kernel attach not available: %s\n", prog, t.path,
+			        err[0] ? err : strerror(-e));
+		fbx_nbd_server_destroy(srv);
+		return e < 0 ? 1 : 0;
+	}
+
+	char uri[400];
+	for (unsigned i = 0; fbx_nbd_server_uri(srv, i, uri, sizeof uri) == 0; i++)
+		printf("%s\n", uri);
+	fflush(stdout);
+	e = fbx_nbd_server_run(srv);
+	if (e < 0)
+		fprintf(stderr, "%s: %s\n", prog, strerror(-e));
+	fbx_nbd_server_destroy(srv);
+	return e < 0 ? 1 : 0;
+}

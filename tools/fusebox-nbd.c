@@ -1,0 +1,141 @@
+/*
+ * fusebox-nbd -- serve a built-in block device over NBD, no C needed.
+ *
+ *   fusebox-nbd memory SIZE   sparse RAM disk (SIZE: bytes, or with K/M/G/T)
+ *   fusebox-nbd file PATH     a file or block device
+ *   fusebox-nbd null SIZE     reads zeroes, swallows writes
+ * followed by the usual target and options (fusebox-nbd --help).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <fusebox/blockdev.h>
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+	        "usage: fusebox-nbd BACKEND ARG [TARGET] [OPTIONS]\n"
+	        "backends:\n"
+	        "  memory SIZE    sparse RAM disk (SIZE like 1G, 512M, 4096)\n"
+	        "  file PATH      a regular file or a block device\n"
+	        "  null SIZE      reads return zeroes, writes are discarded\n"
+	        "targets:\n"
+	        "  --socket PATH | PATH | nbd+unix:///?socket=PATH   Unix socket\n"
+	        "  --tcp HOST:PORT | --tcp PORT | nbd://HOST[:PORT]  TCP (default 127.0.0.1:10809)\n"
+	        "  --systemd                                      LISTEN_FDS sockets\n"
+	        "  /dev/nbdN                                      kernel attach\n"
+	        "options:\n"
+	        "  -r, --read-only   refuse writes\n"
+	        "  --threads N       worker threads per connection (file: default 4;\n"
+	        "                    memory/null run inline unless this is given)\n"
+	        "  --name NAME       export name\n"
+	        "  -q, --quiet       do not log refused requests\n"
+	        "The URI to connect to is printed on stdout. Stop with SIGINT/SIGTERM.\n");
+}
+
+static int parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s || s[0] == '-')
+		return -1;
+	int shift = 0;
+	switch (*end) {
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	case 't': case 'T': shift = 40; end++; break;
+	case 'p': case 'P': shift = 50; end++; break;
+	}
+	if (*end == 'i' || *end == 'B')
+		end += *end == 'i' && end[1] == 'B' ? 2 : 1;
+	if (*end || (shift && v > (UINT64_MAX >> shift)))
+		return -1;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+/* the null device */
+static int null_read(void *ud, void *buf, uint64_t len, uint64_t off, unsigned flags)
+{
+	memset(buf, 0, len);
+	return 0;
+}
+static int null_write(void *ud, const void *buf, uint64_t len, uint64_t off, unsigned flags)
+{
+	return 0;
+}
+static int null_flush(void *ud, unsigned flags) { return 0; }
+static int null_zero(void *ud, uint64_t len, uint64_t off, unsigned flags) { return 0; }
+static int null_extents(void *ud, uint64_t len, uint64_t off, unsigned flags, struct fbx_extents *ex)
+{
+	return fbx_extents_add(ex, off, len, FBX_EXTENT_HOLE | FBX_EXTENT_ZERO) < 0 ? -EIO : 0;
+}
+static const struct fbx_dev_ops null_ops = {
+	.read = null_read, .write = null_write, .flush = null_flush, .trim = null_zero,
+	.write_zeroes = null_zero, .cache = null_zero, .extents = null_extents,
+};
+
+int main(int argc, char *argv[])
+{
+	if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+		usage(stdout);
+		return 0;
+	}
+	if (argc < 3) {
+		usage(stderr);
+		return 2;
+	}
+	const char *backend = argv[1], *arg = argv[2];
+	bool ro = false;
+	for (int i = 3; i < argc; i++)
+		if (!strcmp(argv[i], "-r") || !strcmp(argv[i], "--read-only"))
+			ro = true;
+	/* the rest of the command line, after "BACKEND ARG", goes to fbx_dev_main */
+	argv[2] = argv[0];
+	int dargc = argc - 2;
+	char **dargv = argv + 2;
+	struct fbx_dev_info info = { .can_fua = true, .can_multi_conn = true };
+	int rc;
+
+	if (!strcmp(backend, "memory")) {
+		if (parse_size(arg, &info.size) < 0 || !info.size) {
+			fprintf(stderr, "fusebox-nbd: bad size '%s'\n", arg);
+			return 2;
+		}
+		struct fbx_memdisk *md = fbx_memdisk_new(info.size);
+		if (!md) {
+			fprintf(stderr, "fusebox-nbd: memory %s: %s\n", arg, strerror(errno));
+			return 1;
+		}
+		info.nonblocking = true;
+		rc = fbx_dev_main(dargc, dargv, &fbx_memdisk_ops, sizeof fbx_memdisk_ops, &info, md);
+		fbx_memdisk_free(md);
+	} else if (!strcmp(backend, "null")) {
+		if (parse_size(arg, &info.size) < 0 || !info.size) {
+			fprintf(stderr, "fusebox-nbd: bad size '%s'\n", arg);
+			return 2;
+		}
+		info.nonblocking = true;
+		rc = fbx_dev_main(dargc, dargv, &null_ops, sizeof null_ops, &info, NULL);
+	} else if (!strcmp(backend, "file")) {
+		struct fbx_filedisk *d = fbx_filedisk_open(arg, ro);
+		if (!d || !fbx_filedisk_size(d)) {
+			fprintf(stderr, "fusebox-nbd: %s: %s\n", arg, d ? "empty" : strerror(errno));
+			fbx_filedisk_close(d);
+			return 1;
+		}
+		info.size = fbx_filedisk_size(d);
+		info.description = arg;
+		rc = fbx_dev_main(dargc, dargv, &fbx_filedisk_ops, sizeof fbx_filedisk_ops, &info, d);
+		fbx_filedisk_close(d);
+	} else {
+		fprintf(stderr, "fusebox-nbd: unknown backend '%s'\n", backend);
+		usage(stderr);
+		return 2;
+	}
+	return rc;
+}
