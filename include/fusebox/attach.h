@@ -1,0 +1,109 @@
+/*
+ * fusebox/attach.h -- giving a fusebox block device (fusebox/blockdev.h)
+ * to the kernel, so it appears as /dev/nbdN, /dev/ublkbN or /dev/loopN
+ * and mkfs, mount and every other program can use it.
+ *
+ *   struct fbx_attach_opts ao = { .path = FBX_ATTACH_AUTO };
+ *   struct fbx_attach *at;
+ *   int err = fbx_attach_start(&at, &ops, sizeof ops, &info, ud, &ao);
+ *   if (err == 0) {
+ *       printf("device: %s\n", fbx_attach_device(at));
+ *       fbx_attach_wait(at);      // serve until detached or a signal
+ *       fbx_attach_destroy(at);   // detach (if not yet) and free
+ *   }
+ *
+ * The paths, and what FBX_ATTACH_AUTO picks, in this order:
+ *   1. FBX_ATTACH_UBLK: /dev/ublk-control exists (module ublk_drv) and
+ *      fusebox was built with liburing. One queue per thread, io_uring
+ *      commands; the fastest path.
+ *   2. FBX_ATTACH_NBD_NETLINK: the nbd module is loaded and its generic
+ *      netlink family answers: one socket per connection, a dead-
+ *      connection timeout, clean disconnect.
+ *   3. FBX_ATTACH_NBD_IOCTL: the old BUSE way (NBD_SET_SOCK, NBD_DO_IT),
+ *      when netlink is unavailable.
+ *   4. FBX_ATTACH_FUSELOOP: none of the above (this is what a kernel
+ *      without nbd and ublk gets): the device becomes one file of a
+ *      private FUSE mount, attached to a loop device with direct I/O.
+ *      Limit: the loop driver's writes pass through our own FUSE mount,
+ *      so under memory pressure writeback of the loop device can wait on
+ *      the daemon while the daemon waits for memory (the page-cache
+ *      deadlock nbdfuse warns of). We lower that risk by using direct
+ *      I/O on the backing file (no page cache of the FUSE file) and a
+ *      daemon that does not allocate on the data path, but it is not
+ *      zero: prefer ublk or nbd for production swap or heavy writeback.
+ * A path named explicitly that the machine lacks fails with a message
+ * that says what is missing ("modprobe nbd", "modprobe ublk_drv").
+ *
+ * Detaching: on fbx_attach_stop(), SIGINT/SIGTERM/SIGHUP (when
+ * opts.handle_signals), or when the kernel side goes away. The device
+ * is removed and every in-flight request completed or failed, never
+ * left hanging. If the serving process dies, the kernel errors out I/O
+ * on the device (nbd: the socket closes; ublk: the daemon's io_uring
+ * goes; fuse+loop: the FUSE connection aborts).
+ *
+ * Return convention: 0 or a negated errno; messages go to stderr.
+ */
+#ifndef FUSEBOX_ATTACH_H
+#define FUSEBOX_ATTACH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "fusebox/blockdev.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum fbx_attach_path {
+	FBX_ATTACH_AUTO = 0,
+	FBX_ATTACH_UBLK,
+	FBX_ATTACH_NBD_NETLINK,
+	FBX_ATTACH_NBD_IOCTL,
+	FBX_ATTACH_FUSELOOP,
+};
+
+/** Zero-initialize; 0 means the default for every field. Append-only. */
+struct fbx_attach_opts {
+	enum fbx_attach_path path;  /**< which way; AUTO picks as above */
+	const char *device;         /**< "/dev/nbd3": use this one (nbd paths);
+	                                 NULL: the first free one */
+	unsigned connections;       /**< nbd sockets / ublk queues (default 1 for
+	                                 ioctl, min(ncpu, 4) otherwise) */
+	unsigned queue_depth;       /**< ublk queue depth (default 64) */
+	unsigned dead_timeout;      /**< nbd netlink: seconds before a dead server
+	                                 fails I/O (default 30) */
+	const char *fuse_dir;       /**< fuse+loop: directory for the private mount
+	                                 (default: a new one under /run or /tmp) */
+	bool handle_signals;        /**< detach on SIGINT/SIGTERM/SIGHUP */
+	bool quiet;                 /**< no progress lines on stderr */
+};
+
+/** Opaque: one attached device. */
+struct fbx_attach;
+
+/** Attach; returns once the device node exists and I/O works. */
+int fbx_attach_start(struct fbx_attach **out, const struct fbx_dev_ops *ops,
+                     size_t ops_size, const struct fbx_dev_info *info, void *userdata,
+                     const struct fbx_attach_opts *opts);
+/** "/dev/nbd0", "/dev/ublkb0", "/dev/loop3". */
+const char *fbx_attach_device(const struct fbx_attach *at);
+/** The path actually taken. */
+enum fbx_attach_path fbx_attach_path_taken(const struct fbx_attach *at);
+/** Human name of a path ("nbd-netlink", ...). */
+const char *fbx_attach_path_name(enum fbx_attach_path p);
+/** Serve until detached (by stop, a signal, or the kernel). */
+int fbx_attach_wait(struct fbx_attach *at);
+/** Ask wait to return after detaching. Async-signal-safe. */
+void fbx_attach_stop(struct fbx_attach *at);
+/** Detach if still attached; free. */
+void fbx_attach_destroy(struct fbx_attach *at);
+
+/** The path named on a command line: "auto", "ublk", "nbd", "nbd-netlink",
+ *  "nbd-ioctl", "fuse" / "loop"; -EINVAL for anything else. */
+int fbx_attach_parse_path(const char *s, enum fbx_attach_path *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
