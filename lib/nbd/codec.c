@@ -375,12 +375,12 @@ void fbx_nbd_check_request(const struct fbx_nbd_tx *tx, const struct fbx_nbd_req
 		break;
 	case FBX_NBD_CMD_TRIM:
 		oor = FBX_NBD_ENOSPC;
+		if (ro)     /* EPERM first: a read-only export refuses all writing */
+			refuse(v, FBX_NBD_EPERM, "trim on a read-only export");
 		if (!(tf & FBX_NBD_FLAG_SEND_TRIM))
 			refuse(v, FBX_NBD_EINVAL, "trim not offered");
 		if (tf & FBX_NBD_FLAG_SEND_FUA)
 			allowed = FBX_NBD_CMD_FLAG_FUA;
-		if (ro)
-			refuse(v, FBX_NBD_EPERM, "trim on a read-only export");
 		break;
 	case FBX_NBD_CMD_CACHE:
 		if (!(tf & FBX_NBD_FLAG_SEND_CACHE))
@@ -388,6 +388,8 @@ void fbx_nbd_check_request(const struct fbx_nbd_tx *tx, const struct fbx_nbd_req
 		break;
 	case FBX_NBD_CMD_WRITE_ZEROES:
 		oor = FBX_NBD_ENOSPC;
+		if (ro)
+			refuse(v, FBX_NBD_EPERM, "write zeroes on a read-only export");
 		if (!(tf & FBX_NBD_FLAG_SEND_WRITE_ZEROES))
 			refuse(v, FBX_NBD_EINVAL, "write zeroes not offered");
 		allowed = FBX_NBD_CMD_FLAG_NO_HOLE;
@@ -395,8 +397,6 @@ void fbx_nbd_check_request(const struct fbx_nbd_tx *tx, const struct fbx_nbd_req
 			allowed |= FBX_NBD_CMD_FLAG_FUA;
 		if (tf & FBX_NBD_FLAG_SEND_FAST_ZERO)
 			allowed |= FBX_NBD_CMD_FLAG_FAST_ZERO;
-		if (ro)
-			refuse(v, FBX_NBD_EPERM, "write zeroes on a read-only export");
 		break;
 	case FBX_NBD_CMD_BLOCK_STATUS:
 		if (!tx->structured || !tx->meta_alloc)
