@@ -17,8 +17,8 @@
 
 struct fbx_req *fbx_req_new(struct fbx_worker *w, const struct fbx_msg *m)
 {
-	struct fbx_req *req = malloc(sizeof(*req));
-	if (!req)
+	struct fbx_req *req = atomic_exchange(&w->spare, NULL);
+	if (!req && !(req = malloc(sizeof(*req))))
 		return NULL;
 	req->se = w->se;
 	req->w = w;
@@ -45,7 +45,9 @@ static void req_free(struct fbx_req *req)
 	req->prev->next = req->next;
 	req->next->prev = req->prev;
 	pthread_mutex_unlock(&w->lock);
-	free(req);
+	struct fbx_req *none = NULL;
+	if (!atomic_compare_exchange_strong(&w->spare, &none, req))
+		free(req);
 }
 
 /* INTERRUPT: mark the request if some worker still has it in flight.

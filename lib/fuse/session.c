@@ -295,6 +295,7 @@ static void workers_free(struct fbx_session *se)
 		if (w->fd != se->fd)
 			close(w->fd);
 		pthread_mutex_destroy(&w->lock);
+		free(atomic_load(&w->spare));
 		free(w->buf);
 		free(w);
 		w = next;

@@ -42,6 +42,7 @@ struct fbx_worker {
 	size_t              bufsize;
 	pthread_mutex_t     lock;
 	struct fbx_req      inflight;    /* list head */
+	struct fbx_req *_Atomic spare;   /* one freed request, reused: no malloc per request */
 	struct fbx_worker  *next;
 };
 
