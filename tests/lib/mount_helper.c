@@ -130,7 +130,7 @@ int fbx_mnt_start(struct fbx_mnt *m, char *const argv[], int timeout_ms)
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (getppid() != ppid)
 			_exit(127);
-		execv(av[0], av);
+		execvp(av[0], av);
 		fprintf(stderr, "exec %s: %s\n", av[0], strerror(errno));
 		_exit(127);
 	}
