@@ -348,15 +348,18 @@ static void reply_entry(struct pt *pt, struct fbx_req *req, const struct fbx_ent
 
 /* ---- caller credentials ------------------------------------------------- */
 
-/* Become the caller for the file system (this thread only). Returns 0 or
- * a negated errno; on success creds_leave() must follow. */
+/* Become the caller for the file system (this thread only). Returns 1
+ * if the ids were switched, 0 if there was no need, or a negated errno;
+ * creds_leave() with that value follows a non-negative one. */
 static int creds_enter(struct pt *pt, struct fbx_req *req)
 {
 	const struct fbx_ctx *ctx = fbx_req_ctx(req);
 	gid_t small[64], *groups = small;
 	int n, err = 0;
 
-	if (!pt->switch_creds)
+	/* A caller with our own uid and gid (root) has every capability
+	 * that matters here; its supplementary groups change nothing. */
+	if (!pt->switch_creds || (ctx->uid == pt->own_uid && ctx->gid == pt->own_gid))
 		return 0;
 	n = fbx_req_groups(req, 64, small);
 	if (n > 64) {
@@ -383,12 +386,12 @@ static int creds_enter(struct pt *pt, struct fbx_req *req)
 		syscall(SYS_setgroups, (size_t)pt->own_ngroups, pt->own_groups);
 		return -EPERM;
 	}
-	return 0;
+	return 1;
 }
 
-static void creds_leave(struct pt *pt)
+static void creds_leave(struct pt *pt, int switched)
 {
-	if (!pt->switch_creds)
+	if (switched <= 0)
 		return;
 	/* fsuid first: going back to 0 restores the file capabilities. */
 	syscall(SYS_setfsuid, pt->own_uid);
@@ -605,16 +608,16 @@ static void make_node(struct fbx_req *req, uint64_t parent, const char *name,
 	struct pt *pt = pt_of(req);
 	struct pt_node *p = node_of(pt, parent);
 	struct fbx_entry e;
-	int r, err;
+	int r, err, sw;
 
 	if (!name_ok(name)) {
 		fbx_reply_err(req, -EINVAL);
 		return;
 	}
 	mode &= ~fbx_req_ctx(req)->umask;
-	err = creds_enter(pt, req);
-	if (err) {
-		fbx_reply_err(req, err);
+	sw = creds_enter(pt, req);
+	if (sw < 0) {
+		fbx_reply_err(req, sw);
 		return;
 	}
 	if (target)
@@ -624,7 +627,7 @@ static void make_node(struct fbx_req *req, uint64_t parent, const char *name,
 	else
 		r = mknodat(p->fd, name, mode, rdev);
 	err = r < 0 ? -errno : 0;
-	creds_leave(pt);
+	creds_leave(pt, sw);
 	if (!err)
 		err = do_lookup(pt, p, name, &e);
 	if (err)
@@ -698,15 +701,15 @@ static void pt_link(struct fbx_req *req, uint64_t ino, uint64_t newparent,
 	struct pt_node *np = node_of(pt, newparent);
 	struct pt_path p = proc_path(node_of(pt, ino)->fd);
 	struct fbx_entry e;
-	int err;
+	int err = 0, sw;
 
 	if (!name_ok(newname)) {
 		fbx_reply_err(req, -EINVAL);
 		return;
 	}
-	err = creds_enter(pt, req);
-	if (err) {
-		fbx_reply_err(req, err);
+	sw = creds_enter(pt, req);
+	if (sw < 0) {
+		fbx_reply_err(req, sw);
 		return;
 	}
 	/* AT_EMPTY_PATH would need CAP_DAC_READ_SEARCH, which a non-zero
@@ -714,7 +717,7 @@ static void pt_link(struct fbx_req *req, uint64_t ino, uint64_t newparent,
 	 * (a symlink stays a symlink). */
 	if (linkat(AT_FDCWD, p.s, np->fd, newname, AT_SYMLINK_FOLLOW) < 0)
 		err = -errno;
-	creds_leave(pt);
+	creds_leave(pt, sw);
 	if (!err)
 		err = do_lookup(pt, np, newname, &e);
 	if (err)
@@ -791,23 +794,23 @@ static void pt_create(struct fbx_req *req, uint64_t parent, const char *name,
 	struct pt *pt = pt_of(req);
 	struct pt_node *p = node_of(pt, parent);
 	struct fbx_entry e;
-	int fd, err;
+	int fd, err, sw;
 
 	if (!name_ok(name)) {
 		fbx_reply_err(req, -EINVAL);
 		return;
 	}
 	mode &= ~fbx_req_ctx(req)->umask;
-	err = creds_enter(pt, req);
-	if (err) {
-		fbx_reply_err(req, err);
+	sw = creds_enter(pt, req);
+	if (sw < 0) {
+		fbx_reply_err(req, sw);
 		return;
 	}
 	/* O_NOFOLLOW: a symlink under this name is never written through. */
 	fd = openat(p->fd, name, open_flags(pt, fi->flags) | O_CREAT | O_NOFOLLOW |
 	                         (fi->flags & O_EXCL), mode & 07777);
 	err = fd < 0 ? -errno : 0;
-	creds_leave(pt);
+	creds_leave(pt, sw);
 	if (!err) {
 		err = do_lookup(pt, p, name, &e);
 		if (err)
@@ -830,19 +833,19 @@ static void pt_tmpfile(struct fbx_req *req, uint64_t parent, mode_t mode,
 	struct pt *pt = pt_of(req);
 	struct pt_node *n;
 	struct fbx_entry e;
-	int fd, pfd, err;
+	int fd, pfd, err, sw;
 
 	mode &= ~fbx_req_ctx(req)->umask;
-	err = creds_enter(pt, req);
-	if (err) {
-		fbx_reply_err(req, err);
+	sw = creds_enter(pt, req);
+	if (sw < 0) {
+		fbx_reply_err(req, sw);
 		return;
 	}
 	fd = openat(node_of(pt, parent)->fd, ".",
 	            (open_flags(pt, fi->flags) & ~O_DIRECTORY) | O_TMPFILE |
 	            (fi->flags & O_EXCL), mode & 07777);
 	err = fd < 0 ? -errno : 0;
-	creds_leave(pt);
+	creds_leave(pt, sw);
 	if (err) {
 		fbx_reply_err(req, err);
 		return;
@@ -1141,16 +1144,16 @@ static void pt_access(struct fbx_req *req, uint64_t ino, int mask)
 {
 	struct pt *pt = pt_of(req);
 	struct pt_path p = proc_path(node_of(pt, ino)->fd);
-	int err = creds_enter(pt, req);
+	int err = 0, sw = creds_enter(pt, req);
 
-	if (err) {
-		fbx_reply_err(req, err);
+	if (sw < 0) {
+		fbx_reply_err(req, sw);
 		return;
 	}
 	/* AT_EACCESS: check with the fsuid/fsgid just taken, not the real ids. */
 	if (faccessat(AT_FDCWD, p.s, mask, AT_EACCESS) < 0)
 		err = -errno;
-	creds_leave(pt);
+	creds_leave(pt, sw);
 	fbx_reply_err(req, err);
 }
 
@@ -1319,6 +1322,10 @@ static int pt_setup(struct pt *pt, const struct fbx_options *o)
 	pt->own_uid = geteuid();
 	pt->own_gid = getegid();
 	pt->switch_creds = pt->own_uid == 0;
+	if (pt->switch_creds && o->allow_other && !o->default_permissions)
+		fprintf(stderr, "passthrough: warning: allow_other without "
+		        "default_permissions lets every user act as root on %s\n",
+		        pt->source);
 	if (pt->switch_creds) {
 		int n = getgroups(0, NULL);
 		pt->own_groups = calloc(n > 0 ? (size_t)n : 1, sizeof(gid_t));
