@@ -309,9 +309,24 @@ static void entry_init(struct pt *pt, struct fbx_entry *e)
 	e->entry_timeout = pt->entry_timeout;
 }
 
-/* Resolve one name below `parent` and take a reference on its node. */
+/* A reference on the node of (dev, ino) if we have one already. */
+static struct pt_node *node_find_ref(struct pt *pt, const struct stat *st)
+{
+	struct pt_node *n;
+
+	pthread_mutex_lock(&pt->lock);
+	n = table_find(pt, st->st_dev, st->st_ino);
+	if (n)
+		n->nlookup++;
+	pthread_mutex_unlock(&pt->lock);
+	return n;
+}
+
+/* Resolve one name below `parent` and take a reference on its node.
+ * `known`: the name is likely to be a node we have (a lookup rather
+ * than a create); then a single fstatat() answers, without opening. */
 static int do_lookup(struct pt *pt, struct pt_node *parent, const char *name,
-                     struct fbx_entry *e)
+                     struct fbx_entry *e, int known)
 {
 	struct pt_node *n;
 	int fd, err;
@@ -322,6 +337,18 @@ static int do_lookup(struct pt *pt, struct pt_node *parent, const char *name,
 	/* ".." of the root would be the directory above SOURCEDIR. */
 	if (parent == &pt->root && strcmp(name, "..") == 0)
 		name = ".";
+	if (known) {
+		/* One component, not followed: the inode that had this name
+		 * just now. Our node's fd pins that same inode. */
+		if (fstatat(parent->fd, name, &e->attr, AT_SYMLINK_NOFOLLOW) < 0)
+			return -errno;
+		n = node_find_ref(pt, &e->attr);
+		if (n) {
+			e->ino = node_id(pt, n);
+			e->generation = n->generation;
+			return 0;
+		}
+	}
 	fd = openat(parent->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
@@ -437,7 +464,7 @@ static void pt_lookup(struct fbx_req *req, uint64_t parent, const char *name)
 {
 	struct pt *pt = pt_of(req);
 	struct fbx_entry e;
-	int err = do_lookup(pt, node_of(pt, parent), name, &e);
+	int err = do_lookup(pt, node_of(pt, parent), name, &e, 1);
 
 	if (err == -ENOENT && pt->negative_timeout > 0) {
 		entry_init(pt, &e);
@@ -629,7 +656,7 @@ static void make_node(struct fbx_req *req, uint64_t parent, const char *name,
 	err = r < 0 ? -errno : 0;
 	creds_leave(pt, sw);
 	if (!err)
-		err = do_lookup(pt, p, name, &e);
+		err = do_lookup(pt, p, name, &e, 0);
 	if (err)
 		fbx_reply_err(req, err);
 	else
@@ -719,7 +746,7 @@ static void pt_link(struct fbx_req *req, uint64_t ino, uint64_t newparent,
 		err = -errno;
 	creds_leave(pt, sw);
 	if (!err)
-		err = do_lookup(pt, np, newname, &e);
+		err = do_lookup(pt, np, newname, &e, 1);
 	if (err)
 		fbx_reply_err(req, err);
 	else
@@ -812,7 +839,7 @@ static void pt_create(struct fbx_req *req, uint64_t parent, const char *name,
 	err = fd < 0 ? -errno : 0;
 	creds_leave(pt, sw);
 	if (!err) {
-		err = do_lookup(pt, p, name, &e);
+		err = do_lookup(pt, p, name, &e, 0);
 		if (err)
 			close(fd);
 	}
@@ -1068,7 +1095,7 @@ static void do_readdir(struct fbx_req *req, uint64_t ino, size_t size, off_t off
 		}
 		/* "." and "..", or an entry that vanished meanwhile, go out
 		 * without a node (ino 0): the kernel then just lists them. */
-		if (!plus || is_dot(de->d_name) || do_lookup(pt, dn, de->d_name, &e) < 0) {
+		if (!plus || is_dot(de->d_name) || do_lookup(pt, dn, de->d_name, &e, 1) < 0) {
 			entry_init(pt, &e);
 			e.attr.st_ino = de->d_ino;
 			e.attr.st_mode = DTTOIF(de->d_type);
