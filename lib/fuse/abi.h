@@ -235,6 +235,26 @@ struct fbx_k_backing_map { int32_t fd; uint32_t flags; uint64_t padding; };
 #define FBX_K_DEV_IOC_BACKING_OPEN  _IOW(FBX_K_DEV_IOC_MAGIC, 1, struct fbx_k_backing_map)
 #define FBX_K_DEV_IOC_BACKING_CLOSE _IOW(FBX_K_DEV_IOC_MAGIC, 2, uint32_t)
 
+/* FUSE over io_uring (7.42): per-entry header buffer and SQE command. */
+#define FBX_K_URING_IN_OUT_HEADER_SZ 128
+#define FBX_K_URING_OP_IN_OUT_SZ 128
+enum { FBX_K_URING_CMD_REGISTER = 1, FBX_K_URING_CMD_COMMIT_AND_FETCH = 2 };
+struct fbx_k_uring_ent_in_out {
+	uint64_t flags, commit_id;
+	uint32_t payload_sz, padding;
+	uint64_t reserved;
+};
+struct fbx_k_uring_req_header {
+	char in_out[FBX_K_URING_IN_OUT_HEADER_SZ];   /* in_header, then out_header */
+	char op_in[FBX_K_URING_OP_IN_OUT_SZ];        /* the opcode's fixed argument */
+	struct fbx_k_uring_ent_in_out ring_ent_in_out;
+};
+struct fbx_k_uring_cmd_req {
+	uint64_t flags, commit_id;
+	uint16_t qid;
+	uint8_t padding[6];
+};
+
 /* Compile-time checks of the wire sizes the kernel expects. */
 _Static_assert(sizeof(struct fbx_k_attr) == 88, "fuse_attr");
 _Static_assert(sizeof(struct fbx_k_in_header) == 40, "fuse_in_header");

@@ -522,6 +522,32 @@ void fbx_dispatch(struct fbx_worker *w, const struct fbx_msg *m)
 		fbx_send_iov(w->se, w->fd, &iov, 1);
 		return;
 	}
+	fbx_dispatch_req(req, m);
+}
+
+/* allow_root: mounted with allow_other, so the kernel lets everyone in;
+ * we refuse all but the owner and root. Requests that only let go of
+ * something already granted pass. */
+static int refused_by_allow_root(const struct fbx_session *se, const struct fbx_msg *m)
+{
+	if (!se->opts.allow_root || m->uid == 0 || m->uid == se->owner || m->pid == 0)
+		return 0;
+	switch (m->opcode) {
+	case FBX_K_FORGET: case FBX_K_BATCH_FORGET: case FBX_K_INTERRUPT:
+	case FBX_K_RELEASE: case FBX_K_RELEASEDIR: case FBX_K_DESTROY:
+	case FBX_K_INIT: case FBX_K_NOTIFY_REPLY: case FBX_K_FLUSH:
+		return 0;
+	default:
+		return 1;
+	}
+}
+
+void fbx_dispatch_req(struct fbx_req *req, const struct fbx_msg *m)
+{
+	if (refused_by_allow_root(req->se, m)) {
+		fbx_reply_err(req, -EACCES);
+		return;
+	}
 	handler_fn h = m->opcode < FBX_K_OPCODE_MAX ? handlers[m->opcode] : NULL;
 	if (h)
 		h(req, m);

@@ -40,6 +40,10 @@ static uint64_t wanted(const struct fbx_options *o, uint64_t ops_caps)
 		w |= FBX_CAP_SPLICE_READ | FBX_CAP_SPLICE_WRITE | FBX_CAP_SPLICE_MOVE;
 	if (o->passthrough == FBX_ON)
 		w |= FBX_CAP_PASSTHROUGH;
+	/* The kernel offers io_uring only where an admin switched it on
+	 * (enable_uring), so taking it when offered is what auto means. */
+	if (o->io_uring != FBX_OFF)
+		w |= FBX_CAP_OVER_IO_URING;
 	return w;
 }
 

@@ -22,6 +22,7 @@ struct fbx_req *fbx_req_new(struct fbx_worker *w, const struct fbx_msg *m)
 		return NULL;
 	req->se = w->se;
 	req->w = w;
+	req->ent = NULL;
 	req->unique = m->unique;
 	req->opcode = m->opcode;
 	req->ctx.uid = m->uid;
@@ -125,11 +126,15 @@ int fbx_reply_raw(struct fbx_req *req, int err, const struct iovec *iov, int cou
 	}
 	struct fbx_session *se = req->se;
 	int fd = req->w->fd;
+	void *ent = req->ent;
+	uint64_t unique = req->unique;
 	if (se->opts.debug)
 		fprintf(stderr, "   unique: %llu, %s%s, outsize: %u\n",
 		        (unsigned long long)req->unique, err ? "error: " : "success",
 		        err ? strerror(-err) : "", h.len);
 	req_free(req);
+	if (ent)
+		return fbx_uring_commit(ent, unique, err, v + 1, count);
 	return fbx_send_iov(se, fd, v, count + 1);
 }
 
@@ -244,6 +249,14 @@ int fbx_reply_iov(struct fbx_req *req, const struct iovec *iov, int count)
 
 int fbx_reply_fd(struct fbx_req *req, int fd, off_t off, size_t size)
 {
+	if (req->ent) {
+		/* io_uring: read straight into the entry's payload buffer. */
+		size_t got;
+		int err = fbx_uring_reply_fd(req->ent, fd, off, size, &got);
+		if (err)
+			return fbx_reply_err(req, err);
+		return reply_one(req, fbx_uring_payload(req->ent), got);
+	}
 	/* Inside the op, the worker's buffer (as large as the largest
 	 * request) is free to hold the data; an asynchronous reply from
 	 * another thread must not touch it. */

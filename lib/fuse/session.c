@@ -135,23 +135,6 @@ static void reply_init(struct fbx_session *se, int fd, const struct fbx_msg *m)
 
 /* ---- workers --------------------------------------------------------- */
 
-/* allow_root: mounted with allow_other, so the kernel lets everyone in;
- * we refuse all but the owner and root. Requests that only let go of
- * something already granted pass. */
-static int refused_by_allow_root(const struct fbx_session *se, const struct fbx_msg *m)
-{
-	if (!se->opts.allow_root || m->uid == 0 || m->uid == se->owner || m->pid == 0)
-		return 0;
-	switch (m->opcode) {
-	case FBX_K_FORGET: case FBX_K_BATCH_FORGET: case FBX_K_INTERRUPT:
-	case FBX_K_RELEASE: case FBX_K_RELEASEDIR: case FBX_K_DESTROY:
-	case FBX_K_INIT: case FBX_K_NOTIFY_REPLY: case FBX_K_FLUSH:
-		return 0;
-	default:
-		return 1;
-	}
-}
-
 static void reply_error_raw(struct fbx_worker *w, uint64_t unique, int err)
 {
 	struct fbx_k_out_header h = { sizeof(h), err, unique };
@@ -176,14 +159,17 @@ static void handle(struct fbx_worker *w, size_t n)
 	}
 	if (m.opcode == FBX_K_INIT) {
 		reply_init(se, w->fd, &m);
+		/* The rings can only be registered once INIT is answered. */
+		if (se->conn.want & se->conn.capable & FBX_CAP_OVER_IO_URING) {
+			int e = fbx_uring_start(se);
+			if (e < 0)
+				fprintf(stderr, "fusebox: io_uring queues not started (%s); "
+				        "serving through /dev/fuse\n", strerror(-e));
+		}
 		return;
 	}
 	if (!atomic_load(&se->got_init)) {
 		reply_error_raw(w, m.unique, -EIO);
-		return;
-	}
-	if (refused_by_allow_root(se, &m)) {
-		reply_error_raw(w, m.unique, -EACCES);
 		return;
 	}
 	fbx_dispatch(w, &m);
@@ -342,6 +328,7 @@ int fbx_session_loop(struct fbx_session *se)
 			usleep(1000);
 		}
 	}
+	fbx_uring_free(se);
 	workers_free(se);
 	if (!atomic_exchange(&se->got_destroy, 1) && se->ops.destroy && atomic_load(&se->got_init))
 		se->ops.destroy(se->userdata);

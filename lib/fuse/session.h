@@ -24,6 +24,7 @@ struct fbx_req {
 	uint32_t            opcode;
 	struct fbx_ctx      ctx;
 	atomic_int          interrupted;
+	void               *ent;          /* io_uring entry it came in (uring.c), or NULL */
 	struct fbx_req     *prev, *next;  /* in w->inflight */
 };
 
@@ -72,6 +73,7 @@ struct fbx_session {
 	atomic_int          idle;
 	size_t              bufsize;
 	pthread_t           main_thread;
+	struct fbx_uring   *uring;       /* io_uring queues, when negotiated */
 };
 
 /* session.c */
@@ -79,6 +81,8 @@ void fbx_session_die(struct fbx_session *se, int err);
 
 /* dispatch.c: handle one decoded request read by worker w. */
 void fbx_dispatch(struct fbx_worker *w, const struct fbx_msg *m);
+/* ...for a request object already made (io_uring entries). */
+void fbx_dispatch_req(struct fbx_req *req, const struct fbx_msg *m);
 uint64_t fbx_ops_caps(const struct fbx_ll_ops *ops);
 
 /* reply.c */
@@ -87,6 +91,14 @@ int fbx_reply_raw(struct fbx_req *req, int err, const struct iovec *iov, int cou
 int fbx_send_iov(struct fbx_session *se, int fd, struct iovec *iov, int count);
 void fbx_interrupt(struct fbx_session *se, uint64_t unique, struct fbx_worker *w,
                    uint64_t req_unique);
+
+/* uring.c */
+struct fbx_uring;
+int fbx_uring_start(struct fbx_session *se);
+void fbx_uring_free(struct fbx_session *se);
+int fbx_uring_commit(void *ent, uint64_t unique, int err, const struct iovec *iov, int count);
+int fbx_uring_reply_fd(void *ent, int fd, off_t off, size_t size, size_t *got);
+char *fbx_uring_payload(void *ent);
 
 /* mount.c */
 int fbx_mount(struct fbx_session *se, const char *mountpoint);
