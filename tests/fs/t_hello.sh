@@ -100,7 +100,7 @@ check "hellofs: read at offset" "world" "$(dd if="$MNT/foo" bs=1 skip=6 count=5 
 check "hellofs: read past the end" "" "$(dd if="$MNT/foo" bs=1 skip=12 count=5 status=none)"
 check "hellofs: large read stops at 12" 12 "$(dd if="$MNT/foo" bs=1M count=1 status=none | wc -c)"
 check "hellofs: other name" "No such file or directory" "$(open_err r "$MNT/bar")"
-check "hellofs: foo is no directory" 1 "$(ls "$MNT/foo/" >/dev/null 2>&1; echo $?)"
+check "hellofs: foo is no directory" "Not a directory" "$(open_err r "$MNT/foo/")"
 for call in "getattr: /foo" "open: /foo" "read: /foo" "opendir: /" "readdir: /" "getattr: /bar"; do
 	check "hellofs: logs '+++ $call'" 1 "$(grep -c -m1 -F "+++ $call" "$TMP/log")"
 done
