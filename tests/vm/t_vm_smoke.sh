@@ -9,15 +9,8 @@ set -u
 root=${FBX_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 vm=$root/tests/vm
 
-out=$("$vm/setup" 2>&1)
-rc=$?
-if [ $rc = 2 ]; then
-  echo "$out"
-  echo "skip: VM kernel or qemu unavailable: $(echo "$out" | tail -n1)"
-  exit 77
-elif [ $rc != 0 ]; then
-  echo "$out"; echo "FAIL: tests/vm/setup exit $rc"; exit 1
-fi
+. "$vm/lib.sh"
+vm_require
 
 tmp=$(mktemp -d /tmp/fbx-test.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
@@ -64,13 +57,13 @@ mkdir "$d/mnt"
 truncate -s 64M "$d/img"
 dev=$(losetup -f) || fail "no free loop device"
 losetup "$dev" "$d/img" || fail "losetup $dev"
-mkfs.ext4 -q -F -L fbxsmoke "$dev" || fail "mkfs.ext4"
+mkfs.ext4 -q -F -E nodiscard,lazy_itable_init=1,lazy_journal_init=1 -L fbxsmoke "$dev" || fail "mkfs.ext4"
 blkid "$dev" | grep -q 'TYPE="ext4"' || fail "blkid does not see ext4"
 mount -t ext4 "$dev" "$d/mnt" || fail "mount"
 dd if=/dev/urandom of="$d/mnt/blob" bs=64k count=64 2>/dev/null
 mkdir -p "$d/mnt/a/b/c"; echo hello >"$d/mnt/a/b/c/f"; ln -s c/f "$d/mnt/a/b/l"
 sum=$(md5sum <"$d/mnt/blob")
-fio --name=smoke --filename="$d/mnt/fio.dat" --size=4M --bs=4k --rw=randwrite \
+fio --name=smoke --filename="$d/mnt/fio.dat" --size=1M --bs=4k --rw=randwrite \
     --ioengine=psync --verify=crc32c --do_verify=1 --output=/dev/null ||
   fail "fio verify"
 umount "$d/mnt" || fail "umount"
@@ -86,17 +79,18 @@ EOF
 
 fails=0
 echo "--- boot 1: smoke body"
-FBX_VM_BOOT_SLACK=40 SMOKE_WORD="it's a test" \
-  "$vm/run-in-vm" --timeout 60 --env SMOKE_WORD --tree "$tmp/tree" \
+SMOKE_WORD="it's a test" \
+  vm_run --timeout 90 --env SMOKE_WORD --tree "$tmp/tree" \
   "$tmp/body.sh" "$host_sum:/fbx/bin/host-sha1sum"
 rc=$?
 if [ $rc != 0 ]; then echo "FAIL: smoke body exited $rc"; fails=$((fails+1)); fi
 
 echo "--- boot 2: in-VM time limit"
 printf 'echo sleeping; sleep 100\n' >"$tmp/hang.sh"
-FBX_VM_BOOT_SLACK=40 "$vm/run-in-vm" --no-fio --timeout 3 "$tmp/hang.sh"
+vm_run --no-fio --timeout 3 --log "$tmp/console.log" "$tmp/hang.sh"
 rc=$?
 if [ $rc != 124 ]; then echo "FAIL: hung script gave $rc, want 124"; fails=$((fails+1)); fi
+grep -q '^sleeping$' "$tmp/console.log" || { echo "FAIL: --log lacks the script output"; fails=$((fails+1)); }
 
 [ $fails = 0 ] || exit 1
 echo "PASS"
