@@ -9,7 +9,8 @@
  *  - inline (info.nonblocking): the reader runs the callback itself and
  *    appends the reply to an output buffer that is sent in one go when
  *    no complete request is left in the input: no thread hand-offs and
- *    one send per batch;
+ *    one send per batch. Big reads and writes still go to two workers,
+ *    so copying one overlaps sending another;
  *  - workers: requests go to a queue served by info.threads threads,
  *    which send their replies as they finish (out of order).
  * Requests live in slots allocated once per connection, each with a
@@ -29,6 +30,8 @@
 #define IN_CAP    (256u << 10)
 #define OUT_CAP   (256u << 10)
 #define COPY_MAX  (64u << 10)   /* larger replies bypass the output buffer */
+#define BIG_IO    (64u << 10)   /* inline mode: reads/writes this big go to workers */
+#define BIG_WORKERS 2
 #define KEEP_MAX  (4u << 20)    /* buffers above this are freed after use */
 #define HS_TIMEOUT_S   30
 #define SEND_TIMEOUT_S 30
@@ -57,7 +60,8 @@ struct fbx_nbd_conn {
 	size_t out_len, out_cap;
 	pthread_mutex_t send_lock;
 
-	bool workers;
+	bool inline_ok;            /* the reader runs small requests itself */
+	bool workers;              /* worker threads exist */
 	unsigned nthreads;
 	pthread_t *thr;
 	pthread_mutex_t qlock;
@@ -125,7 +129,11 @@ static int recv_exact(int fd, void *p, size_t len)
 static void flush_out(struct fbx_nbd_conn *c)
 {
 	if (c->out_len) {
+		if (c->workers)
+			pthread_mutex_lock(&c->send_lock);
 		send_bytes(c, c->out, c->out_len);
+		if (c->workers)
+			pthread_mutex_unlock(&c->send_lock);
 		c->out_len = 0;
 	}
 }
@@ -148,7 +156,7 @@ static int fill(struct fbx_nbd_conn *c, size_t need)
 				c->in_cap = cap;
 			}
 		}
-		if (!c->workers)
+		if (c->inline_ok)
 			flush_out(c);
 		ssize_t r = recv(c->fd, c->in + c->in_end, c->in_cap - c->in_end, 0);
 		if (r == 0)
@@ -184,10 +192,11 @@ static int drain(struct fbx_nbd_conn *c, uint64_t n)
 
 /* ---------- replies ---------- */
 
-/* Send a reply: inline mode batches small ones in the output buffer. */
-static void emit(struct fbx_nbd_conn *c, struct iovec *iov, int n)
+/* Send a reply. The reader in inline mode batches small ones in the
+ * output buffer; workers send theirs at once. */
+static void emit(struct fbx_nbd_conn *c, struct iovec *iov, int n, bool reader)
 {
-	if (!c->workers) {
+	if (reader && c->inline_ok) {
 		size_t total = 0;
 		for (int i = 0; i < n; i++)
 			total += iov[i].iov_len;
@@ -201,8 +210,6 @@ static void emit(struct fbx_nbd_conn *c, struct iovec *iov, int n)
 			return;
 		}
 		flush_out(c);
-		send_iov(c, iov, n);
-		return;
 	}
 	pthread_mutex_lock(&c->send_lock);
 	send_iov(c, iov, n);
@@ -214,7 +221,7 @@ static void reply_error(struct fbx_nbd_conn *c, const struct fbx_nbd_req *r, uin
 {
 	uint8_t b[FBX_NBD_MAX_HDR + 6 + 256];
 	struct iovec iov = { b, fbx_nbd_put_done(b, &c->tx, r, err, why) };
-	emit(c, &iov, 1);
+	emit(c, &iov, 1, true);
 }
 
 static int slot_buf(struct slot *s, size_t need)
@@ -403,7 +410,7 @@ static void *worker(void *arg)
 		pthread_mutex_unlock(&c->qlock);
 
 		process(c, s, s->buf);
-		emit(c, s->iov, s->niov);
+		emit(c, s->iov, s->niov, false);
 		slot_trim(s);
 
 		pthread_mutex_lock(&c->qlock);
@@ -416,8 +423,6 @@ static void *worker(void *arg)
 
 static struct slot *get_slot(struct fbx_nbd_conn *c)
 {
-	if (!c->workers)
-		return &c->slots[0];
 	pthread_mutex_lock(&c->qlock);
 	while (!c->freelist)
 		pthread_cond_wait(&c->freecond, &c->qlock);
@@ -429,8 +434,6 @@ static struct slot *get_slot(struct fbx_nbd_conn *c)
 
 static void put_slot(struct fbx_nbd_conn *c, struct slot *s, bool queue)
 {
-	if (!c->workers)
-		return;
 	pthread_mutex_lock(&c->qlock);
 	s->next = NULL;
 	if (queue) {
@@ -497,9 +500,10 @@ static int transmission(struct fbx_nbd_conn *c)
 			continue;
 		}
 
-		struct slot *s = get_slot(c);
-		s->req = r;
-		if (!c->workers) {
+		bool big = (r.type == FBX_NBD_CMD_READ || r.type == FBX_NBD_CMD_WRITE) && r.len >= BIG_IO;
+		if (c->inline_ok && !(big && c->workers)) {
+			struct slot *s = &c->slots[0];
+			s->req = r;
 			const uint8_t *payload = NULL;
 			if (v.payload) {
 				if ((e = fill(c, v.payload)) != 0)
@@ -508,7 +512,7 @@ static int transmission(struct fbx_nbd_conn *c)
 			}
 			process(c, s, payload);
 			c->in_pos += v.payload;
-			emit(c, s->iov, s->niov);
+			emit(c, s->iov, s->niov, true);
 			slot_trim(s);
 			if (c->in_pos == c->in_end && c->in_cap > KEEP_MAX) {
 				free(c->in);
@@ -520,6 +524,8 @@ static int transmission(struct fbx_nbd_conn *c)
 			}
 			continue;
 		}
+		struct slot *s = get_slot(c);
+		s->req = r;
 		if (v.payload) {
 			/* copy what is buffered, receive the rest straight into the slot */
 			if (slot_buf(s, v.payload) < 0) {
@@ -633,7 +639,7 @@ static int start_workers(struct fbx_nbd_conn *c)
 	c->thr = calloc(c->nthreads, sizeof *c->thr);
 	if (!c->thr)
 		return -ENOMEM;
-	for (unsigned i = 0; i < c->nslots; i++) {
+	for (unsigned i = c->inline_ok ? 1 : 0; i < c->nslots; i++) {   /* slot 0: the reader's */
 		c->slots[i].next = c->freelist;
 		c->freelist = &c->slots[i];
 	}
@@ -687,6 +693,10 @@ int fbx_nbd_conn_serve(struct fbx_nbd_server *srv, int fd, bool raw, bool counte
 	int one = 1;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);   /* fails on Unix sockets: fine */
 	set_timeout(fd, SO_SNDTIMEO, SEND_TIMEOUT_S);
+	/* Room for a few big replies in the socket, so a worker can hand one
+	 * over and copy the next while the client reads (best effort). */
+	int sb = 4 << 20;
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sb, sizeof sb);
 	int rc;
 	bool transmitting = false;
 	if (raw) {
@@ -703,9 +713,10 @@ int fbx_nbd_conn_serve(struct fbx_nbd_server *srv, int fd, bool raw, bool counte
 	}
 	if (rc == 0) {
 		transmitting = true;
-		c->workers = !srv->nonblocking;
-		c->nthreads = srv->threads;
-		c->nslots = c->workers ? 2 * c->nthreads + 4 : 1;
+		c->inline_ok = srv->nonblocking;
+		c->workers = true;
+		c->nthreads = c->inline_ok ? BIG_WORKERS : srv->threads;
+		c->nslots = 2 * c->nthreads + 4 + (c->inline_ok ? 1 : 0);
 		c->slots = calloc(c->nslots, sizeof *c->slots);
 		c->in = malloc(IN_CAP);
 		c->in_cap = IN_CAP;
@@ -713,7 +724,7 @@ int fbx_nbd_conn_serve(struct fbx_nbd_server *srv, int fd, bool raw, bool counte
 		c->out_cap = OUT_CAP;
 		if (!c->slots || !c->in || !c->out)
 			rc = -ENOMEM;
-		else if (!c->workers || (rc = start_workers(c)) == 0)
+		else if ((rc = start_workers(c)) == 0)
 			rc = transmission(c);
 		if (c->workers && c->thr) {
 			pthread_mutex_lock(&c->qlock);
