@@ -55,8 +55,16 @@ fi
 
 # ---- auto_unmount ------------------------------------------------------------
 if start_memfs -o auto_unmount; then
+	helper=$(pgrep -a -f -- "fusermount3.*auto" || true)
 	kill -9 "$PID"; wait "$PID" 2>/dev/null
-	check_true "auto_unmount: mount gone within 5 s of kill -9" wait_unmounted "$MNT" 50
+	if ! wait_unmounted "$MNT" 50; then
+		echo "FAIL  auto_unmount: mount gone within 5 s of kill -9"; fails=$((fails + 1))
+		echo "      helper before the kill: ${helper:-none}"
+		echo "      helper now: $(pgrep -a -f -- "fusermount3" || echo none)"
+		sed 's/^/      | /' "$TMP/log"
+	else
+		echo "ok    auto_unmount: mount gone within 5 s of kill -9"
+	fi
 	check "auto_unmount: mount point is a plain dir again" ok "$(errno_of listdir "$MNT")"
 	umount -l "$MNT" 2>/dev/null
 fi
