@@ -65,8 +65,18 @@ $(STATIC): $(LIB_OBJS)
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
 
-$(SHARED): $(LIB_OBJS)
-	$(CC) -shared -Wl,-soname,libfusebox.so.$(SOVERSION) -o $@ $^ $(LDLIBS_ALL)
+# The shared library exports exactly what the public headers declare:
+# the version script is generated from include/fusebox/*.h.
+$(BUILD)/fusebox.map: $(wildcard include/fusebox/*.h)
+	@mkdir -p $(@D)
+	{ echo "FUSEBOX_0 {"; echo "  global:"; \
+	  grep -ohE '\b(fbx_[a-z0-9_]+)[[:space:]]*\(' $^ | sed -E 's/[[:space:]]*\($$//' | sort -u | sed 's/.*/    &;/'; \
+	  grep -ohE 'extern const struct [a-z_]+ (fbx_[a-z0-9_]+);' $^ | sed -E 's/.* (fbx_[a-z0-9_]+);/    \1;/'; \
+	  echo "  local: *;"; echo "};"; } > $@
+
+$(SHARED): $(LIB_OBJS) $(BUILD)/fusebox.map
+	$(CC) -shared -Wl,-soname,libfusebox.so.$(SOVERSION) -Wl,--version-script=$(BUILD)/fusebox.map \
+		-o $@ $(LIB_OBJS) $(LDLIBS_ALL)
 	ln -sf libfusebox.so.$(VERSION) $(BUILD)/libfusebox.so.$(SOVERSION)
 	ln -sf libfusebox.so.$(SOVERSION) $(BUILD)/libfusebox.so
 
