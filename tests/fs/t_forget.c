@@ -110,6 +110,16 @@ int main(void)
 	if (access(memfs, X_OK) != 0)
 		check_skip("%s not built", memfs);
 
+	/* In an AddressSanitizer build freed memory sits in a quarantine
+	 * (256 MiB by default) and RSS would grow without any leak. */
+	const char *asan = getenv("ASAN_OPTIONS");
+	char *asan_opts;
+	if (asprintf(&asan_opts, "%s%squarantine_size_mb=0:thread_local_quarantine_size_kb=0",
+	             asan ? asan : "", asan && *asan ? ":" : "") < 0)
+		return 1;
+	setenv("ASAN_OPTIONS", asan_opts, 1);
+	free(asan_opts);
+
 	struct fbx_mnt m;
 	CHECK_FATAL(fbx_mnt_prepare(&m) == 0);
 	char *av[] = { memfs, "-f", "-o", "entry_timeout=0,attr_timeout=0,negative_timeout=0",
@@ -135,11 +145,17 @@ int main(void)
 	       start, base, BASE_ROUND * PER_ROUND, end, ROUNDS * PER_ROUND);
 	CHECK_EQ_INT(errors, 0);
 	CHECK(start > 0 && base > 0 && end > 0);
-	if (end - base > FORGET_SLACK_KB)
+	/* ASan's allocator keeps more slack even without a quarantine; a
+	 * leaked node costs more there too (redzones), so this still shows. */
+	const char *build = getenv("BUILD");
+	long slack = FORGET_SLACK_KB;
+	if (getenv("FBX_SAN") || (build && strstr(build, "san")))
+		slack = 8192;
+	if (end - base > slack)
 		check_fail(__FILE__, __LINE__,
 		           "daemon VmRSS grew by %ld kB between %d and %d created-and-deleted files "
-		           "(allowed %d kB): nodes are not forgotten", end - base,
-		           BASE_ROUND * PER_ROUND, ROUNDS * PER_ROUND, FORGET_SLACK_KB);
+		           "(allowed %ld kB): nodes are not forgotten", end - base,
+		           BASE_ROUND * PER_ROUND, ROUNDS * PER_ROUND, slack);
 
 	/* the file system is empty again */
 	struct stat st;
