@@ -388,8 +388,10 @@ static void h_lseek(struct fbx_req *req, const struct fbx_msg *m)
 	const struct fbx_k_lseek_in *in = m->arg;
 	struct fbx_file_info fi;
 	fi_with_fh(&fi, in->fh, 0);
+	/* A negative offset can never find data or a hole: ENXIO, as the
+	 * native filesystems answer. */
 	if (in->offset > INT64_MAX)
-		fbx_reply_err(req, -EINVAL);
+		fbx_reply_err(req, -ENXIO);
 	else if (!OPS(req)->lseek)
 		fbx_reply_err(req, -ENOSYS);
 	else
