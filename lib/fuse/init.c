@@ -41,8 +41,11 @@ static uint64_t wanted(const struct fbx_options *o, uint64_t ops_caps)
 	if (o->passthrough == FBX_ON)
 		w |= FBX_CAP_PASSTHROUGH;
 	/* The kernel offers io_uring only where an admin switched it on
-	 * (enable_uring), so taking it when offered is what auto means. */
-	if (o->io_uring != FBX_OFF)
+	 * (enable_uring), so taking it when offered is what auto means --
+	 * except with auto_unmount: the rings' teardown can outlive a killed
+	 * daemon, and fusermount3 then finds the mount still answering and
+	 * leaves it (seen with kill -9). Asked for explicitly, it is used. */
+	if (o->io_uring == FBX_ON || (o->io_uring == FBX_AUTO && !o->auto_unmount))
 		w |= FBX_CAP_OVER_IO_URING;
 	return w;
 }
