@@ -1369,7 +1369,8 @@ static int do_setxattr(struct mfs *fs, struct mfs_inode *n, const void *arg)
 		return -ENODATA;
 	if (!(value = malloc(a->size ? a->size : 1)))
 		return -ENOMEM;
-	memcpy(value, a->value, a->size);
+	if (a->size)   /* an empty value may come as NULL */
+		memcpy(value, a->value, a->size);
 	if (!x) {
 		size_t len = strlen(a->name);
 		if (!(x = calloc(1, sizeof *x + len + 1))) {
@@ -1636,7 +1637,7 @@ int main(int argc, char *argv[])
 			printf("memfs options:\n"
 			       "    -o size=N[KMGT]    capacity (default: half the RAM)\n");
 		} else {
-			printf("memfs (fusebox example)\n");
+			printf("memfs (fusebox %s)\n", fbx_version());
 		}
 		fbx_options_free(&opts);
 		return 0;

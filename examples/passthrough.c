@@ -571,8 +571,14 @@ static int do_setattr(struct pt_node *n, const struct stat *attr, unsigned to_se
 		if (r < 0)
 			return -errno;
 	}
-	/* FBX_SET_CTIME: the kernel's idea of ctime; the underlying file
-	 * system already set its own when anything above changed. */
+	/* FBX_SET_CTIME: the kernel's idea of ctime. When anything above
+	 * changed, the underlying file system already set its own; alone
+	 * (chown(f, -1, -1)), a no-op chown touches ctime as Linux does. */
+	if ((to_set & FBX_SET_CTIME) &&
+	    !(to_set & (FBX_SET_MODE | FBX_SET_UID | FBX_SET_GID | FBX_SET_SIZE |
+	                FBX_SET_ATIME | FBX_SET_MTIME | FBX_SET_ATIME_NOW | FBX_SET_MTIME_NOW)) &&
+	    fchownat(n->fd, "", (uid_t)-1, (gid_t)-1, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
 	return 0;
 }
 
@@ -1414,7 +1420,7 @@ int main(int argc, char *argv[])
 		goto out;
 	}
 	if (o.show_version) {
-		printf("passthrough (fusebox %s)\n", FBX_VERSION);
+		printf("passthrough (fusebox %s)\n", fbx_version());
 		rc = 0;
 		goto out;
 	}

@@ -87,6 +87,9 @@ struct fbx_options {
 typedef int (*fbx_app_opt_fn)(void *app_data, const char *key,
                               const char *value, int is_arg);
 
+/** The fusebox version, "MAJOR.MINOR.PATCH" (what -V prints). */
+const char *fbx_version(void);
+
 /** Fill `o` with the defaults. */
 void fbx_options_init(struct fbx_options *o);
 /**

@@ -46,6 +46,11 @@
 #define FBX_MAX_MAX_THREADS     65536u
 #define FBX_DEFAULT_MOUNT_FLAGS (MS_NOSUID | MS_NODEV)
 
+const char *fbx_version(void)
+{
+	return FBX_VERSION;
+}
+
 static const char *prog_of(const struct fbx_options *o)
 {
 	return o->progname && *o->progname ? o->progname : "fusebox";
