@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by tests that boot the VM (bash). Usage:
 #   . "$FBX_ROOT/tests/vm/lib.sh"
 #   vm_require            # exit 77 (skip) when qemu/kernel cannot be had here
