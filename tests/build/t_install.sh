@@ -18,9 +18,12 @@ for h in "$T"/usr/include/fusebox/*.h; do
     cp "$T/one.c" "$T/one.cc"; g++ -Wall -Werror -I"$T/usr/include" -c "$T/one.cc" -o "$T/one.o"
   fi
 done
-# The seeds' programs, built from the installed copy.
+# The seeds' programs, built from the installed copy (a sanitizer build
+# of the library needs its runtime in the program too).
+san=
+[ "${FBX_SAN:-0}" = 1 ] && san="-fsanitize=address,undefined"
 for ex in hello hellofs busexmp; do
-  gcc -Wall -Werror -o "$T/$ex" "examples/$ex.c" \
+  gcc -Wall -Werror $san -o "$T/$ex" "examples/$ex.c" \
       -I"$T/usr/include" -L"$T/usr/lib" -lfusebox -pthread
   LD_LIBRARY_PATH="$T/usr/lib" "$T/$ex" -h >/dev/null 2>&1 || { echo "$ex -h failed"; exit 1; }
 done
