@@ -365,6 +365,30 @@ static int do_lookup(struct pt *pt, struct pt_node *parent, const char *name,
 	return 0;
 }
 
+/* The node of an open file we just made (create, tmpfile): the inode
+ * itself, not whatever its name resolves to by now. */
+static int node_from_fd(struct pt *pt, int fd, struct fbx_entry *e)
+{
+	struct pt_node *n;
+	int pfd, err;
+
+	entry_init(pt, e);
+	if (fstat(fd, &e->attr) < 0)
+		return -errno;
+	n = node_find_ref(pt, &e->attr);
+	if (!n) {
+		pfd = open(proc_path(fd).s, O_PATH | O_CLOEXEC);
+		if (pfd < 0)
+			return -errno;
+		err = node_ref(pt, pfd, &e->attr, &n);
+		if (err)
+			return err;
+	}
+	e->ino = node_id(pt, n);
+	e->generation = n->generation;
+	return 0;
+}
+
 /* Reply with an entry we hold a reference for; if the kernel did not
  * take it (the request was interrupted), the reference goes again. */
 static void reply_entry(struct pt *pt, struct fbx_req *req, const struct fbx_entry *e)
@@ -845,7 +869,7 @@ static void pt_create(struct fbx_req *req, uint64_t parent, const char *name,
 	err = fd < 0 ? -errno : 0;
 	creds_leave(pt, sw);
 	if (!err) {
-		err = do_lookup(pt, p, name, &e, 0);
+		err = node_from_fd(pt, fd, &e);
 		if (err)
 			close(fd);
 	}
@@ -864,9 +888,8 @@ static void pt_tmpfile(struct fbx_req *req, uint64_t parent, mode_t mode,
                        struct fbx_file_info *fi)
 {
 	struct pt *pt = pt_of(req);
-	struct pt_node *n;
 	struct fbx_entry e;
-	int fd, pfd, err, sw;
+	int fd, err, sw;
 
 	mode &= ~fbx_req_ctx(req)->umask;
 	sw = creds_enter(pt, req);
@@ -883,28 +906,16 @@ static void pt_tmpfile(struct fbx_req *req, uint64_t parent, mode_t mode,
 		fbx_reply_err(req, err);
 		return;
 	}
-	entry_init(pt, &e);
-	pfd = open(proc_path(fd).s, O_PATH | O_CLOEXEC);
-	if (pfd < 0 || fstat(fd, &e.attr) < 0) {
-		err = -errno;
-		if (pfd >= 0)
-			close(pfd);
-		close(fd);
-		fbx_reply_err(req, err);
-		return;
-	}
-	err = node_ref(pt, pfd, &e.attr, &n);
+	err = node_from_fd(pt, fd, &e);
 	if (err) {
 		close(fd);
 		fbx_reply_err(req, err);
 		return;
 	}
-	e.ino = node_id(pt, n);
-	e.generation = n->generation;
 	finish_open(pt, req, fi, fd);
 	if (fbx_reply_create(req, &e, fi) < 0) {
 		close_open(req, fi->fh);
-		node_unref(pt, n, 1);
+		node_unref(pt, node_of(pt, e.ino), 1);
 	}
 }
 
