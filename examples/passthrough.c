@@ -15,7 +15,9 @@
  * a fresh generation number. The kernel's lookup count is kept under the
  * table lock; forget/forget_multi drop it and the node (and its fd) go
  * away at zero. Our O_PATH fd pins the inode, so its (dev, ino) cannot be
- * reused by another file while the node exists.
+ * reused by another file while the node exists; that is also why a
+ * lookup of a name whose inode we already hold is one fstatat() (no
+ * open), and why create/tmpfile take the node from the new fd itself.
  *
  * Staying inside SOURCEDIR. The daemon never resolves a path of more
  * than one component, and never follows a symlink:
