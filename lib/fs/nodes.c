@@ -48,7 +48,9 @@ struct node {
 	unsigned refs;   /* names of other nodes in this directory, and pins */
 	unsigned open;   /* open handles */
 	unsigned nnames;
-	unsigned in_ino : 1;
+	unsigned in_ino : 1, has_fh : 1;
+	int fh_flags;
+	uint64_t fh;     /* one open handle (fbx_nodes_set_fh) */
 	dev_t dev;
 	ino_t ino;       /* the filesystem's st_ino; 0 unknown */
 	mode_t type;
@@ -657,6 +659,34 @@ void fbx_nodes_release(struct fbx_nodes *t, uint64_t id, char **hidden_path)
 		unpin(t, n);
 	}
 	pthread_rwlock_unlock(&t->lock);
+}
+
+void fbx_nodes_set_fh(struct fbx_nodes *t, uint64_t id, int set, uint64_t fh, int flags)
+{
+	pthread_rwlock_wrlock(&t->lock);
+	struct node *n = node_get(t, id);
+	if (n && set) {
+		n->fh = fh;
+		n->fh_flags = flags;
+		n->has_fh = 1;
+	} else if (n && n->has_fh && n->fh == fh) {
+		n->has_fh = 0;
+	}
+	pthread_rwlock_unlock(&t->lock);
+}
+
+int fbx_nodes_get_fh(struct fbx_nodes *t, uint64_t id, uint64_t *fh, int *flags)
+{
+	int err = -ENOENT;
+	pthread_rwlock_rdlock(&t->lock);
+	struct node *n = node_get(t, id);
+	if (n && n->has_fh && n->open) {
+		*fh = n->fh;
+		*flags = n->fh_flags;
+		err = 0;
+	}
+	pthread_rwlock_unlock(&t->lock);
+	return err;
 }
 
 /* ---- the table -------------------------------------------------------- */

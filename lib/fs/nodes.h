@@ -103,6 +103,15 @@ int fbx_nodes_open(struct fbx_nodes *t, uint64_t id);
  */
 void fbx_nodes_release(struct fbx_nodes *t, uint64_t id, char **hidden_path);
 
+/**
+ * Remember (set != 0) or forget (set == 0, only if it is the one
+ * remembered) an open handle of id, so that a getattr without a handle
+ * on an unlinked open file (fstat after hard_remove) can still use one.
+ */
+void fbx_nodes_set_fh(struct fbx_nodes *t, uint64_t id, int set, uint64_t fh, int flags);
+/** The remembered handle of id: 0, or -ENOENT if none. */
+int fbx_nodes_get_fh(struct fbx_nodes *t, uint64_t id, uint64_t *fh, int *flags);
+
 void fbx_nodes_stats(struct fbx_nodes *t, struct fbx_nodes_stats *st);
 
 #endif /* FBX_FS_NODES_H */

@@ -196,26 +196,42 @@ static size_t build_reply(struct fbx_fs *fs, uint64_t dir, const struct dlist *l
 	return pos;
 }
 
-static void send_listing(struct fbx_fs *fs, struct fbx_req *req, uint64_t dir,
-                         const struct dlist *l, size_t first, int snapshot, int plus,
-                         size_t size)
+/* A reply built under the handle's lock and sent after it is dropped:
+ * once the kernel has the reply it may release the handle at once. */
+struct listing {
+	char *buf;
+	size_t len;
+	struct idlist ids;
+	int err;
+};
+
+static void make_listing(struct fbx_fs *fs, uint64_t dir, const struct dlist *l,
+                         size_t first, int snapshot, int plus, size_t size,
+                         struct listing *out)
 {
-	struct idlist ids = { NULL, 0 };
-	char *buf = malloc(size ? size : 1);
-	if (!buf || (plus && l->n > first && !(ids.v = calloc(l->n - first, sizeof *ids.v)))) {
-		free(buf);
-		fs_reply_err(req, -ENOMEM);
+	memset(out, 0, sizeof *out);
+	out->buf = malloc(size ? size : 1);
+	if (!out->buf || (plus && l->n > first &&
+	                  !(out->ids.v = calloc(l->n - first, sizeof *out->ids.v)))) {
+		out->err = -ENOMEM;
 		return;
 	}
-	size_t len = first < l->n
-	             ? build_reply(fs, dir, l, first, snapshot, plus, buf, size, &ids) : 0;
-	if (fbx_reply_buf(req, buf, len) < 0) {
+	if (first < l->n)
+		out->len = build_reply(fs, dir, l, first, snapshot, plus, out->buf, size,
+		                       &out->ids);
+}
+
+static void send_listing(struct fbx_fs *fs, struct fbx_req *req, struct listing *li)
+{
+	if (li->err) {
+		fs_reply_err(req, li->err);
+	} else if (fbx_reply_buf(req, li->buf, li->len) < 0) {
 		/* The kernel never saw these entries: their lookups do not count. */
-		for (size_t i = 0; i < ids.n; i++)
-			fbx_nodes_forget(fs->nodes, ids.v[i], 1);
+		for (size_t i = 0; i < li->ids.n; i++)
+			fbx_nodes_forget(fs->nodes, li->ids.v[i], 1);
 	}
-	free(ids.v);
-	free(buf);
+	free(li->ids.v);
+	free(li->buf);
 }
 
 /* ---- readdir ------------------------------------------------------------- */
@@ -259,6 +275,7 @@ static void do_readdir(struct fbx_req *req, uint64_t ino, size_t size, off_t off
 	enum fill_mode mode = FILL_SNAPSHOT;
 	int err = 0;
 
+	struct listing li = { .err = 0 };
 	pthread_mutex_lock(&dh->lock);
 	if (off == 0 && dh->have_snap) {
 		dlist_clear(&dh->snap); /* rewind: a fresh listing */
@@ -267,14 +284,14 @@ static void do_readdir(struct fbx_req *req, uint64_t ino, size_t size, off_t off
 	if (!dh->have_snap)
 		err = fetch(fs, ino, dh, off, plus, size, &pass, &mode);
 	if (err)
-		fs_reply_err(req, err);
+		li.err = err;
 	else if (mode == FILL_PASS)
-		send_listing(fs, req, ino, &pass, 0, 0, plus, size);
+		make_listing(fs, ino, &pass, 0, 0, plus, size, &li);
 	else if (dh->have_snap)
-		send_listing(fs, req, ino, &dh->snap, (size_t)off, 1, plus, size);
-	else
-		(void)fbx_reply_buf(req, "", 0);
+		make_listing(fs, ino, &dh->snap, (size_t)off, 1, plus, size, &li);
 	pthread_mutex_unlock(&dh->lock);
+	/* Not dh past this point: the reply lets the kernel release it. */
+	send_listing(fs, req, &li);
 	dlist_clear(&pass);
 	fs_leave();
 }

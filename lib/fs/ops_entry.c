@@ -78,11 +78,26 @@ static void reply_attr(struct fbx_fs *fs, struct fbx_req *req, uint64_t ino,
 	(void)fbx_reply_attr(req, &st, fs->opts->attr_timeout);
 }
 
+/* fstat(2) comes without a handle; for an open file whose name is gone
+ * (hard_remove) one of its handles answers instead. */
+static int getattr_by_fh(struct fbx_fs *fs, uint64_t ino, struct fbx_file_info *fi)
+{
+	if (!fs->ops.fgetattr || !fs->ops.flag_nullpath_ok)
+		return -ENOENT;
+	memset(fi, 0, sizeof *fi);
+	return fbx_nodes_get_fh(fs->nodes, ino, &fi->fh, &fi->flags);
+}
+
 void fs_ll_getattr(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi)
 {
 	struct fbx_fs *fs = fs_enter(req);
+	struct fbx_file_info ofi;
 	char *path;
 	int err = fi ? fs_path_fi(fs, ino, &path) : fs_path(fs, ino, NULL, &path);
+	if (err == -ENOENT && !fi && getattr_by_fh(fs, ino, &ofi) == 0) {
+		fi = &ofi;
+		err = 0;
+	}
 	if (err)
 		fs_reply_err(req, err);
 	else

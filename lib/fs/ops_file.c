@@ -46,10 +46,15 @@ void fs_ll_open(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi)
 		if (err)
 			node_release(fs, ino);
 	}
+	/* The handle is recorded before the reply: once the kernel has it,
+	 * a release may come at once on another thread. */
+	if (!err)
+		fbx_nodes_set_fh(fs->nodes, ino, 1, fi->fh, fi->flags);
 	if (err) {
 		fs_reply_err(req, err);
 	} else if (fbx_reply_open(req, fi) < 0) {
 		/* Interrupted: the kernel will never release this handle. */
+		fbx_nodes_set_fh(fs->nodes, ino, 0, fi->fh, 0);
 		if (fs->ops.release)
 			fs->ops.release(path, fi);
 		node_release(fs, ino);
@@ -74,9 +79,12 @@ void fs_ll_create(struct fbx_req *req, uint64_t parent, const char *name, mode_t
 				fs->ops.release(path, fi);
 		}
 	}
+	if (!err)
+		fbx_nodes_set_fh(fs->nodes, e.ino, 1, fi->fh, fi->flags);
 	if (err) {
 		fs_reply_err(req, err);
 	} else if (fbx_reply_create(req, &e, fi) < 0) {
+		fbx_nodes_set_fh(fs->nodes, e.ino, 0, fi->fh, 0);
 		if (fs->ops.release)
 			fs->ops.release(path, fi);
 		node_release(fs, e.ino);
@@ -158,6 +166,7 @@ void fs_ll_release(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi)
 			fs->ops.release(path, fi);
 	}
 	free(path);
+	fbx_nodes_set_fh(fs->nodes, ino, 0, fi->fh, 0);
 	node_release(fs, ino);
 	fs_reply_err(req, 0);
 	fs_leave();
