@@ -10,12 +10,6 @@
 
 #include "nbd/internal.h"
 
-__attribute__((weak)) int fbx_nbd_attach_kernel(struct fbx_nbd_server *srv, const char *dev,
-                                                char *err, size_t errlen)
-{
-	snprintf(err, errlen, "this build of fusebox has no kernel attach support (lib/attach)");
-	return -ENOSYS;
-}
 
 static void usage(FILE *f, const char *prog)
 {
@@ -26,6 +20,8 @@ static void usage(FILE *f, const char *prog)
 	        "  --tcp HOST:PORT, --tcp PORT, nbd://HOST[:PORT]  serve on TCP ([v6addr]:port ok)\n"
 	        "  --systemd                                      sockets from LISTEN_FDS\n"
 	        "  /dev/nbdN                                      attach to a kernel device\n"
+	        "  --attach PATH     attach to the kernel by PATH: auto, ublk, nbd,\n"
+	        "                    nbd-netlink, nbd-ioctl, fuse (env FBX_ATTACH overrides)\n"
 	        "  (default: nbd://127.0.0.1:10809, or LISTEN_FDS when set)\n"
 	        "  -r, --read-only   refuse writes\n"
 	        "  --threads N       worker threads per connection\n"
@@ -148,6 +144,10 @@ int fbx_dev_main(int argc, char *argv[], const struct fbx_dev_ops *ops, size_t o
 		} else if (!strncmp(a, "nbd://", 6) || !strncmp(a, "nbd+unix://", 11)) {
 			if (parse_uri(a, &t, uribuf, sizeof uribuf) < 0)
 				goto bad;
+		} else if (!strcmp(a, "--attach") && val) {
+			t.kind = K_DEV;
+			t.path = val;
+			i++;
 		} else if (!strncmp(a, "/dev/", 5)) {
 			t.kind = K_DEV;
 			t.path = a;
