@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034 # sourced: its variables are used by the tests
 # tests/fs/opt_common.sh -- helpers of the mount option tests
 # (tests/fs/t_opt_*.sh). Source it after tests/lib/fbx.sh. Not a test
 # itself (no t_ prefix).

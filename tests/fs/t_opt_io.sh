@@ -124,7 +124,7 @@ fi
 # "Asks" for a name: LOOKUP of it plus GETATTR/STATX of any node (only the
 # file is stat'ed here).
 asks() { echo $(($(nreq LOOKUP "$1") + $(nreq GETATTR) + $(nreq STATX))); }
-stat5() { local i; for i in 1 2 3 4 5; do stat "$M/$1" >/dev/null 2>&1; done; }
+stat5() { local _; for _ in 1 2 3 4 5; do stat "$M/$1" >/dev/null 2>&1; done; }
 # An open descriptor pins the dentry, so a drop_caches by anyone else on
 # the machine cannot make the kernel forget the name and look it up again.
 pin() { exec 8<"$M/$1"; }
