@@ -25,6 +25,7 @@ if ! nm "$BUILD/examples/$MODE" 2>/dev/null | grep -q io_uring_queue_init; then
 fi
 
 OLD=$(cat "$PARAM")
+# shellcheck disable=SC2317 # called by the EXIT trap of fbx.sh
 fbx_cleanup_hook() { echo "$OLD" >"$PARAM" 2>/dev/null; }
 echo 1 >"$PARAM" 2>/dev/null || skip "cannot write $PARAM"
 [ "$(cat "$PARAM")" = Y ] || skip "enable_uring did not switch on"
@@ -40,8 +41,8 @@ chmod 755 "$TMP/wrap"
 
 # the watcher: samples the daemon's rings until it exits
 watch_rings() {
-	local pid="" i rings max=0 sum fd
-	for i in $(seq 300); do
+	local pid="" rings max=0 sum fd
+	for _ in $(seq 300); do
 		[ -s "$TMP/daemon.pid" ] && pid=$(cat "$TMP/daemon.pid") && break
 		sleep 0.05
 	done

@@ -11,9 +11,22 @@
 #   -d, -o debug       stays in the foreground and prints every request
 #   no -f              goes to the background once mounted (exit 0)
 # The thread checks pin -o no_io_uring: with enable_uring on (someone may
-# have switched it), the io_uring queue threads come on top.
+# have switched it), the io_uring queue threads come on top. Then -s is
+# checked once more with io_uring (enable_uring switched on for that and
+# restored): single-threaded must hold there too.
 . "${FBX_ROOT:-$(dirname "$0")/../..}/tests/lib/fbx.sh"
 . "$FBX_ROOT/tests/fs/opt_common.sh"
+
+URING_PARAM=/sys/module/fuse/parameters/enable_uring
+OLD_URING="" OLD_MODE=""
+# shellcheck disable=SC2317 # called by the EXIT trap of fbx.sh
+fbx_cleanup_hook() {
+	if [ -n "$OLD_MODE" ]; then
+		is_fuse_mounted "$TMP/ufull" && as_nobody "$FUSERMOUNT" -u -z "$TMP/ufull" 2>/dev/null
+		chmod "$OLD_MODE" /dev/fuse
+	fi
+	[ -n "$OLD_URING" ] && echo "$OLD_URING" >"$URING_PARAM"
+}
 
 ntasks() { find "/proc/$PID/task" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
 # Parallel load: 8 threads, each creating, writing, reading, stat'ing and
@@ -70,6 +83,22 @@ if mnt three "$MEMFS" -o no_io_uring,max_threads=3,entry_timeout=0,attr_timeout=
 	umnt
 fi
 
+# -s with io_uring: the queue threads must not serve requests side by side
+if [ -w "$URING_PARAM" ] && nm "$MEMFS" 2>/dev/null | grep -q io_uring_queue_init; then
+	OLD_URING=$(cat "$URING_PARAM")
+	echo 1 >"$URING_PARAM"
+	if mnt single_uring "$MEMFS" -s -o io_uring,entry_timeout=0,attr_timeout=0; then
+		rings=$(find "/proc/$PID/fd" -mindepth 1 -maxdepth 1 -lname 'anon_inode:\[io_uring\]' | wc -l)
+		echo "note  -s -o io_uring: the daemon holds $rings io_uring rings"
+		check_le "-s -o io_uring: tasks under parallel load" 2 "$(load_max_tasks)"
+		umnt
+	fi
+	echo "$OLD_URING" >"$URING_PARAM"
+	OLD_URING=""
+else
+	echo "note  no FUSE over io_uring here: -s checked without it only"
+fi
+
 # ---- fsname / subtype / ro --------------------------------------------------------
 field() { awk -v m="$M" -v f="$1" '$2 == m {print $f}' /proc/mounts; }
 if mnt names "$MEMFS" -o fsname=fbxtestsrc,subtype=fbxtesttype; then
@@ -112,11 +141,6 @@ fi
 FUSERMOUNT=$(command -v fusermount3 || true)
 if [ -n "$FUSERMOUNT" ] && [ -u "$FUSERMOUNT" ] && command -v setpriv >/dev/null; then
 	OLD_MODE=$(stat -c %a /dev/fuse)
-	# shellcheck disable=SC2317 # called by the EXIT trap of fbx.sh
-	fbx_cleanup_hook() {
-		is_fuse_mounted "$TMP/ufull" && as_nobody "$FUSERMOUNT" -u -z "$TMP/ufull" 2>/dev/null
-		chmod "$OLD_MODE" /dev/fuse
-	}
 	chmod 666 /dev/fuse
 	cp "$MEMFS" "$TMP/memfs" && chmod 755 "$TMP/memfs"
 	mkdir "$TMP/ufull" && echo under >"$TMP/ufull/underneath" && chown -R $NOBODY:$NOBODY "$TMP/ufull"
@@ -133,6 +157,7 @@ if [ -n "$FUSERMOUNT" ] && [ -u "$FUSERMOUNT" ] && command -v setpriv >/dev/null
 		fails=$((fails + 1))
 	fi
 	chmod "$OLD_MODE" /dev/fuse
+	OLD_MODE=""
 else
 	echo "note  no set-uid fusermount3: nonempty checked as root only"
 fi
