@@ -1,0 +1,136 @@
+# shellcheck shell=bash
+# Sourced inside the VM by tests/vm/t_attach_*.sh bodies (bash). Each t_*
+# function runs one scenario against build/examples/{busexmp,filedisk} and
+# prints "ok ..." or "FAIL ..." lines; `finish` exits 1 if any failed.
+fails=0
+W=$(mktemp -d /tmp/fbx-test.XXXXXX)
+mkdir -p "$W/mnt"
+ok() { echo "ok   $*"; }
+bad() { echo "FAIL $*"; fails=$((fails + 1)); }
+
+# start LOG ENV PROG ARGS...: run PROG in the background with ENV
+# (space-separated NAME=VAL words), wait for the device line on its stdout.
+# Sets $pid and $dev.
+start() {
+  local log=$1 envs=$2; shift 2
+  # shellcheck disable=SC2086
+  env $envs "$@" >"$log" 2>&1 &
+  pid=$!
+  dev=
+  for _ in $(seq 300); do
+    dev=$(grep -m1 '^/dev/' "$log" || true)
+    [ -n "$dev" ] && [ -b "$dev" ] && return 0
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "--- $log:"; cat "$log"
+  return 1
+}
+
+# stop_dev: SIGTERM the server, wait for it to detach and exit (bounded).
+stop_dev() {
+  kill -TERM "$pid" 2>/dev/null
+  for _ in $(seq 300); do
+    kill -0 "$pid" 2>/dev/null || { wait "$pid"; return $?; }
+    sleep 0.1
+  done
+  echo "server $pid did not exit on SIGTERM"; kill -9 "$pid"; return 1
+}
+
+# t_roundtrip NAME ENV DEV: memory disk then file disk, ext4 round trips.
+t_roundtrip() {
+  local name=$1 envs=$2 want=$3 log=$W/$1.log
+  if ! start "$log" "$envs" busexmp "$want"; then bad "$name: busexmp $want did not attach"; return; fi
+  ok "$name: busexmp $want attached as $dev ($(sed -n 's/.*(\([a-z+-]*\),.*/\1/p' "$log" | head -n1))"
+  if mkfs.ext4 -q -F -E nodiscard "$dev" && mount "$dev" "$W/mnt"; then
+    for i in 1 2 3 4 5; do head -c $((i * 300000)) /dev/urandom >"$W/mnt/f$i"; done
+    (cd "$W/mnt" && md5sum f* >"$W/sums")
+    umount "$W/mnt" && fsck.ext4 -fn "$dev" >/dev/null 2>&1 && ok "$name: memdisk mkfs/mount/write/umount/fsck clean" ||
+      bad "$name: memdisk umount/fsck"
+  else
+    bad "$name: memdisk mkfs/mount"
+  fi
+  stop_dev && ok "$name: busexmp detached on SIGTERM (exit 0)" || bad "$name: busexmp detach (exit $?)"
+  [ ! -e "/sys/block/${dev#/dev/}/pid" ] || bad "$name: $dev still connected after detach"
+
+  # the file-backed disk: write, detach, attach again, read back
+  truncate -s 64M "$W/disk.img"
+  if ! start "$log" "$envs" filedisk "$W/disk.img" "$want"; then bad "$name: filedisk did not attach"; return; fi
+  if mkfs.ext4 -q -F "$dev" && mount "$dev" "$W/mnt"; then
+    for i in 1 2 3; do head -c $((i * 400000)) /dev/urandom >"$W/mnt/g$i"; done
+    mkdir -p "$W/mnt/d/e"; echo hello >"$W/mnt/d/e/h"
+    (cd "$W/mnt" && md5sum g* d/e/h >"$W/sums2")
+    umount "$W/mnt" || bad "$name: filedisk umount"
+  else
+    bad "$name: filedisk mkfs/mount"
+  fi
+  stop_dev || bad "$name: filedisk detach"
+  if ! start "$log" "$envs" filedisk "$W/disk.img" "$want"; then bad "$name: filedisk re-attach"; return; fi
+  if mount -o ro "$dev" "$W/mnt" && (cd "$W/mnt" && md5sum -c "$W/sums2" >/dev/null); then
+    ok "$name: filedisk re-attached, files read back intact"
+  else
+    bad "$name: filedisk files after re-attach"
+  fi
+  umount "$W/mnt" 2>/dev/null
+  fsck.ext4 -fn "$dev" >/dev/null 2>&1 && ok "$name: filedisk fsck clean" || bad "$name: filedisk fsck"
+  stop_dev || bad "$name: filedisk detach 2"
+}
+
+# t_kill NAME ENV DEV: kill -9 the server during a direct-I/O dd; the dd
+# must fail, within 90 s.
+t_kill() {
+  local name=$1 envs=$2 want=$3 log=$W/$1.kill.log
+  if ! start "$log" "$envs" busexmp "$want"; then bad "$name: kill: did not attach"; return; fi
+  dd if=/dev/zero of="$dev" bs=64k count=1000000 oflag=direct 2>"$W/dd.err" &
+  local ddpid=$! t0=$SECONDS
+  sleep 2
+  kill -0 $ddpid 2>/dev/null || { bad "$name: dd ended before the kill: $(cat "$W/dd.err")"; return; }
+  kill -9 "$pid"
+  wait "$pid" 2>/dev/null
+  local t1=$SECONDS rc=
+  for _ in $(seq 900); do
+    kill -0 $ddpid 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 $ddpid 2>/dev/null; then
+    bad "$name: dd still running 90 s after kill -9 of the server"
+    grep -E 'State|Name' /proc/$ddpid/status
+    cat /proc/$ddpid/stack 2>/dev/null
+    kill -9 $ddpid
+    return
+  fi
+  wait $ddpid; rc=$?
+  if [ $rc != 0 ]; then
+    ok "$name: kill -9 of the server: dd failed after $((SECONDS - t1)) s ($(tail -n1 "$W/dd.err" | head -c 80))"
+  else
+    bad "$name: dd succeeded although the server was killed"
+  fi
+  # and the device answers instead of hanging: an error, or nothing left
+  # to read (the driver dropped the device to size 0)
+  local got
+  got=$(timeout 60 dd if="$dev" bs=4k count=1 iflag=direct 2>/dev/null | wc -c)
+  [ "$got" = 0 ] && ok "$name: a read after the kill returns no data, without hanging" ||
+    bad "$name: a read after the kill returned $got bytes"
+  : "$t0"
+}
+
+# t_fio NAME ENV DEV: fio randrw 4k for 20 s on busexmp's raw device.
+t_fio() {
+  local name=$1 envs=$2 want=$3 log=$W/$1.fio.log
+  command -v fio >/dev/null || { echo "info $name: no fio in the VM"; return; }
+  if ! start "$log" "$envs" busexmp "$want"; then bad "$name: fio: did not attach"; return; fi
+  fio --name=r --filename="$dev" --rw=randrw --bs=4k --direct=1 --ioengine=libaio \
+      --iodepth=16 --runtime=20 --time_based --size=100M --output-format=terse \
+      --terse-version=3 >"$W/fio.out" 2>&1
+  # terse v3: field 8 read iops, 49 write iops
+  local r w
+  r=$(awk -F';' '{print $8}' "$W/fio.out"); w=$(awk -F';' '{print $49}' "$W/fio.out")
+  echo "fio  $name: randrw 4k qd16 20 s (TCG): read $r IOPS, write $w IOPS"
+  stop_dev || bad "$name: fio detach"
+}
+
+finish() {
+  echo "---- $fails failure(s)"
+  [ $fails = 0 ]
+  exit $?
+}
