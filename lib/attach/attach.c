@@ -413,6 +413,8 @@ int fbx_nbd_attach_kernel(struct fbx_nbd_server *srv, const char *dev, char *err
 	struct fbx_attach_opts o = { .path = FBX_ATTACH_AUTO, .handle_signals = true };
 	if (!strncmp(dev, "/dev/", 5)) {
 		o.device = dev;
+		if (fbx_attach_dev_index(dev, "/dev/ublkb") >= 0)
+			o.path = FBX_ATTACH_UBLK;
 	} else if (fbx_attach_parse_path(dev, &o.path) < 0) {
 		snprintf(err, errlen, "unknown attach path '%s' (auto, ublk, nbd, nbd-netlink, "
 		                      "nbd-ioctl, fuse)", dev);

@@ -1,7 +1,569 @@
+/*
+ * lib/attach/ublk.c -- the ublk path: the kernel's userspace block
+ * driver (ublk_drv), spoken directly with io_uring commands, the device
+ * callbacks called with no NBD in between.
+ *
+ * Control (/dev/ublk-control, a 128-byte-SQE ring): ADD_DEV (queues,
+ * depth, largest I/O), SET_PARAMS (sizes, cache/FUA, discard), then
+ * START_DEV once every queue thread has its FETCH_REQs in (the driver
+ * waits for them), STOP_DEV and DEL_DEV to detach.
+ *
+ * I/O (/dev/ublkcN): one thread and one ring per queue. The driver puts
+ * each request's descriptor in a shared read-only array (mmap of the
+ * char device) and completes the tag's pending FETCH; the data moves
+ * through the buffer whose address we gave with the command (the
+ * driver copies writes in before, reads out after). We answer with
+ * COMMIT_AND_FETCH_REQ carrying the result, which also re-arms the tag.
+ *
+ * If this process dies, its rings go away: the driver aborts the queues
+ * and fails the requests; nothing waits for us.
+ */
 #include "attach/attach_int.h"
+#include "attach/attach_util.h"
+
 #include <errno.h>
 #include <stdio.h>
-static int p(char *w, size_t n) { snprintf(w, n, "ublk: not implemented yet"); return -ENOTSUP; }
-static int s(struct fbx_attach *at) { return -ENOTSUP; }
-static void d(struct fbx_attach *at) { }
-const struct fbx_attach_path_ops fbx_attach_ublk = { .name = "ublk", .probe = p, .start = s, .wait = s, .stop = d, .destroy = d };
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#if FBX_HAVE_LIBURING
+
+#include <fcntl.h>
+#include <liburing.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#include "attach/ublk_abi.h"
+
+#define QUIT_TAG  UINT64_MAX      /* user_data of the poll on quit_fd */
+#define MAX_QUEUES 16
+
+struct ublk;
+
+struct ublk_q {
+	struct ublk            *ub;
+	unsigned                id;
+	pthread_t               thr;
+	int                     started;
+	struct io_uring         ring;
+	int                     ring_ok;
+	struct ublksrv_io_desc *iods;
+	size_t                  iods_len;
+	char                   *bufs;
+	int                     result;   /* why the thread ended: 0 or -errno */
+};
+
+struct ublk {
+	struct fbx_attach *at;
+	int                ctrl_fd, cdev_fd;
+	struct io_uring    ctrl;
+	int                ctrl_ok;
+	bool               legacy;        /* the driver wants the bare command numbers */
+	int                dev_id;        /* -1 until added */
+	int                dev_started;
+	unsigned           nq, depth, bufsize;
+	struct ublk_q      qs[MAX_QUEUES];
+	int                quit_fd;       /* eventfd: queue threads end */
+	int                wake;          /* eventfd: stop, or a queue ended */
+	atomic_int         live;          /* queue threads running */
+	pthread_mutex_t    lock;
+	pthread_cond_t     cond;
+	unsigned           ready;         /* queues with their FETCHes in */
+	int                ready_err;
+};
+
+static unsigned ctrl_op(const struct ublk *ub, unsigned nr)
+{
+	if (ub->legacy)
+		return nr;
+	switch (nr) {
+	case UBLK_CMD_ADD_DEV:    return FBX_UBLK_U_CMD_ADD_DEV;
+	case UBLK_CMD_DEL_DEV:    return FBX_UBLK_U_CMD_DEL_DEV;
+	case UBLK_CMD_START_DEV:  return FBX_UBLK_U_CMD_START_DEV;
+	case UBLK_CMD_STOP_DEV:   return FBX_UBLK_U_CMD_STOP_DEV;
+	case UBLK_CMD_SET_PARAMS: return FBX_UBLK_U_CMD_SET_PARAMS;
+	default:                  return nr;
+	}
+}
+
+/* One control command, synchronously; the cqe's result (0 or -errno). */
+static int ctrl_cmd(struct ublk *ub, unsigned nr, uint32_t dev_id, void *buf, uint16_t len,
+                    uint64_t data0)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&ub->ctrl);
+	if (!sqe)
+		return -EBUSY;
+	memset(sqe, 0, 2 * sizeof *sqe);   /* a 128-byte SQE */
+	sqe->opcode = IORING_OP_URING_CMD;
+	sqe->fd = ub->ctrl_fd;
+	sqe->cmd_op = ctrl_op(ub, nr);
+	struct ublksrv_ctrl_cmd *c = (struct ublksrv_ctrl_cmd *)sqe->cmd;
+	c->dev_id = dev_id;
+	c->queue_id = (uint16_t)-1;
+	c->addr = (uint64_t)(uintptr_t)buf;
+	c->len = len;
+	c->data[0] = data0;
+	int e = io_uring_submit(&ub->ctrl);
+	if (e < 0)
+		return e;
+	struct io_uring_cqe *cqe;
+	do
+		e = io_uring_wait_cqe(&ub->ctrl, &cqe);
+	while (e == -EINTR);
+	if (e < 0)
+		return e;
+	int res = cqe->res;
+	io_uring_cqe_seen(&ub->ctrl, cqe);
+	return res;
+}
+
+static int ublk_probe(char *why, size_t whysize)
+{
+	struct stat st;
+	if (stat("/dev/ublk-control", &st) != 0) {
+		snprintf(why, whysize, "ublk: no /dev/ublk-control: the ublk_drv module is not "
+		         "loaded (modprobe ublk_drv)");
+		return -ENODEV;
+	}
+	if (access("/dev/ublk-control", R_OK | W_OK) != 0) {
+		snprintf(why, whysize, "ublk: /dev/ublk-control is not usable (%s; attaching "
+		         "needs root)", strerror(errno));
+		return -EPERM;
+	}
+	return 0;
+}
+
+/* ---- the queues -------------------------------------------------- */
+
+static int queue_io_cmd(struct ublk_q *q, unsigned tag, unsigned nr, int result)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&q->ring);
+	if (!sqe) {
+		io_uring_submit(&q->ring);
+		sqe = io_uring_get_sqe(&q->ring);
+		if (!sqe)
+			return -EBUSY;   /* cannot be: the ring has a slot per tag */
+	}
+	memset(sqe, 0, sizeof *sqe);
+	sqe->opcode = IORING_OP_URING_CMD;
+	sqe->fd = q->ub->cdev_fd;
+	if (q->ub->legacy)
+		sqe->cmd_op = nr;
+	else
+		sqe->cmd_op = nr == UBLK_IO_FETCH_REQ ? FBX_UBLK_U_IO_FETCH_REQ
+		                                      : FBX_UBLK_U_IO_COMMIT_AND_FETCH_REQ;
+	struct ublksrv_io_cmd *c = (struct ublksrv_io_cmd *)sqe->cmd;
+	c->q_id = (uint16_t)q->id;
+	c->tag = (uint16_t)tag;
+	c->result = result;
+	c->addr = (uint64_t)(uintptr_t)(q->bufs + (size_t)tag * q->ub->bufsize);
+	sqe->user_data = tag;
+	return 0;
+}
+
+/* Run one request against the device; the result for COMMIT: bytes
+ * moved for reads and writes, 0 for the rest, or -errno. */
+static int do_io(struct ublk_q *q, unsigned tag)
+{
+	struct fbx_attach *at = q->ub->at;
+	const struct ublksrv_io_desc *iod = &q->iods[tag];
+	unsigned op = iod->op_flags & 0xff, fl = iod->op_flags >> 8;
+	uint64_t off = iod->start_sector << 9, len = (uint64_t)iod->nr_sectors << 9;
+	char *buf = q->bufs + (size_t)tag * q->ub->bufsize;
+	unsigned fua = (fl & UBLK_IO_F_FUA) ? FBX_DEV_FUA : 0;
+	int r;
+	switch (op) {
+	case UBLK_IO_OP_READ:
+		if (len > q->ub->bufsize)
+			return -EINVAL;
+		r = at->ops.read(at->userdata, buf, len, off, 0);
+		return r ? r : (int)len;
+	case UBLK_IO_OP_WRITE:
+		if (len > q->ub->bufsize)
+			return -EINVAL;
+		if (!at->ops.write || at->info.read_only)
+			return -EPERM;
+		r = at->ops.write(at->userdata, buf, len, off, at->info.can_fua ? fua : 0);
+		if (!r && fua && !at->info.can_fua && at->ops.flush)
+			r = at->ops.flush(at->userdata, 0);
+		return r ? r : (int)len;
+	case UBLK_IO_OP_FLUSH:
+		return at->ops.flush ? at->ops.flush(at->userdata, 0) : 0;
+	case UBLK_IO_OP_DISCARD:
+		return at->ops.trim ? at->ops.trim(at->userdata, len, off, at->info.can_fua ? fua : 0)
+		                    : -EOPNOTSUPP;
+	case UBLK_IO_OP_WRITE_ZEROES:
+		if (!at->ops.write_zeroes)
+			return -EOPNOTSUPP;
+		return at->ops.write_zeroes(at->userdata, len, off,
+		                            (at->info.can_fua ? fua : 0) |
+		                            ((fl & UBLK_IO_F_NOUNMAP) ? FBX_DEV_NO_HOLE : 0));
+	default:
+		return -EOPNOTSUPP;
+	}
+}
+
+static void queue_ready(struct ublk *ub, int err)
+{
+	pthread_mutex_lock(&ub->lock);
+	ub->ready++;
+	if (err && !ub->ready_err)
+		ub->ready_err = err;
+	pthread_cond_broadcast(&ub->cond);
+	pthread_mutex_unlock(&ub->lock);
+}
+
+static int queue_setup(struct ublk_q *q)
+{
+	struct ublk *ub = q->ub;
+	long page = sysconf(_SC_PAGESIZE);
+	size_t stride = ((size_t)FBX_UBLK_MAX_QUEUE_DEPTH * sizeof(struct ublksrv_io_desc) +
+	                 (size_t)page - 1) & ~((size_t)page - 1);
+	q->iods_len = ((size_t)ub->depth * sizeof(struct ublksrv_io_desc) + (size_t)page - 1) &
+	              ~((size_t)page - 1);
+	void *p = mmap(NULL, q->iods_len, PROT_READ, MAP_SHARED | MAP_POPULATE, ub->cdev_fd,
+	               (off_t)(UBLKSRV_CMD_BUF_OFFSET + q->id * stride));
+	if (p == MAP_FAILED)
+		return -errno;
+	q->iods = p;
+	p = mmap(NULL, (size_t)ub->depth * ub->bufsize, PROT_READ | PROT_WRITE,
+	         MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	q->bufs = p;
+	/* room for every tag's command plus the quit poll */
+	int e = io_uring_queue_init(ub->depth + 2, &q->ring, 0);
+	if (e < 0)
+		return e;
+	q->ring_ok = 1;
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&q->ring);
+	io_uring_prep_poll_add(sqe, ub->quit_fd, POLLIN);
+	sqe->user_data = QUIT_TAG;
+	for (unsigned t = 0; t < ub->depth; t++)
+		if ((e = queue_io_cmd(q, t, UBLK_IO_FETCH_REQ, 0)) != 0)
+			return e;
+	e = io_uring_submit(&q->ring);
+	return e < 0 ? e : 0;
+}
+
+static void *queue_thread(void *arg)
+{
+	struct ublk_q *q = arg;
+	struct ublk *ub = q->ub;
+	int e = queue_setup(q);
+	queue_ready(ub, e);
+	unsigned aborted = 0;
+	bool quit = e != 0;
+	while (!quit) {
+		e = io_uring_submit_and_wait(&q->ring, 1);
+		if (e < 0 && e != -EINTR && e != -EAGAIN && e != -EBUSY) {
+			q->result = e;
+			break;
+		}
+		struct io_uring_cqe *cqe;
+		unsigned head, n = 0;
+		io_uring_for_each_cqe(&q->ring, head, cqe) {
+			n++;
+			if (cqe->user_data == QUIT_TAG) {
+				quit = true;
+				continue;
+			}
+			unsigned tag = (unsigned)cqe->user_data;
+			if (cqe->res == UBLK_IO_RES_OK && tag < ub->depth) {
+				int r = do_io(q, tag);
+				if (queue_io_cmd(q, tag, UBLK_IO_COMMIT_AND_FETCH_REQ, r) != 0)
+					aborted++;
+			} else {
+				/* UBLK_IO_RES_ABORT: the device is going away; any
+				 * other error: this tag is dead */
+				if (cqe->res != UBLK_IO_RES_ABORT && !q->result)
+					q->result = cqe->res;
+				if (++aborted >= ub->depth)
+					quit = true;
+			}
+		}
+		io_uring_cq_advance(&q->ring, n);
+	}
+	if (q->result && q->result != -ENODEV && !ub->at->opts.quiet &&
+	    !atomic_load(&ub->at->stopping))
+		fprintf(stderr, "ublk: queue %u: %s\n", q->id, strerror(-q->result));
+	if (atomic_fetch_sub(&ub->live, 1) == 1)
+		fbx_attach_poke(ub->wake);
+	return NULL;
+}
+
+static void queue_free(struct ublk_q *q)
+{
+	/* Leaving the ring cancels the FETCHes still pending in the driver. */
+	if (q->ring_ok)
+		io_uring_queue_exit(&q->ring);
+	if (q->iods)
+		munmap(q->iods, q->iods_len);
+	if (q->bufs)
+		munmap(q->bufs, (size_t)q->ub->depth * q->ub->bufsize);
+	q->ring_ok = 0;
+	q->iods = NULL;
+	q->bufs = NULL;
+}
+
+/* ---- the device -------------------------------------------------- */
+
+static unsigned ilog2(uint32_t v)
+{
+	unsigned s = 0;
+	while ((1u << (s + 1)) <= v)
+		s++;
+	return s;
+}
+
+static int set_params(struct ublk *ub)
+{
+	const struct fbx_attach *at = ub->at;
+	uint32_t bs = fbx_attach_block_size(at);
+	uint32_t pref = at->info.block_pref ? at->info.block_pref : 4096;
+	uint32_t phys = pref < bs ? bs : pref > 4096 ? 4096 : pref;
+	uint32_t opt = pref < bs ? bs : pref > ub->bufsize ? ub->bufsize : pref;
+	struct ublk_params p;
+	memset(&p, 0, sizeof p);
+	p.len = sizeof p;
+	p.types = UBLK_PARAM_TYPE_BASIC;
+	bool ro = at->info.read_only || !at->ops.write;
+	p.basic.attrs = (ro ? UBLK_ATTR_READ_ONLY : 0) |
+	                (at->info.rotational ? UBLK_ATTR_ROTATIONAL : 0) |
+	                (at->ops.flush ? UBLK_ATTR_VOLATILE_CACHE : 0) |
+	                (at->ops.flush && at->info.can_fua ? UBLK_ATTR_FUA : 0);
+	p.basic.logical_bs_shift = (uint8_t)ilog2(bs);
+	p.basic.physical_bs_shift = (uint8_t)ilog2(phys);
+	p.basic.io_min_shift = (uint8_t)ilog2(phys);
+	p.basic.io_opt_shift = (uint8_t)ilog2(opt);
+	p.basic.max_sectors = ub->bufsize >> 9;
+	p.basic.dev_sectors = at->info.size >> 9;
+	if (!ro && (at->ops.trim || at->ops.write_zeroes)) {
+		p.types |= UBLK_PARAM_TYPE_DISCARD;
+		p.discard.discard_granularity = bs;
+		p.discard.max_discard_sectors = at->ops.trim ? (1u << 30) >> 9 : 0;
+		p.discard.max_discard_segments = 1;
+		p.discard.max_write_zeroes_sectors = at->ops.write_zeroes ? (1u << 30) >> 9 : 0;
+	}
+	return ctrl_cmd(ub, UBLK_CMD_SET_PARAMS, (uint32_t)ub->dev_id, &p, sizeof p, 0);
+}
+
+static int add_dev(struct ublk *ub, int want)
+{
+	struct ublksrv_ctrl_dev_info info;
+	memset(&info, 0, sizeof info);
+	info.nr_hw_queues = (uint16_t)ub->nq;
+	info.queue_depth = (uint16_t)ub->depth;
+	info.max_io_buf_bytes = ub->bufsize;
+	info.dev_id = want >= 0 ? (uint32_t)want : (uint32_t)-1;
+	info.ublksrv_pid = getpid();
+	info.flags = ub->legacy ? 0 : FBX_UBLK_F_CMD_IOCTL_ENCODE;
+	int e = ctrl_cmd(ub, UBLK_CMD_ADD_DEV, info.dev_id, &info, sizeof info, 0);
+	if (e == 0)
+		ub->dev_id = (int)info.dev_id;
+	return e;
+}
+
+static int wait_node(const char *path)
+{
+	for (int i = 0; i < 500; i++) {
+		if (access(path, F_OK) == 0)
+			return 0;
+		struct timespec ts = { 0, 10 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	return -ENOENT;
+}
+
+static int ublk_start(struct fbx_attach *at)
+{
+	struct ublk *ub = calloc(1, sizeof *ub);
+	if (!ub)
+		return -ENOMEM;
+	at->priv = ub;
+	ub->at = at;
+	ub->ctrl_fd = ub->cdev_fd = ub->quit_fd = ub->wake = -1;
+	ub->dev_id = -1;
+	atomic_init(&ub->live, 0);
+	pthread_mutex_init(&ub->lock, NULL);
+	pthread_cond_init(&ub->cond, NULL);
+	if ((ub->quit_fd = fbx_attach_evfd()) < 0 || (ub->wake = fbx_attach_evfd()) < 0)
+		return -EMFILE;
+
+	int want = -1;
+	if (at->opts.device && (want = fbx_attach_dev_index(at->opts.device, "/dev/ublkb")) < 0) {
+		fprintf(stderr, "ublk: %s is not a ublk device (/dev/ublkbN)\n", at->opts.device);
+		return -EINVAL;
+	}
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned nq = at->opts.connections ? at->opts.connections
+	                                   : ncpu < 1 ? 1 : ncpu > 4 ? 4 : (unsigned)ncpu;
+	ub->nq = nq > MAX_QUEUES ? MAX_QUEUES : nq;
+	unsigned depth = at->opts.queue_depth ? at->opts.queue_depth : 64;
+	ub->depth = depth > 1024 ? 1024 : depth;
+	uint32_t bmax = at->info.block_max ? at->info.block_max : 32u << 20;
+	uint32_t bufsize = bmax < (512u << 10) ? bmax : 512u << 10;
+	ub->bufsize = bufsize < 4096 ? 4096 : bufsize & ~4095u;
+
+	ub->ctrl_fd = open("/dev/ublk-control", O_RDWR | O_CLOEXEC);
+	if (ub->ctrl_fd < 0) {
+		int e = -errno;
+		fprintf(stderr, "ublk: /dev/ublk-control: %s\n", strerror(-e));
+		return e;
+	}
+	int e = io_uring_queue_init(4, &ub->ctrl, IORING_SETUP_SQE128);
+	if (e < 0) {
+		fprintf(stderr, "ublk: io_uring: %s\n", strerror(-e));
+		return e;
+	}
+	ub->ctrl_ok = 1;
+	e = add_dev(ub, want);
+	if (e == -EOPNOTSUPP || e == -EINVAL) {
+		ub->legacy = true;   /* a driver from before the ioctl encoding */
+		e = add_dev(ub, want);
+	}
+	if (e) {
+		fprintf(stderr, "ublk: ADD_DEV: %s\n", e == -EEXIST ? "the device exists already"
+		                                                   : strerror(-e));
+		return e;
+	}
+	char cdev[64];
+	snprintf(cdev, sizeof cdev, "/dev/ublkc%d", ub->dev_id);
+	snprintf(at->device, sizeof at->device, "/dev/ublkb%d", ub->dev_id);
+	if ((e = set_params(ub)) != 0) {
+		fprintf(stderr, "ublk: SET_PARAMS: %s\n", strerror(-e));
+		return e;
+	}
+	if ((e = wait_node(cdev)) != 0 ||
+	    (ub->cdev_fd = open(cdev, O_RDWR | O_CLOEXEC)) < 0) {
+		e = e ? e : -errno;
+		fprintf(stderr, "ublk: %s: %s\n", cdev, strerror(-e));
+		return e;
+	}
+	for (unsigned i = 0; i < ub->nq; i++) {
+		struct ublk_q *q = &ub->qs[i];
+		q->ub = ub;
+		q->id = i;
+		atomic_fetch_add(&ub->live, 1);
+		if ((e = fbx_attach_thread(&q->thr, queue_thread, q)) != 0) {
+			atomic_fetch_sub(&ub->live, 1);
+			queue_ready(ub, e);
+		} else {
+			q->started = 1;
+		}
+	}
+	pthread_mutex_lock(&ub->lock);
+	while (ub->ready < ub->nq)
+		pthread_cond_wait(&ub->cond, &ub->lock);
+	e = ub->ready_err;
+	pthread_mutex_unlock(&ub->lock);
+	if (e) {
+		fprintf(stderr, "ublk: setting up the queues: %s\n", strerror(-e));
+		return e;
+	}
+	/* Returns once the disk is added (its partition scan served by the
+	 * queue threads already running). */
+	if ((e = ctrl_cmd(ub, UBLK_CMD_START_DEV, (uint32_t)ub->dev_id, NULL, 0,
+	                  (uint64_t)getpid())) != 0) {
+		fprintf(stderr, "ublk: START_DEV: %s\n", strerror(-e));
+		return e;
+	}
+	ub->dev_started = 1;
+	if ((e = wait_node(at->device)) != 0) {
+		fprintf(stderr, "ublk: %s did not appear\n", at->device);
+		return e;
+	}
+	return 0;
+}
+
+static int ublk_wait(struct fbx_attach *at)
+{
+	struct ublk *ub = at->priv;
+	while (atomic_load(&ub->live) == (int)ub->nq && !atomic_load(&at->stopping)) {
+		int e = fbx_attach_wait_fd(ub->wake);
+		if (e)
+			return e;
+		uint64_t v;
+		if (read(ub->wake, &v, sizeof v) < 0) {
+			/* drained already: look again */
+		}
+	}
+	return 0;
+}
+
+static void ublk_stop(struct fbx_attach *at)
+{
+	struct ublk *ub = at->priv;
+	if (ub)
+		fbx_attach_poke(ub->wake);
+}
+
+static void ublk_destroy(struct fbx_attach *at)
+{
+	struct ublk *ub = at->priv;
+	if (!ub)
+		return;
+	if (ub->dev_started) {
+		if (atomic_load(&ub->live) == (int)ub->nq)
+			fbx_attach_sync_dev(at->device);
+		/* removes the disk once the requests in flight are answered
+		 * (the queue threads still serve them) */
+		int e = ctrl_cmd(ub, UBLK_CMD_STOP_DEV, (uint32_t)ub->dev_id, NULL, 0, 0);
+		if (e && !at->opts.quiet)
+			fprintf(stderr, "ublk: %s: STOP_DEV: %s\n", at->device, strerror(-e));
+	}
+	fbx_attach_poke(ub->quit_fd);
+	for (unsigned i = 0; i < ub->nq; i++) {
+		if (ub->qs[i].started)
+			pthread_join(ub->qs[i].thr, NULL);
+		if (ub->qs[i].ub)
+			queue_free(&ub->qs[i]);
+	}
+	if (ub->cdev_fd >= 0)
+		close(ub->cdev_fd);
+	/* DEL_DEV waits until the char device is released: closed above. */
+	if (ub->dev_id >= 0) {
+		int e = ctrl_cmd(ub, UBLK_CMD_DEL_DEV, (uint32_t)ub->dev_id, NULL, 0, 0);
+		if (e && !at->opts.quiet)
+			fprintf(stderr, "ublk: %s: DEL_DEV: %s\n", at->device, strerror(-e));
+	}
+	if (ub->ctrl_ok)
+		io_uring_queue_exit(&ub->ctrl);
+	if (ub->ctrl_fd >= 0)
+		close(ub->ctrl_fd);
+	if (ub->quit_fd >= 0)
+		close(ub->quit_fd);
+	if (ub->wake >= 0)
+		close(ub->wake);
+	pthread_cond_destroy(&ub->cond);
+	pthread_mutex_destroy(&ub->lock);
+	free(ub);
+	at->priv = NULL;
+}
+
+#else /* !FBX_HAVE_LIBURING */
+
+static int ublk_probe(char *why, size_t whysize)
+{
+	snprintf(why, whysize, "ublk: fusebox was built without liburing");
+	return -ENOTSUP;
+}
+
+static int ublk_start(struct fbx_attach *at) { return -ENOTSUP; }
+static int ublk_wait(struct fbx_attach *at) { return 0; }
+static void ublk_stop(struct fbx_attach *at) { }
+static void ublk_destroy(struct fbx_attach *at) { }
+
+#endif
+
+const struct fbx_attach_path_ops fbx_attach_ublk = {
+	.name = "ublk",
+	.probe = ublk_probe,
+	.start = ublk_start,
+	.wait = ublk_wait,
+	.stop = ublk_stop,
+	.destroy = ublk_destroy,
+};

@@ -37,10 +37,12 @@ stop_dev() {
   echo "server $pid did not exit on SIGTERM"; kill -9 "$pid"; return 1
 }
 
-# t_roundtrip NAME ENV DEV: memory disk then file disk, ext4 round trips.
+# TARGET below is busexmp's target argument(s), word-split: "/dev/nbd0",
+# "--attach ublk".
+# t_roundtrip NAME ENV TARGET: memory disk then file disk, ext4 round trips.
 t_roundtrip() {
   local name=$1 envs=$2 want=$3 log=$W/$1.log
-  if ! start "$log" "$envs" busexmp "$want"; then bad "$name: busexmp $want did not attach"; return; fi
+  if ! start "$log" "$envs" busexmp $want; then bad "$name: busexmp $want did not attach"; return; fi
   ok "$name: busexmp $want attached as $dev ($(sed -n 's/.*(\([a-z+-]*\),.*/\1/p' "$log" | head -n1))"
   if mkfs.ext4 -q -F -E nodiscard "$dev" && mount "$dev" "$W/mnt"; then
     for i in 1 2 3 4 5; do head -c $((i * 300000)) /dev/urandom >"$W/mnt/f$i"; done
@@ -55,7 +57,7 @@ t_roundtrip() {
 
   # the file-backed disk: write, detach, attach again, read back
   truncate -s 64M "$W/disk.img"
-  if ! start "$log" "$envs" filedisk "$W/disk.img" "$want"; then bad "$name: filedisk did not attach"; return; fi
+  if ! start "$log" "$envs" filedisk "$W/disk.img" $want; then bad "$name: filedisk did not attach"; return; fi
   if mkfs.ext4 -q -F "$dev" && mount "$dev" "$W/mnt"; then
     for i in 1 2 3; do head -c $((i * 400000)) /dev/urandom >"$W/mnt/g$i"; done
     mkdir -p "$W/mnt/d/e"; echo hello >"$W/mnt/d/e/h"
@@ -65,7 +67,7 @@ t_roundtrip() {
     bad "$name: filedisk mkfs/mount"
   fi
   stop_dev || bad "$name: filedisk detach"
-  if ! start "$log" "$envs" filedisk "$W/disk.img" "$want"; then bad "$name: filedisk re-attach"; return; fi
+  if ! start "$log" "$envs" filedisk "$W/disk.img" $want; then bad "$name: filedisk re-attach"; return; fi
   if mount -o ro "$dev" "$W/mnt" && (cd "$W/mnt" && md5sum -c "$W/sums2" >/dev/null); then
     ok "$name: filedisk re-attached, files read back intact"
   else
@@ -76,11 +78,11 @@ t_roundtrip() {
   stop_dev || bad "$name: filedisk detach 2"
 }
 
-# t_kill NAME ENV DEV: kill -9 the server during a direct-I/O dd; the dd
+# t_kill NAME ENV TARGET: kill -9 the server during a direct-I/O dd; the dd
 # must fail, within 90 s.
 t_kill() {
   local name=$1 envs=$2 want=$3 log=$W/$1.kill.log
-  if ! start "$log" "$envs" busexmp "$want"; then bad "$name: kill: did not attach"; return; fi
+  if ! start "$log" "$envs" busexmp $want; then bad "$name: kill: did not attach"; return; fi
   dd if=/dev/zero of="$dev" bs=64k count=1000000 oflag=direct 2>"$W/dd.err" &
   local ddpid=$! t0=$SECONDS
   sleep 2
@@ -114,11 +116,11 @@ t_kill() {
   : "$t0"
 }
 
-# t_fio NAME ENV DEV: fio randrw 4k for 20 s on busexmp's raw device.
+# t_fio NAME ENV TARGET: fio randrw 4k for 20 s on busexmp's raw device.
 t_fio() {
   local name=$1 envs=$2 want=$3 log=$W/$1.fio.log
   command -v fio >/dev/null || { echo "info $name: no fio in the VM"; return; }
-  if ! start "$log" "$envs" busexmp "$want"; then bad "$name: fio: did not attach"; return; fi
+  if ! start "$log" "$envs" busexmp $want; then bad "$name: fio: did not attach"; return; fi
   fio --name=r --filename="$dev" --rw=randrw --bs=4k --direct=1 --ioengine=libaio \
       --iodepth=16 --runtime=20 --time_based --size=100M --output-format=terse \
       --terse-version=3 >"$W/fio.out" 2>&1

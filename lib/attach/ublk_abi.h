@@ -1,0 +1,33 @@
+/*
+ * lib/attach/ublk_abi.h -- what lib/attach/ublk.c needs of the ublk
+ * driver's ABI beyond Debian 12's <linux/ublk_cmd.h> (which predates the
+ * ioctl-encoded command numbers). Written from the kernel's uapi
+ * definition (include/uapi/linux/ublk_cmd.h): the commands are the
+ * legacy numbers wrapped in _IOR/_IOWR('u', nr, <command struct>), which
+ * the driver accepts since 6.3; older drivers only know the bare numbers.
+ */
+#ifndef FBX_UBLK_ABI_H
+#define FBX_UBLK_ABI_H
+
+#include <linux/ioctl.h>
+#include <linux/ublk_cmd.h>
+
+#define FBX_UBLK_IOC(nr, type) _IOWR('u', (nr), type)
+
+#define FBX_UBLK_U_CMD_ADD_DEV     FBX_UBLK_IOC(UBLK_CMD_ADD_DEV, struct ublksrv_ctrl_cmd)
+#define FBX_UBLK_U_CMD_DEL_DEV     FBX_UBLK_IOC(UBLK_CMD_DEL_DEV, struct ublksrv_ctrl_cmd)
+#define FBX_UBLK_U_CMD_START_DEV   FBX_UBLK_IOC(UBLK_CMD_START_DEV, struct ublksrv_ctrl_cmd)
+#define FBX_UBLK_U_CMD_STOP_DEV    FBX_UBLK_IOC(UBLK_CMD_STOP_DEV, struct ublksrv_ctrl_cmd)
+#define FBX_UBLK_U_CMD_SET_PARAMS  FBX_UBLK_IOC(UBLK_CMD_SET_PARAMS, struct ublksrv_ctrl_cmd)
+#define FBX_UBLK_U_IO_FETCH_REQ    FBX_UBLK_IOC(UBLK_IO_FETCH_REQ, struct ublksrv_io_cmd)
+#define FBX_UBLK_U_IO_COMMIT_AND_FETCH_REQ \
+	FBX_UBLK_IOC(UBLK_IO_COMMIT_AND_FETCH_REQ, struct ublksrv_io_cmd)
+
+/* ADD_DEV flag: "this server sends ioctl-encoded commands". */
+#define FBX_UBLK_F_CMD_IOCTL_ENCODE (1ULL << 6)
+
+/* The driver lays the queues' descriptor arrays out in the char
+ * device's mmap space at this stride, whatever the real depth. */
+#define FBX_UBLK_MAX_QUEUE_DEPTH 4096
+
+#endif
