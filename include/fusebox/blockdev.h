@@ -51,6 +51,7 @@ extern "C" {
 #define FBX_DEV_FAST_ZERO  (1u << 2) /**< write_zeroes: fail with -ENOTSUP at once
                                           if zeroing would be as slow as a write */
 #define FBX_DEV_REQ_ONE    (1u << 3) /**< extents: the client wants only the first extent */
+#define FBX_DEV_MAP_WRITE  (1u << 4) /**< map/unmap: the server stores write payload there */
 
 /* Extent types reported by the extents callback (may be or-ed). */
 #define FBX_EXTENT_DATA 0u          /**< allocated (or unknown) */
@@ -59,6 +60,7 @@ extern "C" {
 
 /** Opaque: the list an extents callback fills. */
 struct fbx_extents;
+struct iovec;   /* <sys/uio.h> */
 
 /**
  * Add the extent [off, off+len) of the given type to ex. Extents must be
@@ -105,6 +107,26 @@ struct fbx_dev_ops {
 	 *  (no block status), and reads are always sent as data. */
 	int (*extents)(void *ud, uint64_t len, uint64_t off, unsigned flags,
 	               struct fbx_extents *ex);
+	/** Zero-copy access, for devices that keep their data in memory
+	 *  (optional; fbx_memdisk has it). Point iov[0..n) at the device's
+	 *  own bytes of [off, off+len), in order, and return n (at most
+	 *  max); -ENOBUFS when more than max would be needed (the server
+	 *  then calls read or write instead); else a negated errno.
+	 *  flags 0: a read reply is sent straight from there (holes may
+	 *  point at shared zeroes). FBX_DEV_MAP_WRITE: a write payload is
+	 *  received straight into there (allocate what is missing). The
+	 *  bytes must stay valid until unmap; overlapping requests may
+	 *  change them meanwhile (the client sees either version, as with
+	 *  any overlapping requests). Requires unmap. For writes, map and
+	 *  unmap run on the connection's reading thread: keep them quick. */
+	int (*map)(void *ud, struct iovec *iov, int max, uint64_t len, uint64_t off,
+	           unsigned flags);
+	/** End a map: the same iov, n, len, off, and flags plus FBX_DEV_FUA
+	 *  for a FUA write. For a write, returns as write would; it is also
+	 *  called (with the error ignored) when the client went away
+	 *  halfway, leaving part of the payload in place. */
+	int (*unmap)(void *ud, const struct iovec *iov, int n, uint64_t len, uint64_t off,
+	             unsigned flags);
 };
 
 /**
@@ -136,7 +158,8 @@ struct fbx_nbd_server;
 /**
  * Create a server for one device. ops is copied (ops_size bytes of it);
  * info is copied, strings included. Returns NULL with errno set on error
- * (EINVAL: no read callback, size 0, bad block sizes).
+ * (EINVAL: no read callback, size 0, bad block sizes, map without unmap
+ * or the other way round).
  */
 struct fbx_nbd_server *fbx_nbd_server_new(const struct fbx_dev_ops *ops, size_t ops_size,
                                           const struct fbx_dev_info *info, void *userdata);
@@ -218,8 +241,10 @@ int fbx_dev_main(int argc, char *argv[], const struct fbx_dev_ops *ops, size_t o
 /*
  * A ready-made device: sparse, thread-safe memory disk. Pages are
  * allocated on first write; trim and write_zeroes free whole pages, and
- * extents reports never-written or freed pages as holes (zero). Used by
- * busexmp and `fusebox-nbd memory`.
+ * extents reports never-written or freed pages as holes (zero). Reads
+ * and big writes are zero-copy (map/unmap): reply data is sent from
+ * the pages, write payload received into them. Used by busexmp and
+ * `fusebox-nbd memory`.
  *
  *   struct fbx_memdisk *md = fbx_memdisk_new(128 << 20);
  *   fbx_dev_main(argc, argv, &fbx_memdisk_ops, sizeof fbx_memdisk_ops, &info, md);
@@ -233,7 +258,7 @@ void fbx_memdisk_free(struct fbx_memdisk *md);
 uint64_t fbx_memdisk_used(const struct fbx_memdisk *md);
 /** Callbacks taking a struct fbx_memdisk * as userdata: read, write,
  *  flush (a no-op: memory is as durable as it gets), trim, write_zeroes,
- *  cache (a no-op), extents. Pair with info.nonblocking = true,
+ *  cache (a no-op), extents, map, unmap. Pair with info.nonblocking = true,
  *  info.can_fua = true, info.can_multi_conn = true. */
 extern const struct fbx_dev_ops fbx_memdisk_ops;
 

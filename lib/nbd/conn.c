@@ -15,6 +15,11 @@
  *    which send their replies as they finish (out of order).
  * Requests live in slots allocated once per connection, each with a
  * data buffer kept between requests: no malloc on the hot path.
+ *
+ * Devices with map/unmap (the memory disk) are zero-copy: a read reply
+ * is sent with sendmsg straight from the device's pages, and a big
+ * write's payload is received straight into them by the reader (no
+ * hand-off: the reader has to receive those bytes anyway).
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -33,6 +38,8 @@
 #define BIG_IO    (64u << 10)   /* inline mode: reads/writes this big go to workers */
 #define BIG_WORKERS 2
 #define KEEP_MAX  (4u << 20)    /* buffers above this are freed after use */
+#define MAP_IOV   256           /* iovecs per mapped request (8 MiB of memdisk
+                                   pages); bigger ones are copied */
 #define HS_TIMEOUT_S   30
 #define SEND_TIMEOUT_S 30
 
@@ -42,8 +49,9 @@ struct slot {
 	uint8_t *buf;              /* write payload in, read data / extents out */
 	size_t cap;
 	struct fbx_extent_item *extv;
-	struct iovec iov[2 * FBX_NBD_READ_SPLIT + 4];
+	struct iovec iov[MAP_IOV + 1];   /* >= 2 * FBX_NBD_READ_SPLIT + 4 */
 	int niov;
+	int mapped;                /* iov[1..mapped] are the device's: unmap after sending */
 	uint8_t hdr[(FBX_NBD_READ_SPLIT + 2) * (FBX_NBD_MAX_HDR + 16) + 300];
 };
 
@@ -70,12 +78,20 @@ struct fbx_nbd_conn {
 	bool closing;
 	struct slot *slots;
 	unsigned nslots;
+
+	struct iovec wiov[MAP_IOV];   /* the reader's mapped write */
 };
 
 /* ---------- sockets ---------- */
 
-static int send_iov(struct fbx_nbd_conn *c, struct iovec *iov, int n)
+/* Send iov[0..n) whole. The caller's iovecs are left as they were (a
+ * mapped read gives them back to the device afterwards): a partial send
+ * goes on from a copy. */
+static int send_iov(struct fbx_nbd_conn *c, const struct iovec *iov_in, int n)
 {
+	struct iovec tmp[MAP_IOV + 1];
+	struct iovec *iov = (struct iovec *)iov_in;   /* not written until copied */
+	bool copied = false;
 	while (n > 0) {
 		if (atomic_load_explicit(&c->dead, memory_order_relaxed))
 			return -EPIPE;
@@ -96,6 +112,11 @@ static int send_iov(struct fbx_nbd_conn *c, struct iovec *iov, int n)
 			n--;
 		}
 		if (n > 0) {
+			if (!copied) {
+				memcpy(tmp, iov, (size_t)n * sizeof *iov);
+				iov = tmp;
+				copied = true;
+			}
 			iov->iov_base = (uint8_t *)iov->iov_base + w;
 			iov->iov_len -= (size_t)w;
 		}
@@ -251,6 +272,15 @@ static int slot_extv(struct slot *s)
 	return s->extv ? 0 : -ENOMEM;
 }
 
+/* After the reply left: give mapped pages back to the device. */
+static void slot_unmap(struct fbx_nbd_conn *c, struct slot *s)
+{
+	if (s->mapped) {
+		c->srv->ops.unmap(c->srv->ud, s->iov + 1, s->mapped, s->req.len, s->req.offset, 0);
+		s->mapped = 0;
+	}
+}
+
 static void set_done(struct fbx_nbd_conn *c, struct slot *s, int err)
 {
 	uint32_t w = fbx_nbd_wire_error(err);
@@ -307,18 +337,31 @@ static void do_read(struct fbx_nbd_conn *c, struct slot *s)
 {
 	struct fbx_nbd_server *srv = c->srv;
 	const struct fbx_nbd_req *r = &s->req;
+	bool split = c->tx.structured && srv->ops.extents && r->len >= FBX_NBD_HOLE_MIN_READ &&
+	             !(r->flags & FBX_NBD_CMD_FLAG_DF);
+	if (split && slot_buf(s, r->len) == 0 && slot_extv(s) == 0 && read_split(c, s) == 0)
+		return;
+	int e;
+	if (srv->ops.map) {
+		e = srv->ops.map(srv->ud, s->iov + 1, MAP_IOV, r->len, r->offset, 0);
+		if (e >= 0) {
+			s->mapped = e;
+			s->niov = 1 + e;
+			goto hdr;
+		}
+		if (e != -ENOBUFS)
+			return set_done(c, s, e);
+	}
 	if (slot_buf(s, r->len) < 0)
 		return set_done(c, s, -ENOMEM);
-	if (c->tx.structured && srv->ops.extents && r->len >= FBX_NBD_HOLE_MIN_READ &&
-	    !(r->flags & FBX_NBD_CMD_FLAG_DF) && slot_extv(s) == 0 && read_split(c, s) == 0)
-		return;
-	int e = srv->ops.read(srv->ud, s->buf, r->len, r->offset, 0);
+	e = srv->ops.read(srv->ud, s->buf, r->len, r->offset, 0);
 	if (e < 0)
 		return set_done(c, s, e);
-	s->iov[0] = (struct iovec){ s->hdr, fbx_nbd_put_read_hdr(s->hdr, &c->tx, r,
-	                            FBX_NBD_REPLY_FLAG_DONE, r->offset, r->len) };
 	s->iov[1] = (struct iovec){ s->buf, r->len };
 	s->niov = 2;
+hdr:
+	s->iov[0] = (struct iovec){ s->hdr, fbx_nbd_put_read_hdr(s->hdr, &c->tx, r,
+	                            FBX_NBD_REPLY_FLAG_DONE, r->offset, r->len) };
 }
 
 static void do_block_status(struct fbx_nbd_conn *c, struct slot *s)
@@ -411,6 +454,7 @@ static void *worker(void *arg)
 
 		process(c, s, s->buf);
 		emit(c, s->iov, s->niov, false);
+		slot_unmap(c, s);
 		slot_trim(s);
 
 		pthread_mutex_lock(&c->qlock);
@@ -448,6 +492,86 @@ static void put_slot(struct fbx_nbd_conn *c, struct slot *s, bool queue)
 		c->freelist = s;
 	}
 	pthread_mutex_unlock(&c->qlock);
+}
+
+/* ---------- mapped writes ---------- */
+
+/* Receive len bytes into the iovecs v[0..n) (which stay untouched: they
+ * are unmapped afterwards), taking what is buffered first. */
+static int recv_iov(struct fbx_nbd_conn *c, const struct iovec *v, int n)
+{
+	int i = 0;
+	size_t done = 0;          /* bytes of v[i] filled */
+	size_t have = c->in_end - c->in_pos;
+	while (i < n && have) {
+		size_t take = v[i].iov_len - done < have ? v[i].iov_len - done : have;
+		memcpy((uint8_t *)v[i].iov_base + done, c->in + c->in_pos, take);
+		c->in_pos += take;
+		have -= take;
+		done += take;
+		if (done == v[i].iov_len) {
+			i++;
+			done = 0;
+		}
+	}
+	if (i < n && c->inline_ok)
+		flush_out(c);      /* replies first: we are about to block */
+	struct iovec tmp[MAP_IOV];
+	while (i < n) {
+		int k = n - i;
+		memcpy(tmp, v + i, (size_t)k * sizeof *tmp);
+		tmp[0].iov_base = (uint8_t *)tmp[0].iov_base + done;
+		tmp[0].iov_len -= done;
+		struct msghdr m = { .msg_iov = tmp, .msg_iovlen = (size_t)k };
+		ssize_t r = recvmsg(c->fd, &m, MSG_WAITALL);
+		if (r == 0)
+			return -ECONNRESET;
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		size_t got = (size_t)r;
+		while (i < n && got >= v[i].iov_len - done) {
+			got -= v[i].iov_len - done;
+			i++;
+			done = 0;
+		}
+		done += got;
+	}
+	return 0;
+}
+
+/* A big write received straight into the device's memory. 1: the device
+ * cannot map this one (use the usual path), 0: done, <0: connection
+ * error. */
+static int write_mapped(struct fbx_nbd_conn *c, const struct fbx_nbd_req *r)
+{
+	struct fbx_nbd_server *srv = c->srv;
+	bool fua = r->flags & FBX_NBD_CMD_FLAG_FUA;
+	unsigned fl = fua && srv->can_fua ? FBX_DEV_FUA : 0;
+	int n = srv->ops.map(srv->ud, c->wiov, MAP_IOV, r->len, r->offset, FBX_DEV_MAP_WRITE);
+	if (n == -ENOBUFS)
+		return 1;
+	int e = n < 0 ? n : recv_iov(c, c->wiov, n);
+	if (n >= 0) {
+		int u = srv->ops.unmap(srv->ud, c->wiov, n, r->len, r->offset, FBX_DEV_MAP_WRITE | fl);
+		if (e)
+			return e;          /* the client is gone: no reply */
+		e = u;
+	} else if ((e = drain(c, r->len)) == 0) {
+		e = n;                 /* payload consumed: answer the map error */
+	} else {
+		return e;
+	}
+	if (e == 0 && fua && !fl)
+		e = srv->ops.flush(srv->ud, 0);
+	e = e > 0 ? 0 : e;
+	uint8_t b[FBX_NBD_MAX_HDR + 6 + 256];
+	struct iovec iov = { b, fbx_nbd_put_done(b, &c->tx, r, fbx_nbd_wire_error(e),
+	                                         e ? strerrordesc_np(-e) : NULL) };
+	emit(c, &iov, 1, true);
+	return 0;
 }
 
 /* ---------- transmission ---------- */
@@ -501,6 +625,12 @@ static int transmission(struct fbx_nbd_conn *c)
 		}
 
 		bool big = (r.type == FBX_NBD_CMD_READ || r.type == FBX_NBD_CMD_WRITE) && r.len >= BIG_IO;
+		if (big && r.type == FBX_NBD_CMD_WRITE && srv->ops.map &&
+		    (e = write_mapped(c, &r)) <= 0) {
+			if (e < 0)
+				return e == -ECONNRESET ? 0 : e;
+			continue;
+		}
 		if (c->inline_ok && !(big && c->workers)) {
 			struct slot *s = &c->slots[0];
 			s->req = r;
@@ -513,6 +643,7 @@ static int transmission(struct fbx_nbd_conn *c)
 			process(c, s, payload);
 			c->in_pos += v.payload;
 			emit(c, s->iov, s->niov, true);
+			slot_unmap(c, s);
 			slot_trim(s);
 			if (c->in_pos == c->in_end && c->in_cap > KEEP_MAX) {
 				free(c->in);

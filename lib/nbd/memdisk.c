@@ -6,16 +6,25 @@
  * holding PAGES_PER_CHUNK page pointers. Chunk tables are created on
  * first write with a compare-and-swap and live until the disk is freed;
  * pages are allocated on first write and freed by trim/zero of the
- * whole page. A page pointer is only read or changed under its stripe
- * lock (one of NSTRIPES mutexes, by page number), so trim freeing a
- * page cannot race with a read copying from it, while I/O to
- * different pages runs in parallel.
+ * whole page. A page pointer is only changed under its stripe lock
+ * (one of NSTRIPES mutexes, by page number), so I/O to different pages
+ * runs in parallel.
+ *
+ * Pages are reference counted: the table holds one reference, and map
+ * takes one per page for as long as the server sends from it or
+ * receives into it. Thus trim can drop a page at any time without
+ * waiting for a slow client, and no lock is held across socket I/O.
+ * Reads of holes never allocate: read copies zeroes, map points at a
+ * shared read-only zero page.
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdalign.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 
 #include "fusebox/blockdev.h"
 
@@ -26,10 +35,18 @@
 #define MAX_SIZE     (1ull << 50)
 #define NSTRIPES     256
 
+struct page {
+	atomic_uint refs;                /* the table's + one per map in flight */
+	alignas(64) uint8_t data[PAGE_SIZE];
+};
+
+/* What map points holes at (sent, never written). */
+static const uint8_t zero_page[PAGE_SIZE];
+
 struct fbx_memdisk {
 	uint64_t size;
 	uint64_t nchunks;
-	_Atomic(uint8_t **) *dir;        /* nchunks chunk tables */
+	_Atomic(_Atomic(struct page *) *) *dir;   /* nchunks chunk tables */
 	atomic_uint_fast64_t used;
 	pthread_mutex_t locks[NSTRIPES];
 };
@@ -61,11 +78,11 @@ void fbx_memdisk_free(struct fbx_memdisk *md)
 	if (!md)
 		return;
 	for (uint64_t c = 0; c < md->nchunks; c++) {
-		uint8_t **t = atomic_load(&md->dir[c]);
+		_Atomic(struct page *) *t = atomic_load(&md->dir[c]);
 		if (!t)
 			continue;
 		for (uint64_t i = 0; i < PAGES_PER_CHUNK; i++)
-			free(t[i]);
+			free(atomic_load_explicit(&t[i], memory_order_relaxed));
 		free(t);
 	}
 	for (int i = 0; i < NSTRIPES; i++)
@@ -85,13 +102,16 @@ static pthread_mutex_t *stripe(struct fbx_memdisk *md, uint64_t pg)
 }
 
 /* The slot of page pg, or NULL when its chunk table does not exist
- * (and create is false, or memory is short). */
-static uint8_t **slot(struct fbx_memdisk *md, uint64_t pg, bool create)
+ * (and create is false, or memory is short). Slots are atomic so that
+ * extents may peek without the lock; they change only under it. */
+typedef _Atomic(struct page *) pslot;
+
+static pslot *slot(struct fbx_memdisk *md, uint64_t pg, bool create)
 {
-	_Atomic(uint8_t **) *d = &md->dir[pg >> CHUNK_SHIFT];
-	uint8_t **t = atomic_load_explicit(d, memory_order_acquire);
+	_Atomic(pslot *) *d = &md->dir[pg >> CHUNK_SHIFT];
+	pslot *t = atomic_load_explicit(d, memory_order_acquire);
 	if (!t && create) {
-		uint8_t **n = calloc(PAGES_PER_CHUNK, sizeof *n);
+		pslot *n = calloc(PAGES_PER_CHUNK, sizeof *n);   /* all-zero: NULL pointers */
 		if (!n)
 			return NULL;
 		if (atomic_compare_exchange_strong_explicit(d, &t, n, memory_order_acq_rel,
@@ -112,20 +132,45 @@ static uint8_t **slot(struct fbx_memdisk *md, uint64_t pg, bool create)
 	                      n = PAGE_SIZE - po < (len) - done ? PAGE_SIZE - po : (len) - done, 1); \
 	     done += n)
 
+/* The page in s, or NULL. Called with its stripe locked, so the
+ * relaxed load sees the latest pointer. */
+static struct page *peek(pslot *s)
+{
+	return atomic_load_explicit(s, memory_order_relaxed);
+}
+
+static void page_put(struct fbx_memdisk *md, struct page *p)
+{
+	if (atomic_fetch_sub_explicit(&p->refs, 1, memory_order_acq_rel) == 1)
+		free(p);
+}
+
+/* Unlink and release page pg (trim). Called locked. */
+static void page_drop(struct fbx_memdisk *md, pslot *s)
+{
+	struct page *p = peek(s);
+	if (p) {
+		atomic_store_explicit(s, NULL, memory_order_relaxed);
+		atomic_fetch_sub(&md->used, PAGE_SIZE);
+		page_put(md, p);
+	}
+}
+
 static int md_read(void *ud, void *buf, uint64_t len, uint64_t off, unsigned flags)
 {
 	struct fbx_memdisk *md = ud;
 	uint8_t *b = buf;
 	FOR_PAGES(off, len, pg, po, n, done) {
-		uint8_t **s = slot(md, pg, false);
+		pslot *s = slot(md, pg, false);
 		if (!s) {
 			memset(b + done, 0, n);
 			continue;
 		}
 		pthread_mutex_t *l = stripe(md, pg);
 		pthread_mutex_lock(l);
-		if (*s)
-			memcpy(b + done, *s + po, n);
+		struct page *p = peek(s);
+		if (p)
+			memcpy(b + done, p->data + po, n);
 		else
 			memset(b + done, 0, n);
 		pthread_mutex_unlock(l);
@@ -134,14 +179,19 @@ static int md_read(void *ud, void *buf, uint64_t len, uint64_t off, unsigned fla
 }
 
 /* Page pg for writing, allocated (zeroed) if needed. Called locked. */
-static uint8_t *page_for_write(struct fbx_memdisk *md, uint8_t **s)
+static struct page *page_for_write(struct fbx_memdisk *md, pslot *s)
 {
-	if (!*s) {
-		*s = calloc(1, PAGE_SIZE);
-		if (*s)
-			atomic_fetch_add(&md->used, PAGE_SIZE);
+	struct page *p = peek(s);
+	if (!p) {
+		p = aligned_alloc(alignof(struct page), sizeof *p);
+		if (!p)
+			return NULL;
+		memset(p->data, 0, PAGE_SIZE);
+		atomic_init(&p->refs, 1);
+		atomic_store_explicit(s, p, memory_order_relaxed);
+		atomic_fetch_add(&md->used, PAGE_SIZE);
 	}
-	return *s;
+	return p;
 }
 
 static int md_write(void *ud, const void *buf, uint64_t len, uint64_t off, unsigned flags)
@@ -149,14 +199,14 @@ static int md_write(void *ud, const void *buf, uint64_t len, uint64_t off, unsig
 	struct fbx_memdisk *md = ud;
 	const uint8_t *b = buf;
 	FOR_PAGES(off, len, pg, po, n, done) {
-		uint8_t **s = slot(md, pg, true);
+		pslot *s = slot(md, pg, true);
 		if (!s)
 			return -ENOMEM;
 		pthread_mutex_t *l = stripe(md, pg);
 		pthread_mutex_lock(l);
-		uint8_t *p = page_for_write(md, s);
+		struct page *p = page_for_write(md, s);
 		if (p)
-			memcpy(p + po, b + done, n);
+			memcpy(p->data + po, b + done, n);
 		pthread_mutex_unlock(l);
 		if (!p)
 			return -ENOMEM;
@@ -168,7 +218,7 @@ static int md_write(void *ud, const void *buf, uint64_t len, uint64_t off, unsig
 static int zero_range(struct fbx_memdisk *md, uint64_t len, uint64_t off, bool keep)
 {
 	FOR_PAGES(off, len, pg, po, n, done) {
-		uint8_t **s = slot(md, pg, keep);
+		pslot *s = slot(md, pg, keep);
 		if (!s) {
 			if (keep)
 				return -ENOMEM;
@@ -178,15 +228,11 @@ static int zero_range(struct fbx_memdisk *md, uint64_t len, uint64_t off, bool k
 		pthread_mutex_lock(l);
 		int e = 0;
 		if (n == PAGE_SIZE && !keep) {
-			if (*s) {
-				free(*s);
-				*s = NULL;
-				atomic_fetch_sub(&md->used, PAGE_SIZE);
-			}
-		} else if (*s || keep) {
-			uint8_t *p = page_for_write(md, s);
+			page_drop(md, s);
+		} else if (peek(s) || keep) {
+			struct page *p = page_for_write(md, s);
 			if (p)
-				memset(p + po, 0, n);
+				memset(p->data + po, 0, n);
 			else
 				e = -ENOMEM;
 		}
@@ -225,17 +271,15 @@ static int md_extents(void *ud, uint64_t len, uint64_t off, unsigned flags, stru
 		uint64_t pg = off >> PAGE_SHIFT;
 		uint64_t next;
 		bool hole;
-		_Atomic(uint8_t **) *d = &md->dir[pg >> CHUNK_SHIFT];
+		_Atomic(pslot *) *d = &md->dir[pg >> CHUNK_SHIFT];
 		if (!atomic_load_explicit(d, memory_order_acquire)) {
 			/* a whole missing chunk table is one hole */
 			next = ((pg >> CHUNK_SHIFT) + 1) << (CHUNK_SHIFT + PAGE_SHIFT);
 			hole = true;
 		} else {
-			uint8_t **s = slot(md, pg, false);
-			pthread_mutex_t *l = stripe(md, pg);
-			pthread_mutex_lock(l);
-			hole = *s == NULL;
-			pthread_mutex_unlock(l);
+			/* a snapshot without the lock: allocation may change
+			 * right after the answer anyway */
+			hole = atomic_load_explicit(slot(md, pg, false), memory_order_relaxed) == NULL;
 			next = (pg + 1) << PAGE_SHIFT;
 		}
 		if (next > end)
@@ -249,6 +293,57 @@ static int md_extents(void *ud, uint64_t len, uint64_t off, unsigned flags, stru
 	return 0;
 }
 
+/* The page an iovec of map points into (po: its offset in the page),
+ * or NULL for the zero page. */
+static struct page *iov_page(const struct iovec *v, uint64_t po)
+{
+	if ((const uint8_t *)v->iov_base == zero_page + po)
+		return NULL;
+	return (struct page *)((uint8_t *)v->iov_base - po - offsetof(struct page, data));
+}
+
+static int md_unmap(void *ud, const struct iovec *iov, int n, uint64_t len, uint64_t off,
+                    unsigned flags)
+{
+	struct fbx_memdisk *md = ud;
+	for (int i = 0; i < n; i++) {
+		struct page *p = iov_page(&iov[i], i ? 0 : off & (PAGE_SIZE - 1));
+		if (p)
+			page_put(md, p);
+	}
+	return 0;
+}
+
+/* One iovec per page touched (so unmap finds each page again), each
+ * page held by a reference, not a lock. */
+static int md_map(void *ud, struct iovec *iov, int max, uint64_t len, uint64_t off,
+                  unsigned flags)
+{
+	struct fbx_memdisk *md = ud;
+	bool wr = flags & FBX_DEV_MAP_WRITE;
+	int i = 0;
+	if (((off & (PAGE_SIZE - 1)) + len + PAGE_SIZE - 1) >> PAGE_SHIFT > (uint64_t)max)
+		return -ENOBUFS;
+	FOR_PAGES(off, len, pg, po, n, done) {
+		pslot *s = slot(md, pg, wr);
+		struct page *p = NULL;
+		if (s) {
+			pthread_mutex_t *l = stripe(md, pg);
+			pthread_mutex_lock(l);
+			p = wr ? page_for_write(md, s) : peek(s);
+			if (p)
+				atomic_fetch_add_explicit(&p->refs, 1, memory_order_relaxed);
+			pthread_mutex_unlock(l);
+		}
+		if (!p && wr) {
+			md_unmap(md, iov, i, len, off, flags);
+			return -ENOMEM;
+		}
+		iov[i++] = (struct iovec){ p ? p->data + po : (void *)(zero_page + po), n };
+	}
+	return i;
+}
+
 const struct fbx_dev_ops fbx_memdisk_ops = {
 	.read = md_read,
 	.write = md_write,
@@ -257,4 +352,6 @@ const struct fbx_dev_ops fbx_memdisk_ops = {
 	.write_zeroes = md_zero,
 	.cache = md_cache,
 	.extents = md_extents,
+	.map = md_map,
+	.unmap = md_unmap,
 };

@@ -156,7 +156,7 @@ struct fbx_nbd_server *fbx_nbd_server_new(const struct fbx_dev_ops *ops, size_t 
 	uint32_t bmin = info->block_min ? info->block_min : 1;
 	uint32_t bmax = info->block_max ? info->block_max : FBX_NBD_MAX_PAYLOAD;
 	uint32_t bpref = info->block_pref ? info->block_pref : (bmin > 4096 ? bmin : 4096);
-	if (!o.read || !info->size || !pow2(bmin) || bmin > (64u << 10) || !pow2(bpref) ||
+	if (!o.read || !info->size || !o.map != !o.unmap || !pow2(bmin) || bmin > (64u << 10) || !pow2(bpref) ||
 	    bpref < bmin || bmax > FBX_NBD_MAX_PAYLOAD || bmax < bmin || bmax % bmin ||
 	    info->size % bmin || info->size > INT64_MAX) {
 		errno = EINVAL;

@@ -209,8 +209,23 @@ def vanish_mid_payload():
     s = conn(sock)
     greet(s)
     go(s)
-    request(s, 1, 0, 65536, payload=b"y" * 1000)
+    request(s, 1, 0, 65536, payload=b"y" * 1000)          # big: received in place
     s.close()
+    s = conn(sock)
+    greet(s)
+    go(s)
+    request(s, 1, 0, 16384, payload=b"y" * 1000)          # small: buffered first
+    s.close()
+    # A write cut off halfway may leave part of its payload on the disk
+    # (as a disk losing power mid-write would): trim it, later cases
+    # expect the disk's first 64 KiB as before.
+    s = conn(sock)
+    greet(s)
+    go(s)
+    request(s, 4, 0, 65536, cookie=1)
+    assert simple_reply(s) == (0, 1)
+    request(s, 2, 0, 0)
+    assert closed(s)
 
 
 @case
