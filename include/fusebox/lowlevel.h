@@ -212,7 +212,8 @@ struct fbx_ll_ops {
 	void (*write)(struct fbx_req *req, uint64_t ino, const char *buf, size_t size,
 	              off_t off, struct fbx_file_info *fi);
 	/** close(2) of one descriptor (may come several times). Reply err.
-	 *  Missing: success. */
+	 *  Missing: ENOSYS, which the kernel remembers: no more FLUSH
+	 *  requests, and close(2) succeeds. */
 	void (*flush)(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi);
 	/** Last close of an open file. Reply err (ignored by the kernel).
 	 *  Missing: success. */

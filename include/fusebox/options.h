@@ -20,7 +20,11 @@
  *   entry_timeout=S, attr_timeout=S (default 1.0), negative_timeout=S
  *   (default 0), writeback_cache / no_writeback_cache, splice / no_splice,
  *   readdirplus=yes|no|auto, passthrough / no_passthrough,
- *   io_uring / no_io_uring, debug
+ *   io_uring / no_io_uring (auto: used when the kernel offers it, i.e.
+ *   /sys/module/fuse/parameters/enable_uring is on, except with -s or
+ *   auto_unmount), debug. splice / no_splice are accepted for
+ *   compatibility; fusebox copies instead (the copy from /dev/fuse is
+ *   not where the time goes, see bench/README.md).
  * Path-API options (fusebox/fs.h):
  *   hard_remove, use_ino, readdir_ino, umask=M (octal), uid=N, gid=N
  *

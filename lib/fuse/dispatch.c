@@ -247,10 +247,12 @@ static void h_flush(struct fbx_req *req, const struct fbx_msg *m)
 	struct fbx_file_info fi;
 	fi_with_fh(&fi, in->fh, 0);
 	fi.lock_owner = in->lock_owner;
+	/* Without a flush op, ENOSYS: the kernel then stops sending FLUSH
+	 * on every close(2) (and close still succeeds). */
 	if (OPS(req)->flush)
 		OPS(req)->flush(req, m->nodeid, &fi);
 	else
-		fbx_reply_err(req, 0);
+		fbx_reply_err(req, -ENOSYS);
 }
 
 static void h_fsync(struct fbx_req *req, const struct fbx_msg *m)

@@ -14,7 +14,8 @@
  *    then applies the umask and clears suid/sgid itself, as for native fs.
  *  - POSIX_LOCKS / FLOCK_LOCKS / READDIRPLUS only when the ops exist
  *    (ops_caps), so a filesystem without them gets the kernel's own.
- *  - WRITEBACK_CACHE, SPLICE_*, PASSTHROUGH: only when the options say so.
+ *  - WRITEBACK_CACHE, PASSTHROUGH: only when the options say so.
+ *  - SPLICE_*: never; we do not splice (see options.h on `splice`).
  */
 #include "fuse/codec.h"
 
@@ -36,8 +37,6 @@ static uint64_t wanted(const struct fbx_options *o, uint64_t ops_caps)
 		w |= FBX_CAP_READDIRPLUS_AUTO;
 	if (o->writeback_cache == FBX_ON)
 		w |= FBX_CAP_WRITEBACK_CACHE;
-	if (o->splice == FBX_ON)
-		w |= FBX_CAP_SPLICE_READ | FBX_CAP_SPLICE_WRITE | FBX_CAP_SPLICE_MOVE;
 	if (o->passthrough == FBX_ON)
 		w |= FBX_CAP_PASSTHROUGH;
 	/* The kernel offers io_uring only where an admin switched it on
@@ -47,6 +46,9 @@ static uint64_t wanted(const struct fbx_options *o, uint64_t ops_caps)
 	 * leaves it (seen with kill -9). Asked for explicitly, it is used. */
 	if (o->io_uring == FBX_ON || (o->io_uring == FBX_AUTO && !o->auto_unmount))
 		w |= FBX_CAP_OVER_IO_URING;
+	/* -s promises one thread in the filesystem; the rings have one per CPU. */
+	if (o->singlethread)
+		w &= ~FBX_CAP_OVER_IO_URING;
 	return w;
 }
 

@@ -252,7 +252,10 @@ static int worker_run(struct fbx_worker *w)
 			if (err == EINTR || err == EAGAIN || err == ENOENT)
 				continue;   /* ENOENT: the request was interrupted before we read it */
 			if (err == ENODEV || err == ECONNABORTED) {
-				fbx_session_exit(se);   /* unmounted from outside */
+				/* Unmounted from outside: the path may already hold a
+				 * new mount, which must not be unmounted by us. */
+				atomic_store(&se->unmounted, 1);
+				fbx_session_exit(se);
 				return 0;
 			}
 			fprintf(stderr, "fusebox: reading /dev/fuse: %s\n", strerror(err));
