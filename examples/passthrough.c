@@ -105,6 +105,8 @@ struct pt_node {
 	ino_t ino;
 	uint64_t nlookup;       /* kernel references; under pt.lock */
 	uint64_t generation;
+	int backing_id;         /* -o passthrough: one backing file per inode, */
+	int backing_users;      /* shared by its opens; both under pt.lock */
 	struct pt_node *next;   /* hash chain */
 };
 
@@ -801,16 +803,45 @@ static int open_flags(struct pt *pt, int flags)
 	return flags | O_CLOEXEC;
 }
 
-/* Fill the reply fields of fi for the open file `fd` (consumed into fh). */
-static void finish_open(struct pt *pt, struct fbx_req *req, struct fbx_file_info *fi, int fd)
+/* The kernel takes one backing file per inode, shared by every open of
+ * it, so the node keeps it: opened read-write once (a later writer must
+ * not find a read-only one), released with the last open. */
+static int backing_get(struct pt *pt, struct fbx_req *req, struct pt_node *n, int fd)
 {
-	int backing = 0;
-
-	if (pt->passthrough) {
-		int id = fbx_backing_open(fbx_req_session(req), fd);
-		if (id > 0)
-			backing = id;
+	int id = 0;
+	pthread_mutex_lock(&pt->lock);
+	if (n->backing_users > 0) {
+		id = n->backing_id;
+		n->backing_users++;
+	} else {
+		int rw = open(proc_path(n->fd).s, O_RDWR | O_CLOEXEC);
+		int r = fbx_backing_open(fbx_req_session(req), rw >= 0 ? rw : fd);
+		if (rw >= 0)
+			close(rw);   /* the kernel holds its own reference */
+		if (r > 0) {
+			id = n->backing_id = r;
+			n->backing_users = 1;
+		}
 	}
+	pthread_mutex_unlock(&pt->lock);
+	return id;
+}
+
+static void backing_put(struct pt *pt, struct fbx_req *req, struct pt_node *n)
+{
+	pthread_mutex_lock(&pt->lock);
+	if (n->backing_users > 0 && --n->backing_users == 0) {
+		fbx_backing_close(fbx_req_session(req), n->backing_id);
+		n->backing_id = 0;
+	}
+	pthread_mutex_unlock(&pt->lock);
+}
+
+/* Fill the reply fields of fi for the open file `fd` (consumed into fh). */
+static void finish_open(struct pt *pt, struct fbx_req *req, struct pt_node *n,
+                        struct fbx_file_info *fi, int fd)
+{
+	int backing = pt->passthrough && S_ISREG(n->type) ? backing_get(pt, req, n, fd) : 0;
 	fi->fh = fh_make(fd, backing);
 	fi->backing_id = backing;
 	/* The kernel allows no cache flags beside a backing file. */
@@ -818,10 +849,10 @@ static void finish_open(struct pt *pt, struct fbx_req *req, struct fbx_file_info
 	fi->direct_io = pt->direct_io;
 }
 
-static void close_open(struct fbx_req *req, uint64_t fh)
+static void close_open(struct pt *pt, struct fbx_req *req, struct pt_node *n, uint64_t fh)
 {
 	if (fh_backing(fh))
-		fbx_backing_close(fbx_req_session(req), fh_backing(fh));
+		backing_put(pt, req, n);
 	close(fh_fd(fh));
 }
 
@@ -842,9 +873,9 @@ static void pt_open(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi)
 		fbx_reply_err(req, -errno);
 		return;
 	}
-	finish_open(pt, req, fi, fd);
+	finish_open(pt, req, n, fi, fd);
 	if (fbx_reply_open(req, fi) < 0)
-		close_open(req, fi->fh);
+		close_open(pt, req, n, fi->fh);
 }
 
 static void pt_create(struct fbx_req *req, uint64_t parent, const char *name,
@@ -879,9 +910,9 @@ static void pt_create(struct fbx_req *req, uint64_t parent, const char *name,
 		fbx_reply_err(req, err);
 		return;
 	}
-	finish_open(pt, req, fi, fd);
+	finish_open(pt, req, node_of(pt, e.ino), fi, fd);
 	if (fbx_reply_create(req, &e, fi) < 0) {
-		close_open(req, fi->fh);
+		close_open(pt, req, node_of(pt, e.ino), fi->fh);
 		node_unref(pt, node_of(pt, e.ino), 1);
 	}
 }
@@ -914,9 +945,9 @@ static void pt_tmpfile(struct fbx_req *req, uint64_t parent, mode_t mode,
 		fbx_reply_err(req, err);
 		return;
 	}
-	finish_open(pt, req, fi, fd);
+	finish_open(pt, req, node_of(pt, e.ino), fi, fd);
 	if (fbx_reply_create(req, &e, fi) < 0) {
-		close_open(req, fi->fh);
+		close_open(pt, req, node_of(pt, e.ino), fi->fh);
 		node_unref(pt, node_of(pt, e.ino), 1);
 	}
 }
@@ -952,7 +983,8 @@ static void pt_flush(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi
 
 static void pt_release(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi)
 {
-	close_open(req, fi->fh);
+	struct pt *pt = pt_of(req);
+	close_open(pt, req, node_of(pt, ino), fi->fh);
 	fbx_reply_err(req, 0);
 }
 
