@@ -2,9 +2,10 @@
 
 start(argv) runs a server on a fresh Unix socket under a mktemp -d
 directory and returns (proc, sock, uri); stop() ends it (and everything
-started) and checks it exited cleanly.
+started) and checks it exited cleanly. FBX_NBD_WRAP (e.g. "valgrind
+--error-exitcode=9") is put in front of every server's command line.
 """
-import atexit, os, shutil, signal, subprocess, sys, tempfile, time
+import atexit, os, shlex, shutil, signal, subprocess, sys, tempfile, time
 
 ROOT = os.environ.get("FBX_ROOT", os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 BUILD = os.path.join(ROOT, os.environ.get("BUILD", "build"))
@@ -26,7 +27,8 @@ def prog(rel):
 
 def start(argv, name="s", wait_uri=True):
     sock = os.path.join(TMP, name)
-    p = subprocess.Popen(argv + ["--socket", sock], stdout=subprocess.PIPE,
+    wrap = shlex.split(os.environ.get("FBX_NBD_WRAP", ""))
+    p = subprocess.Popen(wrap + argv + ["--socket", sock], stdout=subprocess.PIPE,
                          stderr=open(os.path.join(TMP, name + ".err"), "w"), text=True)
     _procs.append(p)
     uri = p.stdout.readline().strip() if wait_uri else None
@@ -41,7 +43,7 @@ def stop(p, expect_clean=True):
     if p.poll() is None:
         p.send_signal(signal.SIGTERM)
         try:
-            p.wait(timeout=15)
+            p.wait(timeout=60 if os.environ.get("FBX_NBD_WRAP") else 15)
         except subprocess.TimeoutExpired:
             p.kill()
             p.wait()
