@@ -179,8 +179,10 @@ static char *page_find(const struct mfs_pages *p, uint64_t idx)
 	return n;
 }
 
-/* The page at idx, allocated (zeroed) if it is a hole. */
-static int page_get(struct mfs *fs, struct mfs_pages *p, uint64_t idx, char **out)
+/* The page at idx, allocated if it is a hole: zeroed, unless the caller
+ * is about to overwrite all of it (`whole`). */
+static int page_get(struct mfs *fs, struct mfs_pages *p, uint64_t idx, int whole,
+                    char **out)
 {
 	void **slot;
 
@@ -203,7 +205,8 @@ static int page_get(struct mfs *fs, struct mfs_pages *p, uint64_t idx, char **ou
 		} else {
 			if (space_take(fs) < 0)
 				return -ENOSPC;
-			if (!(*slot = calloc(1, MFS_PAGE))) {
+			*slot = whole ? malloc(MFS_PAGE) : calloc(1, MFS_PAGE);
+			if (!*slot) {
 				atomic_fetch_sub(&fs->used_pages, 1);
 				return -ENOMEM;
 			}
@@ -1209,7 +1212,8 @@ static int do_write(struct mfs *fs, struct mfs_inode *n, const void *arg)
 		char *pg;
 		if (chunk > io->size - done)
 			chunk = io->size - done;
-		if ((err = page_get(fs, &n->u.pages, (uint64_t)pos >> MFS_PAGE_SHIFT, &pg)) < 0)
+		if ((err = page_get(fs, &n->u.pages, (uint64_t)pos >> MFS_PAGE_SHIFT,
+		                    chunk == MFS_PAGE, &pg)) < 0)
 			break;
 		memcpy(pg + in, io->buf + done, chunk);
 		done += chunk;
@@ -1248,7 +1252,7 @@ static int falloc_alloc(struct mfs *fs, struct mfs_inode *n, off_t off, off_t en
 	int err;
 
 	for (uint64_t i = (uint64_t)off >> MFS_PAGE_SHIFT; i <= last; i++)
-		if ((err = page_get(fs, &n->u.pages, i, &pg)) < 0)
+		if ((err = page_get(fs, &n->u.pages, i, 0, &pg)) < 0)
 			return err;
 	return 0;
 }
