@@ -298,10 +298,10 @@ int fbx_attach_start(struct fbx_attach **out, const struct fbx_dev_ops *ops, siz
 			FBX_ATTACH_UBLK, FBX_ATTACH_NBD_NETLINK, FBX_ATTACH_NBD_IOCTL,
 			FBX_ATTACH_FUSELOOP,
 		};
+		/* a device named for nbd means one of the nbd paths */
+		bool nbd_dev = fbx_attach_dev_index(at->opts.device, "/dev/nbd") >= 0;
 		e = -ENODEV;
 		for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
-			/* a device named for nbd means one of the nbd paths */
-			bool nbd_dev = fbx_attach_dev_index(at->opts.device, "/dev/nbd") >= 0;
 			if (nbd_dev && order[i] != FBX_ATTACH_NBD_NETLINK &&
 			    order[i] != FBX_ATTACH_NBD_IOCTL)
 				continue;
@@ -313,6 +313,9 @@ int fbx_attach_start(struct fbx_attach **out, const struct fbx_dev_ops *ops, siz
 			fprintf(stderr, "attach: no way to attach a block device on this machine:\n");
 			for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
 				char why[256] = "";
+				if (nbd_dev && order[i] != FBX_ATTACH_NBD_NETLINK &&
+				    order[i] != FBX_ATTACH_NBD_IOCTL)
+					continue;
 				if (path_ops(order[i])->probe(why, sizeof why) != 0)
 					fprintf(stderr, "  %s\n", why);
 			}
