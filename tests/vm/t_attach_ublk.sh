@@ -9,6 +9,7 @@ set -u
 root=${FBX_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 BUILD=${BUILD:-build}
 case $BUILD in /*) ;; *) BUILD=$root/$BUILD;; esac
+# shellcheck source=tests/vm/lib.sh
 . "$root/tests/vm/lib.sh"
 for p in busexmp filedisk; do
   [ -x "$BUILD/examples/$p" ] || { echo "FAIL: $BUILD/examples/$p not built"; exit 1; }
