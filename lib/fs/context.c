@@ -54,6 +54,17 @@ void fs_fix_attr(const struct fbx_fs *fs, uint64_t id, struct stat *st)
 		st->st_gid = o->gid;
 }
 
+/* A file we hid (unlinked while open) has one link the user no longer
+ * sees: fstat after unlink shows nlink 0, as on a native filesystem. */
+void fs_fix_hidden(struct fbx_fs *fs, uint64_t id, const char *path, struct stat *st)
+{
+	const char *base = path ? strrchr(path, '/') : NULL;
+	struct fbx_node_info info;
+	if (base && strncmp(base + 1, FS_HIDDEN_PREFIX, sizeof FS_HIDDEN_PREFIX - 1) == 0 &&
+	    fbx_nodes_info(fs->nodes, id, &info) == 0 && info.hidden && st->st_nlink > 0)
+		st->st_nlink--;
+}
+
 void fs_fill_entry(const struct fbx_fs *fs, uint64_t id, const struct stat *st,
                    struct fbx_entry *e)
 {

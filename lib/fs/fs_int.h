@@ -36,6 +36,10 @@ void fs_leave(void);
 /** Fix up attributes before they reach the kernel: st_ino (use_ino),
  *  umask/uid/gid overrides. */
 void fs_fix_attr(const struct fbx_fs *fs, uint64_t id, struct stat *st);
+/** Names of files hidden while open: FS_HIDDEN_PREFIX<N>. */
+#define FS_HIDDEN_PREFIX ".fbx_hidden"
+/** nlink as the user sees it when path is a name we hid. */
+void fs_fix_hidden(struct fbx_fs *fs, uint64_t id, const char *path, struct stat *st);
 /** An entry for node id with attributes st and the option timeouts. */
 void fs_fill_entry(const struct fbx_fs *fs, uint64_t id, const struct stat *st,
                    struct fbx_entry *e);

@@ -23,9 +23,10 @@
 #endif
 
 #define HT_MIN 64
-/* A chain of parents longer than any PATH_MAX path can have means a
- * cycle, which would be a bug: stop rather than spin. */
-#define MAX_DEPTH (PATH_MAX / 2)
+/* Paths are not capped at PATH_MAX: a process may work deep below the
+ * mount through relative paths, and the filesystem gets the whole path.
+ * A chain of parents this long can only be a cycle (a bug): stop. */
+#define MAX_DEPTH (1u << 24)
 
 #define container_of(p, type, member) \
 	((type *)(void *)((char *)(p) - offsetof(type, member)))
@@ -342,8 +343,6 @@ static int build_path(const struct fbx_nodes *t, uint64_t id, const char *name, 
 			return -ELOOP;
 		len += x->names->len + 1;
 	}
-	if (len >= PATH_MAX)
-		return -ENAMETOOLONG;
 	char *p = malloc(len ? len + 1 : 2), *end;
 	if (!p)
 		return -ENOMEM;

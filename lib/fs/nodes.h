@@ -48,7 +48,8 @@ void fbx_nodes_free(struct fbx_nodes *t);
 /**
  * The path of node `id`, with "/name" appended when name is non-NULL,
  * in a malloc'd string. -ENOENT if the node has no name (unlinked),
- * -ESTALE if the id is unknown, -ENAMETOOLONG past PATH_MAX.
+ * -ESTALE if the id is unknown, -ENAMETOOLONG for a name past NAME_MAX.
+ * Paths may be longer than PATH_MAX (deep trees, relative paths).
  */
 int fbx_nodes_path(struct fbx_nodes *t, uint64_t id, const char *name, char **out);
 /** Two paths built under one lock (rename, link). */

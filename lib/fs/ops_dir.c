@@ -21,8 +21,6 @@
 
 #include "fs/fs_int.h"
 
-#define HIDDEN_PREFIX ".fbx_hidden"
-
 struct dent {
 	char *name;
 	ino_t ino;    /* from the filesystem; 0 if none */
@@ -117,7 +115,7 @@ static int is_dot(const char *name)
 static int is_hidden(struct fbx_fs *fs, uint64_t dir, const char *name)
 {
 	struct fbx_node_info info;
-	return strncmp(name, HIDDEN_PREFIX, sizeof HIDDEN_PREFIX - 1) == 0 &&
+	return strncmp(name, FS_HIDDEN_PREFIX, sizeof FS_HIDDEN_PREFIX - 1) == 0 &&
 	       fbx_nodes_find(fs->nodes, dir, name, &info) == 0 && info.hidden;
 }
 

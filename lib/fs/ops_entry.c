@@ -74,6 +74,7 @@ static void reply_attr(struct fbx_fs *fs, struct fbx_req *req, uint64_t ino,
 		fs_reply_err(req, err);
 		return;
 	}
+	fs_fix_hidden(fs, ino, path, &st);
 	fs_fix_attr(fs, ino, &st);
 	(void)fbx_reply_attr(req, &st, fs->opts->attr_timeout);
 }
@@ -357,7 +358,7 @@ static int hide(struct fbx_fs *fs, uint64_t dir, const char *name, const char *p
 		return -ENOSYS;
 	for (int tries = 0; tries < 16 && err == -EBUSY; tries++) {
 		unsigned long n = __atomic_fetch_add(&fs->hidden_seq, 1, __ATOMIC_RELAXED);
-		snprintf(hidden, 64, ".fbx_hidden%lu", n);
+		snprintf(hidden, 64, FS_HIDDEN_PREFIX "%lu", n);
 		free(hpath);
 		err = fs_path(fs, dir, hidden, &hpath);
 		if (err)

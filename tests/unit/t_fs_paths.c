@@ -320,6 +320,8 @@ static void test_unlinked_open(struct mount *m, int hard_remove)
 	CHECK_EQ_INT(access(at(m, m->mnt, "f"), F_OK), -1);
 	CHECK_EQ_INT(count_prefix(m->back, ".fbx_hidden"), hard_remove ? 0 : 1);
 	CHECK_EQ_INT(count_prefix(m->mnt, ".fbx_hidden"), 0);  /* not listed */
+	CHECK_EQ_INT(fstat(fd, &st), 0);
+	CHECK_EQ_INT(st.st_nlink, 0);   /* the hidden name is not a link to show */
 	CHECK_EQ_INT(pread(fd, buf, sizeof buf, 0), 4);
 	CHECK_EQ_STR(buf, "data");
 	CHECK_EQ_INT(pwrite(fd, "more", 4, 4), 4);
