@@ -39,10 +39,28 @@ static void fs_ll_init(void *userdata, struct fbx_conn *conn)
 	fs_leave();
 }
 
+/* Files still hidden at unmount (the kernel did not release them, e.g.
+ * the connection was aborted) are removed now: nothing is left behind. */
+static void remove_hidden(struct fbx_fs *fs)
+{
+	char **paths;
+	size_t n;
+	if (!fs->ops.unlink)
+		return;
+	(void)fbx_nodes_hidden_paths(fs->nodes, &paths, &n);
+	for (size_t i = 0; i < n; i++) {
+		fs->ops.unlink(paths[i]);
+		free(paths[i]);
+	}
+	free(paths);
+}
+
 static void fs_ll_destroy(void *userdata)
 {
 	struct fbx_fs *fs = userdata;
 	fs_enter_noreq(fs);
+	if (fs->inited)
+		remove_hidden(fs);
 	if (fs->inited && fs->ops.destroy)
 		fs->ops.destroy(fs->private_data);
 	fs->inited = 0;

@@ -660,6 +660,35 @@ void fbx_nodes_release(struct fbx_nodes *t, uint64_t id, char **hidden_path)
 	pthread_rwlock_unlock(&t->lock);
 }
 
+int fbx_nodes_hidden_paths(struct fbx_nodes *t, char ***paths, size_t *count)
+{
+	size_t n = 0, cap = 0;
+	char **v = NULL;
+	int err = 0;
+	pthread_rwlock_wrlock(&t->lock);
+	for (size_t i = 0; i < t->names.size && !err; i++) {
+		for (struct hlink *l = t->names.b[i]; l && !err; l = l->next) {
+			struct name *nm = container_of(l, struct name, by_name);
+			if (!nm->hidden)
+				continue;
+			if (n == cap) {
+				char **nv = realloc(v, (cap = cap ? cap * 2 : 8) * sizeof *v);
+				if (!nv) {
+					err = -ENOMEM;
+					break;
+				}
+				v = nv;
+			}
+			if (build_path(t, nm->node->id, NULL, &v[n]) == 0)
+				n++;
+		}
+	}
+	pthread_rwlock_unlock(&t->lock);
+	*paths = v;
+	*count = n;
+	return err;
+}
+
 void fbx_nodes_set_fh(struct fbx_nodes *t, uint64_t id, int set, uint64_t fh, int flags)
 {
 	pthread_rwlock_wrlock(&t->lock);

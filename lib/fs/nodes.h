@@ -105,6 +105,13 @@ int fbx_nodes_open(struct fbx_nodes *t, uint64_t id);
 void fbx_nodes_release(struct fbx_nodes *t, uint64_t id, char **hidden_path);
 
 /**
+ * The paths of all files now hidden (a malloc'd array of malloc'd
+ * strings, *count of them): at unmount the caller removes them so
+ * nothing is left behind. 0 or -ENOMEM (then *count may be partial).
+ */
+int fbx_nodes_hidden_paths(struct fbx_nodes *t, char ***paths, size_t *count);
+
+/**
  * Remember (set != 0) or forget (set == 0, only if it is the one
  * remembered) an open handle of id, so that a getattr without a handle
  * on an unlinked open file (fstat after hard_remove) can still use one.

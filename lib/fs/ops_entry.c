@@ -392,7 +392,9 @@ static void unhide(struct fbx_fs *fs, uint64_t dir, const char *hidden, const ch
 static int needs_hide(struct fbx_fs *fs, uint64_t dir, const char *name)
 {
 	struct fbx_node_info info;
-	if (fs->opts->hard_remove || fbx_nodes_find(fs->nodes, dir, name, &info))
+	/* Without rename there is no hiding: the name goes at once. */
+	if (fs->opts->hard_remove || !fs->ops.rename ||
+	    fbx_nodes_find(fs->nodes, dir, name, &info))
 		return 0;
 	return info.open > 0 && info.nnames == 1;
 }

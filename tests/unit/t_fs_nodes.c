@@ -207,6 +207,23 @@ static void test_hidden(void)
 	fbx_nodes_forget(t, f, 1);
 	CHECK_EQ_INT(live_nodes(t), 1);
 
+	/* Hidden files still open at unmount are listed for removal. */
+	uint64_t k = enter(t, ROOT, "k", S_IFREG, 6);
+	char **paths;
+	size_t np;
+	fbx_nodes_open(t, k);
+	CHECK_EQ_INT(fbx_nodes_hide(t, ROOT, "k", ".fbx_hidden7"), 0);
+	CHECK_EQ_INT(fbx_nodes_hidden_paths(t, &paths, &np), 0);
+	CHECK_EQ_INT(np, 1);
+	if (np == 1)
+		CHECK_EQ_STR(paths[0], "/.fbx_hidden7");
+	for (size_t i = 0; i < np; i++)
+		free(paths[i]);
+	free(paths);
+	fbx_nodes_release(t, k, &hp);
+	free(hp);
+	fbx_nodes_forget(t, k, 1);
+
 	/* The last release ran before the hide: hide says remove it now. */
 	uint64_t g = enter(t, ROOT, "g", S_IFREG, 4);
 	CHECK_EQ_INT(fbx_nodes_hide(t, ROOT, "g", ".fbx_hidden1"), 1);
