@@ -347,45 +347,6 @@ void fbx_uring_free(struct fbx_session *se)
 
 int fbx_uring_start(struct fbx_session *se) { (void)se; return -ENOTSUP; }
 void fbx_uring_free(struct fbx_session *se) { (void)se; }
-/* io_uring cancels a command when the thread that submitted it exits,
- * so only the queue's own thread submits. Another thread's commit is
- * queued here and the queue thread woken through its eventfd. */
-static int arm_wake(struct fbx_uring_queue *q)
-{
-	struct io_uring_sqe *sqe = io_uring_get_sqe(&q->ring);
-	if (!sqe)
-		return -EBUSY;
-	io_uring_prep_read(sqe, q->efd, &q->efd_val, sizeof(q->efd_val), 0);
-	sqe->user_data = 0;
-	return io_uring_submit(&q->ring) < 0 ? -EIO : 0;
-}
-
-static void submit_pending(struct fbx_uring_queue *q)
-{
-	pthread_mutex_lock(&q->sq_lock);
-	struct fbx_uring_ent *e = q->pending;
-	q->pending = NULL;
-	pthread_mutex_unlock(&q->sq_lock);
-	while (e) {
-		struct fbx_uring_ent *next = e->next_pending;
-		submit_cmd(e, FBX_K_URING_CMD_COMMIT_AND_FETCH);
-		e = next;
-	}
-}
-
-static int commit_submit(struct fbx_uring_ent *e)
-{
-	struct fbx_uring_queue *q = e->q;
-	if (pthread_equal(pthread_self(), q->w->thread))
-		return submit_cmd(e, FBX_K_URING_CMD_COMMIT_AND_FETCH);
-	pthread_mutex_lock(&q->sq_lock);
-	e->next_pending = q->pending;
-	q->pending = e;
-	pthread_mutex_unlock(&q->sq_lock);
-	uint64_t one = 1;
-	return write(q->efd, &one, sizeof(one)) == sizeof(one) ? 0 : -errno;
-}
-
 int fbx_uring_commit(void *ent, uint64_t unique, int err, const struct iovec *iov, int count)
 {
 	(void)ent; (void)unique; (void)err; (void)iov; (void)count;
