@@ -245,6 +245,28 @@ static void reply_error(struct fbx_nbd_conn *c, const struct fbx_nbd_req *r, uin
 	emit(c, &iov, 1, true);
 }
 
+/* Answer r with the status of a callback (0 or -errno). */
+static void reply_status(struct fbx_nbd_conn *c, const struct fbx_nbd_req *r, int e)
+{
+	reply_error(c, r, fbx_nbd_wire_error(e), e ? strerrordesc_np(-e) : NULL);
+}
+
+/* A small read in inline mode: header and data are written straight
+ * into the output batch, no staging copy and no page references. */
+static void read_to_out(struct fbx_nbd_conn *c, const struct fbx_nbd_req *r)
+{
+	struct fbx_nbd_server *srv = c->srv;
+	if (c->out_len + FBX_NBD_MAX_HDR + r->len > c->out_cap)
+		flush_out(c);
+	uint8_t *p = c->out + c->out_len;
+	size_t h = fbx_nbd_put_read_hdr(p, &c->tx, r, FBX_NBD_REPLY_FLAG_DONE, r->offset, r->len);
+	int e = srv->ops.read(srv->ud, p + h, r->len, r->offset, 0);
+	if (e < 0)
+		reply_status(c, r, e);   /* written over the unfinished one */
+	else
+		c->out_len += h + r->len;
+}
+
 static int slot_buf(struct slot *s, size_t need)
 {
 	if (s->cap >= need)
@@ -566,11 +588,7 @@ static int write_mapped(struct fbx_nbd_conn *c, const struct fbx_nbd_req *r)
 	}
 	if (e == 0 && fua && !fl)
 		e = srv->ops.flush(srv->ud, 0);
-	e = e > 0 ? 0 : e;
-	uint8_t b[FBX_NBD_MAX_HDR + 6 + 256];
-	struct iovec iov = { b, fbx_nbd_put_done(b, &c->tx, r, fbx_nbd_wire_error(e),
-	                                         e ? strerrordesc_np(-e) : NULL) };
-	emit(c, &iov, 1, true);
+	reply_status(c, r, e > 0 ? 0 : e);
 	return 0;
 }
 
@@ -632,6 +650,11 @@ static int transmission(struct fbx_nbd_conn *c)
 			continue;
 		}
 		if (c->inline_ok && !(big && c->workers)) {
+			if (r.type == FBX_NBD_CMD_READ && r.len < FBX_NBD_HOLE_MIN_READ &&
+			    r.len <= COPY_MAX) {
+				read_to_out(c, &r);
+				continue;
+			}
 			struct slot *s = &c->slots[0];
 			s->req = r;
 			const uint8_t *payload = NULL;
