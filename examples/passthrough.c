@@ -661,6 +661,17 @@ static void pt_readlink(struct fbx_req *req, uint64_t ino)
 
 /* ---- names: create, remove, rename, link -------------------------------- */
 
+/* What every create does first: check the name, apply the caller's
+ * umask, take on the caller's credentials. Returns creds_enter's token
+ * (for creds_leave) or a negated errno. */
+static int create_begin(struct pt *pt, struct fbx_req *req, const char *name, mode_t *mode)
+{
+	if (!name_ok(name))
+		return -EINVAL;
+	*mode &= ~fbx_req_ctx(req)->umask;
+	return creds_enter(pt, req);
+}
+
 /* mknod, mkdir, symlink (target != NULL): create as the caller, then
  * look the new name up as the daemon. */
 static void make_node(struct fbx_req *req, uint64_t parent, const char *name,
@@ -671,12 +682,7 @@ static void make_node(struct fbx_req *req, uint64_t parent, const char *name,
 	struct fbx_entry e;
 	int r, err, sw;
 
-	if (!name_ok(name)) {
-		fbx_reply_err(req, -EINVAL);
-		return;
-	}
-	mode &= ~fbx_req_ctx(req)->umask;
-	sw = creds_enter(pt, req);
+	sw = create_begin(pt, req, name, &mode);
 	if (sw < 0) {
 		fbx_reply_err(req, sw);
 		return;
@@ -886,12 +892,7 @@ static void pt_create(struct fbx_req *req, uint64_t parent, const char *name,
 	struct fbx_entry e;
 	int fd, err, sw;
 
-	if (!name_ok(name)) {
-		fbx_reply_err(req, -EINVAL);
-		return;
-	}
-	mode &= ~fbx_req_ctx(req)->umask;
-	sw = creds_enter(pt, req);
+	sw = create_begin(pt, req, name, &mode);
 	if (sw < 0) {
 		fbx_reply_err(req, sw);
 		return;
