@@ -223,7 +223,7 @@ static void send_listing(struct fbx_fs *fs, struct fbx_req *req, struct listing 
 {
 	if (li->err) {
 		fs_reply_err(req, li->err);
-	} else if (fbx_reply_buf(req, li->buf, li->len) < 0) {
+	} else if (fbx_reply_buf(req, li->buf ? li->buf : "", li->len) < 0) {
 		/* The kernel never saw these entries: their lookups do not count. */
 		for (size_t i = 0; i < li->ids.n; i++)
 			fbx_nodes_forget(fs->nodes, li->ids.v[i], 1);
