@@ -139,7 +139,8 @@ int fbx_uring_commit(void *ent, uint64_t unique, int err, const struct iovec *io
 			err = -EIO;   /* larger than the kernel allowed for */
 			break;
 		}
-		if (iov[i].iov_base != e->payload + total)   /* fbx_reply_fd read in place */
+		/* fbx_reply_fd read in place; an empty reply may carry NULL. */
+		if (iov[i].iov_len && iov[i].iov_base != e->payload + total)
 			memmove(e->payload + total, iov[i].iov_base, iov[i].iov_len);
 		total += iov[i].iov_len;
 	}
