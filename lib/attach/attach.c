@@ -8,6 +8,7 @@
  * this machine cannot take it the probe's message says why.
  */
 #include "attach/attach_int.h"
+#include "common/signals.h"
 #include "attach/attach_util.h"
 
 #include <errno.h>
@@ -200,13 +201,9 @@ static void *sig_thread(void *arg)
 static int start_signals(struct attach_full *f)
 {
 	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	int e = pthread_sigmask(SIG_BLOCK, &set, NULL);
+	int e = fbx_block_stop_signals(&set, NULL);
 	if (e)
-		return -e;
+		return e;
 	f->sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (f->sig_fd < 0)
 		return -errno;

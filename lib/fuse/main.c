@@ -7,6 +7,7 @@
  * so no handler and no global variable is needed to reach the session.
  */
 #include "fuse/session.h"
+#include "common/signals.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -97,12 +98,8 @@ int fbx_session_main(struct fbx_session *se)
 
 	struct sigwatch sw = { .se = se, .loop_thread = pthread_self() };
 	sigset_t old;
-	sigemptyset(&sw.set);
-	sigaddset(&sw.set, SIGINT);
-	sigaddset(&sw.set, SIGTERM);
-	sigaddset(&sw.set, SIGHUP);
 	atomic_init(&sw.done, 0);
-	pthread_sigmask(SIG_BLOCK, &sw.set, &old);
+	fbx_block_stop_signals(&sw.set, &old);
 	signal(SIGPIPE, SIG_IGN);
 	pthread_t watcher;
 	int have_watcher = pthread_create(&watcher, NULL, sigwatch_main, &sw) == 0;

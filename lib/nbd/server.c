@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "nbd/internal.h"
+#include "common/signals.h"
 
 #define GRACE_S 5
 
@@ -242,13 +243,9 @@ void fbx_nbd_server_set_verbose(struct fbx_nbd_server *srv, bool on)
 int fbx_nbd_server_stop_on_signals(struct fbx_nbd_server *srv)
 {
 	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	int e = pthread_sigmask(SIG_BLOCK, &set, NULL);
+	int e = fbx_block_stop_signals(&set, NULL);
 	if (e)
-		return -e;
+		return e;
 	if (srv->sig_fd < 0)
 		srv->sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	return srv->sig_fd < 0 ? -errno : 0;
