@@ -76,7 +76,11 @@ struct fbx_file_info {
 	unsigned flush : 1;          /**< in (release): flush before release */
 	unsigned flock_release : 1;  /**< in (release): drop this owner's flock */
 	unsigned writepage : 1;      /**< in (write): delayed write from the page cache */
-	unsigned kill_priv : 1;      /**< in (write): clear suid/sgid (handle_killpriv) */
+	/** in (write; open and create with O_TRUNC): the caller lacks
+	 *  CAP_FSETID, so the filesystem must clear S_ISUID, and S_ISGID if
+	 *  S_IXGRP is set, as the kernel would. Only ever set when the
+	 *  filesystem asked for FBX_CAP_HANDLE_KILLPRIV_V2 in init. */
+	unsigned kill_priv : 1;
 	/** out: a backing id from fbx_backing_open(): the kernel then does
 	 *  read/write/mmap on that file itself (FUSE passthrough). 0 = none. */
 	int32_t  backing_id;
@@ -133,6 +137,9 @@ struct fbx_entry {
 #define FBX_CAP_CACHE_SYMLINKS    (1ull << 23)
 #define FBX_CAP_NO_OPENDIR_SUPPORT (1ull << 24)
 #define FBX_CAP_EXPLICIT_INVAL_DATA (1ull << 25)
+/** The filesystem clears suid/sgid itself when fi->kill_priv or
+ *  FBX_SET_KILL_SUIDGID says so; the kernel then checks security.capability
+ *  once per inode instead of asking before every write(2). */
 #define FBX_CAP_HANDLE_KILLPRIV_V2 (1ull << 28)
 #define FBX_CAP_SETXATTR_EXT      (1ull << 29)
 #define FBX_CAP_DIRECT_IO_ALLOW_MMAP (1ull << 36)

@@ -61,6 +61,8 @@ enum {
 #define FBX_K_FOPEN_NOFLUSH     (1u << 5)
 #define FBX_K_FOPEN_PARALLEL_DIRECT_WRITES (1u << 6)
 #define FBX_K_FOPEN_PASSTHROUGH (1u << 7)
+/* fuse_open_in.open_flags / fuse_create_in.open_flags */
+#define FBX_K_OPEN_KILL_SUIDGID (1u << 0)
 
 /* init flags: bits 0..31 in flags, 32..63 in flags2 (FBX_CAP_* values) */
 #define FBX_K_INIT_EXT          (1ull << 30)

@@ -17,10 +17,13 @@
 
 #define OPS(req) (&(req)->se->ops)
 
-static void fi_from_open(struct fbx_file_info *fi, uint32_t flags, const struct fbx_options *o)
+static void fi_from_open(struct fbx_file_info *fi, uint32_t flags, uint32_t open_flags,
+                         const struct fbx_options *o)
 {
 	memset(fi, 0, sizeof(*fi));
 	fi->flags = (int)flags;
+	/* O_TRUNC by a caller without CAP_FSETID (handle_killpriv_v2 only). */
+	fi->kill_priv = (open_flags & FBX_K_OPEN_KILL_SUIDGID) ? 1 : 0;
 	fi->direct_io = o->direct_io ? 1 : 0;
 	fi->keep_cache = o->kernel_cache ? 1 : 0;
 }
@@ -166,7 +169,7 @@ static void h_open(struct fbx_req *req, const struct fbx_msg *m)
 {
 	const struct fbx_k_open_in *in = m->arg;
 	struct fbx_file_info fi;
-	fi_from_open(&fi, in->flags, &req->se->opts);
+	fi_from_open(&fi, in->flags, in->open_flags, &req->se->opts);
 	void (*op)(struct fbx_req *, uint64_t, struct fbx_file_info *) =
 		m->opcode == FBX_K_OPEN ? OPS(req)->open : OPS(req)->opendir;
 	if (m->opcode == FBX_K_OPENDIR)
@@ -348,7 +351,7 @@ static void h_create(struct fbx_req *req, const struct fbx_msg *m)
 {
 	const struct fbx_k_create_in *in = m->arg;
 	struct fbx_file_info fi;
-	fi_from_open(&fi, in->flags, &req->se->opts);
+	fi_from_open(&fi, in->flags, in->open_flags, &req->se->opts);
 	req->ctx.umask = in->umask;
 	if (m->opcode == FBX_K_TMPFILE) {
 		if (!OPS(req)->tmpfile)
