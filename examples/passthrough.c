@@ -63,6 +63,13 @@
  *
  * Locks (getlk/setlk/flock) are left to the kernel: they are local to
  * this machine, which is what a mirror of a local directory wants.
+ *
+ * Fewer round trips. With handle_killpriv_v2 (-o no_killpriv_v2 turns it
+ * off) we clear suid/sgid ourselves when the kernel says the writer lacks
+ * CAP_FSETID, and the kernel stops asking for security.capability before
+ * every write(2). When SOURCEDIR is on a local file system, where
+ * close(2) cannot fail, opens are answered with FOPEN_NOFLUSH so that
+ * close sends no FLUSH (-o flush / -o noflush override the guess).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -77,6 +84,7 @@
 #include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
@@ -123,6 +131,10 @@ struct pt {
 	enum fbx_tristate opt_writeback, opt_passthrough;
 	int kernel_cache, direct_io;
 	int writeback, passthrough;   /* what init negotiated */
+	int opt_killpriv;             /* -o no_killpriv_v2 turns it off */
+	int killpriv;                 /* we clear suid/sgid (handle_killpriv_v2) */
+	int opt_flush;                /* -o flush / -o noflush; -1: by source type */
+	int noflush;                  /* close(2) sends no FLUSH */
 
 	/* creating as the caller: only possible as root */
 	int switch_creds;
@@ -484,8 +496,20 @@ static void pt_init(void *userdata, struct fbx_conn *conn)
 	conn->want &= ~FBX_CAP_DONT_MASK;
 	/* Locks stay in the kernel (no getlk/setlk/flock ops). */
 	conn->want &= ~(FBX_CAP_POSIX_LOCKS | FBX_CAP_FLOCK_LOCKS);
-	if (conn->capable & FBX_CAP_ATOMIC_O_TRUNC)
+	/* Without killpriv_v2 the kernel asks for security.capability before
+	 * every write(2); with it, once per inode, and we clear suid/sgid. */
+	pt->killpriv = pt->opt_killpriv && (conn->capable & FBX_CAP_HANDLE_KILLPRIV_V2);
+	if (pt->killpriv)
+		conn->want |= FBX_CAP_HANDLE_KILLPRIV_V2;
+	else
+		conn->want &= ~FBX_CAP_HANDLE_KILLPRIV_V2;
+	/* An atomic O_TRUNC open tells us to clear suid/sgid only under
+	 * killpriv_v2; without it the kernel must truncate with a SETATTR of
+	 * its own, which clears them for callers without CAP_FSETID. */
+	if (pt->killpriv && (conn->capable & FBX_CAP_ATOMIC_O_TRUNC))
 		conn->want |= FBX_CAP_ATOMIC_O_TRUNC;
+	else
+		conn->want &= ~FBX_CAP_ATOMIC_O_TRUNC;
 }
 
 static void pt_lookup(struct fbx_req *req, uint64_t parent, const char *name)
@@ -532,6 +556,38 @@ static int node_stat(struct pt_node *n, struct stat *st)
 	if (fstatat(n->fd, "", st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
 		return -errno;
 	return 0;
+}
+
+/* What the kernel does to a file written or truncated by a caller
+ * without CAP_FSETID: suid goes, and sgid if group-executable. The daemon
+ * has CAP_FSETID, so the underlying file system would keep both.
+ * Returns 1 if the mode changed: a reply without attributes must then
+ * tell the kernel, whose cached mode is otherwise stale (see kill_notify). */
+static int kill_suidgid(int fd, const char *path)
+{
+	struct stat st;
+	mode_t kill = S_ISUID;
+
+	if ((fd >= 0 ? fstat(fd, &st) : stat(path, &st)) < 0)
+		return -errno;
+	if (st.st_mode & S_IXGRP)
+		kill |= S_ISGID;
+	if (!(st.st_mode & kill))
+		return 0;
+	if ((fd >= 0 ? fchmod(fd, st.st_mode & ~kill & 07777)
+	             : chmod(path, st.st_mode & ~kill & 07777)) < 0)
+		return -errno;
+	return 1;
+}
+
+/* For write and open(O_TRUNC), whose replies carry no attributes. */
+static int kill_notify(struct fbx_req *req, uint64_t ino, int fd)
+{
+	int r = kill_suidgid(fd, NULL);
+
+	if (r > 0)
+		fbx_notify_inval_inode(fbx_req_session(req), ino, -1, 0);
+	return r < 0 ? r : 0;
 }
 
 static void pt_getattr(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi)
@@ -588,6 +644,13 @@ static int do_setattr(struct pt_node *n, const struct stat *attr, unsigned to_se
 		r = fd >= 0 ? ftruncate(fd, attr->st_size) : truncate(p.s, attr->st_size);
 		if (r < 0)
 			return -errno;
+	}
+	/* Truncate by a caller without CAP_FSETID (chown already cleared
+	 * the bits underneath, as fchownat does for any caller). */
+	if ((to_set & FBX_SET_KILL_SUIDGID) && S_ISREG(n->type) && !(to_set & FBX_SET_MODE)) {
+		int r = kill_suidgid(fd, p.s);
+		if (r < 0)
+			return r;
 	}
 	if (to_set & (FBX_SET_ATIME | FBX_SET_MTIME | FBX_SET_ATIME_NOW | FBX_SET_MTIME_NOW)) {
 		struct timespec ts[2];
@@ -853,6 +916,7 @@ static void finish_open(struct pt *pt, struct fbx_req *req, struct pt_node *n,
 	/* The kernel allows no cache flags beside a backing file. */
 	fi->keep_cache = pt->kernel_cache && !backing;
 	fi->direct_io = pt->direct_io;
+	fi->noflush = pt->noflush;
 }
 
 static void close_open(struct pt *pt, struct fbx_req *req, struct pt_node *n, uint64_t fh)
@@ -879,6 +943,14 @@ static void pt_open(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi)
 		fbx_reply_err(req, -errno);
 		return;
 	}
+	if (fi->kill_priv && (fi->flags & O_TRUNC)) {
+		int err = kill_notify(req, ino, fd);
+		if (err) {
+			close(fd);
+			fbx_reply_err(req, err);
+			return;
+		}
+	}
 	finish_open(pt, req, n, fi, fd);
 	if (fbx_reply_open(req, fi) < 0)
 		close_open(pt, req, n, fi->fh);
@@ -902,11 +974,16 @@ static void pt_create(struct fbx_req *req, uint64_t parent, const char *name,
 	                         (fi->flags & O_EXCL), mode & 07777);
 	err = fd < 0 ? -errno : 0;
 	creds_leave(pt, sw);
+	if (!err && fi->kill_priv && (fi->flags & O_TRUNC)) {
+		/* An existing file, truncated; the reply has fresh attributes. */
+		err = kill_suidgid(fd, NULL);
+		err = err < 0 ? err : 0;
+	}
 	if (!err) {
 		err = node_from_fd(pt, fd, &e);
-		if (err)
-			close(fd);
 	}
+	if (err && fd >= 0)
+		close(fd);
 	if (err) {
 		fbx_reply_err(req, err);
 		return;
@@ -964,6 +1041,13 @@ static void pt_write(struct fbx_req *req, uint64_t ino, const char *buf, size_t 
 {
 	ssize_t r = pwrite(fh_fd(fi->fh), buf, size, off);
 
+	if (r >= 0 && fi->kill_priv) {
+		int err = kill_notify(req, ino, fh_fd(fi->fh));
+		if (err) {
+			fbx_reply_err(req, err);
+			return;
+		}
+	}
 	if (r < 0)
 		fbx_reply_err(req, -errno);
 	else
@@ -1347,7 +1431,25 @@ static int pt_opt(void *app_data, const char *key, const char *value, int is_arg
 {
 	struct pt *pt = app_data;
 
-	if (!is_arg || pt->source)
+	if (!is_arg) {
+		int on = 1;
+		if (value)
+			return 0;
+		if (!strncmp(key, "no_", 3)) {
+			on = 0;
+			key += 3;
+		}
+		if (!strcmp(key, "killpriv_v2")) {
+			pt->opt_killpriv = on;
+			return 1;
+		}
+		if (!strcmp(key, "flush") || !strcmp(key, "noflush")) {
+			pt->opt_flush = on == (key[0] == 'f');
+			return 1;
+		}
+		return 0;
+	}
+	if (pt->source)
 		return 0;
 	pt->source = strdup(key);
 	return pt->source ? 1 : -ENOMEM;
@@ -1358,8 +1460,41 @@ static void usage(FILE *out, const char *prog)
 	fprintf(out, "usage: %s [options] SOURCEDIR MOUNTPOINT\n"
 	             "Mirror SOURCEDIR at MOUNTPOINT. As root, use\n"
 	             "  -o allow_other,default_permissions\n"
-	             "to share it with every user like a native file system.\n\n", prog);
+	             "to share it with every user like a native file system.\n\n"
+	             "passthrough options:\n"
+	             "    -o killpriv_v2|no_killpriv_v2\n"
+	             "        clear suid/sgid here on write and truncate, so the kernel\n"
+	             "        checks security.capability once per inode instead of on\n"
+	             "        every write (default: on when the kernel offers it)\n"
+	             "    -o flush|noflush\n"
+	             "        send close(2) on to SOURCEDIR as FLUSH (default: only when\n"
+	             "        SOURCEDIR is on a network or FUSE file system, where close\n"
+	             "        can report errors; elsewhere FLUSH is a round trip for nothing)\n\n", prog);
 	fbx_options_help(out, prog);
+}
+
+/* Whether close(2) on SOURCEDIR's file system can fail: network file
+ * systems write back or check in at close, and a FUSE source may do
+ * anything. On local ones it never reports an error, so the FLUSH sent
+ * on every close would be a round trip for nothing. */
+static int close_reports_errors(int fd)
+{
+	static const unsigned long remote[] = {
+		0x6969,      /* NFS */      0x517b,     /* SMB */
+		0xfe534d42,  /* SMB2 */     0xff534d42, /* CIFS */
+		0x00c36400,  /* Ceph */     0x65735546, /* FUSE */
+		0x01021997,  /* 9P */       0x5346414f, /* AFS */
+		0x0bd00bd0,  /* Lustre */   0x73757245, /* Coda */
+		0x01161970,  /* GFS2 */     0x7461636f, /* OCFS2 */
+	};
+	struct statfs sf;
+
+	if (fstatfs(fd, &sf) < 0)
+		return 1;   /* unknown: keep the flush */
+	for (size_t i = 0; i < sizeof remote / sizeof remote[0]; i++)
+		if ((unsigned long)sf.f_type == remote[i])
+			return 1;
+	return 0;
 }
 
 static int pt_setup(struct pt *pt, const struct fbx_options *o)
@@ -1377,6 +1512,7 @@ static int pt_setup(struct pt *pt, const struct fbx_options *o)
 		fprintf(stderr, "passthrough: %s: %s\n", pt->source, strerror(errno));
 		return -1;
 	}
+	pt->noflush = pt->opt_flush == -1 ? !close_reports_errors(pt->root_rdfd) : !pt->opt_flush;
 	pt->root.type = S_IFDIR;
 	pt->root.dev = st.st_dev;
 	pt->root.ino = st.st_ino;
@@ -1456,6 +1592,8 @@ int main(int argc, char *argv[])
 
 	memset(&pt, 0, sizeof pt);
 	pt.root.fd = pt.root_rdfd = -1;
+	pt.opt_killpriv = 1;
+	pt.opt_flush = -1;
 	if (fbx_options_parse(&o, argc, argv, pt_opt, &pt) < 0) {
 		free(pt.source);
 		return 1;

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# examples/passthrough: handle_killpriv_v2 and FLUSH-less close, each on
+# by default and each switched off by its option.
+#
+# killpriv_v2: the daemon clears suid/sgid itself for writers without
+# CAP_FSETID (write, truncate, open with O_TRUNC), and the kernel asks for
+# security.capability once per inode rather than before every write(2).
+# Checked: the bits are gone both on the mount (the kernel's cached mode
+# was invalidated) and underneath; root's writes keep them; over 32
+# writes the kernel sends at most a few GETXATTRs (32 with the option off).
+#
+# noflush: on a local source (tmpfs here) close(2) sends no FLUSH;
+# -o flush brings it back. Counted from the -d request log.
+. "${FBX_ROOT:-$(dirname "$0")/../..}/tests/lib/fbx.sh"
+PT=$BUILD/examples/passthrough
+[ "$(id -u)" = 0 ] || skip "needs root to mount"
+[ -c /dev/fuse ] || skip "no /dev/fuse"
+command -v setpriv >/dev/null || skip "no setpriv (util-linux)"
+[ -x "$PT" ] || { echo "missing $PT (run make)"; exit 1; }
+
+SRC=$TMP/src; MNT=$TMP/mnt
+mkdir -p "$SRC" "$MNT"
+mount -t tmpfs -o size=64m fbx-test "$SRC" || skip "cannot mount a tmpfs"
+as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+count() { grep -c "opcode: $1 " "$TMP/log" || true; }
+
+run_mode() {   # run_mode LABEL KILLPRIV(1|0) FLUSH(1|0) [passthrough options]
+	local label=$1 kp=$2 fl=$3 f
+	shift 3
+	start_fs "$TMP/log" "$PT" -f -d -o allow_other,default_permissions "$@" "$SRC" "$MNT"
+	wait_mounted "$MNT" "$PID" || { cat "$TMP/log"; echo "FAIL  [$label] not mounted"; exit 1; }
+
+	for f in w t o r; do install -m 6777 /dev/null "$MNT/$f"; done
+	as_nobody sh -c "echo x >> $MNT/w"
+	as_nobody truncate -s 10 "$MNT/t"
+	echo data > "$MNT/o"
+	as_nobody sh -c ": > $MNT/o"
+	echo root >> "$MNT/r"
+	for f in w t o; do
+		check "[$label] $f by nobody: suid/sgid gone on the mount" "-rwxrwxrwx" "$(stat -c %A "$MNT/$f")"
+		check "[$label] $f by nobody: gone underneath" "-rwxrwxrwx" "$(stat -c %A "$SRC/$f")"
+	done
+	check "[$label] write by root keeps suid/sgid" "-rwsrwsrwx" "$(stat -c %A "$MNT/r")"
+
+	: > "$MNT/big"
+	local before; before=$(count GETXATTR)
+	dd if=/dev/zero of="$MNT/big" bs=64k count=32 conv=notrunc 2>/dev/null
+	local n=$(( $(count GETXATTR) - before ))
+	if [ "$kp" = 1 ]; then check "[$label] GETXATTR per 32 writes is at most 2" 1 "$(( n <= 2 ))"
+	else check "[$label] GETXATTR before every write" 1 "$(( n >= 32 ))"; fi
+
+	before=$(count FLUSH)
+	for f in 1 2 3 4 5; do cat "$MNT/big" >/dev/null; done
+	n=$(( $(count FLUSH) - before ))
+	if [ "$fl" = 1 ]; then check "[$label] FLUSH on each close" 1 "$(( n >= 5 ))"
+	else check "[$label] no FLUSH on close" 0 "$n"; fi
+
+	umount "$MNT"
+	wait_exit "$PID" 50 >/dev/null
+	rm -f "$SRC"/*
+}
+
+run_mode default 1 0
+run_mode no_killpriv_v2,flush 0 1 -o no_killpriv_v2,flush
+# The same over io_uring, where the kernel offers it (enable_uring=Y).
+if [ "$(cat /sys/module/fuse/parameters/enable_uring 2>/dev/null)" = Y ]; then
+	run_mode io_uring 1 0 -o io_uring
+fi
+finish
