@@ -213,11 +213,15 @@ static void *queue_main(void *arg)
 	CPU_ZERO(&set);
 	CPU_SET(q->qid, &set);
 	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);   /* best effort */
-	if (arm_wake(q) < 0)
+	int err = arm_wake(q);
+	for (unsigned i = 0; !err && i < ENTRIES_PER_QUEUE; i++)
+		err = submit_cmd(&q->ents[i], FBX_K_URING_CMD_REGISTER);
+	if (err) {
+		/* The kernel uses the rings only once every queue is ready. */
+		fprintf(stderr, "fusebox: io_uring queue %u not registered (%s); "
+		        "serving through /dev/fuse\n", q->qid, strerror(-err));
 		return NULL;
-	for (unsigned i = 0; i < ENTRIES_PER_QUEUE; i++)
-		if (submit_cmd(&q->ents[i], FBX_K_URING_CMD_REGISTER) < 0)
-			return NULL;
+	}
 	while (!atomic_load(&q->se->exited)) {
 		struct io_uring_cqe *cqe;
 		int r = io_uring_wait_cqe(&q->ring, &cqe);
@@ -236,9 +240,9 @@ static void *queue_main(void *arg)
 		if (res < 0) {
 			/* ENOTCONN/ECANCELED: the connection is going away. Anything
 			 * else means the kernel refused the ring; /dev/fuse serves on. */
-			if (res != -ENOTCONN && res != -ECANCELED && q->qid == 0)
-				fprintf(stderr, "fusebox: io_uring queue refused: %s; "
-				        "serving through /dev/fuse\n", strerror(-res));
+			if (res != -ENOTCONN && res != -ECANCELED)
+				fprintf(stderr, "fusebox: io_uring queue %u refused: %s; "
+				        "serving through /dev/fuse\n", q->qid, strerror(-res));
 			break;
 		}
 		handle(q, e);
