@@ -66,7 +66,10 @@ struct fbx_uring {
 	struct fbx_uring_queue q[];
 };
 
-static int submit_cmd(struct fbx_uring_ent *e, uint32_t cmd)
+/* Queue a command for the next io_uring_submit(): the queue thread's
+ * loop submits its commits together with the wait for the next request,
+ * so a request costs one io_uring_enter, not two. */
+static int prep_cmd(struct fbx_uring_ent *e, uint32_t cmd)
 {
 	struct fbx_uring_queue *q = e->q;
 	pthread_mutex_lock(&q->sq_lock);
@@ -85,10 +88,10 @@ static int submit_cmd(struct fbx_uring_ent *e, uint32_t cmd)
 	struct fbx_k_uring_cmd_req *c = (struct fbx_k_uring_cmd_req *)sqe->cmd;
 	c->qid = (uint16_t)q->qid;
 	c->commit_id = e->commit_id;
-	int r = io_uring_submit(&q->ring);
 	pthread_mutex_unlock(&q->sq_lock);
-	return r < 0 ? r : 0;
+	return 0;
 }
+
 
 /* io_uring cancels a command when the thread that submitted it exits,
  * so only the queue's own thread submits. Another thread's commit is
@@ -100,7 +103,7 @@ static int arm_wake(struct fbx_uring_queue *q)
 		return -EBUSY;
 	io_uring_prep_read(sqe, q->efd, &q->efd_val, sizeof(q->efd_val), 0);
 	sqe->user_data = 0;
-	return io_uring_submit(&q->ring) < 0 ? -EIO : 0;
+	return 0;
 }
 
 static void submit_pending(struct fbx_uring_queue *q)
@@ -111,7 +114,7 @@ static void submit_pending(struct fbx_uring_queue *q)
 	pthread_mutex_unlock(&q->sq_lock);
 	while (e) {
 		struct fbx_uring_ent *next = e->next_pending;
-		submit_cmd(e, FBX_K_URING_CMD_COMMIT_AND_FETCH);
+		prep_cmd(e, FBX_K_URING_CMD_COMMIT_AND_FETCH);
 		e = next;
 	}
 }
@@ -120,7 +123,7 @@ static int commit_submit(struct fbx_uring_ent *e)
 {
 	struct fbx_uring_queue *q = e->q;
 	if (pthread_equal(pthread_self(), q->w->thread))
-		return submit_cmd(e, FBX_K_URING_CMD_COMMIT_AND_FETCH);
+		return prep_cmd(e, FBX_K_URING_CMD_COMMIT_AND_FETCH);
 	pthread_mutex_lock(&q->sq_lock);
 	e->next_pending = q->pending;
 	q->pending = e;
@@ -206,29 +209,11 @@ static void handle(struct fbx_uring_queue *q, struct fbx_uring_ent *e)
 		fbx_dispatch_req(req, &m);
 }
 
-static void *queue_main(void *arg)
+/* Handle every completion that is ready. < 0: the queue must stop. */
+static int drain_cqes(struct fbx_uring_queue *q)
 {
-	struct fbx_uring_queue *q = arg;
-	cpu_set_t set;
-	CPU_ZERO(&set);
-	CPU_SET(q->qid, &set);
-	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);   /* best effort */
-	int err = arm_wake(q);
-	for (unsigned i = 0; !err && i < ENTRIES_PER_QUEUE; i++)
-		err = submit_cmd(&q->ents[i], FBX_K_URING_CMD_REGISTER);
-	if (err) {
-		/* The kernel uses the rings only once every queue is ready. */
-		fprintf(stderr, "fusebox: io_uring queue %u not registered (%s); "
-		        "serving through /dev/fuse\n", q->qid, strerror(-err));
-		return NULL;
-	}
-	while (!atomic_load(&q->se->exited)) {
-		struct io_uring_cqe *cqe;
-		int r = io_uring_wait_cqe(&q->ring, &cqe);
-		if (r == -EINTR || r == -EAGAIN)
-			continue;
-		if (r < 0)
-			break;
+	struct io_uring_cqe *cqe;
+	while (io_uring_peek_cqe(&q->ring, &cqe) == 0) {
 		struct fbx_uring_ent *e = (void *)(uintptr_t)cqe->user_data;
 		int res = cqe->res;
 		io_uring_cqe_seen(&q->ring, cqe);
@@ -243,9 +228,42 @@ static void *queue_main(void *arg)
 			if (res != -ENOTCONN && res != -ECANCELED)
 				fprintf(stderr, "fusebox: io_uring queue %u refused: %s; "
 				        "serving through /dev/fuse\n", q->qid, strerror(-res));
-			break;
+			return res;
 		}
 		handle(q, e);
+	}
+	return 0;
+}
+
+static void *queue_main(void *arg)
+{
+	struct fbx_uring_queue *q = arg;
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(q->qid, &set);
+	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);   /* best effort */
+	int err = arm_wake(q);
+	for (unsigned i = 0; !err && i < ENTRIES_PER_QUEUE; i++)
+		err = prep_cmd(&q->ents[i], FBX_K_URING_CMD_REGISTER);
+	if (!err) {
+		int r = io_uring_submit(&q->ring);
+		err = r < 0 ? r : 0;
+	}
+	if (err) {
+		/* The kernel uses the rings only once every queue is ready. */
+		fprintf(stderr, "fusebox: io_uring queue %u not registered (%s); "
+		        "serving through /dev/fuse\n", q->qid, strerror(-err));
+		return NULL;
+	}
+	while (!atomic_load(&q->se->exited)) {
+		/* Commits prepared while handling go in with this wait. */
+		int r = io_uring_submit_and_wait(&q->ring, 1);
+		if (r == -EINTR || r == -EAGAIN || r == -EBUSY)
+			continue;
+		if (r < 0)
+			break;
+		if (drain_cqes(q) < 0)
+			break;
 	}
 	return NULL;
 }
@@ -261,8 +279,15 @@ static int queue_init(struct fbx_session *se, struct fbx_uring_queue *q, unsigne
 		return -errno;
 	struct io_uring_params p;
 	memset(&p, 0, sizeof(p));
-	p.flags = IORING_SETUP_SQE128;
+	/* COOP_TASKRUN: completions wait for our next io_uring_enter instead
+	 * of interrupting the thread (it is in io_uring_enter when idle). */
+	p.flags = IORING_SETUP_SQE128 | IORING_SETUP_COOP_TASKRUN;
 	int r = io_uring_queue_init_params(RING_SLOTS, &q->ring, &p);
+	if (r == -EINVAL) {   /* before Linux 5.19 */
+		memset(&p, 0, sizeof(p));
+		p.flags = IORING_SETUP_SQE128;
+		r = io_uring_queue_init_params(RING_SLOTS, &q->ring, &p);
+	}
 	if (r < 0)
 		return r;
 	q->ring_ok = 1;
