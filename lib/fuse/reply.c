@@ -260,9 +260,9 @@ int fbx_reply_fd(struct fbx_req *req, int fd, off_t off, size_t size)
 	/* Inside the op, the worker's buffer (as large as the largest
 	 * request) is free to hold the data; an asynchronous reply from
 	 * another thread must not touch it. */
-	char *buf = req->w->buf, *own = NULL;
-	if (size > req->w->bufsize)
-		size = req->w->bufsize;
+	char *buf = req->w->buf + FBX_REPLY_ALIGN, *own = NULL;
+	if (size > req->w->bufsize - FBX_REPLY_ALIGN)
+		size = req->w->bufsize - FBX_REPLY_ALIGN;
 	if (!pthread_equal(pthread_self(), req->w->thread)) {
 		buf = own = malloc(size ? size : 1);
 		if (!own)

@@ -183,7 +183,10 @@ static struct fbx_worker *worker_new(struct fbx_session *se, int fd)
 	w->se = se;
 	w->fd = fd;
 	w->bufsize = se->bufsize;
-	w->buf = malloc(w->bufsize);
+	/* Page-aligned: fbx_reply_fd reads file data to the page after the
+	 * request, so a 4 KiB reply is one page for the kernel to pin. */
+	if (posix_memalign((void **)&w->buf, FBX_REPLY_ALIGN, w->bufsize) != 0)
+		w->buf = NULL;
 	if (!w->buf) {
 		free(w);
 		return NULL;
@@ -299,7 +302,7 @@ int fbx_session_loop(struct fbx_session *se)
 	install_wake_handler();
 	/* The largest request is a WRITE of max_write plus its headers. */
 	uint32_t mw = se->opts.max_write ? se->opts.max_write : 1u << 20;
-	se->bufsize = (size_t)(mw < 4096 ? 4096 : mw) + 4096;
+	se->bufsize = (size_t)(mw < 4096 ? 4096 : mw) + FBX_REPLY_ALIGN;
 	struct fbx_worker *first = worker_new(se, se->fd);
 	if (!first)
 		return -ENOMEM;

@@ -14,6 +14,11 @@
 
 struct fbx_worker;
 
+/* A worker's buffer holds the largest request: max_write bytes of data
+ * after at most this much header. fbx_reply_fd puts file data at this
+ * offset, page-aligned, past any READ request. */
+#define FBX_REPLY_ALIGN 4096
+
 /* Wakes a worker blocked in read() (see session.c). */
 #define FBX_WAKE_SIGNAL (SIGRTMAX - 1)
 

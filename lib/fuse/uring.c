@@ -36,11 +36,12 @@
 /* ring slots: one per entry, one for the wake read, and slack */
 #define RING_SLOTS (ENTRIES_PER_QUEUE * 2)
 #define PREFIX (sizeof(struct fbx_k_in_header) + FBX_K_URING_OP_IN_OUT_SZ)
+_Static_assert(PREFIX <= FBX_REPLY_ALIGN, "the request header fits before the payload");
 
 struct fbx_uring_ent {
 	struct fbx_uring_queue        *q;
 	struct fbx_k_uring_req_header *hdr;
-	char                          *buf;       /* PREFIX bytes, then the payload */
+	char                          *buf;       /* a page (header at its end), then the payload */
 	char                          *payload;
 	size_t                         payload_size;
 	uint64_t                       commit_id;
@@ -295,10 +296,13 @@ static int queue_init(struct fbx_session *se, struct fbx_uring_queue *q, unsigne
 		struct fbx_uring_ent *e = &q->ents[i];
 		e->q = q;
 		e->hdr = calloc(1, sizeof(*e->hdr));
-		e->buf = malloc(PREFIX + payload);
+		/* The payload starts on a page (the kernel pins fewer pages
+		 * to copy it); the header is rebuilt just in front of it. */
+		if (posix_memalign((void **)&e->buf, FBX_REPLY_ALIGN, FBX_REPLY_ALIGN + payload))
+			e->buf = NULL;
 		if (!e->hdr || !e->buf)
 			return -ENOMEM;
-		e->payload = e->buf + PREFIX;
+		e->payload = e->buf + FBX_REPLY_ALIGN;
 		e->payload_size = payload;
 		e->iov[0] = (struct iovec){ e->hdr, sizeof(*e->hdr) };
 		e->iov[1] = (struct iovec){ e->payload, payload };
