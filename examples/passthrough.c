@@ -55,8 +55,13 @@
  * registered as a backing file and the kernel does read/write/mmap on it
  * directly; if registering fails we quietly serve I/O ourselves.
  *
- * Directories: opendir opens "." of the node and keeps a DIR* in fh;
- * readdir offsets are the d_off cookies of the underlying directory, so
+ * Directories: opendir opens "." of the node and keeps a DIR* in fh,
+ * and lets the kernel cache the listing (-o no_readdir_cache: not): at
+ * each opendir and rewind the kernel compares the directory's mtime,
+ * refreshed once attr_timeout has passed, so a listing is as fresh as
+ * stat(2) is -- except for a change from outside the mount within one
+ * tick of a coarse-timestamp file system, which leaves mtime as it was.
+ * Readdir offsets are the d_off cookies of the underlying directory, so
  * a later call continues with seekdir(). readdirplus looks up every
  * entry but "." and "..", undoing the lookups of entries that do not fit
  * or of a reply the kernel did not take.
@@ -134,6 +139,7 @@ struct pt {
 	int opt_killpriv;             /* -o no_killpriv_v2 turns it off */
 	int killpriv;                 /* we clear suid/sgid (handle_killpriv_v2) */
 	int opt_flush;                /* -o flush / -o noflush; -1: by source type */
+	int opt_readdir_cache;        /* -o no_readdir_cache turns it off */
 	int noflush;                  /* close(2) sends no FLUSH */
 
 	/* creating as the caller: only possible as root */
@@ -1139,8 +1145,12 @@ static void pt_opendir(struct fbx_req *req, uint64_t ino, struct fbx_file_info *
 	}
 	pthread_mutex_init(&d->lock, NULL);
 	fi->fh = (uint64_t)(uintptr_t)d;
-	fi->cache_readdir = pt->kernel_cache;
-	fi->keep_cache = pt->kernel_cache;
+	/* The kernel keeps the listing and checks, at every opendir and
+	 * rewind, the directory's mtime (refreshed as attr_timeout allows,
+	 * since we ask for auto_inval_data) and its own change counter: a
+	 * listing is as fresh as stat(2) is. */
+	fi->cache_readdir = pt->kernel_cache || pt->opt_readdir_cache;
+	fi->keep_cache = fi->cache_readdir;
 	if (fbx_reply_open(req, fi) < 0) {
 		closedir(d->dp);
 		pthread_mutex_destroy(&d->lock);
@@ -1443,6 +1453,10 @@ static int pt_opt(void *app_data, const char *key, const char *value, int is_arg
 			pt->opt_killpriv = on;
 			return 1;
 		}
+		if (!strcmp(key, "readdir_cache")) {
+			pt->opt_readdir_cache = on;
+			return 1;
+		}
 		if (!strcmp(key, "flush") || !strcmp(key, "noflush")) {
 			pt->opt_flush = on == (key[0] == 'f');
 			return 1;
@@ -1466,6 +1480,10 @@ static void usage(FILE *out, const char *prog)
 	             "        clear suid/sgid here on write and truncate, so the kernel\n"
 	             "        checks security.capability once per inode instead of on\n"
 	             "        every write (default: on when the kernel offers it)\n"
+	             "    -o readdir_cache|no_readdir_cache\n"
+	             "        let the kernel keep directory listings; it drops one when\n"
+	             "        the directory's mtime changes, which it rechecks after\n"
+	             "        attr_timeout (default: on)\n"
 	             "    -o flush|noflush\n"
 	             "        send close(2) on to SOURCEDIR as FLUSH (default: only when\n"
 	             "        SOURCEDIR is on a network or FUSE file system, where close\n"
@@ -1593,6 +1611,7 @@ int main(int argc, char *argv[])
 	memset(&pt, 0, sizeof pt);
 	pt.root.fd = pt.root_rdfd = -1;
 	pt.opt_killpriv = 1;
+	pt.opt_readdir_cache = 1;
 	pt.opt_flush = -1;
 	if (fbx_options_parse(&o, argc, argv, pt_opt, &pt) < 0) {
 		free(pt.source);
