@@ -105,7 +105,9 @@ struct fbx_fs_ops {
 	             struct fbx_file_info *fi);
 	/** statvfs(2). Missing: zero counts, namemax 255. */
 	int (*statfs)(const char *path, struct statvfs *st);
-	/** Each close(2) of a descriptor. Missing: success. */
+	/** Each close(2) of a descriptor. Missing (and no lock op either):
+	 *  close succeeds and the kernel stops sending FLUSH altogether,
+	 *  which saves a round trip per close. */
 	int (*flush)(const char *path, struct fbx_file_info *fi);
 	/** Last close; the result is ignored. Missing: nothing. */
 	int (*release)(const char *path, struct fbx_file_info *fi);

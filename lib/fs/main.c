@@ -80,7 +80,9 @@ static void make_ll_ops(const struct fbx_fs_ops *o, struct fbx_ll_ops *ll)
 	ll->open = fs_ll_open;
 	ll->read = fs_ll_read;
 	ll->write = fs_ll_write;
-	ll->flush = fs_ll_flush;
+	/* Nothing to do at close: the low level answers ENOSYS once and
+	 * the kernel sends no more FLUSH. */
+	ll->flush = o->flush || o->lock ? fs_ll_flush : NULL;
 	ll->release = fs_ll_release;
 	ll->fsync = fs_ll_fsync;
 	ll->opendir = fs_ll_opendir;

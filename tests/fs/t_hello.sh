@@ -104,6 +104,10 @@ check "hellofs: foo is no directory" "Not a directory" "$(open_err r "$MNT/foo/"
 for call in "getattr: /foo" "open: /foo" "read: /foo" "opendir: /" "readdir: /" "getattr: /bar"; do
 	check "hellofs: logs '+++ $call'" 1 "$(grep -c -m1 -F "+++ $call" "$TMP/log")"
 done
+# No flush (and no lock) op: the first FLUSH is answered ENOSYS and the
+# kernel sends no more, however many closes follow.
+for _ in 1 2 3 4 5; do cat "$MNT/foo" >/dev/null; done
+check "hellofs: one FLUSH for many closes (no flush op)" 1 "$(grep -c 'opcode: FLUSH' "$TMP/log")"
 unmount hellofs
 
 echo
