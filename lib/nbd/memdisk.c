@@ -16,6 +16,12 @@
  * waiting for a slow client, and no lock is held across socket I/O.
  * Reads of holes never allocate: read copies zeroes, map points at a
  * shared read-only zero page.
+ *
+ * Pages come from arenas: big anonymous mappings cut into pages in
+ * order. Filling a fresh disk thus costs no malloc and no memset (the
+ * kernel hands out zeroed memory) on top of the kernel's page faults. A
+ * freed page goes on a free list and is zeroed when taken again; arenas
+ * are unmapped with the disk.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -24,6 +30,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/uio.h>
 
 #include "fusebox/blockdev.h"
@@ -34,11 +41,22 @@
 #define PAGES_PER_CHUNK (1ull << CHUNK_SHIFT)
 #define MAX_SIZE     (1ull << 50)
 #define NSTRIPES     256
+#define ARENA_SIZE   (32ull << 20)
 
 struct page {
-	atomic_uint refs;                /* the table's + one per map in flight */
+	union {
+		atomic_uint refs;        /* the table's + one per map in flight */
+		struct page *next_free;  /* on the free list (refs is 0 then) */
+	};
 	alignas(64) uint8_t data[PAGE_SIZE];
 };
+
+struct arena {
+	struct arena *next;
+	size_t len;                      /* of the whole mapping */
+	alignas(64) struct page pages[]; /* ARENA_PAGES of them */
+};
+#define ARENA_PAGES ((ARENA_SIZE - sizeof(struct arena)) / sizeof(struct page))
 
 /* What map points holes at (sent, never written). */
 static const uint8_t zero_page[PAGE_SIZE];
@@ -49,6 +67,11 @@ struct fbx_memdisk {
 	_Atomic(_Atomic(struct page *) *) *dir;   /* nchunks chunk tables */
 	atomic_uint_fast64_t used;
 	pthread_mutex_t locks[NSTRIPES];
+
+	pthread_mutex_t alloc_lock;       /* arenas, next_page, free_pages */
+	struct arena *arenas;             /* newest first */
+	size_t next_page;                 /* of arenas: never handed out yet */
+	struct page *free_pages;
 };
 
 struct fbx_memdisk *fbx_memdisk_new(uint64_t size)
@@ -70,6 +93,8 @@ struct fbx_memdisk *fbx_memdisk_new(uint64_t size)
 	}
 	for (int i = 0; i < NSTRIPES; i++)
 		pthread_mutex_init(&md->locks[i], NULL);
+	pthread_mutex_init(&md->alloc_lock, NULL);
+	md->next_page = ARENA_PAGES;     /* no arena yet */
 	return md;
 }
 
@@ -81,12 +106,15 @@ void fbx_memdisk_free(struct fbx_memdisk *md)
 		_Atomic(struct page *) *t = atomic_load(&md->dir[c]);
 		if (!t)
 			continue;
-		for (uint64_t i = 0; i < PAGES_PER_CHUNK; i++)
-			free(atomic_load_explicit(&t[i], memory_order_relaxed));
 		free(t);
+	}
+	for (struct arena *a = md->arenas, *n; a; a = n) {
+		n = a->next;
+		munmap(a, a->len);
 	}
 	for (int i = 0; i < NSTRIPES; i++)
 		pthread_mutex_destroy(&md->locks[i]);
+	pthread_mutex_destroy(&md->alloc_lock);
 	free(md->dir);
 	free(md);
 }
@@ -139,10 +167,51 @@ static struct page *peek(pslot *s)
 	return atomic_load_explicit(s, memory_order_relaxed);
 }
 
+/* A new arena. Called with alloc_lock held. */
+static int arena_new(struct fbx_memdisk *md)
+{
+	struct arena *a = mmap(NULL, ARENA_SIZE, PROT_READ | PROT_WRITE,
+	                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (a == MAP_FAILED)
+		return -ENOMEM;
+	/* Small pages on purpose: huge ones filled a fresh disk 2x slower
+	 * (bench, a VM whose host takes back free memory: each huge page
+	 * is a 2 MiB first touch at once). A hint: fine if refused. */
+	madvise(a, ARENA_SIZE, MADV_NOHUGEPAGE);
+	a->len = ARENA_SIZE;
+	a->next = md->arenas;
+	md->arenas = a;
+	md->next_page = 0;
+	return 0;
+}
+
+/* A zeroed page with one reference (the table's), or NULL. */
+static struct page *page_alloc(struct fbx_memdisk *md)
+{
+	pthread_mutex_lock(&md->alloc_lock);
+	struct page *p = md->free_pages;
+	bool reused = p != NULL;
+	if (p)
+		md->free_pages = p->next_free;
+	else if (md->next_page < ARENA_PAGES || arena_new(md) == 0)
+		p = &md->arenas->pages[md->next_page++];
+	pthread_mutex_unlock(&md->alloc_lock);
+	if (!p)
+		return NULL;
+	if (reused)
+		memset(p->data, 0, PAGE_SIZE);   /* fresh arena memory is zero already */
+	atomic_init(&p->refs, 1);
+	return p;
+}
+
 static void page_put(struct fbx_memdisk *md, struct page *p)
 {
-	if (atomic_fetch_sub_explicit(&p->refs, 1, memory_order_acq_rel) == 1)
-		free(p);
+	if (atomic_fetch_sub_explicit(&p->refs, 1, memory_order_acq_rel) != 1)
+		return;
+	pthread_mutex_lock(&md->alloc_lock);
+	p->next_free = md->free_pages;
+	md->free_pages = p;
+	pthread_mutex_unlock(&md->alloc_lock);
 }
 
 /* Unlink and release page pg (trim). Called locked. */
@@ -183,11 +252,9 @@ static struct page *page_for_write(struct fbx_memdisk *md, pslot *s)
 {
 	struct page *p = peek(s);
 	if (!p) {
-		p = aligned_alloc(alignof(struct page), sizeof *p);
+		p = page_alloc(md);
 		if (!p)
 			return NULL;
-		memset(p->data, 0, PAGE_SIZE);
-		atomic_init(&p->refs, 1);
 		atomic_store_explicit(s, p, memory_order_relaxed);
 		atomic_fetch_add(&md->used, PAGE_SIZE);
 	}
