@@ -62,6 +62,7 @@ struct fbx_nbd_server {
 	pthread_cond_t cond;       /* a connection ended */
 	struct fbx_nbd_conn *conns;
 	unsigned nconns;
+	atomic_uint active;        /* connections in transmission */
 
 	pthread_mutex_t log_lock;
 	struct { const char *why; time_t last; unsigned suppressed; } logs[FBX_NBD_LOG_KINDS];

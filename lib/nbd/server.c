@@ -201,6 +201,7 @@ struct fbx_nbd_server *fbx_nbd_server_new(const struct fbx_dev_ops *ops, size_t 
 	srv->threads = info->threads ? (info->threads > 64 ? 64 : info->threads) : 4;
 	atomic_init(&srv->verbose, true);
 	atomic_init(&srv->stopping, false);
+	atomic_init(&srv->active, 0);
 	pthread_mutex_init(&srv->lock, NULL);
 	pthread_cond_init(&srv->cond, NULL);
 	pthread_mutex_init(&srv->log_lock, NULL);

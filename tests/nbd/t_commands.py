@@ -69,6 +69,24 @@ h.zero(1 << 20, 40 << 20, nbd.CMD_FLAG_NO_HOLE | nbd.CMD_FLAG_FUA)
 h.zero(1 << 20, 40 << 20, nbd.CMD_FLAG_FAST_ZERO)
 assert h.pread(1 << 20, 40 << 20) == bytes(1 << 20)
 
+# pages freed by trim are reused by later writes, and read as zeroes
+# wherever the new write does not cover them
+h.pwrite(b"\xee" * (1 << 20), 48 << 20)
+h.trim(1 << 20, 48 << 20)
+for i in range(16):
+    h.pwrite(b"\x11" * 512, (56 << 20) + i * (64 << 10) + 100)
+got = h.pread(1 << 20, 56 << 20)
+for i in range(16):
+    o = i * (64 << 10)
+    assert got[o:o + 100] == bytes(100) and got[o + 100:o + 612] == b"\x11" * 512, i
+    assert got[o + 612:o + (64 << 10)] == bytes((64 << 10) - 612), i
+# big writes into holes (received by the workers) and over data (received
+# straight into the pages), both unaligned, read back whole
+pat = bytes(range(256)) * (3 << 10)
+h.pwrite(pat, (60 << 20) + 4097)
+h.pwrite(pat[::-1], (60 << 20) + 4097 + 1000)
+assert h.pread(len(pat) + 1000, (60 << 20) + 4097) == pat[:1000] + pat[::-1]
+
 # block status: written ranges are data, the rest holes
 ext = []
 h.block_status(SIZE, 0, lambda ctx, off, e, err: ext.append((ctx, off, list(e))) or 0)
