@@ -43,15 +43,23 @@ struct htab {
 
 struct name;
 
+/* An open handle of a node. Every one is kept, not just the last: a
+ * filesystem may give every open of a file the same fh value, and the
+ * RELEASE of an earlier open can come after a later OPEN. */
+struct fh_ref {
+	uint64_t fh;
+	int flags;
+};
+
 struct node {
 	struct hlink by_id, by_ino;
 	uint64_t id, nlookup;
 	unsigned refs;   /* names of other nodes in this directory, and pins */
 	unsigned open;   /* open handles */
 	unsigned nnames;
-	unsigned in_ino : 1, has_fh : 1;
-	int fh_flags;
-	uint64_t fh;     /* one open handle (fbx_nodes_set_fh) */
+	unsigned in_ino : 1;
+	unsigned nfh;    /* open handles remembered (fbx_nodes_set_fh) */
+	struct fh_ref *fhs;
 	dev_t dev;
 	ino_t ino;       /* the filesystem's st_ino; 0 unknown */
 	mode_t type;
@@ -308,6 +316,7 @@ static void node_free(struct fbx_nodes *t, struct node *n)
 	n->nnames = 0;
 	ino_update(t, n);
 	ht_remove(&t->ids, &n->by_id);
+	free(n->fhs);
 	free(n);
 }
 
@@ -694,11 +703,22 @@ void fbx_nodes_set_fh(struct fbx_nodes *t, uint64_t id, int set, uint64_t fh, in
 	pthread_rwlock_wrlock(&t->lock);
 	struct node *n = node_get(t, id);
 	if (n && set) {
-		n->fh = fh;
-		n->fh_flags = flags;
-		n->has_fh = 1;
-	} else if (n && n->has_fh && n->fh == fh) {
-		n->has_fh = 0;
+		struct fh_ref *v = realloc(n->fhs, (n->nfh + 1) * sizeof *v);
+		if (v) {   /* without memory, fstat after hard_remove says ENOENT */
+			v[n->nfh++] = (struct fh_ref){ fh, flags };
+			n->fhs = v;
+		}
+	} else if (n) {
+		for (unsigned i = 0; i < n->nfh; i++) {
+			if (n->fhs[i].fh == fh) {
+				n->fhs[i] = n->fhs[--n->nfh];
+				break;
+			}
+		}
+		if (!n->nfh) {
+			free(n->fhs);
+			n->fhs = NULL;
+		}
 	}
 	pthread_rwlock_unlock(&t->lock);
 }
@@ -708,9 +728,9 @@ int fbx_nodes_get_fh(struct fbx_nodes *t, uint64_t id, uint64_t *fh, int *flags)
 	int err = -ENOENT;
 	pthread_rwlock_rdlock(&t->lock);
 	struct node *n = node_get(t, id);
-	if (n && n->has_fh && n->open) {
-		*fh = n->fh;
-		*flags = n->fh_flags;
+	if (n && n->nfh && n->open) {
+		*fh = n->fhs[n->nfh - 1].fh;
+		*flags = n->fhs[n->nfh - 1].flags;
 		err = 0;
 	}
 	pthread_rwlock_unlock(&t->lock);

@@ -186,5 +186,19 @@ if mnt hardrm "$MEMFS" -o hard_remove; then
 	check "hard_remove: no hidden file after close" "" "$(hidden_names)"
 	umnt
 fi
+# fstat comes without a handle; after hard_remove one of the file's open
+# handles answers it. memfs gives every open of a file the same fh, and
+# the RELEASE of one open must not make the others forget theirs.
+if mnt hardrm2 "$MEMFS" -o hard_remove,attr_timeout=0; then
+	echo payload >"$M/f"
+	exec 7<"$M/f" 8<"$M/f"
+	rm "$M/f"
+	exec 8<&-
+	sleep 0.3   # RELEASE of fd 8 reaches the daemon after close returns
+	check "hard_remove: fstat after another open of the file closed" 8 \
+		"$(python3 -c 'import os; print(os.fstat(7).st_size)' 2>&1)"
+	exec 7<&-
+	umnt
+fi
 
 finish
