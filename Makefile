@@ -102,6 +102,7 @@ demo: all
 	BUILD=$(BUILD) tools/demo.sh
 
 bench: all
+	bench/install-deps
 	BUILD=$(BUILD) bench/run
 
 # A target named fuzz_<layer>_*.c links only lib/<layer>/*.c (and the
