@@ -92,9 +92,12 @@ void fbx_session_exit(struct fbx_session *se)
 {
 	if (atomic_exchange(&se->exited, 1))
 		return;
+	/* Every worker sees ENODEV at unmount, so another thread may already
+	 * be joining workers; it zeroes `thread` (under the lock) for each
+	 * one it takes, and a joined thread must not be signalled. */
 	pthread_mutex_lock(&se->workers_lock);
 	for (struct fbx_worker *w = se->workers; w; w = w->next)
-		if (!pthread_equal(w->thread, pthread_self()))
+		if (w->thread != 0 && !pthread_equal(w->thread, pthread_self()))
 			pthread_kill(w->thread, FBX_WAKE_SIGNAL);
 	pthread_mutex_unlock(&se->workers_lock);
 }
