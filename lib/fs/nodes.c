@@ -58,8 +58,9 @@ struct node {
 	unsigned open;   /* open handles */
 	unsigned nnames;
 	unsigned in_ino : 1;
-	unsigned nfh;    /* open handles remembered (fbx_nodes_set_fh) */
-	struct fh_ref *fhs;
+	unsigned nfh;    /* open handles remembered (fbx_nodes_set_fh), */
+	unsigned fh_cap; /* in fh_one while there is one, then in fhs */
+	struct fh_ref fh_one, *fhs;
 	dev_t dev;
 	ino_t ino;       /* the filesystem's st_ino; 0 unknown */
 	mode_t type;
@@ -698,28 +699,49 @@ int fbx_nodes_hidden_paths(struct fbx_nodes *t, char ***paths, size_t *count)
 	return err;
 }
 
+/* The i-th remembered handle. A file opened once at a time (the usual
+ * case) needs no allocation: its handle sits in the node. */
+static struct fh_ref *fh_at(struct node *n, unsigned i)
+{
+	return n->fhs ? &n->fhs[i] : &n->fh_one;
+}
+
+static int fh_add(struct node *n, struct fh_ref r)
+{
+	unsigned cap = n->fhs ? n->fh_cap : 1;
+	if (n->nfh == cap) {
+		struct fh_ref *v = malloc(2 * cap * sizeof *v);
+		if (!v)
+			return -ENOMEM;
+		for (unsigned i = 0; i < n->nfh; i++)
+			v[i] = *fh_at(n, i);
+		free(n->fhs);
+		n->fhs = v;
+		n->fh_cap = 2 * cap;
+	}
+	*fh_at(n, n->nfh++) = r;
+	return 0;
+}
+
+static void fh_remove(struct node *n, uint64_t fh)
+{
+	for (unsigned i = 0; i < n->nfh; i++) {
+		if (fh_at(n, i)->fh == fh) {
+			*fh_at(n, i) = *fh_at(n, --n->nfh);
+			return;
+		}
+	}
+}
+
 void fbx_nodes_set_fh(struct fbx_nodes *t, uint64_t id, int set, uint64_t fh, int flags)
 {
 	pthread_rwlock_wrlock(&t->lock);
 	struct node *n = node_get(t, id);
-	if (n && set) {
-		struct fh_ref *v = realloc(n->fhs, (n->nfh + 1) * sizeof *v);
-		if (v) {   /* without memory, fstat after hard_remove says ENOENT */
-			v[n->nfh++] = (struct fh_ref){ fh, flags };
-			n->fhs = v;
-		}
-	} else if (n) {
-		for (unsigned i = 0; i < n->nfh; i++) {
-			if (n->fhs[i].fh == fh) {
-				n->fhs[i] = n->fhs[--n->nfh];
-				break;
-			}
-		}
-		if (!n->nfh) {
-			free(n->fhs);
-			n->fhs = NULL;
-		}
-	}
+	if (n && set)
+		(void)fh_add(n, (struct fh_ref){ fh, flags });   /* no memory: fstat after
+		                                                   * hard_remove says ENOENT */
+	else if (n)
+		fh_remove(n, fh);
 	pthread_rwlock_unlock(&t->lock);
 }
 
@@ -729,8 +751,8 @@ int fbx_nodes_get_fh(struct fbx_nodes *t, uint64_t id, uint64_t *fh, int *flags)
 	pthread_rwlock_rdlock(&t->lock);
 	struct node *n = node_get(t, id);
 	if (n && n->nfh && n->open) {
-		*fh = n->fhs[n->nfh - 1].fh;
-		*flags = n->fhs[n->nfh - 1].flags;
+		*fh = fh_at(n, n->nfh - 1)->fh;
+		*flags = fh_at(n, n->nfh - 1)->flags;
 		err = 0;
 	}
 	pthread_rwlock_unlock(&t->lock);
@@ -780,7 +802,9 @@ void fbx_nodes_free(struct fbx_nodes *t)
 	for (size_t i = 0; i < t->ids.size; i++) {
 		for (struct hlink *l = t->ids.b[i], *next; l; l = next) {
 			next = l->next;
-			free(container_of(l, struct node, by_id));
+			struct node *nd = container_of(l, struct node, by_id);
+			free(nd->fhs);
+			free(nd);
 		}
 	}
 	free(t->ids.b);
