@@ -985,9 +985,8 @@ static void pt_create(struct fbx_req *req, uint64_t parent, const char *name,
 		err = kill_suidgid(fd, NULL);
 		err = err < 0 ? err : 0;
 	}
-	if (!err) {
+	if (!err)
 		err = node_from_fd(pt, fd, &e);
-	}
 	if (err && fd >= 0)
 		close(fd);
 	if (err) {

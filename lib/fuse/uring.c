@@ -93,7 +93,6 @@ static int prep_cmd(struct fbx_uring_ent *e, uint32_t cmd)
 	return 0;
 }
 
-
 /* io_uring cancels a command when the thread that submitted it exits,
  * so only the queue's own thread submits. Another thread's commit is
  * queued here and the queue thread woken through its eventfd. */
