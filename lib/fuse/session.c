@@ -151,7 +151,7 @@ static void handle(struct fbx_worker *w, size_t n)
 	struct fbx_msg m;
 	int err = fbx_msg_decode(&m, w->buf, n, &se->proto);
 	if (se->opts.debug && err != -EPROTO)
-		fbx_debug_req(se, &m);
+		fbx_debug_req(&m, -1);
 	if (err == -EPROTO) {
 		fprintf(stderr, "fusebox: dropped a malformed request (%zu bytes)\n", n);
 		return;
@@ -362,11 +362,13 @@ void fbx_session_destroy(struct fbx_session *se)
 
 /* ---- debug ----------------------------------------------------------- */
 
-void fbx_debug_req(const struct fbx_session *se, const struct fbx_msg *m)
+void fbx_debug_req(const struct fbx_msg *m, int qid)
 {
-	(void)se;
-	fprintf(stderr, "unique: %llu, opcode: %s (%u), nodeid: %llu, pid: %u%s%s\n",
+	char via[32] = "";
+	if (qid >= 0)
+		snprintf(via, sizeof(via), ", io_uring queue %d", qid);
+	fprintf(stderr, "unique: %llu, opcode: %s (%u), nodeid: %llu, pid: %u%s%s%s\n",
 	        (unsigned long long)m->unique, fbx_opcode_name(m->opcode), m->opcode,
 	        (unsigned long long)m->nodeid, m->pid, m->name ? ", name: " : "",
-	        m->name ? m->name : "");
+	        m->name ? m->name : "", via);
 }

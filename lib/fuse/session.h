@@ -109,7 +109,7 @@ char *fbx_uring_payload(void *ent);
 int fbx_mount(struct fbx_session *se, const char *mountpoint);
 void fbx_unmount(struct fbx_session *se);
 
-/* debug output for -d */
-void fbx_debug_req(const struct fbx_session *se, const struct fbx_msg *m);
+/* debug output for -d; qid >= 0: the request came through that io_uring queue */
+void fbx_debug_req(const struct fbx_msg *m, int qid);
 
 #endif

@@ -197,7 +197,7 @@ static void handle(struct fbx_uring_queue *q, struct fbx_uring_ent *e)
 		err = fbx_msg_decode(&m, msg, ih.len, &se->proto);
 	}
 	if (se->opts.debug && err == 0)
-		fbx_debug_req(se, &m);
+		fbx_debug_req(&m, (int)q->qid);
 	struct fbx_req *req = fbx_req_new(q->w, &m);
 	if (!req)
 		return;   /* the entry stays with us; the queue has others */
@@ -242,6 +242,9 @@ static void *queue_main(void *arg)
 	CPU_ZERO(&set);
 	CPU_SET(q->qid, &set);
 	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);   /* best effort */
+	char name[16];   /* for top -H, and for tests to find the queue threads */
+	snprintf(name, sizeof(name), "fbx-uring-%u", q->qid);
+	pthread_setname_np(pthread_self(), name);
 	int err = arm_wake(q);
 	for (unsigned i = 0; !err && i < ENTRIES_PER_QUEUE; i++)
 		err = prep_cmd(&q->ents[i], FBX_K_URING_CMD_REGISTER);
