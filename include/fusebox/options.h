@@ -16,15 +16,31 @@
  *   auto_unmount, fsname=NAME, subtype=NAME, max_read=N
  * Session options:
  *   max_write=N (bytes, default 1 MiB), max_threads=N (default 10),
+ *   spin=N (microseconds a worker polls /dev/fuse after a reply before
+ *   it sleeps, default 20; 0 never polls, see below),
  *   kernel_cache, direct_io, large_read (accepted, no effect on 2.6+),
  *   entry_timeout=S, attr_timeout=S (default 1.0), negative_timeout=S
  *   (default 0), writeback_cache / no_writeback_cache, splice / no_splice,
  *   readdirplus=yes|no|auto, passthrough / no_passthrough,
  *   io_uring / no_io_uring (auto: used when the kernel offers it, i.e.
  *   /sys/module/fuse/parameters/enable_uring is on, except with -s or
- *   auto_unmount), debug. splice / no_splice are accepted for
- *   compatibility; fusebox copies instead (the copy from /dev/fuse is
- *   not where the time goes, see bench/README.md).
+ *   auto_unmount), debug. Over io_uring each CPU's requests are served
+ *   in order by that CPU's one queue thread: a handler that waits for
+ *   another request sent from the same CPU waits forever. A filesystem
+ *   whose handlers wait on each other must reply asynchronously
+ *   (fusebox/lowlevel.h) or run with no_io_uring.
+ *   splice / no_splice are accepted for compatibility; fusebox copies
+ *   instead (the copy from /dev/fuse is not where the time goes, see
+ *   bench/README.md).
+ * spin: a client that waits for each reply (stat after stat, reads at
+ *   queue depth 1) sends its next request a few microseconds after our
+ *   reply; a worker still polling takes it without the kernel waking a
+ *   sleeping thread (an IPI and two context switches). One worker polls,
+ *   and only while it is the sole reader: several clients at once, or a
+ *   handler busy for over a millisecond, put every idle worker back in
+ *   read() until the load is one-at-a-time again. The cost is up to N
+ *   microseconds of one CPU after a reply, nothing while the mount is
+ *   idle. With -s the one thread polls; with io_uring nothing does.
  * Path-API options (fusebox/fs.h):
  *   hard_remove, use_ino, readdir_ino, umask=M (octal), uid=N, gid=N
  *
@@ -60,6 +76,7 @@ struct fbx_options {
 	/* session */
 	unsigned max_write;      /**< bytes; default 1 MiB */
 	unsigned max_threads;    /**< worker threads at most; default 10 */
+	unsigned spin_us;        /**< poll /dev/fuse this long after a reply; default 20, 0 off */
 	int kernel_cache, direct_io, large_read;
 	double entry_timeout, attr_timeout, negative_timeout;
 	enum fbx_tristate writeback_cache, splice, readdirplus, passthrough, io_uring;

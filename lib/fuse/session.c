@@ -61,6 +61,9 @@ struct fbx_session *fbx_session_new(const struct fbx_options *opts,
 	se->fd = -1;
 	se->commfd = -1;
 	pthread_mutex_init(&se->workers_lock, NULL);
+	pthread_mutex_init(&se->reader.lock, NULL);
+	pthread_cond_init(&se->reader.park, NULL);
+	pthread_cond_init(&se->reader.wake, NULL);
 	return se;
 }
 
@@ -92,6 +95,7 @@ void fbx_session_exit(struct fbx_session *se)
 {
 	if (atomic_exchange(&se->exited, 1))
 		return;
+	fbx_reader_wake_all(se);
 	/* Every worker sees ENODEV at unmount, so another thread may already
 	 * be joining workers; it zeroes `thread` (under the lock) for each
 	 * one it takes, and a joined thread must not be signalled. */
@@ -165,6 +169,8 @@ static void handle(struct fbx_worker *w, size_t n)
 		/* The rings can only be registered once INIT is answered. */
 		if (se->conn.want & se->conn.capable & FBX_CAP_OVER_IO_URING) {
 			int e = fbx_uring_start(se);
+			if (e == 0)
+				fbx_reader_no_spin(se);   /* the rings carry the load */
 			if (e < 0)
 				fprintf(stderr, "fusebox: io_uring queues not started (%s); "
 				        "serving through /dev/fuse\n", strerror(-e));
@@ -252,7 +258,7 @@ static int worker_run(struct fbx_worker *w)
 {
 	struct fbx_session *se = w->se;
 	while (!atomic_load(&se->exited)) {
-		ssize_t n = read(w->fd, w->buf, w->bufsize);
+		ssize_t n = fbx_reader_next(w);
 		if (n < 0) {
 			int err = errno;
 			if (err == EINTR || err == EAGAIN || err == ENOENT)
@@ -271,7 +277,8 @@ static int worker_run(struct fbx_worker *w)
 		if (atomic_fetch_sub(&se->idle, 1) == 1)
 			maybe_spawn(se);
 		handle(w, (size_t)n);
-		atomic_fetch_add(&se->idle, 1);
+		int busy = atomic_load(&se->nworkers) - atomic_fetch_add(&se->idle, 1);
+		fbx_reader_done(w, busy > 1);
 	}
 	return 0;
 }
@@ -315,6 +322,7 @@ int fbx_session_loop(struct fbx_session *se)
 	pthread_mutex_unlock(&se->workers_lock);
 	atomic_store(&se->nworkers, 1);
 	atomic_store(&se->idle, 1);
+	fbx_reader_init(se);
 	int err = worker_run(first);
 
 	/* Join every other worker; they see `exited` or ENODEV. */
@@ -337,6 +345,7 @@ int fbx_session_loop(struct fbx_session *se)
 			usleep(1000);
 		}
 	}
+	fbx_reader_join(se);
 	fbx_uring_free(se);
 	workers_free(se);
 	if (!atomic_exchange(&se->got_destroy, 1) && se->ops.destroy && atomic_load(&se->got_init))
@@ -355,6 +364,9 @@ void fbx_session_destroy(struct fbx_session *se)
 	if (se->commfd >= 0)
 		close(se->commfd);
 	pthread_mutex_destroy(&se->workers_lock);
+	pthread_mutex_destroy(&se->reader.lock);
+	pthread_cond_destroy(&se->reader.park);
+	pthread_cond_destroy(&se->reader.wake);
 	fbx_options_free(&se->opts);
 	free(se->mountpoint);
 	free(se);

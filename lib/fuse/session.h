@@ -44,12 +44,32 @@ struct fbx_worker {
 	struct fbx_session *se;
 	pthread_t           thread;
 	int                 fd;
+	int                 nonblock;    /* fd is O_NONBLOCK now (reader.c) */
+	int                 has_baton;   /* this worker is the lone reader */
+	int                 backlog;     /* requests in a row found already queued */
 	char               *buf;
 	size_t              bufsize;
 	pthread_mutex_t     lock;
 	struct fbx_req      inflight;    /* list head */
 	struct fbx_req *_Atomic spare;   /* one freed request, reused: no malloc per request */
 	struct fbx_worker  *next;
+};
+
+/* Who reads /dev/fuse next: one polling reader, or the pool (reader.c). */
+struct fbx_reader {
+	atomic_int          mode;
+	_Atomic uint64_t    spin_ns;     /* 0: never poll */
+	atomic_int          baton;       /* the lone reader is taken */
+	atomic_int          handling;    /* ...and inside a request */
+	atomic_int          asleep;      /* ...and asleep in read() */
+	atomic_uint         gen;         /* requests it has taken */
+	atomic_int          alone;       /* POOL: requests in a row with no other worker busy */
+	atomic_int          sentinel_parked;
+	pthread_mutex_t     lock;
+	pthread_cond_t      park;        /* workers waiting while another reads */
+	pthread_cond_t      wake;        /* the parked sentinel */
+	pthread_t           sentinel;
+	int                 has_sentinel;
 };
 
 struct fbx_session {
@@ -79,7 +99,17 @@ struct fbx_session {
 	size_t              bufsize;
 	pthread_t           main_thread;
 	struct fbx_uring   *uring;       /* io_uring queues, when negotiated */
+	struct fbx_reader   reader;
 };
+
+/* reader.c: the next request into w->buf (a read() result, errno set
+ * when < 0); after handling it, done() with whether others were busy. */
+int fbx_reader_init(struct fbx_session *se);
+ssize_t fbx_reader_next(struct fbx_worker *w);
+void fbx_reader_done(struct fbx_worker *w, int others_busy);
+void fbx_reader_no_spin(struct fbx_session *se);
+void fbx_reader_wake_all(struct fbx_session *se);
+void fbx_reader_join(struct fbx_session *se);
 
 /* session.c */
 void fbx_session_die(struct fbx_session *se, int err);

@@ -3,9 +3,13 @@
  * init and destroy run exactly once, a request blocked in the
  * filesystem is interrupted when the caller gets a signal
  * (FUSE_INTERRUPT), replies can be sent later from another thread,
- * many concurrent callers are served by a bounded pool, notifications
- * reach the kernel, and fbx_session_exit() ends the loop promptly even
- * while the mount is busy.
+ * many concurrent callers are served by a bounded pool, a handler that
+ * waits for another request gets it (with the polling lone reader of
+ * lib/fuse/reader.c too: its sentinel must hand reading to the pool),
+ * notifications reach the kernel, and fbx_session_exit() ends the loop
+ * promptly even while the mount is busy. Every part runs with spin on
+ * (the default) and off, then over io_uring (but the dependent request:
+ * there a CPU's requests are served in order by one thread).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,13 +30,16 @@
 #include "../lib/check.h"
 
 /* Node 2 "slow": reads block until interrupted. Node 3 "async": reads
- * are answered by another thread. Node 4 "counter": its size changes. */
+ * are answered by another thread. Node 4 "counter": its size changes.
+ * Node 5 "gate": a read waits until "counter" is looked up or stat'ed. */
 struct state {
 	atomic_int inits, destroys, interrupted_seen, max_parallel, parallel;
+	atomic_int counter_seen;
 	atomic_long counter_size;
 };
 
-static const char *names[] = { NULL, NULL, "slow", "async", "counter" };
+#define LAST_INO 5
+static const char *names[] = { NULL, NULL, "slow", "async", "counter", "gate" };
 
 static void fill(struct state *s, uint64_t ino, struct stat *st)
 {
@@ -49,8 +56,10 @@ static void ll_destroy(void *ud) { atomic_fetch_add(&((struct state *)ud)->destr
 static void ll_lookup(struct fbx_req *req, uint64_t parent, const char *name)
 {
 	struct fbx_entry e = { .attr_timeout = 0, .entry_timeout = 0 };
-	for (uint64_t i = 2; i <= 4 && parent == FBX_ROOT_ID; i++) {
+	for (uint64_t i = 2; i <= LAST_INO && parent == FBX_ROOT_ID; i++) {
 		if (strcmp(name, names[i]) == 0) {
+			if (i == 4)
+				atomic_fetch_add(&((struct state *)fbx_req_userdata(req))->counter_seen, 1);
 			e.ino = i;
 			fill(fbx_req_userdata(req), i, &e.attr);
 			fbx_reply_entry(req, &e);
@@ -64,6 +73,8 @@ static void ll_getattr(struct fbx_req *req, uint64_t ino, struct fbx_file_info *
 {
 	struct stat st;
 	(void)fi;
+	if (ino == 4)
+		atomic_fetch_add(&((struct state *)fbx_req_userdata(req))->counter_seen, 1);
 	fill(fbx_req_userdata(req), ino, &st);
 	fbx_reply_attr(req, &st, 0);
 }
@@ -107,6 +118,18 @@ static void ll_read(struct fbx_req *req, uint64_t ino, size_t size, off_t off,
 			atomic_fetch_add(&s->interrupted_seen, 1);
 		atomic_fetch_sub(&s->parallel, 1);
 		fbx_reply_err(req, -EINTR);
+		return;
+	}
+	if (ino == 5) {
+		/* Bounded: a mount that never reads the stat fails, not hangs. */
+		int seen = atomic_load(&s->counter_seen);
+		for (int i = 0; i < 1000 && atomic_load(&s->counter_seen) == seen; i++)
+			usleep(5000);
+		atomic_fetch_sub(&s->parallel, 1);
+		if (atomic_load(&s->counter_seen) == seen)
+			fbx_reply_err(req, -EIO);
+		else
+			fbx_reply_buf(req, "open", size < 4 ? size : 4);
 		return;
 	}
 	if (ino == 3) {
@@ -175,6 +198,33 @@ static void test_async_reply(void)
 	close(fd);
 }
 
+/* A read of "gate" waits in the filesystem until another thread stats
+ * "counter": the stat must be read while the gate's handler blocks. */
+static void *stat_counter_later(void *arg)
+{
+	struct stat st;
+	usleep(100000);
+	stat((const char *)arg, &st);
+	return NULL;
+}
+
+static void test_dependent_request(void)
+{
+	char gate[128], counter[128], b[8];
+	snprintf(gate, sizeof(gate), "%s/gate", mnt);
+	snprintf(counter, sizeof(counter), "%s/counter", mnt);
+	int fd = open(gate, O_RDONLY);
+	CHECK(fd >= 0);
+	pthread_t t;
+	pthread_create(&t, NULL, stat_counter_later, counter);
+	ssize_t n = read(fd, b, sizeof(b));
+	if (n != 4)
+		fprintf(stderr, "gate read: %zd (%s)\n", n, n < 0 ? strerror(errno) : "short");
+	CHECK_EQ_INT(n, 4);
+	pthread_join(t, NULL);
+	close(fd);
+}
+
 struct reader { char path[128]; ssize_t got; int err; };
 
 static void *read_counter(void *arg)
@@ -227,7 +277,7 @@ static void test_notify(struct state *s)
 }
 
 /* One whole session: mount, the tests above, exit while busy. */
-static void run_session(enum fbx_tristate uring)
+static void run_session(enum fbx_tristate uring, unsigned spin_us)
 {
 	struct state s = { 0 };
 	struct fbx_options o;
@@ -236,6 +286,7 @@ static void run_session(enum fbx_tristate uring)
 	fbx_options_init(&o);
 	o.max_threads = 4;
 	o.io_uring = uring;
+	o.spin_us = spin_us;
 	se = fbx_session_new(&o, &ops, sizeof(ops), &s);
 	fbx_options_free(&o);
 	CHECK_FATAL(se != NULL);
@@ -248,6 +299,8 @@ static void run_session(enum fbx_tristate uring)
 	CHECK_EQ_INT(atomic_load(&s.inits), 1);
 	test_interrupt(&s);
 	test_async_reply();
+	if (uring != FBX_ON)   /* a CPU's io_uring queue is one thread (options.h) */
+		test_dependent_request();
 	test_pool(&s, uring == FBX_ON);
 	test_notify(&s);
 
@@ -293,11 +346,13 @@ int main(void)
 	if (geteuid() != 0)
 		check_skip("needs root to mount");
 	int was = uring_switch(0);
-	fprintf(stderr, "== /dev/fuse workers\n");
-	run_session(FBX_OFF);
+	fprintf(stderr, "== /dev/fuse workers (spin=20, the default)\n");
+	run_session(FBX_OFF, 20);
+	fprintf(stderr, "== /dev/fuse workers (spin=0)\n");
+	run_session(FBX_OFF, 0);
 	if (was >= 0 && uring_switch(1) >= 0) {
 		fprintf(stderr, "== io_uring queues\n");
-		run_session(FBX_ON);
+		run_session(FBX_ON, 20);
 		uring_switch(was);
 	} else {
 		fprintf(stderr, "(no enable_uring switch: io_uring part not run)\n");

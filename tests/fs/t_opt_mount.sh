@@ -3,7 +3,8 @@
 #   -s                 single-threaded: the daemon keeps one worker (plus
 #                      lib/fuse/main.c's signal-watcher thread: <= 2 tasks)
 #                      even under parallel load; the default grows past 2
-#   -o max_threads=3   at most 3 workers (+ the watcher) under load
+#   -o max_threads=3   at most 3 workers (+ the watcher and the sentinel of
+#                      the polling reader, lib/fuse/reader.c) under load
 #   -o fsname=, subtype=   /proc/mounts: NAME as source, type fuse.TYPE
 #   -r, -o ro          the mount is read-only (EROFS)
 #   -o nonempty        mounting over a non-empty directory works (as root
@@ -75,11 +76,15 @@ if mnt single "$MEMFS" -s -o no_io_uring,entry_timeout=0,attr_timeout=0; then
 fi
 if mnt multi "$MEMFS" -o no_io_uring,entry_timeout=0,attr_timeout=0; then
 	check_ge "default: tasks grow under parallel load" 3 "$(load_max_tasks)"
-	check_le "default: at most max_threads 10 + watcher" 11 "$(ntasks)"
+	check_le "default: at most max_threads 10 + watcher + sentinel" 12 "$(ntasks)"
 	umnt
 fi
 if mnt three "$MEMFS" -o no_io_uring,max_threads=3,entry_timeout=0,attr_timeout=0; then
-	check_le "max_threads=3: tasks under parallel load (3 + watcher)" 4 "$(load_max_tasks)"
+	check_le "max_threads=3: tasks under parallel load (3 + watcher + sentinel)" 5 "$(load_max_tasks)"
+	umnt
+fi
+if mnt three_nospin "$MEMFS" -o no_io_uring,spin=0,max_threads=3,entry_timeout=0,attr_timeout=0; then
+	check_le "max_threads=3,spin=0: no sentinel (3 + watcher)" 4 "$(load_max_tasks)"
 	umnt
 fi
 

@@ -1,0 +1,254 @@
+/*
+ * lib/fuse/reader.c -- which worker reads the next request from /dev/fuse.
+ *
+ * A request that finds its reader asleep in read() pays for a wakeup: an
+ * IPI to an idle CPU and a context switch there and back. For a client
+ * that waits for each reply before sending the next request (one process
+ * doing stat after stat, a 4 KiB random read at queue depth 1) that is
+ * most of the round trip. A worker that polls the device for a few
+ * microseconds after sending its reply catches the next request without
+ * it -- but only if no other worker sleeps in read(), because the kernel
+ * wakes a sleeper for every request it queues.
+ *
+ * Hence two modes:
+ *   SPIN  one worker holds the baton and is the only reader. After each
+ *         reply it polls for spin_us (O_NONBLOCK reads), then sleeps in
+ *         read(). The other workers wait on a condition variable, off the
+ *         device.
+ *   POOL  every idle worker sleeps in read(): the classic pool, with more
+ *         workers started on demand (session.c).
+ * A lone reader must never leave requests unread for long: a handler may
+ * block (on the network, on a lock another request holds, on a request it
+ * caused itself). A sentinel thread looks at the reader once a millisecond
+ * while it is busy; a reader still inside the request it was in at the
+ * last look moves the session to POOL. So does a reader that finds
+ * requests already queued several times in a row: there is more than one
+ * client, and a pool serves them in parallel. A POOL worker that was the
+ * only busy one for many requests in a row moves the session back.
+ * With io_uring queues running, /dev/fuse carries little and stays POOL.
+ */
+#include "fuse/session.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <time.h>
+#include <unistd.h>
+
+enum { MODE_POOL = 0, MODE_SPIN = 1 };
+
+#define SENTINEL_NS    1000000L  /* how often a busy lone reader is checked */
+#define BACKLOG_TO_POOL 8        /* requests in a row found already queued */
+#define ALONE_TO_SPIN  256       /* POOL requests in a row with no other busy worker */
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void set_nonblock(struct fbx_worker *w, int on)
+{
+	if (w->nonblock == on)
+		return;
+	int fl = fcntl(w->fd, F_GETFL);
+	if (fl < 0 || fcntl(w->fd, F_SETFL, on ? fl | O_NONBLOCK : fl & ~O_NONBLOCK) < 0)
+		return;   /* stays as it was: a blocking fd only means no polling */
+	w->nonblock = on;
+}
+
+static void to_pool(struct fbx_reader *r)
+{
+	pthread_mutex_lock(&r->lock);
+	if (atomic_load(&r->mode) == MODE_SPIN) {
+		atomic_store(&r->mode, MODE_POOL);
+		pthread_cond_broadcast(&r->park);
+	}
+	pthread_mutex_unlock(&r->lock);
+}
+
+/* Parks after this many looks at an idle reader, so an idle mount
+ * costs no wakeups; the reader wakes it when it takes a request. */
+#define SENTINEL_IDLE_LOOKS 100
+
+static void sentinel_park(struct fbx_session *se)
+{
+	struct fbx_reader *r = &se->reader;
+	pthread_mutex_lock(&r->lock);
+	atomic_store(&r->sentinel_parked, 1);
+	while (!atomic_load(&se->exited) &&
+	       (atomic_load(&r->mode) != MODE_SPIN || atomic_load(&r->asleep)))
+		pthread_cond_wait(&r->wake, &r->lock);
+	atomic_store(&r->sentinel_parked, 0);
+	pthread_mutex_unlock(&r->lock);
+}
+
+static void wake_sentinel(struct fbx_reader *r)
+{
+	if (!atomic_load(&r->sentinel_parked))
+		return;
+	pthread_mutex_lock(&r->lock);
+	pthread_cond_signal(&r->wake);
+	pthread_mutex_unlock(&r->lock);
+}
+
+static void *sentinel_main(void *arg)
+{
+	struct fbx_session *se = arg;
+	struct fbx_reader *r = &se->reader;
+	int idle = 0;
+	while (!atomic_load(&se->exited)) {
+		if (atomic_load(&r->mode) != MODE_SPIN || atomic_load(&r->asleep)) {
+			if (++idle >= SENTINEL_IDLE_LOOKS) {
+				sentinel_park(se);
+				idle = 0;
+			}
+		} else {
+			idle = 0;
+		}
+		unsigned gen = atomic_load(&r->gen);
+		int busy = atomic_load(&r->handling);
+		struct timespec ts = { 0, SENTINEL_NS };
+		nanosleep(&ts, NULL);
+		if (busy && atomic_load(&r->handling) && atomic_load(&r->gen) == gen)
+			to_pool(r);
+	}
+	return NULL;
+}
+
+int fbx_reader_init(struct fbx_session *se)
+{
+	struct fbx_reader *r = &se->reader;
+	uint64_t ns = (uint64_t)se->opts.spin_us * 1000;
+	atomic_store(&r->spin_ns, ns);
+	atomic_store(&r->mode, ns ? MODE_SPIN : MODE_POOL);
+	if (!ns || se->opts.singlethread)
+		return 0;   /* one thread: nobody else could read anyway */
+	int err = pthread_create(&r->sentinel, NULL, sentinel_main, se);
+	if (err) {
+		atomic_store(&r->mode, MODE_POOL);   /* serve without polling */
+		return 0;
+	}
+	r->has_sentinel = 1;
+	return 0;
+}
+
+void fbx_reader_wake_all(struct fbx_session *se)
+{
+	struct fbx_reader *r = &se->reader;
+	pthread_mutex_lock(&r->lock);
+	pthread_cond_broadcast(&r->park);
+	pthread_cond_broadcast(&r->wake);
+	pthread_mutex_unlock(&r->lock);
+}
+
+void fbx_reader_join(struct fbx_session *se)
+{
+	struct fbx_reader *r = &se->reader;
+	if (r->has_sentinel) {
+		fbx_reader_wake_all(se);
+		pthread_join(r->sentinel, NULL);
+		r->has_sentinel = 0;
+	}
+}
+
+void fbx_reader_no_spin(struct fbx_session *se)
+{
+	atomic_store(&se->reader.spin_ns, 0);
+	to_pool(&se->reader);
+}
+
+/* Poll for up to spin_ns; -1/EAGAIN when nothing came. */
+static ssize_t spin_read(struct fbx_worker *w)
+{
+	struct fbx_reader *r = &w->se->reader;
+	set_nonblock(w, 1);
+	ssize_t n = read(w->fd, w->buf, w->bufsize);
+	if (n >= 0) {
+		if (++w->backlog >= BACKLOG_TO_POOL) {
+			w->backlog = 0;
+			to_pool(r);
+		}
+		return n;
+	}
+	w->backlog = 0;
+	if (errno != EAGAIN || !w->nonblock)
+		return n;
+	uint64_t end = now_ns() + atomic_load(&r->spin_ns);
+	do {
+		n = read(w->fd, w->buf, w->bufsize);
+		if (n >= 0 || errno != EAGAIN)
+			return n;
+	} while (now_ns() < end && !atomic_load(&w->se->exited));
+	return -1;   /* errno is EAGAIN */
+}
+
+static ssize_t read_as_reader(struct fbx_worker *w)
+{
+	struct fbx_reader *r = &w->se->reader;
+	atomic_store(&r->handling, 0);
+	ssize_t n = spin_read(w);
+	if (n < 0 && errno == EAGAIN) {
+		set_nonblock(w, 0);
+		atomic_store(&r->asleep, 1);
+		n = read(w->fd, w->buf, w->bufsize);
+		int e = errno;
+		atomic_store(&r->asleep, 0);
+		wake_sentinel(r);
+		errno = e;
+	}
+	if (n >= 0) {
+		atomic_fetch_add(&r->gen, 1);
+		atomic_store(&r->handling, 1);
+	}
+	return n;
+}
+
+ssize_t fbx_reader_next(struct fbx_worker *w)
+{
+	struct fbx_session *se = w->se;
+	struct fbx_reader *r = &se->reader;
+	for (;;) {
+		if (atomic_load(&se->exited)) {
+			errno = EINTR;
+			return -1;
+		}
+		if (atomic_load(&r->mode) != MODE_SPIN)
+			break;
+		int free_baton = 0;
+		if (w->has_baton || atomic_compare_exchange_strong(&r->baton, &free_baton, 1)) {
+			w->has_baton = 1;
+			return read_as_reader(w);
+		}
+		pthread_mutex_lock(&r->lock);
+		while (!atomic_load(&se->exited) && atomic_load(&r->mode) == MODE_SPIN &&
+		       atomic_load(&r->baton))
+			pthread_cond_wait(&r->park, &r->lock);
+		pthread_mutex_unlock(&r->lock);
+	}
+	if (w->has_baton) {
+		w->has_baton = 0;
+		atomic_store(&r->handling, 0);
+		atomic_store(&r->baton, 0);
+	}
+	set_nonblock(w, 0);
+	return read(w->fd, w->buf, w->bufsize);
+}
+
+void fbx_reader_done(struct fbx_worker *w, int others_busy)
+{
+	struct fbx_reader *r = &w->se->reader;
+	if (!atomic_load(&r->spin_ns) || atomic_load(&r->mode) == MODE_SPIN)
+		return;
+	if (others_busy) {
+		if (atomic_load(&r->alone))
+			atomic_store(&r->alone, 0);
+		return;
+	}
+	if (atomic_fetch_add(&r->alone, 1) + 1 >= ALONE_TO_SPIN) {
+		atomic_store(&r->alone, 0);
+		if (atomic_load(&r->spin_ns))
+			atomic_store(&r->mode, MODE_SPIN);
+		wake_sentinel(r);
+	}
+}
