@@ -22,15 +22,18 @@
  * caused itself). A sentinel thread looks at the reader once a millisecond
  * while it is busy; a reader still inside the request it was in at the
  * last look moves the session to POOL. So does a reader that finds
- * requests already queued several times in a row: there is more than one
- * client, and a pool serves them in parallel. A POOL worker that was the
- * only busy one for many requests in a row moves the session back.
+ * requests already queued, or from a different caller than the last one,
+ * several times in a row: there is more than one client, and a pool
+ * serves them in parallel. The session goes back to SPIN after many
+ * requests in a row from one caller, each served while no other worker
+ * was busy.
  * With io_uring queues running, /dev/fuse carries little and stays POOL.
  */
 #include "fuse/session.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -38,7 +41,8 @@ enum { MODE_POOL = 0, MODE_SPIN = 1 };
 
 #define SENTINEL_NS    1000000L  /* how often a busy lone reader is checked */
 #define BACKLOG_TO_POOL 8        /* requests in a row found already queued */
-#define ALONE_TO_SPIN  256       /* POOL requests in a row with no other busy worker */
+#define CALLERS_TO_POOL 4        /* requests in a row from another caller than the last */
+#define ALONE_TO_SPIN  256       /* POOL requests in a row: one caller, no other worker busy */
 
 static uint64_t now_ns(void)
 {
@@ -183,6 +187,32 @@ static ssize_t spin_read(struct fbx_worker *w)
 	return -1;   /* errno is EAGAIN */
 }
 
+/* The calling thread (0 for the kernel's own: FORGET, async RELEASE). */
+static uint32_t caller_of(const struct fbx_worker *w, ssize_t n)
+{
+	struct fbx_k_in_header h;
+	if (n < (ssize_t)sizeof(h))
+		return 0;
+	memcpy(&h, w->buf, sizeof(h));
+	return h.pid;
+}
+
+static void note_caller(struct fbx_worker *w)
+{
+	struct fbx_reader *r = &w->se->reader;
+	if (!w->pid)
+		return;
+	if (w->pid == atomic_load_explicit(&r->last_pid, memory_order_relaxed)) {
+		w->callers = 0;
+		return;
+	}
+	atomic_store_explicit(&r->last_pid, w->pid, memory_order_relaxed);
+	if (++w->callers >= CALLERS_TO_POOL) {
+		w->callers = 0;
+		to_pool(r);
+	}
+}
+
 static ssize_t read_as_reader(struct fbx_worker *w)
 {
 	struct fbx_reader *r = &w->se->reader;
@@ -200,6 +230,8 @@ static ssize_t read_as_reader(struct fbx_worker *w)
 	if (n >= 0) {
 		atomic_fetch_add(&r->gen, 1);
 		atomic_store(&r->handling, 1);
+		w->pid = caller_of(w, n);
+		note_caller(w);
 	}
 	return n;
 }
@@ -232,15 +264,20 @@ ssize_t fbx_reader_next(struct fbx_worker *w)
 		atomic_store(&r->baton, 0);
 	}
 	set_nonblock(w, 0);
-	return read(w->fd, w->buf, w->bufsize);
+	ssize_t n = read(w->fd, w->buf, w->bufsize);
+	w->pid = caller_of(w, n);
+	return n;
 }
 
 void fbx_reader_done(struct fbx_worker *w, int others_busy)
 {
 	struct fbx_reader *r = &w->se->reader;
-	if (!atomic_load(&r->spin_ns) || atomic_load(&r->mode) == MODE_SPIN)
+	if (!atomic_load(&r->spin_ns) || atomic_load(&r->mode) == MODE_SPIN || !w->pid)
 		return;
-	if (others_busy) {
+	uint32_t last = atomic_load_explicit(&r->last_pid, memory_order_relaxed);
+	if (others_busy || w->pid != last) {
+		if (w->pid != last)
+			atomic_store_explicit(&r->last_pid, w->pid, memory_order_relaxed);
 		if (atomic_load(&r->alone))
 			atomic_store(&r->alone, 0);
 		return;

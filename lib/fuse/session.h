@@ -47,6 +47,8 @@ struct fbx_worker {
 	int                 nonblock;    /* fd is O_NONBLOCK now (reader.c) */
 	int                 has_baton;   /* this worker is the lone reader */
 	int                 backlog;     /* requests in a row found already queued */
+	int                 callers;     /* requests in a row from another caller */
+	uint32_t            pid;         /* caller of the request in buf (0: the kernel) */
 	char               *buf;
 	size_t              bufsize;
 	pthread_mutex_t     lock;
@@ -63,7 +65,8 @@ struct fbx_reader {
 	atomic_int          handling;    /* ...and inside a request */
 	atomic_int          asleep;      /* ...and asleep in read() */
 	atomic_uint         gen;         /* requests it has taken */
-	atomic_int          alone;       /* POOL: requests in a row with no other worker busy */
+	atomic_int          alone;       /* POOL: requests in a row, one caller, no other worker busy */
+	atomic_uint         last_pid;    /* caller of the last request */
 	atomic_int          sentinel_parked;
 	pthread_mutex_t     lock;
 	pthread_cond_t      park;        /* workers waiting while another reads */
