@@ -64,6 +64,7 @@ static void check_defaults(const struct fbx_options *o)
 {
 	CHECK_EQ_INT(o->max_write, 1 << 20);
 	CHECK_EQ_INT(o->max_threads, 10);
+	CHECK_EQ_INT(o->spin_us, 20);
 	CHECK_EQ_DBL(o->attr_timeout, 1.0);
 	CHECK_EQ_DBL(o->entry_timeout, 1.0);
 	CHECK_EQ_DBL(o->negative_timeout, 0.0);
@@ -351,6 +352,12 @@ static void test_o_values(void)
 	CHECK_EQ_INT(PARSE(&o, "-o", "max_threads=64", tmpdir), 0);
 	CHECK_EQ_INT(o.max_threads, 64);
 	fbx_options_free(&o);
+	CHECK_EQ_INT(PARSE(&o, "-o", "spin=0", tmpdir), 0);
+	CHECK_EQ_INT(o.spin_us, 0);
+	fbx_options_free(&o);
+	CHECK_EQ_INT(PARSE(&o, "-o", "spin=1000000", tmpdir), 0);
+	CHECK_EQ_INT(o.spin_us, 1000000);
+	fbx_options_free(&o);
 	CHECK_EQ_INT(PARSE(&o, "-o", "max_read=0", tmpdir), 0);
 	CHECK_EQ_INT(o.max_read, 0);
 	fbx_options_free(&o);
@@ -385,6 +392,7 @@ static void test_o_values(void)
 		"max_read=abc", "max_read=-1", "max_read=12k", "max_read= 5", "max_read=",
 		"max_read=4294967296", "max_write=4095", "max_write=16777217", "max_write=0",
 		"max_write=1M", "max_threads=0", "max_threads=-3", "max_threads=1x",
+		"spin=-1", "spin=20us", "spin=1000001", "spin=",
 		"entry_timeout=-1", "entry_timeout=abc", "attr_timeout=1s",
 		"attr_timeout=nan", "attr_timeout=inf", "negative_timeout=-0.5",
 		"negative_timeout=0x10", "umask=99", "umask=8", "umask=1000", "umask=-022",
@@ -403,7 +411,7 @@ static void test_o_values(void)
 	EXPECT_ERR("bad value `a,b' in option `-o subtype=a,b'", "-o", "subtype=a\\,b", tmpdir);
 	/* a value option without its value */
 	static const char *noval[] = {
-		"fsname", "subtype", "max_read", "max_write", "max_threads",
+		"fsname", "subtype", "max_read", "max_write", "max_threads", "spin",
 		"entry_timeout", "attr_timeout", "negative_timeout", "readdirplus",
 		"umask", "uid", "gid",
 	};
@@ -608,7 +616,7 @@ static void test_help(void)
 		"\n    -r ", "-o OPT",
 		"-o ro ", "-o rw ", "-o default_permissions ", "-o allow_other ",
 		"-o allow_root ", "-o nonempty ", "-o auto_unmount ", "-o fsname=NAME",
-		"-o subtype=NAME", "-o max_read=N", "-o max_write=N", "-o max_threads=N",
+		"-o subtype=NAME", "-o max_read=N", "-o max_write=N", "-o max_threads=N", "-o spin=N",
 		"-o kernel_cache ", "-o direct_io ", "-o large_read ",
 		"-o entry_timeout=S", "-o attr_timeout=S", "-o negative_timeout=S",
 		"-o writeback_cache ", "-o no_writeback_cache ", "-o splice ",
