@@ -564,19 +564,52 @@ static int node_stat(struct pt_node *n, struct stat *st)
 	return 0;
 }
 
+/* Is the caller in group g? Its supplementary groups are only in /proc
+ * (FUSE passes the thread id). Unknown counts as no, as for a caller
+ * the kernel cannot see: clearing sgid is the safe side. */
+static int caller_in_group(const struct fbx_ctx *c, gid_t g)
+{
+	char path[64], *line = NULL;
+	size_t cap = 0;
+	int in = 0;
+
+	if (c->gid == g)
+		return 1;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)c->pid);
+	FILE *f = c->pid > 0 ? fopen(path, "re") : NULL;
+	if (!f)
+		return 0;
+	while (getline(&line, &cap, f) > 0) {
+		if (strncmp(line, "Groups:", 7) != 0)
+			continue;
+		for (char *p = line + 7, *end; !in; p = end) {
+			unsigned long x = strtoul(p, &end, 10);
+			if (end == p)
+				break;
+			in = (gid_t)x == g;
+		}
+		break;
+	}
+	free(line);
+	fclose(f);
+	return in;
+}
+
 /* What the kernel does to a file written or truncated by a caller
- * without CAP_FSETID: suid goes, and sgid if group-executable. The daemon
- * has CAP_FSETID, so the underlying file system would keep both.
+ * without CAP_FSETID: suid goes; sgid goes if group-executable or if the
+ * caller is not in the file's group. The daemon has CAP_FSETID, so the
+ * underlying file system would keep both.
  * Returns 1 if the mode changed: a reply without attributes must then
  * tell the kernel, whose cached mode is otherwise stale (see kill_notify). */
-static int kill_suidgid(int fd, const char *path)
+static int kill_suidgid(int fd, const char *path, const struct fbx_ctx *c)
 {
 	struct stat st;
 	mode_t kill = S_ISUID;
 
 	if ((fd >= 0 ? fstat(fd, &st) : stat(path, &st)) < 0)
 		return -errno;
-	if (st.st_mode & S_IXGRP)
+	if ((st.st_mode & S_ISGID) &&
+	    ((st.st_mode & S_IXGRP) || !caller_in_group(c, st.st_gid)))
 		kill |= S_ISGID;
 	if (!(st.st_mode & kill))
 		return 0;
@@ -589,7 +622,7 @@ static int kill_suidgid(int fd, const char *path)
 /* For write and open(O_TRUNC), whose replies carry no attributes. */
 static int kill_notify(struct fbx_req *req, uint64_t ino, int fd)
 {
-	int r = kill_suidgid(fd, NULL);
+	int r = kill_suidgid(fd, NULL, fbx_req_ctx(req));
 
 	if (r > 0)
 		fbx_notify_inval_inode(fbx_req_session(req), ino, -1, 0);
@@ -621,7 +654,7 @@ static struct timespec time_arg(unsigned to_set, unsigned set, unsigned now,
 }
 
 static int do_setattr(struct pt_node *n, const struct stat *attr, unsigned to_set,
-                      int fd)
+                      int fd, const struct fbx_ctx *c)
 {
 	struct pt_path p = proc_path(n->fd);
 
@@ -654,7 +687,7 @@ static int do_setattr(struct pt_node *n, const struct stat *attr, unsigned to_se
 	/* Truncate by a caller without CAP_FSETID (chown already cleared
 	 * the bits underneath, as fchownat does for any caller). */
 	if ((to_set & FBX_SET_KILL_SUIDGID) && S_ISREG(n->type) && !(to_set & FBX_SET_MODE)) {
-		int r = kill_suidgid(fd, p.s);
+		int r = kill_suidgid(fd, p.s, c);
 		if (r < 0)
 			return r;
 	}
@@ -687,7 +720,7 @@ static void pt_setattr(struct fbx_req *req, uint64_t ino, const struct stat *att
 	/* Only regular files have an fd in fh; directories keep a DIR*. */
 	int fd = fi && S_ISREG(n->type) ? fh_fd(fi->fh) : -1;
 	struct stat st;
-	int err = do_setattr(n, attr, to_set, fd);
+	int err = do_setattr(n, attr, to_set, fd, fbx_req_ctx(req));
 
 	if (!err)
 		err = node_stat(n, &st);
@@ -982,7 +1015,7 @@ static void pt_create(struct fbx_req *req, uint64_t parent, const char *name,
 	creds_leave(pt, sw);
 	if (!err && fi->kill_priv && (fi->flags & O_TRUNC)) {
 		/* An existing file, truncated; the reply has fresh attributes. */
-		err = kill_suidgid(fd, NULL);
+		err = kill_suidgid(fd, NULL, fbx_req_ctx(req));
 		err = err < 0 ? err : 0;
 	}
 	if (!err)

@@ -54,7 +54,7 @@ struct fbx_req;
 struct fbx_ctx {
 	uid_t  uid;   /**< effective uid of the caller (as the kernel maps it) */
 	gid_t  gid;   /**< effective gid of the caller */
-	pid_t  pid;   /**< thread group id of the caller; 0 for kernel-internal requests */
+	pid_t  pid;   /**< id of the calling thread (its TID); 0 for kernel-internal requests */
 	mode_t umask; /**< caller's umask: valid in create, mknod, mkdir, tmpfile */
 };
 

@@ -3,7 +3,8 @@
 # by default and each switched off by its option.
 #
 # killpriv_v2: the daemon clears suid/sgid itself for writers without
-# CAP_FSETID (write, truncate, open with O_TRUNC), and the kernel asks for
+# CAP_FSETID (write, truncate, open with O_TRUNC; sgid without group-exec
+# only for a writer outside the file's group), and the kernel asks for
 # security.capability once per inode rather than before every write(2).
 # Checked: the bits are gone both on the mount (the kernel's cached mode
 # was invalidated) and underneath; root's writes keep them; over 32
@@ -41,6 +42,25 @@ run_mode() {   # run_mode LABEL KILLPRIV(1|0) FLUSH(1|0) [passthrough options]
 		check "[$label] $f by nobody: gone underneath" "-rwxrwxrwx" "$(stat -c %A "$SRC/$f")"
 	done
 	check "[$label] write by root keeps suid/sgid" "-rwsrwsrwx" "$(stat -c %A "$MNT/r")"
+
+	# sgid without group-exec: with killpriv_v2 cleared for a writer
+	# outside the file's group and kept for a member (by gid or a
+	# supplementary group), as tmpfs does. Without it the kernel's FUSE
+	# code decides, and it clears sgid only with group-exec (fuse_setattr).
+	install -m 2666 /dev/null "$MNT/g"
+	install -m 2666 /dev/null "$MNT/s"
+	install -m 2666 -g 65534 /dev/null "$MNT/m"
+	install -m 2666 /dev/null "$MNT/tg"
+	as_nobody sh -c "echo x >> $MNT/g; echo x >> $MNT/m"
+	setpriv --reuid=65534 --regid=65534 --groups=0 sh -c "echo x >> $MNT/s"
+	as_nobody truncate -s 3 "$MNT/tg"
+	local nonmember=-rw-rwSrw-
+	[ "$kp" = 1 ] && nonmember=-rw-rw-rw-
+	check "[$label] write by a non-member (no g+x)" "$nonmember" "$(stat -c %A "$MNT/g")"
+	check "[$label] ...underneath too" "$nonmember" "$(stat -c %A "$SRC/g")"
+	check "[$label] truncate by a non-member (no g+x)" "$nonmember" "$(stat -c %A "$MNT/tg")"
+	check "[$label] write by the group keeps sgid (no g+x)" "-rw-rwSrw-" "$(stat -c %A "$MNT/m")"
+	check "[$label] write by a supplementary member keeps sgid" "-rw-rwSrw-" "$(stat -c %A "$MNT/s")"
 
 	: > "$MNT/big"
 	local before; before=$(count GETXATTR)
