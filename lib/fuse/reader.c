@@ -120,21 +120,18 @@ static void *sentinel_main(void *arg)
 	return NULL;
 }
 
-int fbx_reader_init(struct fbx_session *se)
+void fbx_reader_init(struct fbx_session *se)
 {
 	struct fbx_reader *r = &se->reader;
 	uint64_t ns = (uint64_t)se->opts.spin_us * 1000;
 	atomic_store(&r->spin_ns, ns);
 	atomic_store(&r->mode, ns ? MODE_SPIN : MODE_POOL);
 	if (!ns || se->opts.singlethread)
-		return 0;   /* one thread: nobody else could read anyway */
-	int err = pthread_create(&r->sentinel, NULL, sentinel_main, se);
-	if (err) {
+		return;   /* one thread: nobody else could read anyway */
+	if (pthread_create(&r->sentinel, NULL, sentinel_main, se) != 0)
 		atomic_store(&r->mode, MODE_POOL);   /* serve without polling */
-		return 0;
-	}
-	r->has_sentinel = 1;
-	return 0;
+	else
+		r->has_sentinel = 1;
 }
 
 void fbx_reader_wake_all(struct fbx_session *se)
@@ -197,19 +194,26 @@ static uint32_t caller_of(const struct fbx_worker *w, ssize_t n)
 	return h.pid;
 }
 
+/* Remember pid as the last caller; 1 if it is not the one before. */
+static int caller_changed(struct fbx_reader *r, uint32_t pid)
+{
+	if (pid == atomic_load_explicit(&r->last_pid, memory_order_relaxed))
+		return 0;
+	atomic_store_explicit(&r->last_pid, pid, memory_order_relaxed);
+	return 1;
+}
+
 static void note_caller(struct fbx_worker *w)
 {
-	struct fbx_reader *r = &w->se->reader;
 	if (!w->pid)
 		return;
-	if (w->pid == atomic_load_explicit(&r->last_pid, memory_order_relaxed)) {
+	if (!caller_changed(&w->se->reader, w->pid)) {
 		w->callers = 0;
 		return;
 	}
-	atomic_store_explicit(&r->last_pid, w->pid, memory_order_relaxed);
 	if (++w->callers >= CALLERS_TO_POOL) {
 		w->callers = 0;
-		to_pool(r);
+		to_pool(&w->se->reader);
 	}
 }
 
@@ -274,10 +278,7 @@ void fbx_reader_done(struct fbx_worker *w, int others_busy)
 	struct fbx_reader *r = &w->se->reader;
 	if (!atomic_load(&r->spin_ns) || atomic_load(&r->mode) == MODE_SPIN || !w->pid)
 		return;
-	uint32_t last = atomic_load_explicit(&r->last_pid, memory_order_relaxed);
-	if (others_busy || w->pid != last) {
-		if (w->pid != last)
-			atomic_store_explicit(&r->last_pid, w->pid, memory_order_relaxed);
+	if (caller_changed(r, w->pid) || others_busy) {
 		if (atomic_load(&r->alone))
 			atomic_store(&r->alone, 0);
 		return;

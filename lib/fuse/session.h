@@ -107,7 +107,7 @@ struct fbx_session {
 
 /* reader.c: the next request into w->buf (a read() result, errno set
  * when < 0); after handling it, done() with whether others were busy. */
-int fbx_reader_init(struct fbx_session *se);
+void fbx_reader_init(struct fbx_session *se);
 ssize_t fbx_reader_next(struct fbx_worker *w);
 void fbx_reader_done(struct fbx_worker *w, int others_busy);
 void fbx_reader_no_spin(struct fbx_session *se);
