@@ -108,6 +108,23 @@ void fbx_session_exit(struct fbx_session *se)
 
 /* ---- INIT ------------------------------------------------------------ */
 
+/* Once INIT has taken io_uring the kernel holds every request until all
+ * rings are registered, so a ring we could not make means a hung mount:
+ * take io_uring only where rings can be made at all. */
+static uint64_t uring_deny(struct fbx_session *se)
+{
+	if (!(se->conn.capable & FBX_CAP_OVER_IO_URING))
+		return 0;
+	int err = fbx_uring_probe();
+	if (err == 0)
+		return 0;
+	if (se->opts.io_uring == FBX_ON)
+		fprintf(stderr, "fusebox: -o io_uring: %s; serving through /dev/fuse\n",
+		        err == -ENOTSUP ? "this fusebox was built without liburing"
+		                        : strerror(-err));
+	return FBX_CAP_OVER_IO_URING;
+}
+
 static void reply_init(struct fbx_session *se, int fd, const struct fbx_msg *m)
 {
 	struct fbx_k_init_out out;
@@ -126,8 +143,11 @@ static void reply_init(struct fbx_session *se, int fd, const struct fbx_msg *m)
 		h.error = -EPROTO;
 		fbx_session_die(se, -EPROTO);
 	} else {
+		uint64_t deny = uring_deny(se);
+		se->conn.want &= ~deny;
 		if (se->ops.init)
 			se->ops.init(se->userdata, &se->conn);
+		se->conn.want &= ~deny;
 		iov[1].iov_len = fbx_init_finish(&out, &se->conn);
 		se->proto.minor = se->conn.proto_minor;
 		atomic_store(&se->got_init, 1);
@@ -171,9 +191,13 @@ static void handle(struct fbx_worker *w, size_t n)
 			int e = fbx_uring_start(se);
 			if (e == 0)
 				fbx_reader_no_spin(se);   /* the rings carry the load */
-			if (e < 0)
-				fprintf(stderr, "fusebox: io_uring queues not started (%s); "
-				        "serving through /dev/fuse\n", strerror(-e));
+			if (e < 0) {
+				/* INIT promised rings: the kernel would wait for them forever. */
+				fprintf(stderr, "fusebox: io_uring queues not started (%s); the "
+				        "kernel would hold every request, so the session ends "
+				        "(mount with -o no_io_uring)\n", strerror(-e));
+				fbx_session_die(se, e);
+			}
 		}
 		return;
 	}

@@ -133,6 +133,9 @@ void fbx_interrupt(struct fbx_session *se, uint64_t unique, struct fbx_worker *w
 /* uring.c */
 struct fbx_uring;
 int fbx_uring_start(struct fbx_session *se);
+/* 0 if this build and kernel can make a ring at all: -ENOTSUP when
+ * built without liburing, else what io_uring_setup said. */
+int fbx_uring_probe(void);
 void fbx_uring_free(struct fbx_session *se);
 int fbx_uring_commit(void *ent, uint64_t unique, int err, const struct iovec *iov, int count);
 int fbx_uring_reply_fd(void *ent, int fd, off_t off, size_t size, size_t *got);

@@ -326,6 +326,18 @@ static struct fbx_worker *queue_worker(struct fbx_session *se)
 	return w;
 }
 
+int fbx_uring_probe(void)
+{
+	struct io_uring ring;
+	struct io_uring_params p;
+	memset(&p, 0, sizeof(p));
+	p.flags = IORING_SETUP_SQE128;
+	int r = io_uring_queue_init_params(2, &ring, &p);
+	if (r == 0)
+		io_uring_queue_exit(&ring);
+	return r;
+}
+
 int fbx_uring_start(struct fbx_session *se)
 {
 	long ncpu = sysconf(_SC_NPROCESSORS_CONF);
@@ -382,6 +394,7 @@ void fbx_uring_free(struct fbx_session *se)
 #else /* !FBX_HAVE_LIBURING */
 
 int fbx_uring_start(struct fbx_session *se) { (void)se; return -ENOTSUP; }
+int fbx_uring_probe(void) { return -ENOTSUP; }
 void fbx_uring_free(struct fbx_session *se) { (void)se; }
 int fbx_uring_commit(void *ent, uint64_t unique, int err, const struct iovec *iov, int count)
 {
