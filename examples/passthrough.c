@@ -51,9 +51,15 @@
  * the kernel writes from its page cache at explicit offsets and may read
  * to fill partial pages, so O_APPEND is dropped and O_WRONLY widened to
  * O_RDWR. With -o passthrough (root, kernel >= 6.9, not together with
- * writeback_cache, which the kernel refuses) every regular file open is
- * registered as a backing file and the kernel does read/write/mmap on it
- * directly; if registering fails we quietly serve I/O ourselves.
+ * writeback_cache, which the kernel refuses) regular files get a backing
+ * file and the kernel does read/write/mmap on it directly; if registering
+ * fails we quietly serve I/O ourselves. Setuid and setgid files get none:
+ * their writes must reach us, since clearing those bits for a writer
+ * without CAP_FSETID is ours to do (a backing file would be written with
+ * the daemon's privileges). The kernel wants every open of an inode to
+ * agree, so the first open decides for all that overlap it. fallocate
+ * and copy_file_range clear the bits too, for callers without CAP_FSETID
+ * (read from /proc: the kernel sends no kill_priv flag for them).
  *
  * Directories: opendir opens "." of the node and keeps a DIR* in fh,
  * and lets the kernel cache the listing (-o no_readdir_cache: not): at
@@ -81,6 +87,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <linux/capability.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -119,7 +126,8 @@ struct pt_node {
 	uint64_t nlookup;       /* kernel references; under pt.lock */
 	uint64_t generation;
 	int backing_id;         /* -o passthrough: one backing file per inode, */
-	int backing_users;      /* shared by its opens; both under pt.lock */
+	int backing_users;      /* shared by its opens; */
+	int cached_users;       /* or opens without one; all three under pt.lock */
 	struct pt_node *next;   /* hash chain */
 };
 
@@ -331,6 +339,16 @@ static void entry_init(struct pt *pt, struct fbx_entry *e)
 	e->entry_timeout = pt->entry_timeout;
 }
 
+static double attr_ttl(struct pt *pt, struct pt_node *n, mode_t mode);
+
+/* An entry reply names node n, whose attributes e->attr holds. */
+static void entry_set_node(struct pt *pt, struct fbx_entry *e, struct pt_node *n)
+{
+	e->ino = node_id(pt, n);
+	e->generation = n->generation;
+	e->attr_timeout = attr_ttl(pt, n, e->attr.st_mode);
+}
+
 /* A reference on the node of (dev, ino) if we have one already. */
 static struct pt_node *node_find_ref(struct pt *pt, const struct stat *st)
 {
@@ -366,8 +384,7 @@ static int do_lookup(struct pt *pt, struct pt_node *parent, const char *name,
 			return -errno;
 		n = node_find_ref(pt, &e->attr);
 		if (n) {
-			e->ino = node_id(pt, n);
-			e->generation = n->generation;
+			entry_set_node(pt, e, n);
 			return 0;
 		}
 	}
@@ -382,8 +399,7 @@ static int do_lookup(struct pt *pt, struct pt_node *parent, const char *name,
 	err = node_ref(pt, fd, &e->attr, &n);
 	if (err)
 		return err;
-	e->ino = node_id(pt, n);
-	e->generation = n->generation;
+	entry_set_node(pt, e, n);
 	return 0;
 }
 
@@ -406,8 +422,7 @@ static int node_from_fd(struct pt *pt, int fd, struct fbx_entry *e)
 		if (err)
 			return err;
 	}
-	e->ino = node_id(pt, n);
-	e->generation = n->generation;
+	entry_set_node(pt, e, n);
 	return 0;
 }
 
@@ -629,16 +644,29 @@ static int kill_notify(struct fbx_req *req, uint64_t ino, int fd)
 	return r < 0 ? r : 0;
 }
 
+/* fallocate and copy_file_range change a file as a write does, but under
+ * killpriv_v2 the kernel neither clears suid/sgid for them nor sends a
+ * kill_priv flag: it leaves the whole decision to us. So ask what the
+ * kernel would: does the caller hold CAP_FSETID? (Unknown counts as no.) */
+static int kill_unsent(struct fbx_req *req, uint64_t ino, int fd)
+{
+	struct pt *pt = pt_of(req);
+	if (!pt->killpriv || fbx_req_capable(req, CAP_FSETID) == 1)
+		return 0;
+	return kill_notify(req, ino, fd);
+}
+
 static void pt_getattr(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi)
 {
 	struct pt *pt = pt_of(req);
+	struct pt_node *n = node_of(pt, ino);
 	struct stat st;
-	int err = node_stat(node_of(pt, ino), &st);
+	int err = node_stat(n, &st);
 
 	if (err)
 		fbx_reply_err(req, err);
 	else
-		fbx_reply_attr(req, &st, pt->attr_timeout);
+		fbx_reply_attr(req, &st, attr_ttl(pt, n, st.st_mode));
 }
 
 static struct timespec time_arg(unsigned to_set, unsigned set, unsigned now,
@@ -727,7 +755,7 @@ static void pt_setattr(struct fbx_req *req, uint64_t ino, const struct stat *att
 	if (err)
 		fbx_reply_err(req, err);
 	else
-		fbx_reply_attr(req, &st, pt->attr_timeout);
+		fbx_reply_attr(req, &st, attr_ttl(pt, n, st.st_mode));
 }
 
 static void pt_statx(struct fbx_req *req, uint64_t ino, int flags, unsigned mask,
@@ -737,10 +765,12 @@ static void pt_statx(struct fbx_req *req, uint64_t ino, int flags, unsigned mask
 	struct statx stx;
 	int f = AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW | (flags & AT_STATX_SYNC_TYPE);
 
-	if (statx(node_of(pt, ino)->fd, "", f, mask, &stx) < 0)
+	struct pt_node *n = node_of(pt, ino);
+
+	if (statx(n->fd, "", f, mask | STATX_MODE, &stx) < 0)
 		fbx_reply_err(req, -errno);
 	else
-		fbx_reply_statx(req, &stx, pt->attr_timeout);
+		fbx_reply_statx(req, &stx, attr_ttl(pt, n, stx.stx_mode));
 }
 
 static void pt_readlink(struct fbx_req *req, uint64_t ino)
@@ -911,9 +941,23 @@ static int open_flags(struct pt *pt, int flags)
 	return flags | O_CLOEXEC;
 }
 
+/* Should an inode with no opens get a backing file? Not if it is setuid
+ * or setgid: writes through a backing file never reach us, and we are
+ * the one who clears those bits for a writer without CAP_FSETID (the
+ * kernel leaves it to us under killpriv_v2, and would keep them with
+ * the daemon's credentials). Such files are read and written through
+ * the daemon; they are few, and each write gets the kernel's kill_priv. */
+static int wants_backing(int fd)
+{
+	struct stat st;
+	return fstat(fd, &st) == 0 && !(st.st_mode & (S_ISUID | S_ISGID));
+}
+
 /* The kernel takes one backing file per inode, shared by every open of
- * it, so the node keeps it: opened read-write once (a later writer must
- * not find a read-only one), released with the last open. */
+ * it, and refuses opens that disagree (with one, or without), so the
+ * node keeps it and the first open decides for all that overlap it:
+ * opened read-write once (a later writer must not find a read-only
+ * one), released with the last open. Returns the id, or 0 for none. */
 static int backing_get(struct pt *pt, struct fbx_req *req, struct pt_node *n, int fd)
 {
 	int id = 0;
@@ -921,7 +965,7 @@ static int backing_get(struct pt *pt, struct fbx_req *req, struct pt_node *n, in
 	if (n->backing_users > 0) {
 		id = n->backing_id;
 		n->backing_users++;
-	} else {
+	} else if (n->cached_users == 0 && wants_backing(fd)) {
 		int rw = open(proc_path(n->fd).s, O_RDWR | O_CLOEXEC);
 		int r = fbx_backing_open(fbx_req_session(req), rw >= 0 ? rw : fd);
 		if (rw >= 0)
@@ -931,18 +975,39 @@ static int backing_get(struct pt *pt, struct fbx_req *req, struct pt_node *n, in
 			n->backing_users = 1;
 		}
 	}
+	if (id == 0)
+		n->cached_users++;
 	pthread_mutex_unlock(&pt->lock);
 	return id;
 }
 
-static void backing_put(struct pt *pt, struct fbx_req *req, struct pt_node *n)
+static void backing_put(struct pt *pt, struct fbx_req *req, struct pt_node *n, int had)
 {
 	pthread_mutex_lock(&pt->lock);
-	if (n->backing_users > 0 && --n->backing_users == 0) {
+	if (!had) {
+		n->cached_users--;
+	} else if (n->backing_users > 0 && --n->backing_users == 0) {
 		fbx_backing_close(fbx_req_session(req), n->backing_id);
 		n->backing_id = 0;
 	}
 	pthread_mutex_unlock(&pt->lock);
+}
+
+/* How long the kernel may keep a node's attributes. A file made setuid
+ * or setgid while it has a backing file (chmod of an open file, cp -p)
+ * keeps it until the last close, and a write through it clears the bits
+ * below us unseen (fbx_backing_open registers it without CAP_FSETID):
+ * the kernel must then ask again each time, or exec would find the
+ * stale bits in its cache. */
+static double attr_ttl(struct pt *pt, struct pt_node *n, mode_t mode)
+{
+	int shared = 0;
+	if (!(mode & (S_ISUID | S_ISGID)) || !pt->passthrough)
+		return pt->attr_timeout;
+	pthread_mutex_lock(&pt->lock);
+	shared = n->backing_users > 0;
+	pthread_mutex_unlock(&pt->lock);
+	return shared ? 0 : pt->attr_timeout;
 }
 
 /* Fill the reply fields of fi for the open file `fd` (consumed into fh). */
@@ -960,8 +1025,8 @@ static void finish_open(struct pt *pt, struct fbx_req *req, struct pt_node *n,
 
 static void close_open(struct pt *pt, struct fbx_req *req, struct pt_node *n, uint64_t fh)
 {
-	if (fh_backing(fh))
-		backing_put(pt, req, n);
+	if (pt->passthrough && S_ISREG(n->type))
+		backing_put(pt, req, n, fh_backing(fh) != 0);
 	close(fh_fd(fh));
 }
 
@@ -1124,8 +1189,9 @@ static void pt_fallocate(struct fbx_req *req, uint64_t ino, int mode, off_t off,
                          off_t len, struct fbx_file_info *fi)
 {
 	int r = fallocate(fh_fd(fi->fh), mode, off, len);
+	int err = r < 0 ? -errno : kill_unsent(req, ino, fh_fd(fi->fh));
 
-	fbx_reply_err(req, r < 0 ? -errno : 0);
+	fbx_reply_err(req, err);
 }
 
 static void pt_lseek(struct fbx_req *req, uint64_t ino, off_t off, int whence,
@@ -1147,9 +1213,10 @@ static void pt_copy_file_range(struct fbx_req *req, uint64_t ino_in, off_t off_i
 	loff_t in = off_in, out = off_out;
 	ssize_t r = copy_file_range(fh_fd(fi_in->fh), &in, fh_fd(fi_out->fh), &out,
 	                            len, (unsigned)flags);
+	int err = r < 0 ? -errno : kill_unsent(req, ino_out, fh_fd(fi_out->fh));
 
-	if (r < 0)
-		fbx_reply_err(req, -errno);
+	if (err)
+		fbx_reply_err(req, err);
 	else
 		fbx_reply_write(req, (size_t)r);
 }

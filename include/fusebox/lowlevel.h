@@ -322,6 +322,15 @@ int fbx_req_interrupted(const struct fbx_req *req);
 /** Supplementary groups of the caller (from /proc): fills up to `size`
  *  ids, returns how many there are, or a negated errno. */
 int fbx_req_groups(const struct fbx_req *req, int size, gid_t list[]);
+/** Whether the calling thread holds capability `cap` (CAP_FSETID, ...)
+ *  in its effective set, read from /proc: 1 or 0, or a negated errno
+ *  (-ESRCH for a kernel-internal request, or a caller already gone).
+ *  FUSE does not pass capabilities; a filesystem needs this where the
+ *  kernel leaves a privilege decision to it, e.g. clearing suid/sgid on
+ *  fallocate or copy_file_range under FBX_CAP_HANDLE_KILLPRIV_V2, for
+ *  which the kernel sends no kill_priv flag. Treat an error as "not
+ *  capable" when that is the safe side. */
+int fbx_req_capable(const struct fbx_req *req, int cap);
 
 /* ---- replies: each returns 0 or a negated errno, and frees req ------- */
 
@@ -375,7 +384,16 @@ int fbx_notify_store(struct fbx_session *se, uint64_t ino, off_t off,
                      const void *data, size_t size);
 
 /** FUSE passthrough (kernel >= 6.9, root): register `fd` as a backing
- *  file; returns an id > 0 for fbx_file_info.backing_id, or -errno. */
+ *  file; returns an id > 0 for fbx_file_info.backing_id, or -errno.
+ *  The kernel then reads and writes the file with the credentials of the
+ *  calling thread, which fusebox registers without CAP_FSETID: a write
+ *  through a backing file clears suid/sgid as the file system below does
+ *  for an unprivileged writer (for every writer, root too: the backing
+ *  file is shared by all opens of the inode). A filesystem should still
+ *  open setuid/setgid files without a backing file, so that each write
+ *  reaches it with kill_priv set exactly as the kernel decides: see
+ *  examples/passthrough.c. The kernel takes one backing file per inode,
+ *  and all opens of an inode must agree: with a backing file or without. */
 int fbx_backing_open(struct fbx_session *se, int fd);
 int fbx_backing_close(struct fbx_session *se, int backing_id);
 

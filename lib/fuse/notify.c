@@ -6,8 +6,11 @@
 #include "fuse/session.h"
 
 #include <errno.h>
+#include <linux/capability.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 static int notify(struct fbx_session *se, int code, struct iovec *iov, int count)
 {
@@ -68,13 +71,51 @@ int fbx_notify_store(struct fbx_session *se, uint64_t ino, off_t off,
 	return notify(se, FBX_K_NOTIFY_STORE, iov, 3);
 }
 
+struct fbx_caps {
+	struct __user_cap_header_struct hdr;
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+};
+
+/* The kernel does every read and write of a backing file with the
+ * credentials of the thread that registered it. Those of a daemon
+ * include CAP_FSETID, so the file system below would keep suid/sgid on
+ * a write by anyone: a user allowed to write to a setuid-root file could
+ * plant code that runs as root. Registered without CAP_FSETID, writes
+ * through the file clear the bits as for an unprivileged writer.
+ * Capabilities are per thread; this thread gets its set back at once. */
+static int cap_fsetid_drop(struct fbx_caps *saved)
+{
+	saved->hdr.version = _LINUX_CAPABILITY_VERSION_3;
+	saved->hdr.pid = 0;
+	if (syscall(SYS_capget, &saved->hdr, saved->data) < 0)
+		return -errno;
+	if (!(saved->data[0].effective & (1u << CAP_FSETID)))
+		return 0;
+	struct fbx_caps less = *saved;
+	less.data[0].effective &= ~(1u << CAP_FSETID);
+	if (syscall(SYS_capset, &less.hdr, less.data) < 0)
+		return -errno;
+	return 1;
+}
+
 int fbx_backing_open(struct fbx_session *se, int fd)
 {
 	if (!(se->conn.want & se->conn.capable & FBX_CAP_PASSTHROUGH))
 		return -EOPNOTSUPP;
+	struct fbx_caps saved;
+	int dropped = cap_fsetid_drop(&saved);
+	if (dropped < 0)
+		return dropped;
 	struct fbx_k_backing_map map = { .fd = fd };
 	int id = ioctl(se->fd, FBX_K_DEV_IOC_BACKING_OPEN, &map);
-	return id < 0 ? -errno : (id == 0 ? -EIO : id);
+	int err = id < 0 ? -errno : (id == 0 ? -EIO : 0);
+	if (dropped && syscall(SYS_capset, &saved.hdr, saved.data) < 0 && !err) {
+		/* This thread could not take CAP_FSETID back: its later
+		 * chmods would differ. Not expected (permitted is unchanged). */
+		err = -errno;
+		fbx_backing_close(se, id);
+	}
+	return err ? err : id;
 }
 
 int fbx_backing_close(struct fbx_session *se, int backing_id)
