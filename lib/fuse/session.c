@@ -334,6 +334,10 @@ int fbx_session_loop(struct fbx_session *se)
 	if (se->fd < 0)
 		return -ENOTCONN;
 	install_wake_handler();
+	int gerr = fbx_unmount_guard_start(se);
+	if (gerr < 0)
+		fprintf(stderr, "fusebox: auto_unmount guard not started (%s): a "
+		        "kill -9 may leave the mount behind\n", strerror(-gerr));
 	/* The largest request is a WRITE of max_write plus its headers. */
 	uint32_t mw = se->opts.max_write ? se->opts.max_write : 1u << 20;
 	se->bufsize = (size_t)(mw < 4096 ? 4096 : mw) + FBX_REPLY_ALIGN;

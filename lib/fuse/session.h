@@ -136,6 +136,11 @@ int fbx_uring_start(struct fbx_session *se);
 /* 0 if this build and kernel can make a ring at all: -ENOTSUP when
  * built without liburing, else what io_uring_setup said. */
 int fbx_uring_probe(void);
+
+/* unmount_guard.c: hand the auto_unmount socket to a process that lets
+ * it close only once this one has fully exited. 0 or a negated errno
+ * (then the socket stays here, as before). */
+int fbx_unmount_guard_start(struct fbx_session *se);
 void fbx_uring_free(struct fbx_session *se);
 int fbx_uring_commit(void *ent, uint64_t unique, int err, const struct iovec *iov, int count);
 int fbx_uring_reply_fd(void *ent, int fd, off_t off, size_t size, size_t *got);
