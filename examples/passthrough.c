@@ -89,6 +89,7 @@
 #include <limits.h>
 #include <linux/capability.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -146,6 +147,7 @@ struct pt {
 	int writeback, passthrough;   /* what init negotiated */
 	int opt_killpriv;             /* -o no_killpriv_v2 turns it off */
 	int killpriv;                 /* we clear suid/sgid (handle_killpriv_v2) */
+	int default_permissions;      /* -o default_permissions: the kernel checks */
 	int opt_flush;                /* -o flush / -o noflush; -1: by source type */
 	int opt_readdir_cache;        /* -o no_readdir_cache turns it off */
 	int noflush;                  /* close(2) sends no FLUSH */
@@ -513,8 +515,18 @@ static void pt_init(void *userdata, struct fbx_conn *conn)
 		conn->want |= FBX_CAP_WRITEBACK_CACHE;
 	else
 		conn->want &= ~FBX_CAP_WRITEBACK_CACHE;
-	/* The kernel applies the umask; the daemon's own umask is 0. */
-	conn->want &= ~FBX_CAP_DONT_MASK;
+	/* The file system below applies the caller's umask, or ignores it
+	 * where the parent directory has a default ACL (POSIX.1e): so the
+	 * kernel must not apply it first (see take_umask). */
+	if (conn->capable & FBX_CAP_DONT_MASK)
+		conn->want |= FBX_CAP_DONT_MASK;
+	/* ACLs grant or deny what the mode bits alone do not: with
+	 * default_permissions the kernel checks them (it reads them through
+	 * getxattr and caches them); without it, that option stays off. */
+	if (pt->default_permissions && (conn->capable & FBX_CAP_POSIX_ACL))
+		conn->want |= FBX_CAP_POSIX_ACL;
+	else
+		conn->want &= ~FBX_CAP_POSIX_ACL;
 	/* Locks stay in the kernel (no getlk/setlk/flock ops). */
 	conn->want &= ~(FBX_CAP_POSIX_LOCKS | FBX_CAP_FLOCK_LOCKS);
 	/* Without killpriv_v2 the kernel asks for security.capability before
@@ -793,14 +805,34 @@ static void pt_readlink(struct fbx_req *req, uint64_t ino)
 
 /* ---- names: create, remove, rename, link -------------------------------- */
 
-/* What every create does first: check the name, apply the caller's
- * umask, take on the caller's credentials. Returns creds_enter's token
- * (for creds_leave) or a negated errno. */
+/* Create with the caller's umask, as the file system below sees it: it
+ * applies the umask, unless the parent directory has a default ACL, which
+ * POSIX.1e says replaces it -- a choice only the file system below can
+ * make. The umask is a process attribute, so a worker thread takes a
+ * private copy of it (unshare CLONE_FS, once per thread; our paths are
+ * all relative to descriptors, so the private cwd does not matter).
+ * If that is refused we apply the umask ourselves, as before. */
+static void take_umask(struct fbx_req *req, mode_t *mode)
+{
+	static _Thread_local int own_fs;   /* per thread, never shared */
+	mode_t mask = fbx_req_ctx(req)->umask;
+
+	if (!own_fs && unshare(CLONE_FS) == 0)
+		own_fs = 1;
+	if (own_fs)
+		umask(mask);
+	else
+		*mode &= ~mask;
+}
+
+/* What every create does first: check the name, take the caller's
+ * umask and credentials. Returns creds_enter's token (for creds_leave)
+ * or a negated errno. */
 static int create_begin(struct pt *pt, struct fbx_req *req, const char *name, mode_t *mode)
 {
 	if (!name_ok(name))
 		return -EINVAL;
-	*mode &= ~fbx_req_ctx(req)->umask;
+	take_umask(req, mode);
 	return creds_enter(pt, req);
 }
 
@@ -1105,7 +1137,7 @@ static void pt_tmpfile(struct fbx_req *req, uint64_t parent, mode_t mode,
 	struct fbx_entry e;
 	int fd, err, sw;
 
-	mode &= ~fbx_req_ctx(req)->umask;
+	take_umask(req, &mode);
 	sw = creds_enter(pt, req);
 	if (sw < 0) {
 		fbx_reply_err(req, sw);
@@ -1648,6 +1680,7 @@ static int pt_setup(struct pt *pt, const struct fbx_options *o)
 	pt->negative_timeout = o->negative_timeout;
 	pt->opt_writeback = o->writeback_cache;
 	pt->opt_passthrough = o->passthrough;
+	pt->default_permissions = o->default_permissions;
 	pt->kernel_cache = o->kernel_cache;
 	pt->direct_io = o->direct_io;
 
@@ -1665,8 +1698,8 @@ static int pt_setup(struct pt *pt, const struct fbx_options *o)
 			return -1;
 		pt->own_ngroups = n > 0 ? n : 0;
 	}
-	/* New files get exactly the mode the kernel sends (it applied the
-	 * caller's umask already). */
+	/* New files get exactly the mode we pass: a create takes the
+	 * caller's umask per thread (take_umask); anything else, none. */
 	umask(0);
 	/* One descriptor per inode the kernel holds: take all we may. */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
