@@ -23,8 +23,12 @@
  *   (default 0), writeback_cache / no_writeback_cache, splice / no_splice,
  *   readdirplus=yes|no|auto, passthrough / no_passthrough,
  *   io_uring / no_io_uring (auto: used when the kernel offers it, i.e.
- *   /sys/module/fuse/parameters/enable_uring is on, except with -s or
- *   auto_unmount), debug. Over io_uring each CPU's requests are served
+ *   /sys/module/fuse/parameters/enable_uring is on and this process can
+ *   make a ring, except with -s or auto_unmount; -o io_uring where no
+ *   ring can be made says why and serves through /dev/fuse), debug.
+ *   A daemon that holds its own mount open (a loop device on one of its
+ *   files, as attach's FUSE+loop path does) must not use io_uring: killed,
+ *   its queue thread can hang in the kernel (seen on Linux 6.18). Over io_uring each CPU's requests are served
  *   in order by that CPU's one queue thread: a handler that waits for
  *   another request sent from the same CPU waits forever. A filesystem
  *   whose handlers wait on each other must reply asynchronously

@@ -274,6 +274,12 @@ static int start_session(struct fuseloop *fl)
 	o.max_threads = 8;
 	o.fsname = (char *)"fusebox-disk";
 	o.subtype = (char *)"fusebox-disk";
+	/* Never io_uring here: this process holds its own mount through the
+	 * loop device, and when it dies over io_uring (Linux 6.18) the last
+	 * close tears the superblock down from the queue thread's exit work,
+	 * while that same thread owes the kernel the delivery of a request:
+	 * the thread hangs in D state, and every sync(2) after it. */
+	o.io_uring = FBX_OFF;
 	fl->se = fbx_session_new(&o, &fl_ops, sizeof(fl_ops), fl);
 	if (!fl->se)
 		return -errno;

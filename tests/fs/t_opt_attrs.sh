@@ -62,7 +62,9 @@ nodeid_of() {
 	cat "$M/$1" >/dev/null
 	tail -n +"$((MARK + 1))" "$LOG" | awk '$4 == "OPEN" {sub(",", "", $7); print $7; exit}'
 }
-forget_all() { sync; echo 2 >/proc/sys/vm/drop_caches; }
+# syncfs of this mount only: a global sync(2) waits on every file system of
+# the machine, a wedged one of somebody else's too.
+forget_all() { sync -f "$M"; echo 2 >/proc/sys/vm/drop_caches; }
 # FORGETs are queued by the kernel and reach the daemon some time later
 wait_forget() {
 	for _ in $(seq 50); do
