@@ -52,6 +52,8 @@ TESTLIB_SRCS := $(sort $(wildcard tests/lib/*.c))
 TESTLIB_OBJS := $(TESTLIB_SRCS:%.c=$(BUILD)/%.o)
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/*.c))
 
+, := ,
+
 STATIC := $(BUILD)/libfusebox.a
 SHARED := $(BUILD)/libfusebox.so.$(VERSION)
 
@@ -80,9 +82,23 @@ $(SHARED): $(LIB_OBJS) $(BUILD)/fusebox.map
 	ln -sf libfusebox.so.$(VERSION) $(BUILD)/libfusebox.so.$(SOVERSION)
 	ln -sf libfusebox.so.$(SOVERSION) $(BUILD)/libfusebox.so
 
-$(BUILD)/fusebox.pc: fusebox.pc.in Makefile
+# fusebox.pc depends on how this build is configured (PREFIX, liburing,
+# sanitizers), not only on its sources: $(BUILD)/pc.config holds that
+# configuration and is rewritten only when it changes, so `make install
+# PREFIX=X` after a plain `make` regenerates the file with X in it.
+# Programs linking the library of a sanitizer build need the sanitizer
+# runtime too, so that build's fusebox.pc asks for it.
+PC_LIBS_PRIVATE := $(filter -l%,$(filter-out -pthread,$(LDLIBS_ALL)))
+PC_SAN := $(if $(filter 1,$(SAN)),-fsanitize=address$(,)undefined)
+PC_CONFIG := $(PREFIX)|$(PC_LIBS_PRIVATE)|$(PC_SAN)
+$(BUILD)/pc.config: FORCE
 	@mkdir -p $(@D)
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
+	@echo '$(PC_CONFIG)' | cmp -s - $@ 2>/dev/null || echo '$(PC_CONFIG)' > $@
+
+$(BUILD)/fusebox.pc: fusebox.pc.in $(BUILD)/pc.config
+	@mkdir -p $(@D)
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' \
+	    -e 's|@LIBS_PRIVATE@|$(PC_LIBS_PRIVATE)|' -e 's|@SAN@|$(PC_SAN)|' $< > $@
 
 # Programs link the static library so tests and sanitizer builds need no LD_LIBRARY_PATH.
 $(BUILD)/examples/%: $(BUILD)/examples/%.o $(STATIC)
@@ -128,6 +144,8 @@ install: all
 clean:
 	rm -rf build build-san build-fuzz
 
-.PHONY: all check demo bench fuzz install clean
+FORCE:
+
+.PHONY: all check demo bench fuzz install clean FORCE
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -6,10 +6,28 @@
 set -eu
 cd "$FBX_ROOT"
 T=$(mktemp -d /tmp/fbx-install.XXXXXX)
-trap 'rm -rf "$T"' EXIT
-make -s install BUILD="$BUILD" PREFIX="$T/usr" >"$T/install.log" 2>&1 || { cat "$T/install.log"; exit 1; }
+cleanup() {
+  mountpoint -q "$T/mnt" 2>/dev/null && umount "$T/mnt"
+  rm -rf "$T"
+}
+trap cleanup EXIT
+san=
+[ "${FBX_SAN:-0}" = 1 ] && san="-fsanitize=address,undefined"
+# A plain `make` first, as a user does before `make install PREFIX=...`:
+# the pkg-config file must follow the prefix given at install time.
+make -s BUILD="$BUILD" SAN="${FBX_SAN:-0}" >"$T/build.log" 2>&1 || { cat "$T/build.log"; exit 1; }
+make -s install BUILD="$BUILD" SAN="${FBX_SAN:-0}" PREFIX="$T/usr" >"$T/install.log" 2>&1 || { cat "$T/install.log"; exit 1; }
 export PKG_CONFIG_PATH="$T/usr/lib/pkgconfig"
-flags=$(pkg-config --cflags --libs fusebox | sed "s|-I/usr/include|-I$T/usr/include|; s|-L/usr/lib|-L$T/usr/lib|")
+[ "$(pkg-config --variable=prefix fusebox)" = "$T/usr" ] ||
+  { echo "installed fusebox.pc says prefix=$(pkg-config --variable=prefix fusebox), not $T/usr"; exit 1; }
+# The README's build line, word for word, on a path filesystem.
+cp examples/hello.c "$T/myfs.c"
+(cd "$T" && cc -o myfs myfs.c $(pkg-config --cflags --libs fusebox)) ||
+  { echo "the README's cc line failed"; exit 1; }
+mkdir "$T/mnt"
+LD_LIBRARY_PATH="$T/usr/lib" "$T/myfs" "$T/mnt"
+[ "$(cat "$T/mnt/hello")" = "Hello, world!" ] || { echo "myfs: wrong content"; exit 1; }
+umount "$T/mnt"
 # Every public header compiles alone, in C and C++.
 for h in "$T"/usr/include/fusebox/*.h; do
   echo "#include <fusebox/$(basename "$h")>" > "$T/one.c"
@@ -20,8 +38,6 @@ for h in "$T"/usr/include/fusebox/*.h; do
 done
 # The seeds' programs, built from the installed copy (a sanitizer build
 # of the library needs its runtime in the program too).
-san=
-[ "${FBX_SAN:-0}" = 1 ] && san="-fsanitize=address,undefined"
 for ex in hello hellofs busexmp; do
   gcc -Wall -Werror $san -o "$T/$ex" "examples/$ex.c" \
       -I"$T/usr/include" -L"$T/usr/lib" -lfusebox -pthread
