@@ -90,7 +90,11 @@ $(SHARED): $(LIB_OBJS) $(BUILD)/fusebox.map
 # runtime too, so that build's fusebox.pc asks for it.
 PC_LIBS_PRIVATE := $(filter -l%,$(filter-out -pthread,$(LDLIBS_ALL)))
 PC_SAN := $(if $(filter 1,$(SAN)),-fsanitize=address$(,)undefined)
-PC_CONFIG := $(PREFIX)|$(PC_LIBS_PRIVATE)|$(PC_SAN)
+# The dynamic loader looks in /usr/lib and /lib by itself; a library
+# installed anywhere else (/usr/local, a home directory) would not be
+# found at run time, so for those prefixes Libs carries an rpath.
+PC_RPATH := $(if $(filter /usr /,$(patsubst %/,%,$(PREFIX))),,-Wl$(,)-rpath$(,)$${libdir})
+PC_CONFIG := $(PREFIX)|$(PC_LIBS_PRIVATE)|$(PC_SAN)|$(PC_RPATH)
 $(BUILD)/pc.config: FORCE
 	@mkdir -p $(@D)
 	@echo '$(PC_CONFIG)' | cmp -s - $@ 2>/dev/null || echo '$(PC_CONFIG)' > $@
@@ -98,7 +102,7 @@ $(BUILD)/pc.config: FORCE
 $(BUILD)/fusebox.pc: fusebox.pc.in $(BUILD)/pc.config
 	@mkdir -p $(@D)
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' \
-	    -e 's|@LIBS_PRIVATE@|$(PC_LIBS_PRIVATE)|' -e 's|@SAN@|$(PC_SAN)|' $< > $@
+	    -e 's|@LIBS_PRIVATE@|$(PC_LIBS_PRIVATE)|' -e 's|@SAN@|$(PC_SAN)|' -e 's|@RPATH@|$(PC_RPATH)|' $< > $@
 
 # Programs link the static library so tests and sanitizer builds need no LD_LIBRARY_PATH.
 $(BUILD)/examples/%: $(BUILD)/examples/%.o $(STATIC)
