@@ -3,7 +3,8 @@
 #   make            library (shared + static), examples, tools, test programs
 #   make check      run the whole test suite (installs missing test packages as root)
 #   make check SAN=1  the same, built with AddressSanitizer + UndefinedBehaviorSanitizer
-#   make demo       mount the demo filesystem and the demo block device (root)
+#   make demo       mount the demo filesystem and the demo block device (root;
+#                   FBX_DEMO_DIR=/tmp/fusebox-demo says where, see tools/demo.sh)
 #   make bench      side-by-side benchmarks against libfuse and nbdkit
 #   make fuzz       build the libFuzzer targets (clang)
 #   make install PREFIX=/usr/local
