@@ -25,13 +25,16 @@ static void usage(FILE *f)
 	        "  --socket PATH | PATH | nbd+unix:///?socket=PATH   Unix socket\n"
 	        "  --tcp HOST:PORT | --tcp PORT | nbd://HOST[:PORT]  TCP (default 127.0.0.1:10809)\n"
 	        "  --systemd                                      LISTEN_FDS sockets\n"
-	        "  /dev/nbdN                                      kernel attach\n"
+	        "  /dev/nbdN                                      kernel attach to that device\n"
+	        "  --attach PATH     kernel attach by PATH: auto, ublk, nbd, nbd-netlink,\n"
+	        "                    nbd-ioctl, fuse (env FBX_ATTACH overrides); prints the device\n"
 	        "options:\n"
 	        "  -r, --read-only   refuse writes\n"
 	        "  --threads N       worker threads per connection (file: default 4;\n"
 	        "                    memory/null run inline unless this is given)\n"
 	        "  --name NAME       export name\n"
 	        "  -q, --quiet       do not log refused requests\n"
+	        "  -h, --help        this text\n"
 	        "The URI to connect to is printed on stdout. Stop with SIGINT/SIGTERM.\n");
 }
 
