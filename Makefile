@@ -13,6 +13,25 @@
 #   lib/<layer>/*.c    -> libfusebox      examples/*.c -> build/examples/<name>
 #   tools/*.c          -> build/tools/    tests/<dir>/*.c -> build/tests/<dir>/<name>
 #   tests/fuzz/*.c     -> build/fuzz/ (clang -fsanitize=fuzzer)
+#
+# Output: one short line per step (`CC lib/fuse/codec.c`, `AR`, `LD`,
+# `GEN`); `make V=1` prints the full commands instead, `make -s` nothing.
+# A recipe line gets that by starting with $(call quiet,WHAT,FILE), and
+# a line that should only be hidden by starting with $(Q):
+#   $(call quiet,CC,$<)$(CC) ... -c $< -o $@
+#   $(Q)ln -sf ...
+# Makefile fragments included here use the same two helpers.
+
+ifeq ($(V),1)
+Q :=
+quiet =
+else ifneq ($(findstring s,$(firstword -$(MAKEFLAGS))),)
+Q := @
+quiet = @
+else
+Q := @
+quiet = @printf '  %-4s %s\n' '$(1)' '$(2)';
+endif
 
 VERSION   := 0.1.0
 SOVERSION := 0
@@ -62,26 +81,26 @@ all: $(STATIC) $(SHARED) $(BUILD)/fusebox.pc $(EX_BINS) $(TOOL_BINS) $(TEST_BINS
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
+	$(call quiet,CC,$<)$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
 
 $(STATIC): $(LIB_OBJS)
 	@mkdir -p $(@D)
-	rm -f $@ && ar rcs $@ $^
+	$(call quiet,AR,$@)rm -f $@ && ar rcs $@ $^
 
 # The shared library exports exactly what the public headers declare:
 # the version script is generated from include/fusebox/*.h.
 $(BUILD)/fusebox.map: $(wildcard include/fusebox/*.h)
 	@mkdir -p $(@D)
-	{ echo "FUSEBOX_0 {"; echo "  global:"; \
+	$(call quiet,GEN,$@){ echo "FUSEBOX_0 {"; echo "  global:"; \
 	  grep -ohE '\b(fbx_[a-z0-9_]+)[[:space:]]*\(' $^ | sed -E 's/[[:space:]]*\($$//' | sort -u | sed 's/.*/    &;/'; \
 	  grep -ohE 'extern const struct [a-z_]+ (fbx_[a-z0-9_]+);' $^ | sed -E 's/.* (fbx_[a-z0-9_]+);/    \1;/'; \
 	  echo "  local: *;"; echo "};"; } > $@
 
 $(SHARED): $(LIB_OBJS) $(BUILD)/fusebox.map
-	$(CC) -shared -Wl,-soname,libfusebox.so.$(SOVERSION) -Wl,--version-script=$(BUILD)/fusebox.map \
+	$(call quiet,LD,$@)$(CC) -shared -Wl,-soname,libfusebox.so.$(SOVERSION) -Wl,--version-script=$(BUILD)/fusebox.map \
 		-o $@ $(LIB_OBJS) $(LDLIBS_ALL)
-	ln -sf libfusebox.so.$(VERSION) $(BUILD)/libfusebox.so.$(SOVERSION)
-	ln -sf libfusebox.so.$(SOVERSION) $(BUILD)/libfusebox.so
+	$(Q)ln -sf libfusebox.so.$(VERSION) $(BUILD)/libfusebox.so.$(SOVERSION)
+	$(Q)ln -sf libfusebox.so.$(SOVERSION) $(BUILD)/libfusebox.so
 
 # fusebox.pc depends on how this build is configured (PREFIX, liburing,
 # sanitizers), not only on its sources: $(BUILD)/pc.config holds that
@@ -102,16 +121,16 @@ $(BUILD)/pc.config: FORCE
 
 $(BUILD)/fusebox.pc: fusebox.pc.in $(BUILD)/pc.config
 	@mkdir -p $(@D)
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' \
+	$(call quiet,GEN,$@)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' \
 	    -e 's|@LIBS_PRIVATE@|$(PC_LIBS_PRIVATE)|' -e 's|@SAN@|$(PC_SAN)|' -e 's|@RPATH@|$(PC_RPATH)|' $< > $@
 
 # Programs link the static library so tests and sanitizer builds need no LD_LIBRARY_PATH.
 $(BUILD)/examples/%: $(BUILD)/examples/%.o $(STATIC)
-	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
+	$(call quiet,LD,$@)$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
 $(BUILD)/tools/%: $(BUILD)/tools/%.o $(STATIC)
-	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
+	$(call quiet,LD,$@)$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TESTLIB_OBJS) $(STATIC)
-	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
+	$(call quiet,LD,$@)$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
 
 .PRECIOUS: $(BUILD)/%.o
 
@@ -133,7 +152,7 @@ fuzz: $(FUZZ_BINS)
 .SECONDEXPANSION:
 build-fuzz/%: tests/fuzz/%.c $$(wildcard lib/$$(word 2,$$(subst _, ,$$*))/*.c) $$(wildcard lib/common/*.c)
 	@mkdir -p $(@D)
-	clang $(CPPFLAGS_ALL) -std=c11 -g -O1 -pthread -fsanitize=fuzzer,address,undefined \
+	$(call quiet,CC,$@)clang $(CPPFLAGS_ALL) -std=c11 -g -O1 -pthread -fsanitize=fuzzer,address,undefined \
 		-o $@ $< $(wildcard lib/$(word 2,$(subst _, ,$*))/*.c) $(wildcard lib/common/*.c) $(filter -l%,$(LDLIBS_ALL))
 
 install: all
