@@ -71,6 +71,7 @@ TEST_BINS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
 TESTLIB_SRCS := $(sort $(wildcard tests/lib/*.c))
 TESTLIB_OBJS := $(TESTLIB_SRCS:%.c=$(BUILD)/%.o)
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/*.c))
+MAN_PAGES := $(sort $(wildcard doc/man/*.[0-9]))
 
 , := ,
 
@@ -164,6 +165,17 @@ install: all
 	ln -sf libfusebox.so.$(SOVERSION) $(DESTDIR)$(PREFIX)/lib/libfusebox.so
 	install -m 644 $(BUILD)/fusebox.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
 	install -m 755 $(TOOL_BINS) $(DESTDIR)$(PREFIX)/bin/
+	for s in $(sort $(subst .,,$(suffix $(MAN_PAGES)))); do \
+	  install -d $(DESTDIR)$(PREFIX)/share/man/man$$s && \
+	  install -m 644 doc/man/*.$$s $(DESTDIR)$(PREFIX)/share/man/man$$s/ || exit 1; \
+	done
+	@# `man fbx_session_new` finds the page that covers it: a .so link
+	@# for every other name in the NAME line of a section-3 page.
+	$(Q)for p in $(filter %.3,$(MAN_PAGES)); do \
+	  for n in $$(sed -n '/^\.SH NAME/{n;s/ \\-.*//;s/,//g;p;}' $$p); do \
+	    [ -e doc/man/$$n.3 ] || echo ".so man3/$${p##*/}" > $(DESTDIR)$(PREFIX)/share/man/man3/$$n.3; \
+	  done; \
+	done
 
 clean:
 	rm -rf build build-san build-fuzz
