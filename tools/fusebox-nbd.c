@@ -127,7 +127,8 @@ int main(int argc, char *argv[])
 	} else if (!strcmp(backend, "file")) {
 		struct fbx_filedisk *d = fbx_filedisk_open(arg, ro);
 		if (!d || !fbx_filedisk_size(d)) {
-			fprintf(stderr, "fusebox-nbd: %s: %s\n", arg, d ? "empty" : strerror(errno));
+			fprintf(stderr, "fusebox-nbd: %s%s%s\n", arg, d ? " is empty (0 bytes)" : ": ",
+			        d ? ": nothing to serve" : strerror(errno));
 			fbx_filedisk_close(d);
 			return 1;
 		}

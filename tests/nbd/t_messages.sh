@@ -39,6 +39,10 @@ run "$B/filedisk" "$TMP/e.img"
 check "filedisk empty image: exit 1" 1 "$rc"
 check_contains "filedisk empty image: says so" "$TMP/e.img is empty (0 bytes)" "$err"
 case $err in *Success*) echo "FAIL  filedisk empty image: says Success"; fails=$((fails + 1));; esac
+run "$N" file "$TMP/e.img"
+check_contains "fusebox-nbd file, empty image: says so" "$TMP/e.img is empty (0 bytes)" "$err"
+run "$N" file "$TMP/none.img"
+check_contains "fusebox-nbd file, missing image: names it" "$TMP/none.img: No such file" "$err"
 
 # An attach path that does not exist: nothing gets attached, but the
 # dropped /dev/nbd0 must be named first.
