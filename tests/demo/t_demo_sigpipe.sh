@@ -45,8 +45,10 @@ dev=$(grep -o 'attached as /dev/[a-z]*[0-9]*' "$T/out" | cut -d' ' -f3)
 back=$(losetup -n -O BACK-FILE "$dev" 2>/dev/null)
 kill -INT -- "-$pgid"
 wait "$pgid"
-# Whatever the group left running, after the pipeline's shell is gone.
-left=$(pgrep -g "$pgid" -a)
+# Whatever the group left running, after the pipeline's shell is gone
+# (a zombie is not running: a sanitizer's helper task can linger as
+# one for a moment until init reaps it).
+left=$(ps -o pid=,stat=,args= -g "$pgid" | awk '$2 !~ /^Z/')
 pgid_was=$pgid; pgid=
 fail=0
 [ -z "$left" ] || { echo "FAIL: still running after SIGINT: $left"; kill -KILL -- "-$pgid_was"; fail=1; }
