@@ -118,7 +118,9 @@ int fbx_nbd_server_listen_tcp(struct fbx_nbd_server *srv, const char *host, cons
 	int g = getaddrinfo(h[0] ? h : NULL, port && *port ? port : "10809", &hints, &res);
 	if (g == EAI_SYSTEM)
 		return -errno;
-	if (g == EAI_NONAME || g == EAI_FAIL || g == EAI_AGAIN || g == EAI_SERVICE)
+	if (g == EAI_AGAIN)
+		return -EAGAIN;  /* the resolver did not answer */
+	if (g == EAI_NONAME || g == EAI_FAIL || g == EAI_SERVICE)
 		return -ENXIO;   /* no such host (or service name) */
 	if (g)
 		return -EADDRNOTAVAIL;
