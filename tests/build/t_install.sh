@@ -11,11 +11,14 @@ cleanup() {
   mountpoint -q "$T/mnt" 2>/dev/null && umount "$T/mnt"
   rm -rf "$T"
 }
+# A sanitizer build (FBX_SAN=1 from tests/run, SAN=1 under `make check
+# SAN=1`) must stay one: the installed .pc then asks for the runtime.
+san=${FBX_SAN:-${SAN:-0}}
 trap cleanup EXIT
 # A plain `make` first, as a user does before `make install PREFIX=...`:
 # the pkg-config file must follow the prefix given at install time.
-make -s BUILD="$BUILD" SAN="${FBX_SAN:-0}" >"$T/build.log" 2>&1 || { cat "$T/build.log"; exit 1; }
-make -s install BUILD="$BUILD" SAN="${FBX_SAN:-0}" PREFIX="$T/usr" >"$T/install.log" 2>&1 || { cat "$T/install.log"; exit 1; }
+make -s BUILD="$BUILD" SAN="$san" >"$T/build.log" 2>&1 || { cat "$T/build.log"; exit 1; }
+make -s install BUILD="$BUILD" SAN="$san" PREFIX="$T/usr" >"$T/install.log" 2>&1 || { cat "$T/install.log"; exit 1; }
 export PKG_CONFIG_PATH="$T/usr/lib/pkgconfig"
 [ "$(pkg-config --variable=prefix fusebox)" = "$T/usr" ] ||
   { echo "installed fusebox.pc says prefix=$(pkg-config --variable=prefix fusebox), not $T/usr"; exit 1; }

@@ -9,6 +9,9 @@ T=$(mktemp -d /tmp/fbx-make.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 B=$T/b
 fail=0
+# As a user types it: not a sub-make of `make check` (whose MAKEFLAGS
+# and MAKELEVEL would add jobserver warnings and directory lines).
+unset MAKEFLAGS MFLAGS MAKELEVEL
 bad() { echo "FAIL: $*"; fail=1; }
 
 make -j2 BUILD="$B" "$B/libfusebox.a" "$B/examples/hello" "$B/fusebox.pc" >"$T/out" 2>&1 ||

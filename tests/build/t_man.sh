@@ -11,11 +11,14 @@ cd "$FBX_ROOT"
 command -v man >/dev/null && command -v groff >/dev/null ||
   { echo "skip: needs man-db and groff-base (tests/install-deps)"; exit 77; }
 T=$(mktemp -d /tmp/fbx-man.XXXXXX)
+# A sanitizer build (FBX_SAN=1 from tests/run, SAN=1 under `make check
+# SAN=1`) must stay one: the installed .pc then asks for the runtime.
+san=${FBX_SAN:-${SAN:-0}}
 trap 'rm -rf "$T"' EXIT
 fail=0
 bad() { echo "FAIL: $*"; fail=1; }
 
-make -s install BUILD="$BUILD" SAN="${FBX_SAN:-0}" PREFIX="$T/usr" >"$T/install.log" 2>&1 ||
+make -s install BUILD="$BUILD" SAN="$san" PREFIX="$T/usr" >"$T/install.log" 2>&1 ||
   { cat "$T/install.log"; exit 1; }
 M=$T/usr/share/man
 for p in doc/man/*.[0-9]; do

@@ -13,7 +13,8 @@ if not (os.path.exists("/dev/fuse") and os.path.exists("/dev/loop-control")):
 
 tmp = tempfile.mkdtemp(prefix="fbx-test.")
 demo_dir = os.path.join(tmp, "demo")
-san = "SAN=1" if os.environ.get("FBX_SAN") == "1" else "SAN=0"
+# FBX_SAN=1 from tests/run, SAN=1 under `make check SAN=1`.
+san = "SAN=" + os.environ.get("FBX_SAN", os.environ.get("SAN", "0"))
 cmd = (f"make -s -C {root} demo BUILD={build} {san} FBX_DEMO_DIR={demo_dir} 2>&1"
        f" | tee {tmp}/log; echo \"status=${{PIPESTATUS[0]}}\"")
 pid = None
