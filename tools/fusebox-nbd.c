@@ -84,10 +84,13 @@ static const struct fbx_dev_ops null_ops = {
 
 int main(int argc, char *argv[])
 {
-	if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
-		usage(stdout);
-		return 0;
-	}
+	/* Anywhere on the line, as fbx_dev_main takes it, but with the
+	 * backends in the text. */
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			usage(stdout);
+			return 0;
+		}
 	if (argc < 3) {
 		usage(stderr);
 		return 2;

@@ -63,6 +63,7 @@ for p in "$B/busexmp" "$B/filedisk" "$N" "$B/memfs" "$B/passthrough" \
 	check "$n -h: nothing on stderr" "" "$(cat "$TMP/h.err" "$TMP/l.err")"
 done
 check_contains "fusebox-nbd -h lists --attach" "--attach PATH" "$("$N" -h)"
+check "fusebox-nbd memory 1G -h: the same help" "$("$N" -h)" "$("$N" memory 1G -h)"
 check_contains "busexmp -h lists --attach" "--attach PATH" "$("$B/busexmp" -h)"
 check_contains "filedisk -h lists --attach" "--attach" "$("$B/filedisk" -h)"
 
