@@ -27,7 +27,7 @@ trap '' PIPE
 say() { printf '%s\n' "$*" 2>/dev/null; }
 cleanup() {
   trap - EXIT
-  trap '' INT TERM
+  trap '' INT TERM HUP
   [ -n "$stty_saved" ] && stty "$stty_saved" 2>/dev/null
   [ -n "$sleeper" ] && kill "$sleeper" 2>/dev/null
   say "demo: cleaning up"
@@ -48,7 +48,7 @@ cleanup() {
   return 0
 }
 trap cleanup EXIT
-trap 'exit 0' INT TERM
+trap 'exit 0' INT TERM HUP
 
 [ "$(id -u)" = 0 ] || { say "demo: run as root (it mounts and attaches a loop/nbd device)"; exit 1; }
 mkdir -p "$FS" "$DISK"
