@@ -3,7 +3,8 @@
 #   make            library (shared + static), examples, tools, test programs
 #   make check      run the whole test suite (installs missing test packages as root)
 #   make check SAN=1  the same, built with AddressSanitizer + UndefinedBehaviorSanitizer
-#   make demo       mount the demo filesystem and the demo block device (root)
+#   make demo       mount the demo filesystem and the demo block device (root;
+#                   FBX_DEMO_DIR=/tmp/fusebox-demo says where, see tools/demo.sh)
 #   make bench      side-by-side benchmarks against libfuse and nbdkit
 #   make fuzz       build the libFuzzer targets (clang)
 #   make install PREFIX=/usr/local
@@ -12,6 +13,25 @@
 #   lib/<layer>/*.c    -> libfusebox      examples/*.c -> build/examples/<name>
 #   tools/*.c          -> build/tools/    tests/<dir>/*.c -> build/tests/<dir>/<name>
 #   tests/fuzz/*.c     -> build/fuzz/ (clang -fsanitize=fuzzer)
+#
+# Output: one short line per step (`CC lib/fuse/codec.c`, `AR`, `LD`,
+# `GEN`); `make V=1` prints the full commands instead, `make -s` nothing.
+# A recipe line gets that by starting with $(call quiet,WHAT,FILE), and
+# a line that should only be hidden by starting with $(Q):
+#   $(call quiet,CC,$<)$(CC) ... -c $< -o $@
+#   $(Q)ln -sf ...
+# Makefile fragments included here use the same two helpers.
+
+ifeq ($(V),1)
+Q :=
+quiet =
+else ifneq ($(findstring s,$(firstword -$(MAKEFLAGS))),)
+Q := @
+quiet = @
+else
+Q := @
+quiet = @printf '  %-4s %s\n' '$(1)' '$(2)';
+endif
 
 VERSION   := 0.1.0
 SOVERSION := 0
@@ -51,6 +71,9 @@ TEST_BINS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
 TESTLIB_SRCS := $(sort $(wildcard tests/lib/*.c))
 TESTLIB_OBJS := $(TESTLIB_SRCS:%.c=$(BUILD)/%.o)
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/*.c))
+MAN_PAGES := $(sort $(wildcard doc/man/*.[0-9]))
+
+, := ,
 
 STATIC := $(BUILD)/libfusebox.a
 SHARED := $(BUILD)/libfusebox.so.$(VERSION)
@@ -59,38 +82,56 @@ all: $(STATIC) $(SHARED) $(BUILD)/fusebox.pc $(EX_BINS) $(TOOL_BINS) $(TEST_BINS
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
+	$(call quiet,CC,$<)$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
 
 $(STATIC): $(LIB_OBJS)
 	@mkdir -p $(@D)
-	rm -f $@ && ar rcs $@ $^
+	$(call quiet,AR,$@)rm -f $@ && ar rcs $@ $^
 
 # The shared library exports exactly what the public headers declare:
 # the version script is generated from include/fusebox/*.h.
 $(BUILD)/fusebox.map: $(wildcard include/fusebox/*.h)
 	@mkdir -p $(@D)
-	{ echo "FUSEBOX_0 {"; echo "  global:"; \
+	$(call quiet,GEN,$@){ echo "FUSEBOX_0 {"; echo "  global:"; \
 	  grep -ohE '\b(fbx_[a-z0-9_]+)[[:space:]]*\(' $^ | sed -E 's/[[:space:]]*\($$//' | sort -u | sed 's/.*/    &;/'; \
 	  grep -ohE 'extern const struct [a-z_]+ (fbx_[a-z0-9_]+);' $^ | sed -E 's/.* (fbx_[a-z0-9_]+);/    \1;/'; \
 	  echo "  local: *;"; echo "};"; } > $@
 
 $(SHARED): $(LIB_OBJS) $(BUILD)/fusebox.map
-	$(CC) -shared -Wl,-soname,libfusebox.so.$(SOVERSION) -Wl,--version-script=$(BUILD)/fusebox.map \
+	$(call quiet,LD,$@)$(CC) -shared -Wl,-soname,libfusebox.so.$(SOVERSION) -Wl,--version-script=$(BUILD)/fusebox.map \
 		-o $@ $(LIB_OBJS) $(LDLIBS_ALL)
-	ln -sf libfusebox.so.$(VERSION) $(BUILD)/libfusebox.so.$(SOVERSION)
-	ln -sf libfusebox.so.$(SOVERSION) $(BUILD)/libfusebox.so
+	$(Q)ln -sf libfusebox.so.$(VERSION) $(BUILD)/libfusebox.so.$(SOVERSION)
+	$(Q)ln -sf libfusebox.so.$(SOVERSION) $(BUILD)/libfusebox.so
 
-$(BUILD)/fusebox.pc: fusebox.pc.in Makefile
+# fusebox.pc depends on how this build is configured (PREFIX, liburing,
+# sanitizers), not only on its sources: $(BUILD)/pc.config holds that
+# configuration and is rewritten only when it changes, so `make install
+# PREFIX=X` after a plain `make` regenerates the file with X in it.
+# Programs linking the library of a sanitizer build need the sanitizer
+# runtime too, so that build's fusebox.pc asks for it.
+PC_LIBS_PRIVATE := $(filter -l%,$(filter-out -pthread,$(LDLIBS_ALL)))
+PC_SAN := $(if $(filter 1,$(SAN)),-fsanitize=address$(,)undefined)
+# The dynamic loader looks in /usr/lib and /lib by itself; a library
+# installed anywhere else (/usr/local, a home directory) would not be
+# found at run time, so for those prefixes Libs carries an rpath.
+PC_RPATH := $(if $(filter /usr /,$(patsubst %/,%,$(PREFIX))),,-Wl$(,)-rpath$(,)$${libdir})
+PC_CONFIG := $(PREFIX)|$(PC_LIBS_PRIVATE)|$(PC_SAN)|$(PC_RPATH)
+$(BUILD)/pc.config: FORCE
 	@mkdir -p $(@D)
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
+	@echo '$(PC_CONFIG)' | cmp -s - $@ 2>/dev/null || echo '$(PC_CONFIG)' > $@
+
+$(BUILD)/fusebox.pc: fusebox.pc.in $(BUILD)/pc.config
+	@mkdir -p $(@D)
+	$(call quiet,GEN,$@)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' \
+	    -e 's|@LIBS_PRIVATE@|$(PC_LIBS_PRIVATE)|' -e 's|@SAN@|$(PC_SAN)|' -e 's|@RPATH@|$(PC_RPATH)|' $< > $@
 
 # Programs link the static library so tests and sanitizer builds need no LD_LIBRARY_PATH.
 $(BUILD)/examples/%: $(BUILD)/examples/%.o $(STATIC)
-	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
+	$(call quiet,LD,$@)$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
 $(BUILD)/tools/%: $(BUILD)/tools/%.o $(STATIC)
-	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
+	$(call quiet,LD,$@)$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TESTLIB_OBJS) $(STATIC)
-	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
+	$(call quiet,LD,$@)$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
 
 .PRECIOUS: $(BUILD)/%.o
 
@@ -112,7 +153,7 @@ fuzz: $(FUZZ_BINS)
 .SECONDEXPANSION:
 build-fuzz/%: tests/fuzz/%.c $$(wildcard lib/$$(word 2,$$(subst _, ,$$*))/*.c) $$(wildcard lib/common/*.c)
 	@mkdir -p $(@D)
-	clang $(CPPFLAGS_ALL) -std=c11 -g -O1 -pthread -fsanitize=fuzzer,address,undefined \
+	$(call quiet,CC,$@)clang $(CPPFLAGS_ALL) -std=c11 -g -O1 -pthread -fsanitize=fuzzer,address,undefined \
 		-o $@ $< $(wildcard lib/$(word 2,$(subst _, ,$*))/*.c) $(wildcard lib/common/*.c) $(filter -l%,$(LDLIBS_ALL))
 
 install: all
@@ -124,10 +165,23 @@ install: all
 	ln -sf libfusebox.so.$(SOVERSION) $(DESTDIR)$(PREFIX)/lib/libfusebox.so
 	install -m 644 $(BUILD)/fusebox.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
 	install -m 755 $(TOOL_BINS) $(DESTDIR)$(PREFIX)/bin/
+	for s in $(sort $(subst .,,$(suffix $(MAN_PAGES)))); do \
+	  install -d $(DESTDIR)$(PREFIX)/share/man/man$$s && \
+	  install -m 644 doc/man/*.$$s $(DESTDIR)$(PREFIX)/share/man/man$$s/ || exit 1; \
+	done
+	@# `man fbx_session_new` finds the page that covers it: a .so link
+	@# for every other name in the NAME line of a section-3 page.
+	$(Q)for p in $(filter %.3,$(MAN_PAGES)); do \
+	  for n in $$(sed -n '/^\.SH NAME/{n;s/ \\-.*//;s/,//g;p;}' $$p); do \
+	    [ -e doc/man/$$n.3 ] || echo ".so man3/$${p##*/}" > $(DESTDIR)$(PREFIX)/share/man/man3/$$n.3; \
+	  done; \
+	done
 
 clean:
 	rm -rf build build-san build-fuzz
 
-.PHONY: all check demo bench fuzz install clean
+FORCE:
+
+.PHONY: all check demo bench fuzz install clean FORCE
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

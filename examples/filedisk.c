@@ -14,21 +14,44 @@
 
 #include <fusebox/blockdev.h>
 
+static void usage(FILE *f, const char *prog)
+{
+	fprintf(f,
+	        "usage: %s FILE [TARGET] [-r] [--threads N] [--name NAME] [-q]\n"
+	        "  FILE              a regular file or a block device, not empty\n"
+	        "TARGET: --socket PATH | PATH | --tcp HOST:PORT | nbd://HOST:PORT | --systemd\n"
+	        "        | /dev/nbdN | --attach auto|ublk|nbd|nbd-netlink|nbd-ioctl|fuse\n"
+	        "  -r, --read-only   refuse writes (and open FILE read-only)\n"
+	        "  --threads N       worker threads per connection\n"
+	        "  --name NAME       export name\n"
+	        "  -q, --quiet       do not log refused requests\n"
+	        "  -h, --help        this text\n", prog);
+}
+
 int main(int argc, char *argv[])
 {
+	if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+		usage(stdout, argv[0]);
+		return 0;
+	}
 	if (argc < 2 || argv[1][0] == '-') {
-		fprintf(argc >= 2 && !strcmp(argv[1], "--help") ? stdout : stderr,
-		        "usage: %s FILE [TARGET] [-r] [--threads N] [--name NAME]\n"
-		        "TARGET: --socket PATH | --tcp HOST:PORT | nbd://HOST:PORT | PATH\n", argv[0]);
-		return argc >= 2 && !strcmp(argv[1], "--help") ? 0 : 2;
+		usage(stderr, argv[0]);
+		return 2;
 	}
 	bool ro = false;
 	for (int i = 2; i < argc; i++)
 		if (!strcmp(argv[i], "-r") || !strcmp(argv[i], "--read-only"))
 			ro = true;
 	struct fbx_filedisk *d = fbx_filedisk_open(argv[1], ro);
-	if (!d || fbx_filedisk_size(d) == 0) {
+	if (!d) {
 		perror(argv[1]);
+		return 1;
+	}
+	if (fbx_filedisk_size(d) == 0) {
+		/* errno is not set here: perror would say "Success". */
+		fprintf(stderr, "%s: %s is empty (0 bytes): nothing to serve "
+		        "(make it with e.g. truncate -s 1G %s)\n", argv[0], argv[1], argv[1]);
+		fbx_filedisk_close(d);
 		return 1;
 	}
 	struct fbx_dev_info info = {

@@ -25,13 +25,16 @@ static void usage(FILE *f)
 	        "  --socket PATH | PATH | nbd+unix:///?socket=PATH   Unix socket\n"
 	        "  --tcp HOST:PORT | --tcp PORT | nbd://HOST[:PORT]  TCP (default 127.0.0.1:10809)\n"
 	        "  --systemd                                      LISTEN_FDS sockets\n"
-	        "  /dev/nbdN                                      kernel attach\n"
+	        "  /dev/nbdN                                      kernel attach to that device\n"
+	        "  --attach PATH     kernel attach by PATH: auto, ublk, nbd, nbd-netlink,\n"
+	        "                    nbd-ioctl, fuse (env FBX_ATTACH overrides); prints the device\n"
 	        "options:\n"
 	        "  -r, --read-only   refuse writes\n"
 	        "  --threads N       worker threads per connection (file: default 4;\n"
 	        "                    memory/null run inline unless this is given)\n"
 	        "  --name NAME       export name\n"
 	        "  -q, --quiet       do not log refused requests\n"
+	        "  -h, --help        this text\n"
 	        "The URI to connect to is printed on stdout. Stop with SIGINT/SIGTERM.\n");
 }
 
@@ -81,10 +84,13 @@ static const struct fbx_dev_ops null_ops = {
 
 int main(int argc, char *argv[])
 {
-	if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
-		usage(stdout);
-		return 0;
-	}
+	/* Anywhere on the line, as fbx_dev_main takes it, but with the
+	 * backends in the text. */
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			usage(stdout);
+			return 0;
+		}
 	if (argc < 3) {
 		usage(stderr);
 		return 2;
@@ -124,7 +130,8 @@ int main(int argc, char *argv[])
 	} else if (!strcmp(backend, "file")) {
 		struct fbx_filedisk *d = fbx_filedisk_open(arg, ro);
 		if (!d || !fbx_filedisk_size(d)) {
-			fprintf(stderr, "fusebox-nbd: %s: %s\n", arg, d ? "empty" : strerror(errno));
+			fprintf(stderr, "fusebox-nbd: %s%s%s\n", arg, d ? " is empty (0 bytes)" : ": ",
+			        d ? ": nothing to serve" : strerror(errno));
 			fbx_filedisk_close(d);
 			return 1;
 		}

@@ -171,8 +171,10 @@ struct fbx_nbd_server *fbx_nbd_server_new(const struct fbx_dev_ops *ops, size_t 
  *  Returns 0 or a negated errno. */
 int fbx_nbd_server_listen_unix(struct fbx_nbd_server *srv, const char *path);
 /** Listen on TCP. host: NULL or "" for all addresses, a name, an IPv4
- *  address or an IPv6 one (brackets allowed); port: NULL for 10809.
- *  Every address the name resolves to is bound. Returns 0 or -errno. */
+ *  address or an IPv6 one (brackets allowed); port: NULL for 10809, a
+ *  number or a service name. Every address the name resolves to is
+ *  bound. Returns 0 or -errno: -ERANGE for a port number over 65535,
+ *  -ENXIO for a host (or service) name that does not resolve. */
 int fbx_nbd_server_listen_tcp(struct fbx_nbd_server *srv, const char *host, const char *port);
 /** Adopt an already listening socket (the server closes it on destroy). */
 int fbx_nbd_server_listen_fd(struct fbx_nbd_server *srv, int fd);

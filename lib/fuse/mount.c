@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <mntent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -221,6 +222,29 @@ static int check_mountpoint(const char *mnt, struct stat *st)
 	return -err;
 }
 
+/* A mount on a directory that already has one goes on top and hides
+ * the first without a word (a second `memfs /mnt/x` by mistake); refuse
+ * that unless -o nonempty asks for it, and say what is there. */
+static int check_not_mounted(const struct fbx_session *se, const char *mnt)
+{
+	struct statx stx;
+	if (se->opts.nonempty || statx(AT_FDCWD, mnt, AT_NO_AUTOMOUNT, 0, &stx) != 0 ||
+	    !(stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) ||
+	    !(stx.stx_attributes & STATX_ATTR_MOUNT_ROOT))
+		return 0;
+	char what[PATH_MAX + 64] = "", buf[4 * PATH_MAX];
+	struct mntent m;
+	FILE *f = setmntent("/proc/self/mounts", "r");
+	while (f && getmntent_r(f, &m, buf, sizeof buf))
+		if (!strcmp(m.mnt_dir, mnt))   /* the last one is on top */
+			snprintf(what, sizeof what, " (%s from %s)", m.mnt_type, m.mnt_fsname);
+	if (f)
+		endmntent(f);
+	fprintf(stderr, "fusebox: %s is already a mount point%s: unmount it first, "
+	        "or give -o nonempty to mount over it\n", mnt, what);
+	return -EBUSY;
+}
+
 int fbx_mount(struct fbx_session *se, const char *mountpoint)
 {
 	char mnt[PATH_MAX];
@@ -233,6 +257,8 @@ int fbx_mount(struct fbx_session *se, const char *mountpoint)
 		return -err;
 	}
 	int err = check_mountpoint(mnt, &st);
+	if (!err)
+		err = check_not_mounted(se, mnt);
 	if (err)
 		return err;
 	err = -EPERM;

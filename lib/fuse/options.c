@@ -233,7 +233,7 @@ static const struct optdef optdefs[] = {
 	{ "allow_root", K_SPECIAL, 0, S_ALLOW_ROOT, 0,
 	  "let the owner and root access the mount (not with allow_other)" },
 	{ "nonempty", K_FLAG, F(nonempty), S_NONE, 0,
-	  "accepted for compatibility: mounting over a non-empty directory is allowed" },
+	  "mount over another mount (refused without it); a non-empty directory is fine anyway" },
 	{ "auto_unmount", K_FLAG, F(auto_unmount), S_NONE, 0,
 	  "unmount automatically when the filesystem process dies" },
 	{ "fsname", K_VALUE, 0, S_FSNAME, 0, "=NAME  the source shown in /proc/mounts" },
@@ -279,7 +279,7 @@ static const struct optdef optdefs[] = {
 	{ "debug", K_SPECIAL, 0, S_DEBUG, 0, "print every request and reply (same as -d)" },
 	/* path API */
 	{ "hard_remove", K_FLAG, F(hard_remove), S_NONE, 0,
-	  "remove open files at once (no .fuse_hidden files)" },
+	  "remove open files at once (no .fbx_hidden<N> files)" },
 	{ "use_ino", K_FLAG, F(use_ino), S_NONE, 0, "use the filesystem's inode numbers" },
 	{ "readdir_ino", K_FLAG, F(readdir_ino), S_NONE, 0,
 	  "fill in inode numbers in listings when use_ino is off" },

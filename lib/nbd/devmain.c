@@ -26,7 +26,8 @@ static void usage(FILE *f, const char *prog)
 	        "  -r, --read-only   refuse writes\n"
 	        "  --threads N       worker threads per connection\n"
 	        "  --name NAME       export name\n"
-	        "  -q, --quiet       do not log refused requests\n",
+	        "  -q, --quiet       do not log refused requests\n"
+	        "  -h, --help        this text\n",
 	        prog);
 }
 
@@ -103,6 +104,32 @@ static int parse_uri(const char *a, struct target *t, char *buf, size_t bufsz)
 	return 0;
 }
 
+/* The target as the user wrote it, for messages. */
+static void describe(const struct target *t, char *buf, size_t n)
+{
+	if (t->kind == K_UNIX)
+		snprintf(buf, n, "%s", t->path);
+	else if (t->kind == K_DEV)
+		snprintf(buf, n, strncmp(t->path, "/dev/", 5) ? "--attach %s" : "%s", t->path);
+	else if (t->kind == K_SYSTEMD)
+		snprintf(buf, n, "the LISTEN_FDS sockets");
+	else if (t->kind == K_TCP)
+		snprintf(buf, n, strchr(t->host, ':') ? "[%s]:%s" : "%s:%s",
+		         t->host[0] ? t->host : "*", t->port[0] ? t->port : "10809");
+	else
+		snprintf(buf, n, "127.0.0.1:10809");
+}
+
+/* One target at a time: a later one replaces an earlier one, and the
+ * user hears about it rather than finding the first silently dropped. */
+static void warn_replaced(const char *prog, const char *before, const struct target *t)
+{
+	char now[300];
+	describe(t, now, sizeof now);
+	if (before[0] && strcmp(before, now))
+		fprintf(stderr, "%s: %s: not using %s (one target at a time)\n", prog, now, before);
+}
+
 int fbx_dev_main(int argc, char *argv[], const struct fbx_dev_ops *ops, size_t ops_size,
                  const struct fbx_dev_info *info, void *userdata)
 {
@@ -115,6 +142,9 @@ int fbx_dev_main(int argc, char *argv[], const struct fbx_dev_ops *ops, size_t o
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+		char before[300] = "";
+		if (t.kind != K_DEFAULT)
+			describe(&t, before, sizeof before);
 		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			usage(stdout, prog);
 			return 0;
@@ -157,6 +187,7 @@ int fbx_dev_main(int argc, char *argv[], const struct fbx_dev_ops *ops, size_t o
 			t.kind = K_UNIX;
 			t.path = a;
 		}
+		warn_replaced(prog, before, &t);
 		continue;
 bad:
 		fprintf(stderr, "%s: bad argument '%s'\n", prog, a);
@@ -193,7 +224,11 @@ bad:
 		e = fbx_nbd_server_listen_tcp(srv, t.host, t.port);
 	}
 	if (e < 0) {
-		fprintf(stderr, "%s: cannot listen: %s\n", prog, strerror(-e));
+		char where[300];
+		describe(&t, where, sizeof where);
+		fprintf(stderr, "%s: cannot listen on %s: %s\n", prog, where,
+		        e == -ERANGE ? "port out of range (0-65535)"
+		        : e == -ENXIO ? "no such host or service name" : strerror(-e));
 		fbx_nbd_server_destroy(srv);
 		return 1;
 	}

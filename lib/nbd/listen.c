@@ -85,9 +85,21 @@ int fbx_nbd_server_listen_unix(struct fbx_nbd_server *srv, const char *path)
 	return add(srv, fd, path);
 }
 
+/* getaddrinfo takes "99999" and the port wraps to 34463 in the 16-bit
+ * field: refuse a number out of range (a service name such as "nbd"
+ * stays getaddrinfo's to resolve). */
+static int check_port(const char *port)
+{
+	if (!port || !*port || strspn(port, "0123456789") != strlen(port))
+		return 0;
+	return strlen(port) > 5 || strtoul(port, NULL, 10) > 65535 ? -ERANGE : 0;
+}
+
 int fbx_nbd_server_listen_tcp(struct fbx_nbd_server *srv, const char *host, const char *port)
 {
 	char h[256];
+	if (check_port(port) < 0)
+		return -ERANGE;
 	if (host && *host) {
 		size_t n = strlen(host);
 		if (n >= sizeof h)
@@ -104,8 +116,14 @@ int fbx_nbd_server_listen_tcp(struct fbx_nbd_server *srv, const char *host, cons
 	struct addrinfo hints = { .ai_flags = AI_PASSIVE | AI_ADDRCONFIG, .ai_socktype = SOCK_STREAM };
 	struct addrinfo *res;
 	int g = getaddrinfo(h[0] ? h : NULL, port && *port ? port : "10809", &hints, &res);
+	if (g == EAI_SYSTEM)
+		return -errno;
+	if (g == EAI_AGAIN)
+		return -EAGAIN;  /* the resolver did not answer */
+	if (g == EAI_NONAME || g == EAI_FAIL || g == EAI_SERVICE)
+		return -ENXIO;   /* no such host (or service name) */
 	if (g)
-		return g == EAI_SYSTEM ? -errno : -EADDRNOTAVAIL;
+		return -EADDRNOTAVAIL;
 	int err = -EADDRNOTAVAIL, bound = 0;
 	for (struct addrinfo *a = res; a; a = a->ai_next) {
 		int fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
