@@ -47,7 +47,7 @@
  * I/O. open reopens /proc/self/fd/N with the caller's flags (O_CREAT,
  * O_EXCL, O_NOCTTY, O_NOFOLLOW and O_DIRECT dropped); the open fd and an
  * optional passthrough backing id are packed into fi->fh. read replies
- * with fbx_reply_fd() so the library can splice. With -o writeback_cache
+ * with fbx_reply_fd(), which preads into the reply buffer. With -o writeback_cache
  * the kernel writes from its page cache at explicit offsets and may read
  * to fill partial pages, so O_APPEND is dropped and O_WRONLY widened to
  * O_RDWR. With -o passthrough (root, kernel >= 6.9, not together with

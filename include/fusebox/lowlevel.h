@@ -338,7 +338,12 @@ int fbx_reply_write(struct fbx_req *req, size_t count);
 int fbx_reply_buf(struct fbx_req *req, const void *buf, size_t size);
 int fbx_reply_iov(struct fbx_req *req, const struct iovec *iov, int count);
 /** Reply to read with `size` bytes of file descriptor `fd` at `off`
- *  (short at end of file); uses splice when enabled and faster. */
+ *  (short at end of file, capped at the session's max_read/max_write
+ *  buffer). The data is copied: pread(2) into the worker's buffer (or a
+ *  temporary one when replying from another thread; over io_uring, the
+ *  ring entry's buffer), then one write to the device. fusebox never
+ *  splices (options.h on `splice`). A read error is replied as that
+ *  error. Returns 0, or the negative errno of sending the reply. */
 int fbx_reply_fd(struct fbx_req *req, int fd, off_t off, size_t size);
 int fbx_reply_statfs(struct fbx_req *req, const struct statvfs *st);
 int fbx_reply_xattr(struct fbx_req *req, size_t size);
@@ -390,13 +395,22 @@ struct fbx_session *fbx_session_new(const struct fbx_options *opts,
  *  Returns 0 or a negated errno, with the reason printed to stderr. */
 int fbx_session_mount(struct fbx_session *se, const char *mountpoint);
 /** Serve requests until unmounted or fbx_session_exit(): multi-threaded
- *  unless opts->singlethread. Returns 0 or a negated errno. */
+ *  unless opts->singlethread. Before returning it joins every worker and
+ *  runs ops->destroy (once per session). It does not unmount. Returns 0,
+ *  or a negated errno (the first fatal error of any worker). */
 int fbx_session_loop(struct fbx_session *se);
-/** Ask the loop to end (from any thread); it unmounts first. */
+/** Ask the loop to end, from any thread (a handler too); returns at once.
+ *  Workers blocked in read() are woken and fbx_session_loop() returns
+ *  once they are joined. It does not unmount: the mount stays, and new
+ *  requests on it wait unanswered, until fbx_session_unmount() or
+ *  fbx_session_destroy(); fbx_session_main() does that after the loop.
+ *  Calling it again does nothing. */
 void fbx_session_exit(struct fbx_session *se);
 /** Non-zero once the session has been asked to end. */
 int fbx_session_exited(const struct fbx_session *se);
-/** Unmount (lazily, so a busy mount detaches) if still mounted. */
+/** Unmount if still mounted: umount2(MNT_DETACH) as root, so a busy mount
+ *  detaches, else fusermount3 -u -z. Idempotent and safe from any thread;
+ *  the loop then ends on its own (the kernel ends the connection). */
 void fbx_session_unmount(struct fbx_session *se);
 /** Free everything; unmounts first if needed. */
 void fbx_session_destroy(struct fbx_session *se);
@@ -408,8 +422,9 @@ const struct fbx_options *fbx_session_options(const struct fbx_session *se);
 /**
  * Run a session as a program does: mount at its options' mountpoint,
  * daemonize unless -f/-d (mount errors are reported before detaching),
- * serve, and unmount cleanly on SIGINT, SIGTERM, SIGHUP or an external
- * umount. Returns the process exit status (0, or 1 after a message).
+ * serve, and unmount cleanly on SIGINT, SIGTERM, SIGHUP, an external
+ * umount or fbx_session_exit(). Returns the process exit status (0, or 1
+ * after a message).
  */
 int fbx_session_main(struct fbx_session *se);
 

@@ -86,7 +86,13 @@ struct fbx_options {
 	mode_t umask;
 	uid_t uid;
 	gid_t gid;
-	/* the -o string handed to mount(2)/fusermount3, built by the parser */
+	/**
+	 * The FUSE kernel module's own options as the parser saw them
+	 * (default_permissions, allow_other, max_read=N, subtype=NAME; "" if
+	 * none), for display. Read-only: at mount time the same builder runs
+	 * again on the session's options, adds the program's name as subtype
+	 * when none is set, and passes the result to mount(2) or fusermount3.
+	 */
 	char *kernel_opts;
 	/**
 	 * MS_* flags for mount(2), from -r/ro/rw and the generic mount options

@@ -7,11 +7,12 @@
  * its own clone of the descriptor (FUSE_DEV_IOC_CLONE), so reading,
  * decoding and replying share no lock between threads.
  *
- * Ending: fbx_session_exit() marks the session, unmounts lazily, aborts
- * the connection through fusectl when it can, and wakes workers blocked
+ * Ending: fbx_session_exit() marks the session and wakes workers blocked
  * in read() with FBX_WAKE_SIGNAL (a no-op handler installed without
- * SA_RESTART, so read() returns EINTR). Workers also end on their own
- * when read() says ENODEV: the filesystem was unmounted from outside.
+ * SA_RESTART, so read() returns EINTR); it leaves the mount alone, which
+ * is fbx_session_unmount()'s job (fbx_session_main calls it after the
+ * loop, and before exit on a signal). Workers also end on their own when
+ * read() says ENODEV: the filesystem was unmounted.
  */
 #include "fuse/session.h"
 
