@@ -9,8 +9,9 @@
  *
  * The disk is fusebox's ready-made sparse memory disk (fbx_memdisk_*):
  * a set of callbacks (read, write, flush, trim, write_zeroes, cache,
- * extents) over lazily allocated pages. examples/filedisk.c shows how
- * to write such callbacks yourself.
+ * extents) over lazily allocated pages. For a set of such callbacks
+ * written out, read lib/nbd/filedisk.c (behind examples/filedisk.c): one
+ * short function per NBD command, over a file.
  */
 #include <stdio.h>
 

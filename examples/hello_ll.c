@@ -54,7 +54,6 @@ static void hello_lookup(struct fbx_req *req, uint64_t parent, const char *name)
 static void hello_getattr(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi)
 {
 	struct stat st;
-	(void)fi;
 	if (fill_stat(ino, &st))
 		fbx_reply_attr(req, &st, 1.0);
 	else
@@ -71,7 +70,6 @@ static void hello_readdir(struct fbx_req *req, uint64_t ino, size_t size, off_t 
 	};
 	char buf[512];
 	size_t used = 0;
-	(void)fi;
 	if (ino != FBX_ROOT_ID) {
 		fbx_reply_err(req, -ENOTDIR);
 		return;
@@ -102,8 +100,6 @@ static void hello_read(struct fbx_req *req, uint64_t ino, size_t size, off_t off
                        struct fbx_file_info *fi)
 {
 	size_t len = sizeof(hello_text) - 1;
-	(void)ino;
-	(void)fi;
 	if ((size_t)off >= len)
 		fbx_reply_buf(req, NULL, 0);
 	else

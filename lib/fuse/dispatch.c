@@ -434,7 +434,6 @@ static void h_syncfs(struct fbx_req *req, const struct fbx_msg *m)
 static void h_destroy(struct fbx_req *req, const struct fbx_msg *m)
 {
 	struct fbx_session *se = req->se;
-	(void)m;
 	if (!atomic_exchange(&se->got_destroy, 1) && se->ops.destroy)
 		se->ops.destroy(se->userdata);
 	fbx_reply_err(req, 0);
@@ -442,7 +441,6 @@ static void h_destroy(struct fbx_req *req, const struct fbx_msg *m)
 
 static void h_enosys(struct fbx_req *req, const struct fbx_msg *m)
 {
-	(void)m;
 	fbx_reply_err(req, -ENOSYS);
 }
 

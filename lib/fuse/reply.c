@@ -97,7 +97,6 @@ int fbx_send_iov(struct fbx_session *se, int fd, struct iovec *iov, int count)
 		fprintf(stderr, "fusebox: short reply write (%zd of %zu)\n", n, total);
 		return -EIO;
 	}
-	(void)se;
 	return 0;
 }
 

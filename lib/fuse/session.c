@@ -25,7 +25,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-static void wake_handler(int sig) { (void)sig; }
+static void wake_handler(int sig) { }
 
 static void install_wake_handler(void)
 {

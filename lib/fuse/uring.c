@@ -381,18 +381,17 @@ void fbx_uring_free(struct fbx_session *se)
 
 #else /* !FBX_HAVE_LIBURING */
 
-int fbx_uring_start(struct fbx_session *se) { (void)se; return -ENOTSUP; }
-void fbx_uring_free(struct fbx_session *se) { (void)se; }
+int fbx_uring_start(struct fbx_session *se) { return -ENOTSUP; }
+void fbx_uring_free(struct fbx_session *se) { }
 int fbx_uring_commit(void *ent, uint64_t unique, int err, const struct iovec *iov, int count)
 {
-	(void)ent; (void)unique; (void)err; (void)iov; (void)count;
 	return -ENOTSUP;
 }
 int fbx_uring_reply_fd(void *ent, int fd, off_t off, size_t size, size_t *got)
 {
-	(void)ent; (void)fd; (void)off; (void)size; *got = 0;
+	*got = 0;
 	return -ENOTSUP;
 }
-char *fbx_uring_payload(void *ent) { (void)ent; return NULL; }
+char *fbx_uring_payload(void *ent) { return NULL; }
 
 #endif
