@@ -317,19 +317,14 @@ static int file_resize(struct mfs *fs, struct mfs_inode *n, off_t size)
 
 /* ---- inodes ---------------------------------------------------------- */
 
+/* The caller's own or supplementary group (any number of them). */
 static int in_group(gid_t gid)
 {
 	struct fbx_fs_context *ctx = fbx_fs_context();
-	gid_t groups[64];
-	int count;
 
 	if (ctx->gid == gid)
 		return 1;
-	count = ctx->req ? fbx_req_groups(ctx->req, 64, groups) : 0;
-	for (int i = 0; i < count && i < 64; i++)
-		if (groups[i] == gid)
-			return 1;
-	return 0;
+	return ctx->req && fbx_ctx_in_group(fbx_req_ctx(ctx->req), gid);
 }
 
 /* Owner of a new node as a native filesystem sets it (BSD group

@@ -564,35 +564,11 @@ static int node_stat(struct pt_node *n, struct stat *st)
 	return 0;
 }
 
-/* Is the caller in group g? Its supplementary groups are only in /proc
- * (FUSE passes the thread id). Unknown counts as no, as for a caller
- * the kernel cannot see: clearing sgid is the safe side. */
+/* Is the caller in group g? Unknown counts as no (fbx_ctx_in_group), as
+ * for a caller the kernel cannot see: clearing sgid is the safe side. */
 static int caller_in_group(const struct fbx_ctx *c, gid_t g)
 {
-	char path[64], *line = NULL;
-	size_t cap = 0;
-	int in = 0;
-
-	if (c->gid == g)
-		return 1;
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)c->pid);
-	FILE *f = c->pid > 0 ? fopen(path, "re") : NULL;
-	if (!f)
-		return 0;
-	while (getline(&line, &cap, f) > 0) {
-		if (strncmp(line, "Groups:", 7) != 0)
-			continue;
-		for (char *p = line + 7, *end; !in; p = end) {
-			unsigned long x = strtoul(p, &end, 10);
-			if (end == p)
-				break;
-			in = (gid_t)x == g;
-		}
-		break;
-	}
-	free(line);
-	fclose(f);
-	return in;
+	return fbx_ctx_in_group(c, g);
 }
 
 /* What the kernel does to a file written or truncated by a caller

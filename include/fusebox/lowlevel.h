@@ -319,9 +319,18 @@ struct fbx_session *fbx_req_session(const struct fbx_req *req);
 /** Non-zero once the kernel asked to interrupt this request (the caller
  *  got a signal). A long op should then reply -EINTR soon. */
 int fbx_req_interrupted(const struct fbx_req *req);
-/** Supplementary groups of the caller (from /proc): fills up to `size`
- *  ids, returns how many there are, or a negated errno. */
+/** Supplementary groups of the caller, from /proc/TID/status (FUSE sends
+ *  no group list): fills up to `size` ids and returns how many there are
+ *  (call again with a larger list when that is more than `size`), or a
+ *  negated errno: -ESRCH for a kernel-internal request (pid 0), -ENOENT
+ *  when the caller is gone, -EIO if /proc has no Groups line. */
 int fbx_req_groups(const struct fbx_req *req, int size, gid_t list[]);
+/** 1 if the caller `ctx` (fbx_req_ctx()) is in group `gid`: its
+ *  effective gid, or any of its supplementary groups however many it
+ *  has; 0 if not, and also when they cannot be read (see
+ *  fbx_req_groups): for a permission decision "not a member" is the
+ *  safe side. Reads /proc unless gid is the caller's own. */
+int fbx_ctx_in_group(const struct fbx_ctx *ctx, gid_t gid);
 
 /* ---- replies: each returns 0 or a negated errno, and frees req ------- */
 

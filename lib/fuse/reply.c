@@ -366,35 +366,3 @@ int fbx_req_interrupted(const struct fbx_req *req)
 {
 	return atomic_load(&((struct fbx_req *)req)->interrupted);
 }
-
-int fbx_req_groups(const struct fbx_req *req, int size, gid_t list[])
-{
-	char path[64], line[4096];
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", req->ctx.pid, req->ctx.pid);
-	FILE *f = fopen(path, "re");
-	if (!f) {
-		snprintf(path, sizeof(path), "/proc/%d/status", req->ctx.pid);
-		f = fopen(path, "re");
-	}
-	if (!f)
-		return -errno;
-	int n = -EIO;
-	while (fgets(line, sizeof(line), f)) {
-		if (strncmp(line, "Groups:", 7) != 0)
-			continue;
-		char *p = line + 7, *end;
-		n = 0;
-		for (;;) {
-			unsigned long g = strtoul(p, &end, 10);
-			if (end == p)
-				break;
-			if (n < size)
-				list[n] = (gid_t)g;
-			n++;
-			p = end;
-		}
-		break;
-	}
-	fclose(f);
-	return n;
-}
