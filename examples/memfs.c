@@ -55,7 +55,8 @@
 #include <linux/falloc.h>
 #include <sys/xattr.h>
 
-#include "fusebox/fs.h"
+#include <fusebox/fs.h>
+#include <fusebox/size.h>
 
 #define MFS_PAGE_SHIFT 12
 #define MFS_PAGE       ((size_t)1 << MFS_PAGE_SHIFT)
@@ -1530,35 +1531,13 @@ static const struct fbx_fs_ops mfs_ops = {
 /* ---- setup ----------------------------------------------------------- */
 
 /* "-o size=N" with an optional K, M, G or T suffix (powers of 1024). */
-static int parse_size(const char *s, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-	int shift = 0;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s)
-		return -EINVAL;
-	switch (*end) {
-	case 'k': case 'K': shift = 10; end++; break;
-	case 'm': case 'M': shift = 20; end++; break;
-	case 'g': case 'G': shift = 30; end++; break;
-	case 't': case 'T': shift = 40; end++; break;
-	}
-	if (*end || v == 0 || v > (UINT64_MAX >> shift))
-		return -EINVAL;
-	*out = (uint64_t)v << shift;
-	return 0;
-}
-
 static int mfs_opt(void *data, const char *key, const char *value, int is_arg)
 {
 	uint64_t *size = data;
 
 	if (is_arg || strcmp(key, "size") != 0)
 		return 0;
-	if (!value || parse_size(value, size) < 0)
+	if (!value || fbx_parse_size(value, size) < 0 || *size == 0)
 		return -EINVAL;
 	return 1;
 }

@@ -96,8 +96,8 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-#include "fusebox/lowlevel.h"
-#include "fusebox/options.h"
+#include <fusebox/lowlevel.h>
+#include <fusebox/options.h>
 
 #ifndef RENAME_NOREPLACE
 #define RENAME_NOREPLACE (1 << 0)
