@@ -1530,20 +1530,23 @@ static const struct fbx_fs_ops mfs_ops = {
 
 /* ---- setup ----------------------------------------------------------- */
 
-/* "-o size=N" with an optional K, M, G or T suffix (powers of 1024). */
+/* "-o size=N" as fbx_parse_size reads it (64M, 1G, ...). */
 static int mfs_opt(void *data, const char *key, const char *value, int is_arg)
 {
-	uint64_t *size = data;
+	struct mfs *fs = data;
+	uint64_t size;
 
 	if (is_arg || strcmp(key, "size") != 0)
 		return 0;
-	if (!value || fbx_parse_size(value, size) < 0 || *size == 0)
+	if (!value || fbx_parse_size(value, &size) < 0 || size == 0)
 		return -EINVAL;
+	fs->max_pages = size / MFS_PAGE ? size / MFS_PAGE : 1;
 	return 1;
 }
 
-static int mfs_init_tree(struct mfs *fs, uint64_t size)
+static int mfs_init_tree(void *data, const struct fbx_options *o)
 {
+	struct mfs *fs = data;
 	pthread_rwlockattr_t attr;
 	struct mfs_inode *root;
 
@@ -1552,12 +1555,13 @@ static int mfs_init_tree(struct mfs *fs, uint64_t size)
 	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
 	pthread_rwlock_init(&fs->tree, &attr);
 	pthread_rwlockattr_destroy(&attr);
-	fs->max_pages = size / MFS_PAGE ? size / MFS_PAGE : 1;
 	fs->max_inodes = fs->max_pages;
 	atomic_init(&fs->used_pages, 0);
 	fs->next_ino = 1;
-	if (!(root = calloc(1, sizeof *root)))
+	if (!(root = calloc(1, sizeof *root))) {
+		fprintf(stderr, "memfs: out of memory\n");
 		return -ENOMEM;
+	}
 	pthread_mutex_init(&root->lock, NULL);
 	root->ino = fs->next_ino++;
 	root->mode = S_IFDIR | 0755;
@@ -1571,8 +1575,12 @@ static int mfs_init_tree(struct mfs *fs, uint64_t size)
 }
 
 /* Directory tables must be emptied before their inodes go. */
-static void mfs_free_tree(struct mfs *fs)
+static void mfs_free_tree(void *data)
 {
+	struct mfs *fs = data;
+
+	if (!fs->root)
+		return;
 	for (struct mfs_inode *n = fs->all; n; n = n->next) {
 		if (!S_ISDIR(n->mode))
 			continue;
@@ -1598,38 +1606,17 @@ static uint64_t default_size(void)
 	return pages > 0 && psize > 0 ? (uint64_t)pages * (uint64_t)psize / 2 : (uint64_t)1 << 30;
 }
 
+static const struct fbx_app mfs_app = {
+	.help = "memfs options:\n"
+	        "    -o size=N[KMGTP]       capacity (default: half the RAM)\n",
+	.opt = mfs_opt,
+	.setup = mfs_init_tree,
+	.cleanup = mfs_free_tree,
+};
+
 int main(int argc, char *argv[])
 {
-	struct fbx_options opts;
-	struct mfs fs;
-	struct fbx_fs *fbx;
-	uint64_t size = default_size();
-	int status = 1;
+	struct mfs fs = { .max_pages = default_size() / MFS_PAGE };
 
-	memset(&fs, 0, sizeof fs);
-	if (fbx_options_parse(&opts, argc, argv, mfs_opt, &size) < 0)
-		return 1;
-	if (opts.show_help || opts.show_version) {
-		if (opts.show_help) {
-			fbx_options_help(stdout, argv[0]);
-			printf("memfs options:\n"
-			       "    -o size=N[KMGT]    capacity (default: half the RAM)\n");
-		} else {
-			printf("memfs (fusebox %s)\n", fbx_version());
-		}
-		fbx_options_free(&opts);
-		return 0;
-	}
-	if (mfs_init_tree(&fs, size) < 0) {
-		fprintf(stderr, "%s: out of memory\n", argv[0]);
-	} else if (!(fbx = fbx_fs_new(&opts, &mfs_ops, sizeof mfs_ops, &fs))) {
-		fprintf(stderr, "%s: cannot set up the filesystem: %s\n", argv[0], strerror(errno));
-	} else {
-		status = fbx_session_main(fbx_fs_session(fbx));
-		fbx_fs_destroy(fbx);
-	}
-	if (fs.root)
-		mfs_free_tree(&fs);
-	fbx_options_free(&opts);
-	return status;
+	return fbx_main_app(argc, argv, &mfs_ops, sizeof mfs_ops, &fs, &mfs_app);
 }

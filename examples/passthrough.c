@@ -1477,27 +1477,23 @@ static int pt_opt(void *app_data, const char *key, const char *value, int is_arg
 	return pt->source ? 1 : -ENOMEM;
 }
 
-static void usage(FILE *out, const char *prog)
-{
-	fprintf(out, "usage: %s [options] SOURCEDIR MOUNTPOINT\n"
-	             "Mirror SOURCEDIR at MOUNTPOINT. As root, use\n"
-	             "  -o allow_other,default_permissions\n"
-	             "to share it with every user like a native file system.\n\n"
-	             "passthrough options:\n"
-	             "    -o killpriv_v2|no_killpriv_v2\n"
-	             "        clear suid/sgid here on write and truncate, so the kernel\n"
-	             "        checks security.capability once per inode instead of on\n"
-	             "        every write (default: on when the kernel offers it)\n"
-	             "    -o readdir_cache|no_readdir_cache\n"
-	             "        let the kernel keep directory listings; it drops one when\n"
-	             "        the directory's mtime changes, which it rechecks after\n"
-	             "        attr_timeout (default: on)\n"
-	             "    -o flush|noflush\n"
-	             "        send close(2) on to SOURCEDIR as FLUSH (default: only when\n"
-	             "        SOURCEDIR is on a network or FUSE file system, where close\n"
-	             "        can report errors; elsewhere FLUSH is a round trip for nothing)\n\n", prog);
-	fbx_options_help(out, prog);
-}
+static const char pt_help[] =
+	"Mirror SOURCEDIR at MOUNTPOINT. As root, use\n"
+	"  -o allow_other,default_permissions\n"
+	"to share it with every user like a native file system.\n\n"
+	"passthrough options:\n"
+	"    -o killpriv_v2|no_killpriv_v2\n"
+	"        clear suid/sgid here on write and truncate, so the kernel\n"
+	"        checks security.capability once per inode instead of on\n"
+	"        every write (default: on when the kernel offers it)\n"
+	"    -o readdir_cache|no_readdir_cache\n"
+	"        let the kernel keep directory listings; it drops one when\n"
+	"        the directory's mtime changes, which it rechecks after\n"
+	"        attr_timeout (default: on)\n"
+	"    -o flush|noflush\n"
+	"        send close(2) on to SOURCEDIR as FLUSH (default: only when\n"
+	"        SOURCEDIR is on a network or FUSE file system, where close\n"
+	"        can report errors; elsewhere FLUSH is a round trip for nothing)\n";
 
 /* Whether close(2) on SOURCEDIR's file system can fail: network file
  * systems write back or check in at close, and a FUSE source may do
@@ -1523,20 +1519,27 @@ static int close_reports_errors(int fd)
 	return 0;
 }
 
-static int pt_setup(struct pt *pt, const struct fbx_options *o)
+static int pt_setup(void *data, const struct fbx_options *o)
 {
+	struct pt *pt = data;
 	struct stat st;
 	struct rlimit rl;
+
+	if (!pt->source) {
+		fprintf(stderr, "passthrough: no SOURCEDIR given (see %s --help)\n",
+		        o->progname ? o->progname : "passthrough");
+		return -EINVAL;
+	}
 
 	pt->root.fd = open(pt->source, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (pt->root.fd < 0 || fstat(pt->root.fd, &st) < 0) {
 		fprintf(stderr, "passthrough: %s: %s\n", pt->source, strerror(errno));
-		return -1;
+		return -EINVAL;
 	}
 	pt->root_rdfd = open(pt->source, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (pt->root_rdfd < 0) {
 		fprintf(stderr, "passthrough: %s: %s\n", pt->source, strerror(errno));
-		return -1;
+		return -EINVAL;
 	}
 	pt->noflush = pt->opt_flush == -1 ? !close_reports_errors(pt->root_rdfd) : !pt->opt_flush;
 	pt->root.type = S_IFDIR;
@@ -1548,8 +1551,10 @@ static int pt_setup(struct pt *pt, const struct fbx_options *o)
 	pthread_mutex_init(&pt->lock, NULL);
 	pt->nbuckets = 1024;
 	pt->buckets = calloc(pt->nbuckets, sizeof *pt->buckets);
-	if (!pt->buckets)
-		return -1;
+	if (!pt->buckets) {
+		fprintf(stderr, "passthrough: out of memory\n");
+		return -ENOMEM;
+	}
 	table_insert(pt, &pt->root);
 
 	pt->entry_timeout = o->entry_timeout;
@@ -1570,8 +1575,10 @@ static int pt_setup(struct pt *pt, const struct fbx_options *o)
 	if (pt->switch_creds) {
 		int n = getgroups(0, NULL);
 		pt->own_groups = calloc(n > 0 ? (size_t)n : 1, sizeof(gid_t));
-		if (!pt->own_groups || (n > 0 && getgroups(n, pt->own_groups) < 0))
-			return -1;
+		if (!pt->own_groups || (n > 0 && getgroups(n, pt->own_groups) < 0)) {
+			fprintf(stderr, "passthrough: reading our own groups: %s\n", strerror(errno));
+			return -ENOMEM;
+		}
 		pt->own_ngroups = n > 0 ? n : 0;
 	}
 	/* New files get exactly the mode the kernel sends (it applied the
@@ -1585,8 +1592,10 @@ static int pt_setup(struct pt *pt, const struct fbx_options *o)
 	return 0;
 }
 
-static void pt_cleanup(struct pt *pt)
+static void pt_cleanup(void *data)
 {
+	struct pt *pt = data;
+
 	if (pt->buckets) {
 		for (size_t i = 0; i < pt->nbuckets; i++) {
 			struct pt_node *n = pt->buckets[i], *next;
@@ -1609,47 +1618,20 @@ static void pt_cleanup(struct pt *pt)
 	free(pt->source);
 }
 
+static const struct fbx_app pt_app = {
+	.usage = "[options] SOURCEDIR MOUNTPOINT",
+	.help = pt_help,
+	.opt = pt_opt,
+	.setup = pt_setup,
+	.cleanup = pt_cleanup,
+};
+
 int main(int argc, char *argv[])
 {
-	struct pt pt;
-	struct fbx_options o;
-	struct fbx_session *se;
-	int rc = 1;
+	struct pt pt = {
+		.root.fd = -1, .root_rdfd = -1,
+		.opt_killpriv = 1, .opt_readdir_cache = 1, .opt_flush = -1,
+	};
 
-	memset(&pt, 0, sizeof pt);
-	pt.root.fd = pt.root_rdfd = -1;
-	pt.opt_killpriv = 1;
-	pt.opt_readdir_cache = 1;
-	pt.opt_flush = -1;
-	if (fbx_options_parse(&o, argc, argv, pt_opt, &pt) < 0) {
-		free(pt.source);
-		return 1;
-	}
-	if (o.show_help) {
-		usage(stdout, argv[0]);
-		rc = 0;
-		goto out;
-	}
-	if (o.show_version) {
-		printf("passthrough (fusebox %s)\n", fbx_version());
-		rc = 0;
-		goto out;
-	}
-	if (!pt.source || !o.mountpoint) {
-		usage(stderr, argv[0]);
-		goto out;
-	}
-	if (pt_setup(&pt, &o) < 0)
-		goto out;
-	se = fbx_session_new(&o, &pt_ops, sizeof pt_ops, &pt);
-	if (!se) {
-		fprintf(stderr, "passthrough: %s\n", strerror(errno));
-		goto out;
-	}
-	rc = fbx_session_main(se);
-	fbx_session_destroy(se);
-out:
-	pt_cleanup(&pt);
-	fbx_options_free(&o);
-	return rc;
+	return fbx_ll_main_app(argc, argv, &pt_ops, sizeof pt_ops, &pt, &pt_app);
 }

@@ -186,6 +186,12 @@ struct fbx_fs_context *fbx_fs_context(void);
  */
 int fbx_main(int argc, char *argv[], const struct fbx_fs_ops *ops,
              size_t ops_size, void *userdata);
+/**
+ * fbx_main() for a program with its own options, usage and setup
+ * (struct fbx_app in fusebox/options.h; app may be NULL). Same return.
+ */
+int fbx_main_app(int argc, char *argv[], const struct fbx_fs_ops *ops,
+                 size_t ops_size, void *userdata, const struct fbx_app *app);
 
 /* Step by step, for programs that manage the mount themselves. */
 struct fbx_fs *fbx_fs_new(const struct fbx_options *opts,

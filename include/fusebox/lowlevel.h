@@ -438,13 +438,20 @@ const struct fbx_options *fbx_session_options(const struct fbx_session *se);
 int fbx_session_main(struct fbx_session *se);
 
 /**
- * Parse argv (see fusebox/options.h), then fbx_session_main(): mount, daemonize unless -f/-d
- * (mount errors are reported before detaching), unmount cleanly on
- * SIGINT, SIGTERM, SIGHUP or an external umount. Returns the process
- * exit status: 0, or 1 with a message on stderr.
+ * Parse argv (see fusebox/options.h; -h and -V print and return 0), then
+ * fbx_session_main(): mount, daemonize unless -f/-d (mount errors are
+ * reported before detaching), unmount cleanly on SIGINT, SIGTERM, SIGHUP
+ * or an external umount. Returns the process exit status: 0, or 1 with
+ * a message on stderr.
  */
 int fbx_ll_main(int argc, char *argv[], const struct fbx_ll_ops *ops,
                 size_t ops_size, void *userdata);
+/**
+ * fbx_ll_main() for a program with its own options, usage and setup
+ * (struct fbx_app in fusebox/options.h; app may be NULL). Same return.
+ */
+int fbx_ll_main_app(int argc, char *argv[], const struct fbx_ll_ops *ops,
+                    size_t ops_size, void *userdata, const struct fbx_app *app);
 
 #ifdef __cplusplus
 }

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "fs/fs_int.h"
+#include "fuse/options_int.h"
 
 static void fbx_fsi_ll_init(void *userdata, struct fbx_conn *conn)
 {
@@ -156,27 +157,34 @@ void fbx_fs_destroy(struct fbx_fs *fs)
 	free(fs);
 }
 
+struct fs_run {
+	const struct fbx_fs_ops *ops;
+	size_t ops_size;
+	void *userdata;
+};
+
+static int fs_run(const struct fbx_options *o, void *arg)
+{
+	const struct fs_run *r = arg;
+	struct fbx_fs *fs = fbx_fs_new(o, r->ops, r->ops_size, r->userdata);
+	if (!fs) {
+		fprintf(stderr, "%s: %s\n", o->progname ? o->progname : "fusebox", strerror(errno));
+		return 1;
+	}
+	int status = fbx_session_main(fbx_fs_session(fs));
+	fbx_fs_destroy(fs);
+	return status;
+}
+
+int fbx_main_app(int argc, char *argv[], const struct fbx_fs_ops *ops, size_t ops_size,
+                 void *userdata, const struct fbx_app *app)
+{
+	struct fs_run r = { ops, ops_size, userdata };
+	return fbx_program_main(argc, argv, app, userdata, fs_run, &r);
+}
+
 int fbx_main(int argc, char *argv[], const struct fbx_fs_ops *ops, size_t ops_size,
              void *userdata)
 {
-	struct fbx_options o;
-	int status = 0;
-	if (fbx_options_parse(&o, argc, argv, NULL, NULL) < 0)
-		return 1;
-	if (o.show_help) {
-		fbx_options_help(stdout, argv[0]);
-	} else if (o.show_version) {
-		printf("fusebox %s\n", FBX_VERSION);
-	} else {
-		struct fbx_fs *fs = fbx_fs_new(&o, ops, ops_size, userdata);
-		if (!fs) {
-			fprintf(stderr, "%s: %s\n", argv[0], strerror(errno));
-			status = 1;
-		} else {
-			status = fbx_session_main(fbx_fs_session(fs));
-			fbx_fs_destroy(fs);
-		}
-	}
-	fbx_options_free(&o);
-	return status;
+	return fbx_main_app(argc, argv, ops, ops_size, userdata, NULL);
 }

@@ -8,6 +8,7 @@
  */
 #include "fuse/session.h"
 #include "common/signals.h"
+#include "fuse/options_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -120,27 +121,57 @@ int fbx_session_main(struct fbx_session *se)
 	return 0;
 }
 
-int fbx_ll_main(int argc, char *argv[], const struct fbx_ll_ops *ops,
-                size_t ops_size, void *userdata)
+int fbx_program_main(int argc, char *argv[], const struct fbx_app *app, void *userdata,
+                     int (*run)(const struct fbx_options *o, void *arg), void *arg)
 {
 	struct fbx_options o;
-	if (fbx_options_parse(&o, argc, argv, NULL, NULL) < 0)
+	if (fbx_options_parse(&o, argc, argv, app ? app->opt : NULL, userdata) < 0)
 		return 1;
+	const char *prog = o.progname ? o.progname : "fusebox";
 	int status = 0;
 	if (o.show_help) {
-		fbx_options_help(stdout, argv[0]);
+		fbx_options_help_app(stdout, argv[0], app);
 	} else if (o.show_version) {
-		printf("fusebox %s (FUSE protocol %d.%d)\n", FBX_VERSION, FBX_K_MAJOR, FBX_K_MINOR);
+		printf("%s (fusebox %s, FUSE protocol %d.%d)\n", prog, FBX_VERSION,
+		       FBX_K_MAJOR, FBX_K_MINOR);
 	} else {
-		struct fbx_session *se = fbx_session_new(&o, ops, ops_size, userdata);
-		if (!se) {
-			fprintf(stderr, "%s: %s\n", argv[0], strerror(errno));
-			status = 1;
-		} else {
-			status = fbx_session_main(se);
-			fbx_session_destroy(se);
-		}
+		int err = app && app->setup ? app->setup(userdata, &o) : 0;
+		status = err ? 1 : run(&o, arg);
+		if (app && app->cleanup)
+			app->cleanup(userdata);
 	}
 	fbx_options_free(&o);
 	return status;
+}
+
+struct ll_run {
+	const struct fbx_ll_ops *ops;
+	size_t ops_size;
+	void *userdata;
+};
+
+static int ll_run(const struct fbx_options *o, void *arg)
+{
+	const struct ll_run *r = arg;
+	struct fbx_session *se = fbx_session_new(o, r->ops, r->ops_size, r->userdata);
+	if (!se) {
+		fprintf(stderr, "%s: %s\n", o->progname ? o->progname : "fusebox", strerror(errno));
+		return 1;
+	}
+	int status = fbx_session_main(se);
+	fbx_session_destroy(se);
+	return status;
+}
+
+int fbx_ll_main_app(int argc, char *argv[], const struct fbx_ll_ops *ops,
+                    size_t ops_size, void *userdata, const struct fbx_app *app)
+{
+	struct ll_run r = { ops, ops_size, userdata };
+	return fbx_program_main(argc, argv, app, userdata, ll_run, &r);
+}
+
+int fbx_ll_main(int argc, char *argv[], const struct fbx_ll_ops *ops,
+                size_t ops_size, void *userdata)
+{
+	return fbx_ll_main_app(argc, argv, ops, ops_size, userdata, NULL);
 }

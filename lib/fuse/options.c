@@ -698,9 +698,16 @@ int fbx_options_parse(struct fbx_options *o, int argc, char *argv[],
 
 void fbx_options_help(FILE *out, const char *progname)
 {
+	fbx_options_help_app(out, progname, NULL);
+}
+
+void fbx_options_help_app(FILE *out, const char *progname, const struct fbx_app *app)
+{
 	const char *p = progname && *progname ? progname : "fusebox";
+	fprintf(out, "usage: %s %s\n", p, app && app->usage ? app->usage : "[options] MOUNTPOINT");
+	if (app && app->help)
+		fprintf(out, "%s", app->help);
 	fprintf(out,
-	        "usage: %s [options] MOUNTPOINT\n"
 	        "\n"
 	        "general options:\n"
 	        "    -h, --help             print this help and exit\n"
@@ -710,7 +717,7 @@ void fbx_options_help(FILE *out, const char *progname)
 	        "    -s                     single-threaded\n"
 	        "    -r                     read-only (same as -o ro)\n"
 	        "    -o OPT[,OPT...]        mount and session options:\n",
-	        p, FBX_VERSION);
+	        FBX_VERSION);
 	for (size_t i = 0; i < sizeof optdefs / sizeof optdefs[0]; i++) {
 		const struct optdef *d = &optdefs[i];
 		char left[64];

@@ -1,11 +1,15 @@
 /*
- * lib/fuse/options_int.h -- the one builder of the options string the
- * FUSE kernel module parses (options.c), shared by the parser, which
- * keeps it in fbx_options.kernel_opts, and the mount code, which hands
- * it to mount(2) or fusermount3. Private to lib/fuse.
+ * lib/fuse/options_int.h -- what options.c and main.c share with the
+ * rest of lib/ (private, not installed): the program skeleton behind
+ * fbx_ll_main_app and fbx_main_app, its help printer, and the one
+ * builder of the options string the FUSE kernel module parses, used by
+ * the parser (fbx_options.kernel_opts) and by mount.c (mount(2) data,
+ * fusermount3 -o).
  */
 #ifndef FBX_FUSE_OPTIONS_INT_H
 #define FBX_FUSE_OPTIONS_INT_H
+
+#include <stdio.h>
 
 #include "fusebox/options.h"
 
@@ -16,5 +20,18 @@
  * Returns 0 or -ENOMEM (*out untouched).
  */
 int fbx_kernel_opts_build(const struct fbx_options *o, const char *subtype, char **out);
+
+/** fbx_options_help with a program's usage arguments and text (app may
+ *  be NULL: the plain help). */
+void fbx_options_help_app(FILE *out, const char *progname, const struct fbx_app *app);
+
+/**
+ * The program skeleton behind fbx_ll_main_app and fbx_main_app (main.c):
+ * parse with app's hook, -h, -V, app->setup, then run(o, arg) for the
+ * layer's own "make a session, fbx_session_main, destroy", then
+ * app->cleanup. Returns the process exit status.
+ */
+int fbx_program_main(int argc, char *argv[], const struct fbx_app *app, void *userdata,
+                     int (*run)(const struct fbx_options *o, void *arg), void *arg);
 
 #endif
