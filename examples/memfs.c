@@ -867,7 +867,7 @@ static int is_within(const struct mfs_inode *d, const struct mfs_inode *a)
 static int rename_check(const struct mfs_where *s, struct mfs_inode *src,
                         const struct mfs_where *d, struct mfs_inode *dst, unsigned flags)
 {
-	if (flags & RENAME_EXCHANGE) {
+	if (flags & FBX_RENAME_EXCHANGE) {
 		if (!dst)
 			return -ENOENT;
 		if (S_ISDIR(src->mode) && src != dst && is_within(d->dir, src))
@@ -876,7 +876,7 @@ static int rename_check(const struct mfs_where *s, struct mfs_inode *src,
 			return -EINVAL;
 		return 0;
 	}
-	if (dst && (flags & RENAME_NOREPLACE))
+	if (dst && (flags & FBX_RENAME_NOREPLACE))
 		return -EEXIST;
 	if (S_ISDIR(src->mode) && is_within(d->dir, src))
 		return -EINVAL;
@@ -935,8 +935,8 @@ static int mfs_rename(const char *from, const char *to, unsigned int flags)
 	struct mfs_where s, d;
 	int err;
 
-	if ((flags & ~(unsigned)(RENAME_NOREPLACE | RENAME_EXCHANGE)) ||
-	    (flags & RENAME_NOREPLACE && flags & RENAME_EXCHANGE))
+	if ((flags & ~(FBX_RENAME_NOREPLACE | FBX_RENAME_EXCHANGE)) ||
+	    (flags & FBX_RENAME_NOREPLACE && flags & FBX_RENAME_EXCHANGE))
 		return -EINVAL;
 	wr_lock(fs);
 	if ((err = locate(fs, from, &s)) < 0 || (err = locate(fs, to, &d)) < 0)
@@ -949,7 +949,7 @@ static int mfs_rename(const char *from, const char *to, unsigned int flags)
 	/* Two names of one file: POSIX says do nothing, successfully. */
 	if ((err = rename_check(&s, src, &d, dst, flags)) < 0 || src == dst)
 		goto out;
-	if (flags & RENAME_EXCHANGE)
+	if (flags & FBX_RENAME_EXCHANGE)
 		rename_exchange(&s, src, &d, dst);
 	else if ((err = rename_move(fs, &s, src, &d, dst)) < 0)
 		goto out;

@@ -99,16 +99,6 @@
 #include <fusebox/lowlevel.h>
 #include <fusebox/options.h>
 
-#ifndef RENAME_NOREPLACE
-#define RENAME_NOREPLACE (1 << 0)
-#endif
-#ifndef RENAME_EXCHANGE
-#define RENAME_EXCHANGE (1 << 1)
-#endif
-#ifndef RENAME_WHITEOUT
-#define RENAME_WHITEOUT (1 << 2)
-#endif
-
 /* ---- state -------------------------------------------------------------- */
 
 struct pt_node {
@@ -828,7 +818,7 @@ static void pt_rename(struct fbx_req *req, uint64_t parent, const char *name,
 	struct pt *pt = pt_of(req);
 
 	if (!name_ok(name) || !name_ok(newname) ||
-	    (flags & ~(unsigned)(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT))) {
+	    (flags & ~(FBX_RENAME_NOREPLACE | FBX_RENAME_EXCHANGE | FBX_RENAME_WHITEOUT))) {
 		fbx_reply_err(req, -EINVAL);
 		return;
 	}

@@ -83,8 +83,9 @@ struct fbx_fs_ops {
 	int (*rmdir)(const char *path);                    /**< Missing: -ENOSYS. */
 	/** Make symlink `path` with contents `target`. Missing: -ENOSYS. */
 	int (*symlink)(const char *target, const char *path);
-	/** Rename from -> to; flags 0, RENAME_NOREPLACE or RENAME_EXCHANGE
-	 *  (return -EINVAL for a flag not supported). Missing: -ENOSYS. */
+	/** Rename from -> to; flags 0, FBX_RENAME_NOREPLACE or
+	 *  FBX_RENAME_EXCHANGE (fusebox/lowlevel.h; return -EINVAL for a flag
+	 *  not supported). Missing: -ENOSYS. */
 	int (*rename)(const char *from, const char *to, unsigned int flags);
 	/** Hard link: make `to` another name of `from`. Missing: -ENOSYS. */
 	int (*link)(const char *from, const char *to);

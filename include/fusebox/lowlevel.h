@@ -95,6 +95,13 @@ struct fbx_entry {
 	double      entry_timeout; /**< seconds the kernel may cache the name */
 };
 
+/* Bits of `flags` in rename: renameat2(2)'s RENAME_* values, which the
+ * kernel passes on unchanged. Named here because <stdio.h> declares
+ * RENAME_* only with _GNU_SOURCE. */
+#define FBX_RENAME_NOREPLACE (1u << 0)
+#define FBX_RENAME_EXCHANGE  (1u << 1)
+#define FBX_RENAME_WHITEOUT  (1u << 2)
+
 /* Bits of `to_set` in setattr. */
 #define FBX_SET_MODE      (1u << 0)
 #define FBX_SET_UID       (1u << 1)
@@ -202,8 +209,8 @@ struct fbx_ll_ops {
 	/** Create symlink `name` in parent pointing at `target`. Reply entry. */
 	void (*symlink)(struct fbx_req *req, const char *target, uint64_t parent,
 	                const char *name);
-	/** Rename; flags may hold RENAME_NOREPLACE or RENAME_EXCHANGE (an
-	 *  unsupported flag: reply -EINVAL). Reply err. */
+	/** Rename; flags may hold FBX_RENAME_NOREPLACE, FBX_RENAME_EXCHANGE or
+	 *  FBX_RENAME_WHITEOUT (an unsupported flag: reply -EINVAL). Reply err. */
 	void (*rename)(struct fbx_req *req, uint64_t parent, const char *name,
 	               uint64_t newparent, const char *newname, unsigned flags);
 	/** Hard link `ino` as newparent/newname. Reply entry (of ino). */

@@ -16,13 +16,6 @@
 
 #include "fs/fs_int.h"
 
-#ifndef RENAME_NOREPLACE
-#define RENAME_NOREPLACE (1 << 0)
-#endif
-#ifndef RENAME_EXCHANGE
-#define RENAME_EXCHANGE (1 << 1)
-#endif
-
 /* ---- lookup, forget --------------------------------------------------- */
 
 void fbx_fsi_ll_lookup(struct fbx_req *req, uint64_t parent, const char *name)
@@ -381,7 +374,7 @@ static void unhide(struct fbx_fs *fs, uint64_t dir, const char *hidden, const ch
 	char *hpath, *path;
 	if (fbx_nodes_path2(fs->nodes, dir, hidden, &hpath, dir, name, &path))
 		return;
-	if (fs->ops.rename(hpath, path, RENAME_NOREPLACE) == 0)
+	if (fs->ops.rename(hpath, path, FBX_RENAME_NOREPLACE) == 0)
 		fbx_nodes_rename(fs->nodes, dir, hidden, dir, name, 0);
 	free(hpath);
 	free(path);
@@ -443,13 +436,13 @@ void fbx_fsi_ll_rename(struct fbx_req *req, uint64_t parent, const char *name,
 	char *from = NULL, *to = NULL, hidden[64];
 	int hid = 0;
 	int err = fbx_nodes_path2(fs->nodes, parent, name, &from, newparent, newname, &to);
-	if (!err && (flags & ~(unsigned)(RENAME_NOREPLACE | RENAME_EXCHANGE)))
+	if (!err && (flags & ~(FBX_RENAME_NOREPLACE | FBX_RENAME_EXCHANGE)))
 		err = -EINVAL;
 	if (!err && !fs->ops.rename)
 		err = -ENOSYS;
-	if (!err && !(flags & RENAME_EXCHANGE) && needs_hide(fs, newparent, newname)) {
+	if (!err && !(flags & FBX_RENAME_EXCHANGE) && needs_hide(fs, newparent, newname)) {
 		/* Hiding moves the target away; NOREPLACE must still fail. */
-		err = (flags & RENAME_NOREPLACE) ? -EEXIST
+		err = (flags & FBX_RENAME_NOREPLACE) ? -EEXIST
 		                                 : hide(fs, newparent, newname, to, hidden);
 		hid = !err;
 	}

@@ -7,6 +7,7 @@
  * request came from, and frees it.
  */
 #include "fuse/session.h"
+#include "common/io.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -267,19 +268,11 @@ int fbx_reply_fd(struct fbx_req *req, int fd, off_t off, size_t size)
 		if (!own)
 			return fbx_reply_err(req, -ENOMEM);
 	}
-	size_t got = 0;
-	while (got < size) {
-		ssize_t n = pread(fd, buf + got, size - got, off + (off_t)got);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			int err = -errno;
-			free(own);
-			return fbx_reply_err(req, err);
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
+	size_t got;
+	int err = fbx_pread_full(fd, buf, size, off, &got);
+	if (err) {
+		free(own);
+		return fbx_reply_err(req, err);
 	}
 	int r = reply_one(req, buf, got);
 	free(own);

@@ -20,6 +20,7 @@
  * (root) and liburing at build time; without either, nothing changes.
  */
 #include "fuse/session.h"
+#include "common/io.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -162,18 +163,7 @@ int fbx_uring_reply_fd(void *ent, int fd, off_t off, size_t size, size_t *got)
 	struct fbx_uring_ent *e = ent;
 	if (size > e->payload_size)
 		size = e->payload_size;
-	*got = 0;
-	while (*got < size) {
-		ssize_t n = pread(fd, e->payload + *got, size - *got, off + (off_t)*got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			break;
-		*got += (size_t)n;
-	}
-	return 0;
+	return fbx_pread_full(fd, e->payload, size, off, got);
 }
 
 char *fbx_uring_payload(void *ent) { return ((struct fbx_uring_ent *)ent)->payload; }
