@@ -39,19 +39,43 @@ void fbx_fsi_leave(void)
 	memset(&fs_tls, 0, sizeof fs_tls);
 }
 
-void fbx_fsi_fix_attr(const struct fbx_fs *fs, uint64_t id, struct stat *st)
+/* The option overrides, on the four fields stat and statx both have
+ * (under other names and widths). */
+static void fix_ids(const struct fbx_options *o, uint64_t id, uint64_t *ino, unsigned *mode,
+                    unsigned *uid, unsigned *gid)
 {
-	const struct fbx_options *o = fs->opts;
 	/* Without use_ino the kernel's node id is the inode number: it is
 	 * unique, and hard links share it because they share the node. */
 	if (!o->use_ino)
-		st->st_ino = id;
+		*ino = id;
 	if (o->set_umask)
-		st->st_mode = (st->st_mode & S_IFMT) | (st->st_mode & 07777 & ~o->umask);
+		*mode = (*mode & S_IFMT) | (*mode & 07777 & ~o->umask);
 	if (o->set_uid)
-		st->st_uid = o->uid;
+		*uid = o->uid;
 	if (o->set_gid)
-		st->st_gid = o->gid;
+		*gid = o->gid;
+}
+
+void fbx_fsi_fix_attr(const struct fbx_fs *fs, uint64_t id, struct stat *st)
+{
+	uint64_t ino = st->st_ino;
+	unsigned mode = st->st_mode, uid = st->st_uid, gid = st->st_gid;
+	fix_ids(fs->opts, id, &ino, &mode, &uid, &gid);
+	st->st_ino = ino;
+	st->st_mode = mode;
+	st->st_uid = uid;
+	st->st_gid = gid;
+}
+
+void fbx_fsi_fix_statx(const struct fbx_fs *fs, uint64_t id, struct statx *stx)
+{
+	uint64_t ino = stx->stx_ino;
+	unsigned mode = stx->stx_mode, uid = stx->stx_uid, gid = stx->stx_gid;
+	fix_ids(fs->opts, id, &ino, &mode, &uid, &gid);
+	stx->stx_ino = ino;
+	stx->stx_mode = (uint16_t)mode;
+	stx->stx_uid = uid;
+	stx->stx_gid = gid;
 }
 
 /* A file we hid (unlinked while open) has one link the user no longer

@@ -36,6 +36,9 @@ void fbx_fsi_leave(void);
 /** Fix up attributes before they reach the kernel: st_ino (use_ino),
  *  umask/uid/gid overrides. */
 void fbx_fsi_fix_attr(const struct fbx_fs *fs, uint64_t id, struct stat *st);
+/** The same fix-ups for statx. */
+struct statx;
+void fbx_fsi_fix_statx(const struct fbx_fs *fs, uint64_t id, struct statx *stx);
 /** Names of files hidden while open: FS_HIDDEN_PREFIX<N>. */
 #define FS_HIDDEN_PREFIX ".fbx_hidden"
 /** nlink as the user sees it when path is a name we hid. */

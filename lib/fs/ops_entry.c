@@ -205,16 +205,8 @@ void fbx_fsi_ll_statx(struct fbx_req *req, uint64_t ino, int flags, unsigned mas
 	if (err) {
 		fbx_fsi_reply_err(req, err);
 	} else {
-		const struct fbx_options *o = fs->opts;
-		if (!o->use_ino)
-			stx.stx_ino = ino;
-		if (o->set_umask)
-			stx.stx_mode = (stx.stx_mode & S_IFMT) | (stx.stx_mode & 07777 & ~o->umask);
-		if (o->set_uid)
-			stx.stx_uid = o->uid;
-		if (o->set_gid)
-			stx.stx_gid = o->gid;
-		(void)fbx_reply_statx(req, &stx, o->attr_timeout);
+		fbx_fsi_fix_statx(fs, ino, &stx);
+		(void)fbx_reply_statx(req, &stx, fs->opts->attr_timeout);
 	}
 	fbx_fsi_leave();
 }
