@@ -157,30 +157,21 @@ void fbx_fs_destroy(struct fbx_fs *fs)
 	free(fs);
 }
 
-struct fs_run {
-	const struct fbx_fs_ops *ops;
-	size_t ops_size;
-	void *userdata;
-};
-
-static int fs_run(const struct fbx_options *o, void *arg)
+static void *fs_make(const struct fbx_options *o, const void *ops, size_t ops_size,
+                     void *userdata, struct fbx_session **se)
 {
-	const struct fs_run *r = arg;
-	struct fbx_fs *fs = fbx_fs_new(o, r->ops, r->ops_size, r->userdata);
-	if (!fs) {
-		fprintf(stderr, "%s: %s\n", o->progname ? o->progname : "fusebox", strerror(errno));
-		return 1;
-	}
-	int status = fbx_session_main(fbx_fs_session(fs));
-	fbx_fs_destroy(fs);
-	return status;
+	struct fbx_fs *fs = fbx_fs_new(o, ops, ops_size, userdata);
+	if (fs)
+		*se = fbx_fs_session(fs);
+	return fs;
 }
+
+static void fs_destroy(void *fs) { fbx_fs_destroy(fs); }
 
 int fbx_main_app(int argc, char *argv[], const struct fbx_fs_ops *ops, size_t ops_size,
                  void *userdata, const struct fbx_app *app)
 {
-	struct fs_run r = { ops, ops_size, userdata };
-	return fbx_program_main(argc, argv, app, userdata, fs_run, &r);
+	return fbx_program_main(argc, argv, app, fs_make, fs_destroy, ops, ops_size, userdata);
 }
 
 int fbx_main(int argc, char *argv[], const struct fbx_fs_ops *ops, size_t ops_size,

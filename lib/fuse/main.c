@@ -121,22 +121,37 @@ int fbx_session_main(struct fbx_session *se)
 	return 0;
 }
 
-int fbx_program_main(int argc, char *argv[], const struct fbx_app *app, void *userdata,
-                     int (*run)(const struct fbx_options *o, void *arg), void *arg)
+/* Make the layer's session, serve, destroy: the exit status. */
+static int run(const struct fbx_options *o, fbx_layer_make_fn make, void (*destroy)(void *),
+               const void *ops, size_t ops_size, void *userdata)
+{
+	struct fbx_session *se = NULL;
+	void *obj = make(o, ops, ops_size, userdata, &se);
+	if (!obj) {
+		fprintf(stderr, "%s: %s\n", o->progname ? o->progname : "fusebox", strerror(errno));
+		return 1;
+	}
+	int status = fbx_session_main(se);
+	destroy(obj);
+	return status;
+}
+
+int fbx_program_main(int argc, char *argv[], const struct fbx_app *app,
+                     fbx_layer_make_fn make, void (*destroy)(void *obj),
+                     const void *ops, size_t ops_size, void *userdata)
 {
 	struct fbx_options o;
 	if (fbx_options_parse(&o, argc, argv, app ? app->opt : NULL, userdata) < 0)
 		return 1;
-	const char *prog = o.progname ? o.progname : "fusebox";
 	int status = 0;
 	if (o.show_help) {
 		fbx_options_help_app(stdout, argv[0], app);
 	} else if (o.show_version) {
-		printf("%s (fusebox %s, FUSE protocol %d.%d)\n", prog, FBX_VERSION,
-		       FBX_K_MAJOR, FBX_K_MINOR);
+		printf("%s (fusebox %s, FUSE protocol %d.%d)\n", o.progname ? o.progname : "fusebox",
+		       FBX_VERSION, FBX_K_MAJOR, FBX_K_MINOR);
 	} else {
 		int err = app && app->setup ? app->setup(userdata, &o) : 0;
-		status = err ? 1 : run(&o, arg);
+		status = err ? 1 : run(&o, make, destroy, ops, ops_size, userdata);
 		if (app && app->cleanup)
 			app->cleanup(userdata);
 	}
@@ -144,30 +159,18 @@ int fbx_program_main(int argc, char *argv[], const struct fbx_app *app, void *us
 	return status;
 }
 
-struct ll_run {
-	const struct fbx_ll_ops *ops;
-	size_t ops_size;
-	void *userdata;
-};
-
-static int ll_run(const struct fbx_options *o, void *arg)
+static void *ll_make(const struct fbx_options *o, const void *ops, size_t ops_size,
+                     void *userdata, struct fbx_session **se)
 {
-	const struct ll_run *r = arg;
-	struct fbx_session *se = fbx_session_new(o, r->ops, r->ops_size, r->userdata);
-	if (!se) {
-		fprintf(stderr, "%s: %s\n", o->progname ? o->progname : "fusebox", strerror(errno));
-		return 1;
-	}
-	int status = fbx_session_main(se);
-	fbx_session_destroy(se);
-	return status;
+	return *se = fbx_session_new(o, ops, ops_size, userdata);
 }
+
+static void ll_destroy(void *se) { fbx_session_destroy(se); }
 
 int fbx_ll_main_app(int argc, char *argv[], const struct fbx_ll_ops *ops,
                     size_t ops_size, void *userdata, const struct fbx_app *app)
 {
-	struct ll_run r = { ops, ops_size, userdata };
-	return fbx_program_main(argc, argv, app, userdata, ll_run, &r);
+	return fbx_program_main(argc, argv, app, ll_make, ll_destroy, ops, ops_size, userdata);
 }
 
 int fbx_ll_main(int argc, char *argv[], const struct fbx_ll_ops *ops,

@@ -13,6 +13,8 @@
 
 #include "fusebox/options.h"
 
+struct fbx_session;
+
 /**
  * The kernel's options for `o` (see options.c for which and in what
  * order), with subtype=SUBTYPE last when `subtype` is not NULL.
@@ -26,12 +28,20 @@ int fbx_kernel_opts_build(const struct fbx_options *o, const char *subtype, char
 void fbx_options_help_app(FILE *out, const char *progname, const struct fbx_app *app);
 
 /**
- * The program skeleton behind fbx_ll_main_app and fbx_main_app (main.c):
- * parse with app's hook, -h, -V, app->setup, then run(o, arg) for the
- * layer's own "make a session, fbx_session_main, destroy", then
- * app->cleanup. Returns the process exit status.
+ * A layer's object for the skeleton: made from the parsed options, the
+ * program's ops and userdata; *se is set to its session. NULL with
+ * errno set on failure.
  */
-int fbx_program_main(int argc, char *argv[], const struct fbx_app *app, void *userdata,
-                     int (*run)(const struct fbx_options *o, void *arg), void *arg);
+typedef void *(*fbx_layer_make_fn)(const struct fbx_options *o, const void *ops,
+                                   size_t ops_size, void *userdata, struct fbx_session **se);
+
+/**
+ * The program skeleton behind fbx_ll_main_app and fbx_main_app (main.c):
+ * parse with app's hook, -h, -V, app->setup, make(), fbx_session_main,
+ * destroy(), app->cleanup. Returns the process exit status.
+ */
+int fbx_program_main(int argc, char *argv[], const struct fbx_app *app,
+                     fbx_layer_make_fn make, void (*destroy)(void *obj),
+                     const void *ops, size_t ops_size, void *userdata);
 
 #endif
