@@ -135,7 +135,7 @@ static int recv_fd(int sock)
 		char buf[CMSG_SPACE(sizeof(int))];
 	} ctl;
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
-	                      .msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf) };
+	                      .msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf };
 	ssize_t n;
 	do {
 		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
@@ -146,7 +146,7 @@ static int recv_fd(int sock)
 	if (!c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
 		return -EIO;
 	int fd;
-	memcpy(&fd, CMSG_DATA(c), sizeof(fd));
+	memcpy(&fd, CMSG_DATA(c), sizeof fd);
 	return fd;
 }
 
@@ -195,7 +195,7 @@ static int mount_fusermount(struct fbx_session *se, const char *mnt)
 		char env[32];
 		int fl = fcntl(sv[0], F_GETFD);
 		fcntl(sv[0], F_SETFD, fl & ~FD_CLOEXEC);   /* fusermount3 must inherit it */
-		snprintf(env, sizeof(env), "%d", sv[0]);
+		snprintf(env, sizeof env, "%d", sv[0]);
 		setenv("_FUSE_COMMFD", env, 1);
 		execlp(FUSERMOUNT, FUSERMOUNT, "-o", opts, "--", mnt, (char *)NULL);
 		fprintf(stderr, "fusebox: cannot run %s: %s (install Debian's fuse3 package)\n",
