@@ -290,8 +290,7 @@ static int queue_init(struct fbx_session *se, struct fbx_uring_queue *q, unsigne
 		e->hdr = calloc(1, sizeof *e->hdr);
 		/* The payload starts on a page (the kernel pins fewer pages
 		 * to copy it); the header is rebuilt just in front of it. */
-		if (posix_memalign((void **)&e->buf, FBX_REPLY_ALIGN, FBX_REPLY_ALIGN + payload))
-			e->buf = NULL;
+		e->buf = aligned_alloc(FBX_REPLY_ALIGN, FBX_REPLY_ALIGN + payload);  /* payload: whole pages */
 		if (!e->hdr || !e->buf)
 			return -ENOMEM;
 		e->payload = e->buf + FBX_REPLY_ALIGN;
@@ -337,8 +336,15 @@ int fbx_uring_start(struct fbx_session *se)
 		if (err)
 			return err;
 		q->w = queue_worker(se);
-		if (!q->w || pthread_create(&q->w->thread, NULL, queue_main, q) != 0)
+		if (!q->w)
+			return -ENOMEM;
+		if (pthread_create(&q->w->thread, NULL, queue_main, q) != 0) {
+			/* Not on se->workers yet, so nothing else would free it. */
+			pthread_mutex_destroy(&q->w->lock);
+			free(q->w);
+			q->w = NULL;
 			return -EAGAIN;
+		}
 		pthread_mutex_lock(&se->workers_lock);
 		q->w->next = se->workers;
 		se->workers = q->w;
