@@ -9,9 +9,8 @@
  *
  * The disk is fusebox's ready-made sparse memory disk (fbx_memdisk_*):
  * a set of callbacks (read, write, flush, trim, write_zeroes, cache,
- * extents) over lazily allocated pages. For a set of such callbacks
- * written out, read lib/nbd/filedisk.c (behind examples/filedisk.c): one
- * short function per NBD command, over a file.
+ * extents) over lazily allocated pages. examples/ramdisk.c writes such
+ * callbacks itself, from scratch.
  */
 #include <stdio.h>
 
