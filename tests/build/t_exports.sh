@@ -38,7 +38,9 @@ sort -u "$T/decl.fn" "$T/decl.obj" >"$T/declared"
 # Defined globals: text, data, bss, read-only, small, weak, ifunc, unique.
 nm -D --defined-only "$so" | awk 'NF == 3 && $2 != "A" { sub(/@.*/, "", $3); print $3 }' |
   sort -u >"$T/so"
-nm -g --defined-only "$a" | awk 'NF == 3 && $2 ~ /^[BCDGRSTVWiu]$/ { print $3 }' |
+# __odr_asan.*: AddressSanitizer's one-definition-rule markers, made by
+# the compiler in SAN builds, not names of ours.
+nm -g --defined-only "$a" | awk 'NF == 3 && $2 ~ /^[BCDGRSTVWiu]$/ && $3 !~ /^__odr_asan\./ { print $3 }' |
   sort -u >"$T/a"
 
 fail=0
