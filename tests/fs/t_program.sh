@@ -12,7 +12,7 @@
 VERSION=$(sed -n 's/^VERSION *:= *//p' Makefile)
 M=$TMP/mnt
 mkdir "$M"
-for p in hello hello_ll hellofs memfs passthrough; do
+for p in hello hello_ll hellofs notify_ll passthrough_fs memfs passthrough; do
 	prog=$BUILD/examples/$p
 	[ -x "$prog" ] || { echo "missing $prog (run make)"; exit 1; }
 	out=$("$prog" -V 2>&1); rc=$?
