@@ -10,6 +10,7 @@
  * if given, on TCP; prints each listener's URI; stops on SIGINT, SIGTERM
  * or SIGHUP.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -27,15 +28,14 @@ int main(int argc, char *argv[])
 		fprintf(stderr, "usage: %s SOCKET [HOST:PORT]\n", argv[0]);
 		return 2;
 	}
-	/* 1. The device and what it is. */
-	uint64_t size = 64 << 20;
-	struct fbx_memdisk *md = fbx_memdisk_new(size);
-	if (!md) {
-		perror("nbd_step: memory disk");
-		return 1;
-	}
-	struct fbx_dev_info info = { .size = size, .nonblocking = true, .can_multi_conn = true,
-	                             .description = "nbd_step example" };
+	/* 1. What the device is, and its state. */
+	const struct fbx_dev_info info = {
+		.size = 64 << 20, .nonblocking = true, .can_multi_conn = true,
+		.description = "nbd_step example",
+	};
+	struct fbx_memdisk *md = fbx_memdisk_new(info.size);
+	if (!md)
+		return fail("memory disk", -errno);
 	/* 2. A server for it (nothing listens yet). */
 	struct fbx_nbd_server *srv = fbx_nbd_server_new(&fbx_memdisk_ops, sizeof fbx_memdisk_ops,
 	                                                &info, md);
