@@ -9,8 +9,8 @@
  *
  * The disk is fusebox's ready-made sparse memory disk (fbx_memdisk_*):
  * a set of callbacks (read, write, flush, trim, write_zeroes, cache,
- * extents) over lazily allocated pages. examples/filedisk.c shows how
- * to write such callbacks yourself.
+ * extents) over lazily allocated pages. examples/ramdisk.c writes such
+ * callbacks itself, from scratch.
  */
 #include <stdio.h>
 

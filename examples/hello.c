@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "fusebox/fs.h"
+#include <fusebox/fs.h>
 
 static const char hello_text[] = "Hello, world!\n";
 

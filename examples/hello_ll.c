@@ -22,7 +22,7 @@ static const char hello_text[] = "Hello, world!\n";
 /* Attributes of our two nodes; 0 if the id is not ours. */
 static int fill_stat(uint64_t ino, struct stat *st)
 {
-	memset(st, 0, sizeof(*st));
+	memset(st, 0, sizeof *st);
 	st->st_ino = ino;
 	st->st_uid = getuid();
 	st->st_gid = getgid();
@@ -32,7 +32,7 @@ static int fill_stat(uint64_t ino, struct stat *st)
 	} else if (ino == HELLO_ID) {
 		st->st_mode = S_IFREG | 0444;
 		st->st_nlink = 1;
-		st->st_size = sizeof(hello_text) - 1;
+		st->st_size = sizeof hello_text - 1;
 	} else {
 		return 0;
 	}
@@ -54,7 +54,6 @@ static void hello_lookup(struct fbx_req *req, uint64_t parent, const char *name)
 static void hello_getattr(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi)
 {
 	struct stat st;
-	(void)fi;
 	if (fill_stat(ino, &st))
 		fbx_reply_attr(req, &st, 1.0);
 	else
@@ -71,13 +70,12 @@ static void hello_readdir(struct fbx_req *req, uint64_t ino, size_t size, off_t 
 	};
 	char buf[512];
 	size_t used = 0;
-	(void)fi;
 	if (ino != FBX_ROOT_ID) {
 		fbx_reply_err(req, -ENOTDIR);
 		return;
 	}
-	if (size > sizeof(buf))
-		size = sizeof(buf);
+	if (size > sizeof buf)
+		size = sizeof buf;
 	for (off_t i = off; i < 3; i++) {
 		struct stat st = { .st_ino = ents[i].ino, .st_mode = ents[i].mode };
 		size_t n = fbx_dirent_add(buf + used, size - used, ents[i].name, &st, i + 1);
@@ -101,9 +99,7 @@ static void hello_open(struct fbx_req *req, uint64_t ino, struct fbx_file_info *
 static void hello_read(struct fbx_req *req, uint64_t ino, size_t size, off_t off,
                        struct fbx_file_info *fi)
 {
-	size_t len = sizeof(hello_text) - 1;
-	(void)ino;
-	(void)fi;
+	size_t len = sizeof hello_text - 1;
 	if ((size_t)off >= len)
 		fbx_reply_buf(req, NULL, 0);
 	else
@@ -120,5 +116,5 @@ static const struct fbx_ll_ops hello_ops = {
 
 int main(int argc, char *argv[])
 {
-	return fbx_ll_main(argc, argv, &hello_ops, sizeof(hello_ops), NULL);
+	return fbx_ll_main(argc, argv, &hello_ops, sizeof hello_ops, NULL);
 }

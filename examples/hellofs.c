@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "fusebox/fs.h"
+#include <fusebox/fs.h>
 
 static const char hello_text[] = "Hello world\n";
 #define HELLO_SIZE (sizeof hello_text - 1)

@@ -55,7 +55,8 @@
 #include <linux/falloc.h>
 #include <sys/xattr.h>
 
-#include "fusebox/fs.h"
+#include <fusebox/fs.h>
+#include <fusebox/size.h>
 
 #define MFS_PAGE_SHIFT 12
 #define MFS_PAGE       ((size_t)1 << MFS_PAGE_SHIFT)
@@ -317,19 +318,14 @@ static int file_resize(struct mfs *fs, struct mfs_inode *n, off_t size)
 
 /* ---- inodes ---------------------------------------------------------- */
 
+/* The caller's own or supplementary group (any number of them). */
 static int in_group(gid_t gid)
 {
 	struct fbx_fs_context *ctx = fbx_fs_context();
-	gid_t groups[64];
-	int count;
 
 	if (ctx->gid == gid)
 		return 1;
-	count = ctx->req ? fbx_req_groups(ctx->req, 64, groups) : 0;
-	for (int i = 0; i < count && i < 64; i++)
-		if (groups[i] == gid)
-			return 1;
-	return 0;
+	return ctx->req && fbx_ctx_in_group(fbx_req_ctx(ctx->req), gid);
 }
 
 /* Owner of a new node as a native filesystem sets it (BSD group
@@ -871,7 +867,7 @@ static int is_within(const struct mfs_inode *d, const struct mfs_inode *a)
 static int rename_check(const struct mfs_where *s, struct mfs_inode *src,
                         const struct mfs_where *d, struct mfs_inode *dst, unsigned flags)
 {
-	if (flags & RENAME_EXCHANGE) {
+	if (flags & FBX_RENAME_EXCHANGE) {
 		if (!dst)
 			return -ENOENT;
 		if (S_ISDIR(src->mode) && src != dst && is_within(d->dir, src))
@@ -880,7 +876,7 @@ static int rename_check(const struct mfs_where *s, struct mfs_inode *src,
 			return -EINVAL;
 		return 0;
 	}
-	if (dst && (flags & RENAME_NOREPLACE))
+	if (dst && (flags & FBX_RENAME_NOREPLACE))
 		return -EEXIST;
 	if (S_ISDIR(src->mode) && is_within(d->dir, src))
 		return -EINVAL;
@@ -939,8 +935,8 @@ static int mfs_rename(const char *from, const char *to, unsigned int flags)
 	struct mfs_where s, d;
 	int err;
 
-	if ((flags & ~(unsigned)(RENAME_NOREPLACE | RENAME_EXCHANGE)) ||
-	    (flags & RENAME_NOREPLACE && flags & RENAME_EXCHANGE))
+	if ((flags & ~(FBX_RENAME_NOREPLACE | FBX_RENAME_EXCHANGE)) ||
+	    (flags & FBX_RENAME_NOREPLACE && flags & FBX_RENAME_EXCHANGE))
 		return -EINVAL;
 	wr_lock(fs);
 	if ((err = locate(fs, from, &s)) < 0 || (err = locate(fs, to, &d)) < 0)
@@ -953,7 +949,7 @@ static int mfs_rename(const char *from, const char *to, unsigned int flags)
 	/* Two names of one file: POSIX says do nothing, successfully. */
 	if ((err = rename_check(&s, src, &d, dst, flags)) < 0 || src == dst)
 		goto out;
-	if (flags & RENAME_EXCHANGE)
+	if (flags & FBX_RENAME_EXCHANGE)
 		rename_exchange(&s, src, &d, dst);
 	else if ((err = rename_move(fs, &s, src, &d, dst)) < 0)
 		goto out;
@@ -1534,42 +1530,23 @@ static const struct fbx_fs_ops mfs_ops = {
 
 /* ---- setup ----------------------------------------------------------- */
 
-/* "-o size=N" with an optional K, M, G or T suffix (powers of 1024). */
-static int parse_size(const char *s, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-	int shift = 0;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s)
-		return -EINVAL;
-	switch (*end) {
-	case 'k': case 'K': shift = 10; end++; break;
-	case 'm': case 'M': shift = 20; end++; break;
-	case 'g': case 'G': shift = 30; end++; break;
-	case 't': case 'T': shift = 40; end++; break;
-	}
-	if (*end || v == 0 || v > (UINT64_MAX >> shift))
-		return -EINVAL;
-	*out = (uint64_t)v << shift;
-	return 0;
-}
-
+/* "-o size=N" as fbx_parse_size reads it (64M, 1G, ...). */
 static int mfs_opt(void *data, const char *key, const char *value, int is_arg)
 {
-	uint64_t *size = data;
+	struct mfs *fs = data;
+	uint64_t size;
 
 	if (is_arg || strcmp(key, "size") != 0)
 		return 0;
-	if (!value || parse_size(value, size) < 0)
+	if (!value || fbx_parse_size(value, &size) < 0 || size == 0)
 		return -EINVAL;
+	fs->max_pages = size / MFS_PAGE ? size / MFS_PAGE : 1;
 	return 1;
 }
 
-static int mfs_init_tree(struct mfs *fs, uint64_t size)
+static int mfs_init_tree(void *data, const struct fbx_options *o)
 {
+	struct mfs *fs = data;
 	pthread_rwlockattr_t attr;
 	struct mfs_inode *root;
 
@@ -1578,12 +1555,13 @@ static int mfs_init_tree(struct mfs *fs, uint64_t size)
 	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
 	pthread_rwlock_init(&fs->tree, &attr);
 	pthread_rwlockattr_destroy(&attr);
-	fs->max_pages = size / MFS_PAGE ? size / MFS_PAGE : 1;
 	fs->max_inodes = fs->max_pages;
 	atomic_init(&fs->used_pages, 0);
 	fs->next_ino = 1;
-	if (!(root = calloc(1, sizeof *root)))
+	if (!(root = calloc(1, sizeof *root))) {
+		fprintf(stderr, "memfs: out of memory\n");
 		return -ENOMEM;
+	}
 	pthread_mutex_init(&root->lock, NULL);
 	root->ino = fs->next_ino++;
 	root->mode = S_IFDIR | 0755;
@@ -1597,8 +1575,12 @@ static int mfs_init_tree(struct mfs *fs, uint64_t size)
 }
 
 /* Directory tables must be emptied before their inodes go. */
-static void mfs_free_tree(struct mfs *fs)
+static void mfs_free_tree(void *data)
 {
+	struct mfs *fs = data;
+
+	if (!fs->root)
+		return;
 	for (struct mfs_inode *n = fs->all; n; n = n->next) {
 		if (!S_ISDIR(n->mode))
 			continue;
@@ -1624,38 +1606,17 @@ static uint64_t default_size(void)
 	return pages > 0 && psize > 0 ? (uint64_t)pages * (uint64_t)psize / 2 : (uint64_t)1 << 30;
 }
 
+static const struct fbx_app mfs_app = {
+	.help = "memfs options:\n"
+	        "    -o size=N[KMGTP]       capacity (default: half the RAM)\n",
+	.opt = mfs_opt,
+	.setup = mfs_init_tree,
+	.cleanup = mfs_free_tree,
+};
+
 int main(int argc, char *argv[])
 {
-	struct fbx_options opts;
-	struct mfs fs;
-	struct fbx_fs *fbx;
-	uint64_t size = default_size();
-	int status = 1;
+	struct mfs fs = { .max_pages = default_size() / MFS_PAGE };
 
-	memset(&fs, 0, sizeof fs);
-	if (fbx_options_parse(&opts, argc, argv, mfs_opt, &size) < 0)
-		return 1;
-	if (opts.show_help || opts.show_version) {
-		if (opts.show_help) {
-			fbx_options_help(stdout, argv[0]);
-			printf("memfs options:\n"
-			       "    -o size=N[KMGT]    capacity (default: half the RAM)\n");
-		} else {
-			printf("memfs (fusebox %s)\n", fbx_version());
-		}
-		fbx_options_free(&opts);
-		return 0;
-	}
-	if (mfs_init_tree(&fs, size) < 0) {
-		fprintf(stderr, "%s: out of memory\n", argv[0]);
-	} else if (!(fbx = fbx_fs_new(&opts, &mfs_ops, sizeof mfs_ops, &fs))) {
-		fprintf(stderr, "%s: cannot set up the filesystem: %s\n", argv[0], strerror(errno));
-	} else {
-		status = fbx_session_main(fbx_fs_session(fbx));
-		fbx_fs_destroy(fbx);
-	}
-	if (fs.root)
-		mfs_free_tree(&fs);
-	fbx_options_free(&opts);
-	return status;
+	return fbx_main_app(argc, argv, &mfs_ops, sizeof mfs_ops, &fs, &mfs_app);
 }

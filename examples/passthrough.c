@@ -47,7 +47,7 @@
  * I/O. open reopens /proc/self/fd/N with the caller's flags (O_CREAT,
  * O_EXCL, O_NOCTTY, O_NOFOLLOW and O_DIRECT dropped); the open fd and an
  * optional passthrough backing id are packed into fi->fh. read replies
- * with fbx_reply_fd() so the library can splice. With -o writeback_cache
+ * with fbx_reply_fd(), which preads into the reply buffer. With -o writeback_cache
  * the kernel writes from its page cache at explicit offsets and may read
  * to fill partial pages, so O_APPEND is dropped and O_WRONLY widened to
  * O_RDWR. With -o passthrough (root, kernel >= 6.9, not together with
@@ -104,18 +104,8 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-#include "fusebox/lowlevel.h"
-#include "fusebox/options.h"
-
-#ifndef RENAME_NOREPLACE
-#define RENAME_NOREPLACE (1 << 0)
-#endif
-#ifndef RENAME_EXCHANGE
-#define RENAME_EXCHANGE (1 << 1)
-#endif
-#ifndef RENAME_WHITEOUT
-#define RENAME_WHITEOUT (1 << 2)
-#endif
+#include <fusebox/lowlevel.h>
+#include <fusebox/options.h>
 
 /* ---- state -------------------------------------------------------------- */
 
@@ -591,35 +581,11 @@ static int node_stat(struct pt_node *n, struct stat *st)
 	return 0;
 }
 
-/* Is the caller in group g? Its supplementary groups are only in /proc
- * (FUSE passes the thread id). Unknown counts as no, as for a caller
- * the kernel cannot see: clearing sgid is the safe side. */
+/* Is the caller in group g? Unknown counts as no (fbx_ctx_in_group), as
+ * for a caller the kernel cannot see: clearing sgid is the safe side. */
 static int caller_in_group(const struct fbx_ctx *c, gid_t g)
 {
-	char path[64], *line = NULL;
-	size_t cap = 0;
-	int in = 0;
-
-	if (c->gid == g)
-		return 1;
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)c->pid);
-	FILE *f = c->pid > 0 ? fopen(path, "re") : NULL;
-	if (!f)
-		return 0;
-	while (getline(&line, &cap, f) > 0) {
-		if (strncmp(line, "Groups:", 7) != 0)
-			continue;
-		for (char *p = line + 7, *end; !in; p = end) {
-			unsigned long x = strtoul(p, &end, 10);
-			if (end == p)
-				break;
-			in = (gid_t)x == g;
-		}
-		break;
-	}
-	free(line);
-	fclose(f);
-	return in;
+	return fbx_ctx_in_group(c, g);
 }
 
 /* What the kernel does to a file written or truncated by a caller
@@ -914,7 +880,7 @@ static void pt_rename(struct fbx_req *req, uint64_t parent, const char *name,
 	struct pt *pt = pt_of(req);
 
 	if (!name_ok(name) || !name_ok(newname) ||
-	    (flags & ~(unsigned)(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT))) {
+	    (flags & ~(FBX_RENAME_NOREPLACE | FBX_RENAME_EXCHANGE | FBX_RENAME_WHITEOUT))) {
 		fbx_reply_err(req, -EINVAL);
 		return;
 	}
@@ -1600,27 +1566,23 @@ static int pt_opt(void *app_data, const char *key, const char *value, int is_arg
 	return pt->source ? 1 : -ENOMEM;
 }
 
-static void usage(FILE *out, const char *prog)
-{
-	fprintf(out, "usage: %s [options] SOURCEDIR MOUNTPOINT\n"
-	             "Mirror SOURCEDIR at MOUNTPOINT. As root, use\n"
-	             "  -o allow_other,default_permissions\n"
-	             "to share it with every user like a native file system.\n\n"
-	             "passthrough options:\n"
-	             "    -o killpriv_v2|no_killpriv_v2\n"
-	             "        clear suid/sgid here on write and truncate, so the kernel\n"
-	             "        checks security.capability once per inode instead of on\n"
-	             "        every write (default: on when the kernel offers it)\n"
-	             "    -o readdir_cache|no_readdir_cache\n"
-	             "        let the kernel keep directory listings; it drops one when\n"
-	             "        the directory's mtime changes, which it rechecks after\n"
-	             "        attr_timeout (default: on)\n"
-	             "    -o flush|noflush\n"
-	             "        send close(2) on to SOURCEDIR as FLUSH (default: only when\n"
-	             "        SOURCEDIR is on a network or FUSE file system, where close\n"
-	             "        can report errors; elsewhere FLUSH is a round trip for nothing)\n\n", prog);
-	fbx_options_help(out, prog);
-}
+static const char pt_help[] =
+	"Mirror SOURCEDIR at MOUNTPOINT. As root, use\n"
+	"  -o allow_other,default_permissions\n"
+	"to share it with every user like a native file system.\n\n"
+	"passthrough options:\n"
+	"    -o killpriv_v2|no_killpriv_v2\n"
+	"        clear suid/sgid here on write and truncate, so the kernel\n"
+	"        checks security.capability once per inode instead of on\n"
+	"        every write (default: on when the kernel offers it)\n"
+	"    -o readdir_cache|no_readdir_cache\n"
+	"        let the kernel keep directory listings; it drops one when\n"
+	"        the directory's mtime changes, which it rechecks after\n"
+	"        attr_timeout (default: on)\n"
+	"    -o flush|noflush\n"
+	"        send close(2) on to SOURCEDIR as FLUSH (default: only when\n"
+	"        SOURCEDIR is on a network or FUSE file system, where close\n"
+	"        can report errors; elsewhere FLUSH is a round trip for nothing)\n";
 
 /* Whether close(2) on SOURCEDIR's file system can fail: network file
  * systems write back or check in at close, and a FUSE source may do
@@ -1646,20 +1608,27 @@ static int close_reports_errors(int fd)
 	return 0;
 }
 
-static int pt_setup(struct pt *pt, const struct fbx_options *o)
+static int pt_setup(void *data, const struct fbx_options *o)
 {
+	struct pt *pt = data;
 	struct stat st;
 	struct rlimit rl;
+
+	if (!pt->source) {
+		fprintf(stderr, "passthrough: no SOURCEDIR given (see %s --help)\n",
+		        o->progname ? o->progname : "passthrough");
+		return -EINVAL;
+	}
 
 	pt->root.fd = open(pt->source, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (pt->root.fd < 0 || fstat(pt->root.fd, &st) < 0) {
 		fprintf(stderr, "passthrough: %s: %s\n", pt->source, strerror(errno));
-		return -1;
+		return -EINVAL;
 	}
 	pt->root_rdfd = open(pt->source, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (pt->root_rdfd < 0) {
 		fprintf(stderr, "passthrough: %s: %s\n", pt->source, strerror(errno));
-		return -1;
+		return -EINVAL;
 	}
 	pt->noflush = pt->opt_flush == -1 ? !close_reports_errors(pt->root_rdfd) : !pt->opt_flush;
 	pt->root.type = S_IFDIR;
@@ -1671,8 +1640,10 @@ static int pt_setup(struct pt *pt, const struct fbx_options *o)
 	pthread_mutex_init(&pt->lock, NULL);
 	pt->nbuckets = 1024;
 	pt->buckets = calloc(pt->nbuckets, sizeof *pt->buckets);
-	if (!pt->buckets)
-		return -1;
+	if (!pt->buckets) {
+		fprintf(stderr, "passthrough: out of memory\n");
+		return -ENOMEM;
+	}
 	table_insert(pt, &pt->root);
 
 	pt->entry_timeout = o->entry_timeout;
@@ -1694,8 +1665,10 @@ static int pt_setup(struct pt *pt, const struct fbx_options *o)
 	if (pt->switch_creds) {
 		int n = getgroups(0, NULL);
 		pt->own_groups = calloc(n > 0 ? (size_t)n : 1, sizeof(gid_t));
-		if (!pt->own_groups || (n > 0 && getgroups(n, pt->own_groups) < 0))
-			return -1;
+		if (!pt->own_groups || (n > 0 && getgroups(n, pt->own_groups) < 0)) {
+			fprintf(stderr, "passthrough: reading our own groups: %s\n", strerror(errno));
+			return -ENOMEM;
+		}
 		pt->own_ngroups = n > 0 ? n : 0;
 	}
 	/* New files get exactly the mode we pass: a create takes the
@@ -1709,8 +1682,10 @@ static int pt_setup(struct pt *pt, const struct fbx_options *o)
 	return 0;
 }
 
-static void pt_cleanup(struct pt *pt)
+static void pt_cleanup(void *data)
 {
+	struct pt *pt = data;
+
 	if (pt->buckets) {
 		for (size_t i = 0; i < pt->nbuckets; i++) {
 			struct pt_node *n = pt->buckets[i], *next;
@@ -1733,47 +1708,20 @@ static void pt_cleanup(struct pt *pt)
 	free(pt->source);
 }
 
+static const struct fbx_app pt_app = {
+	.usage = "[options] SOURCEDIR MOUNTPOINT",
+	.help = pt_help,
+	.opt = pt_opt,
+	.setup = pt_setup,
+	.cleanup = pt_cleanup,
+};
+
 int main(int argc, char *argv[])
 {
-	struct pt pt;
-	struct fbx_options o;
-	struct fbx_session *se;
-	int rc = 1;
+	struct pt pt = {
+		.root.fd = -1, .root_rdfd = -1,
+		.opt_killpriv = 1, .opt_readdir_cache = 1, .opt_flush = -1,
+	};
 
-	memset(&pt, 0, sizeof pt);
-	pt.root.fd = pt.root_rdfd = -1;
-	pt.opt_killpriv = 1;
-	pt.opt_readdir_cache = 1;
-	pt.opt_flush = -1;
-	if (fbx_options_parse(&o, argc, argv, pt_opt, &pt) < 0) {
-		free(pt.source);
-		return 1;
-	}
-	if (o.show_help) {
-		usage(stdout, argv[0]);
-		rc = 0;
-		goto out;
-	}
-	if (o.show_version) {
-		printf("passthrough (fusebox %s)\n", fbx_version());
-		rc = 0;
-		goto out;
-	}
-	if (!pt.source || !o.mountpoint) {
-		usage(stderr, argv[0]);
-		goto out;
-	}
-	if (pt_setup(&pt, &o) < 0)
-		goto out;
-	se = fbx_session_new(&o, &pt_ops, sizeof pt_ops, &pt);
-	if (!se) {
-		fprintf(stderr, "passthrough: %s\n", strerror(errno));
-		goto out;
-	}
-	rc = fbx_session_main(se);
-	fbx_session_destroy(se);
-out:
-	pt_cleanup(&pt);
-	fbx_options_free(&o);
-	return rc;
+	return fbx_ll_main_app(argc, argv, &pt_ops, sizeof pt_ops, &pt, &pt_app);
 }

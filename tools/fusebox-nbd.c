@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include <fusebox/blockdev.h>
+#include <fusebox/size.h>
 
 static void usage(FILE *f)
 {
@@ -36,29 +37,6 @@ static void usage(FILE *f)
 	        "  -q, --quiet       do not log refused requests\n"
 	        "  -h, --help        this text\n"
 	        "The URI to connect to is printed on stdout. Stop with SIGINT/SIGTERM.\n");
-}
-
-static int parse_size(const char *s, uint64_t *out)
-{
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno || end == s || s[0] == '-')
-		return -1;
-	int shift = 0;
-	switch (*end) {
-	case 'k': case 'K': shift = 10; end++; break;
-	case 'm': case 'M': shift = 20; end++; break;
-	case 'g': case 'G': shift = 30; end++; break;
-	case 't': case 'T': shift = 40; end++; break;
-	case 'p': case 'P': shift = 50; end++; break;
-	}
-	if (*end == 'i' || *end == 'B')
-		end += *end == 'i' && end[1] == 'B' ? 2 : 1;
-	if (*end || (shift && v > (UINT64_MAX >> shift)))
-		return -1;
-	*out = (uint64_t)v << shift;
-	return 0;
 }
 
 /* the null device */
@@ -108,7 +86,7 @@ int main(int argc, char *argv[])
 	int rc;
 
 	if (!strcmp(backend, "memory")) {
-		if (parse_size(arg, &info.size) < 0 || !info.size) {
+		if (fbx_parse_size(arg, &info.size) < 0 || !info.size) {
 			fprintf(stderr, "fusebox-nbd: bad size '%s'\n", arg);
 			return 2;
 		}
@@ -121,7 +99,7 @@ int main(int argc, char *argv[])
 		rc = fbx_dev_main(dargc, dargv, &fbx_memdisk_ops, sizeof fbx_memdisk_ops, &info, md);
 		fbx_memdisk_free(md);
 	} else if (!strcmp(backend, "null")) {
-		if (parse_size(arg, &info.size) < 0 || !info.size) {
+		if (fbx_parse_size(arg, &info.size) < 0 || !info.size) {
 			fprintf(stderr, "fusebox-nbd: bad size '%s'\n", arg);
 			return 2;
 		}

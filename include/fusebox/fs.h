@@ -83,8 +83,9 @@ struct fbx_fs_ops {
 	int (*rmdir)(const char *path);                    /**< Missing: -ENOSYS. */
 	/** Make symlink `path` with contents `target`. Missing: -ENOSYS. */
 	int (*symlink)(const char *target, const char *path);
-	/** Rename from -> to; flags 0, RENAME_NOREPLACE or RENAME_EXCHANGE
-	 *  (return -EINVAL for a flag not supported). Missing: -ENOSYS. */
+	/** Rename from -> to; flags 0, FBX_RENAME_NOREPLACE or
+	 *  FBX_RENAME_EXCHANGE (fusebox/lowlevel.h; return -EINVAL for a flag
+	 *  not supported). Missing: -ENOSYS. */
 	int (*rename)(const char *from, const char *to, unsigned int flags);
 	/** Hard link: make `to` another name of `from`. Missing: -ENOSYS. */
 	int (*link)(const char *from, const char *to);
@@ -186,6 +187,12 @@ struct fbx_fs_context *fbx_fs_context(void);
  */
 int fbx_main(int argc, char *argv[], const struct fbx_fs_ops *ops,
              size_t ops_size, void *userdata);
+/**
+ * fbx_main() for a program with its own options, usage and setup
+ * (struct fbx_app in fusebox/options.h; app may be NULL). Same return.
+ */
+int fbx_main_app(int argc, char *argv[], const struct fbx_fs_ops *ops,
+                 size_t ops_size, void *userdata, const struct fbx_app *app);
 
 /* Step by step, for programs that manage the mount themselves. */
 struct fbx_fs *fbx_fs_new(const struct fbx_options *opts,

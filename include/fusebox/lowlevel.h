@@ -95,6 +95,13 @@ struct fbx_entry {
 	double      entry_timeout; /**< seconds the kernel may cache the name */
 };
 
+/* Bits of `flags` in rename: renameat2(2)'s RENAME_* values, which the
+ * kernel passes on unchanged. Named here because <stdio.h> declares
+ * RENAME_* only with _GNU_SOURCE. */
+#define FBX_RENAME_NOREPLACE (1u << 0)
+#define FBX_RENAME_EXCHANGE  (1u << 1)
+#define FBX_RENAME_WHITEOUT  (1u << 2)
+
 /* Bits of `to_set` in setattr. */
 #define FBX_SET_MODE      (1u << 0)
 #define FBX_SET_UID       (1u << 1)
@@ -202,8 +209,8 @@ struct fbx_ll_ops {
 	/** Create symlink `name` in parent pointing at `target`. Reply entry. */
 	void (*symlink)(struct fbx_req *req, const char *target, uint64_t parent,
 	                const char *name);
-	/** Rename; flags may hold RENAME_NOREPLACE or RENAME_EXCHANGE (an
-	 *  unsupported flag: reply -EINVAL). Reply err. */
+	/** Rename; flags may hold FBX_RENAME_NOREPLACE, FBX_RENAME_EXCHANGE or
+	 *  FBX_RENAME_WHITEOUT (an unsupported flag: reply -EINVAL). Reply err. */
 	void (*rename)(struct fbx_req *req, uint64_t parent, const char *name,
 	               uint64_t newparent, const char *newname, unsigned flags);
 	/** Hard link `ino` as newparent/newname. Reply entry (of ino). */
@@ -319,8 +326,11 @@ struct fbx_session *fbx_req_session(const struct fbx_req *req);
 /** Non-zero once the kernel asked to interrupt this request (the caller
  *  got a signal). A long op should then reply -EINTR soon. */
 int fbx_req_interrupted(const struct fbx_req *req);
-/** Supplementary groups of the caller (from /proc): fills up to `size`
- *  ids, returns how many there are, or a negated errno. */
+/** Supplementary groups of the caller, from /proc/TID/status (FUSE sends
+ *  no group list): fills up to `size` ids and returns how many there are
+ *  (call again with a larger list when that is more than `size`), or a
+ *  negated errno: -ESRCH for a kernel-internal request (pid 0), -ENOENT
+ *  when the caller is gone, -EIO if /proc has no Groups line. */
 int fbx_req_groups(const struct fbx_req *req, int size, gid_t list[]);
 /** Whether the calling thread holds capability `cap` (CAP_FSETID, ...)
  *  in its effective set, read from /proc: 1 or 0, or a negated errno
@@ -331,6 +341,12 @@ int fbx_req_groups(const struct fbx_req *req, int size, gid_t list[]);
  *  which the kernel sends no kill_priv flag. Treat an error as "not
  *  capable" when that is the safe side. */
 int fbx_req_capable(const struct fbx_req *req, int cap);
+/** 1 if the caller `ctx` (fbx_req_ctx()) is in group `gid`: its
+ *  effective gid, or any of its supplementary groups however many it
+ *  has; 0 if not, and also when they cannot be read (see
+ *  fbx_req_groups): for a permission decision "not a member" is the
+ *  safe side. Reads /proc unless gid is the caller's own. */
+int fbx_ctx_in_group(const struct fbx_ctx *ctx, gid_t gid);
 
 /* ---- replies: each returns 0 or a negated errno, and frees req ------- */
 
@@ -347,7 +363,12 @@ int fbx_reply_write(struct fbx_req *req, size_t count);
 int fbx_reply_buf(struct fbx_req *req, const void *buf, size_t size);
 int fbx_reply_iov(struct fbx_req *req, const struct iovec *iov, int count);
 /** Reply to read with `size` bytes of file descriptor `fd` at `off`
- *  (short at end of file); uses splice when enabled and faster. */
+ *  (short at end of file, capped at the session's max_read/max_write
+ *  buffer). The data is copied: pread(2) into the worker's buffer (or a
+ *  temporary one when replying from another thread; over io_uring, the
+ *  ring entry's buffer), then one write to the device. fusebox never
+ *  splices (options.h on `splice`). A read error is replied as that
+ *  error. Returns 0, or the negative errno of sending the reply. */
 int fbx_reply_fd(struct fbx_req *req, int fd, off_t off, size_t size);
 int fbx_reply_statfs(struct fbx_req *req, const struct statvfs *st);
 int fbx_reply_xattr(struct fbx_req *req, size_t size);
@@ -408,13 +429,22 @@ struct fbx_session *fbx_session_new(const struct fbx_options *opts,
  *  Returns 0 or a negated errno, with the reason printed to stderr. */
 int fbx_session_mount(struct fbx_session *se, const char *mountpoint);
 /** Serve requests until unmounted or fbx_session_exit(): multi-threaded
- *  unless opts->singlethread. Returns 0 or a negated errno. */
+ *  unless opts->singlethread. Before returning it joins every worker and
+ *  runs ops->destroy (once per session). It does not unmount. Returns 0,
+ *  or a negated errno (the first fatal error of any worker). */
 int fbx_session_loop(struct fbx_session *se);
-/** Ask the loop to end (from any thread); it unmounts first. */
+/** Ask the loop to end, from any thread (a handler too); returns at once.
+ *  Workers blocked in read() are woken and fbx_session_loop() returns
+ *  once they are joined. It does not unmount: the mount stays, and new
+ *  requests on it wait unanswered, until fbx_session_unmount() or
+ *  fbx_session_destroy(); fbx_session_main() does that after the loop.
+ *  Calling it again does nothing. */
 void fbx_session_exit(struct fbx_session *se);
 /** Non-zero once the session has been asked to end. */
 int fbx_session_exited(const struct fbx_session *se);
-/** Unmount (lazily, so a busy mount detaches) if still mounted. */
+/** Unmount if still mounted: umount2(MNT_DETACH) as root, so a busy mount
+ *  detaches, else fusermount3 -u -z. Idempotent and safe from any thread;
+ *  the loop then ends on its own (the kernel ends the connection). */
 void fbx_session_unmount(struct fbx_session *se);
 /** Free everything; unmounts first if needed. */
 void fbx_session_destroy(struct fbx_session *se);
@@ -426,19 +456,27 @@ const struct fbx_options *fbx_session_options(const struct fbx_session *se);
 /**
  * Run a session as a program does: mount at its options' mountpoint,
  * daemonize unless -f/-d (mount errors are reported before detaching),
- * serve, and unmount cleanly on SIGINT, SIGTERM, SIGHUP or an external
- * umount. Returns the process exit status (0, or 1 after a message).
+ * serve, and unmount cleanly on SIGINT, SIGTERM, SIGHUP, an external
+ * umount or fbx_session_exit(). Returns the process exit status (0, or 1
+ * after a message).
  */
 int fbx_session_main(struct fbx_session *se);
 
 /**
- * Parse argv (see fusebox/options.h), then fbx_session_main(): mount, daemonize unless -f/-d
- * (mount errors are reported before detaching), unmount cleanly on
- * SIGINT, SIGTERM, SIGHUP or an external umount. Returns the process
- * exit status: 0, or 1 with a message on stderr.
+ * Parse argv (see fusebox/options.h; -h and -V print and return 0), then
+ * fbx_session_main(): mount, daemonize unless -f/-d (mount errors are
+ * reported before detaching), unmount cleanly on SIGINT, SIGTERM, SIGHUP
+ * or an external umount. Returns the process exit status: 0, or 1 with
+ * a message on stderr.
  */
 int fbx_ll_main(int argc, char *argv[], const struct fbx_ll_ops *ops,
                 size_t ops_size, void *userdata);
+/**
+ * fbx_ll_main() for a program with its own options, usage and setup
+ * (struct fbx_app in fusebox/options.h; app may be NULL). Same return.
+ */
+int fbx_ll_main_app(int argc, char *argv[], const struct fbx_ll_ops *ops,
+                    size_t ops_size, void *userdata, const struct fbx_app *app);
 
 #ifdef __cplusplus
 }

@@ -90,7 +90,13 @@ struct fbx_options {
 	mode_t umask;
 	uid_t uid;
 	gid_t gid;
-	/* the -o string handed to mount(2)/fusermount3, built by the parser */
+	/**
+	 * The FUSE kernel module's own options as the parser saw them
+	 * (default_permissions, allow_other, max_read=N, subtype=NAME; "" if
+	 * none), for display. Read-only: at mount time the same builder runs
+	 * again on the session's options, adds the program's name as subtype
+	 * when none is set, and passes the result to mount(2) or fusermount3.
+	 */
 	char *kernel_opts;
 	/**
 	 * MS_* flags for mount(2), from -r/ro/rw and the generic mount options
@@ -111,6 +117,33 @@ struct fbx_options {
  */
 typedef int (*fbx_app_opt_fn)(void *app_data, const char *key,
                               const char *value, int is_arg);
+
+/**
+ * What a program adds to the standard command line, for fbx_main_app()
+ * (fusebox/fs.h) and fbx_ll_main_app() (fusebox/lowlevel.h). Those do
+ * the rest the same way for every program: parse, -h (the usage line,
+ * `help`, then every standard option), -V (one line: "PROG (fusebox
+ * VERSION, FUSE protocol MAJOR.MINOR)"), setup, mount and serve,
+ * cleanup. Every field may be NULL (zero-initialize the struct).
+ */
+struct fbx_app {
+	/** The arguments after "usage: PROG " (default "[options] MOUNTPOINT"). */
+	const char *usage;
+	/** Printed after the usage line in -h: what the program does and its
+	 *  own options, ending with a newline. */
+	const char *help;
+	/** The program's -o options and extra arguments; gets the userdata
+	 *  of the main call as app_data. */
+	fbx_app_opt_fn opt;
+	/** After parsing (not for -h/-V), before the session is made: check
+	 *  what the options gave and set up the userdata. Returns 0, or a
+	 *  negated errno after printing why to stderr (the program then
+	 *  exits with status 1 without mounting). */
+	int (*setup)(void *userdata, const struct fbx_options *o);
+	/** Last, once the session is gone, whenever setup was called
+	 *  (whatever it returned): free what it set up. */
+	void (*cleanup)(void *userdata);
+};
 
 /** The fusebox version, "MAJOR.MINOR.PATCH" (what -V prints). */
 const char *fbx_version(void);

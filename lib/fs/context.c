@@ -18,7 +18,7 @@ struct fbx_fs_context *fbx_fs_context(void)
 	return &fs_tls;
 }
 
-struct fbx_fs *fs_enter(struct fbx_req *req)
+struct fbx_fs *fbx_fsi_enter(struct fbx_req *req)
 {
 	struct fbx_fs *fs = fbx_req_userdata(req);
 	const struct fbx_ctx *c = fbx_req_ctx(req);
@@ -29,34 +29,58 @@ struct fbx_fs *fs_enter(struct fbx_req *req)
 	return fs;
 }
 
-void fs_enter_noreq(struct fbx_fs *fs)
+void fbx_fsi_enter_noreq(struct fbx_fs *fs)
 {
 	fs_tls = (struct fbx_fs_context){ .fs = fs, .private_data = fs->private_data };
 }
 
-void fs_leave(void)
+void fbx_fsi_leave(void)
 {
 	memset(&fs_tls, 0, sizeof fs_tls);
 }
 
-void fs_fix_attr(const struct fbx_fs *fs, uint64_t id, struct stat *st)
+/* The option overrides, on the four fields stat and statx both have
+ * (under other names and widths). */
+static void fix_ids(const struct fbx_options *o, uint64_t id, uint64_t *ino, unsigned *mode,
+                    unsigned *uid, unsigned *gid)
 {
-	const struct fbx_options *o = fs->opts;
 	/* Without use_ino the kernel's node id is the inode number: it is
 	 * unique, and hard links share it because they share the node. */
 	if (!o->use_ino)
-		st->st_ino = id;
+		*ino = id;
 	if (o->set_umask)
-		st->st_mode = (st->st_mode & S_IFMT) | (st->st_mode & 07777 & ~o->umask);
+		*mode = (*mode & S_IFMT) | (*mode & 07777 & ~o->umask);
 	if (o->set_uid)
-		st->st_uid = o->uid;
+		*uid = o->uid;
 	if (o->set_gid)
-		st->st_gid = o->gid;
+		*gid = o->gid;
+}
+
+void fbx_fsi_fix_attr(const struct fbx_fs *fs, uint64_t id, struct stat *st)
+{
+	uint64_t ino = st->st_ino;
+	unsigned mode = st->st_mode, uid = st->st_uid, gid = st->st_gid;
+	fix_ids(fs->opts, id, &ino, &mode, &uid, &gid);
+	st->st_ino = ino;
+	st->st_mode = mode;
+	st->st_uid = uid;
+	st->st_gid = gid;
+}
+
+void fbx_fsi_fix_statx(const struct fbx_fs *fs, uint64_t id, struct statx *stx)
+{
+	uint64_t ino = stx->stx_ino;
+	unsigned mode = stx->stx_mode, uid = stx->stx_uid, gid = stx->stx_gid;
+	fix_ids(fs->opts, id, &ino, &mode, &uid, &gid);
+	stx->stx_ino = ino;
+	stx->stx_mode = (uint16_t)mode;
+	stx->stx_uid = uid;
+	stx->stx_gid = gid;
 }
 
 /* A file we hid (unlinked while open) has one link the user no longer
  * sees: fstat after unlink shows nlink 0, as on a native filesystem. */
-void fs_fix_hidden(struct fbx_fs *fs, uint64_t id, const char *path, struct stat *st)
+void fbx_fsi_fix_hidden(struct fbx_fs *fs, uint64_t id, const char *path, struct stat *st)
 {
 	const char *base = path ? strrchr(path, '/') : NULL;
 	struct fbx_node_info info;
@@ -65,33 +89,33 @@ void fs_fix_hidden(struct fbx_fs *fs, uint64_t id, const char *path, struct stat
 		st->st_nlink--;
 }
 
-void fs_fill_entry(const struct fbx_fs *fs, uint64_t id, const struct stat *st,
+void fbx_fsi_fill_entry(const struct fbx_fs *fs, uint64_t id, const struct stat *st,
                    struct fbx_entry *e)
 {
 	memset(e, 0, sizeof *e);
 	e->ino = id;
 	e->generation = 0; /* ids are never reused */
 	e->attr = *st;
-	fs_fix_attr(fs, id, &e->attr);
+	fbx_fsi_fix_attr(fs, id, &e->attr);
 	e->attr_timeout = fs->opts->attr_timeout;
 	e->entry_timeout = fs->opts->entry_timeout;
 }
 
-int fs_path(struct fbx_fs *fs, uint64_t ino, const char *name, char **path)
+int fbx_fsi_path(struct fbx_fs *fs, uint64_t ino, const char *name, char **path)
 {
 	*path = NULL;
 	return fbx_nodes_path(fs->nodes, ino, name, path);
 }
 
-int fs_path_fi(struct fbx_fs *fs, uint64_t ino, char **path)
+int fbx_fsi_path_fi(struct fbx_fs *fs, uint64_t ino, char **path)
 {
-	int err = fs_path(fs, ino, NULL, path);
+	int err = fbx_fsi_path(fs, ino, NULL, path);
 	if (err == -ENOENT && fs->ops.flag_nullpath_ok)
 		return 0;
 	return err;
 }
 
-int fs_getattr(struct fbx_fs *fs, const char *path, struct stat *st,
+int fbx_fsi_getattr(struct fbx_fs *fs, const char *path, struct stat *st,
                struct fbx_file_info *fi)
 {
 	memset(st, 0, sizeof *st);
@@ -109,23 +133,23 @@ int fs_getattr(struct fbx_fs *fs, const char *path, struct stat *st,
 	return 0;
 }
 
-int fs_lookup_path(struct fbx_fs *fs, uint64_t parent, const char *name,
+int fbx_fsi_lookup_path(struct fbx_fs *fs, uint64_t parent, const char *name,
                    const char *path, struct fbx_file_info *fi, int open,
                    struct fbx_entry *e)
 {
 	struct stat st;
 	uint64_t id;
-	int err = fs_getattr(fs, path, &st, fi);
+	int err = fbx_fsi_getattr(fs, path, &st, fi);
 	if (err)
 		return err;
 	err = fbx_nodes_enter(fs->nodes, parent, name, &st, open, &id);
 	if (err)
 		return err;
-	fs_fill_entry(fs, id, &st, e);
+	fbx_fsi_fill_entry(fs, id, &st, e);
 	return 0;
 }
 
-void fs_reply_entry(struct fbx_fs *fs, struct fbx_req *req, const struct fbx_entry *e)
+void fbx_fsi_reply_entry(struct fbx_fs *fs, struct fbx_req *req, const struct fbx_entry *e)
 {
 	uint64_t id = e->ino;
 	/* A failed reply (interrupted request) never reached the kernel, so
@@ -134,7 +158,7 @@ void fs_reply_entry(struct fbx_fs *fs, struct fbx_req *req, const struct fbx_ent
 		fbx_nodes_forget(fs->nodes, id, 1);
 }
 
-void fs_reply_err(struct fbx_req *req, int err)
+void fbx_fsi_reply_err(struct fbx_req *req, int err)
 {
 	(void)fbx_reply_err(req, err);
 }

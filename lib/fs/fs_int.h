@@ -29,106 +29,109 @@ struct fbx_fs {
 /* ---- context.c -------------------------------------------------------- */
 
 /* Enter/leave a callback: sets the thread's fbx_fs_context from req. */
-struct fbx_fs *fs_enter(struct fbx_req *req);
-void fs_enter_noreq(struct fbx_fs *fs);
-void fs_leave(void);
+struct fbx_fs *fbx_fsi_enter(struct fbx_req *req);
+void fbx_fsi_enter_noreq(struct fbx_fs *fs);
+void fbx_fsi_leave(void);
 
 /** Fix up attributes before they reach the kernel: st_ino (use_ino),
  *  umask/uid/gid overrides. */
-void fs_fix_attr(const struct fbx_fs *fs, uint64_t id, struct stat *st);
+void fbx_fsi_fix_attr(const struct fbx_fs *fs, uint64_t id, struct stat *st);
+/** The same fix-ups for statx. */
+struct statx;
+void fbx_fsi_fix_statx(const struct fbx_fs *fs, uint64_t id, struct statx *stx);
 /** Names of files hidden while open: FS_HIDDEN_PREFIX<N>. */
 #define FS_HIDDEN_PREFIX ".fbx_hidden"
 /** nlink as the user sees it when path is a name we hid. */
-void fs_fix_hidden(struct fbx_fs *fs, uint64_t id, const char *path, struct stat *st);
+void fbx_fsi_fix_hidden(struct fbx_fs *fs, uint64_t id, const char *path, struct stat *st);
 /** An entry for node id with attributes st and the option timeouts. */
-void fs_fill_entry(const struct fbx_fs *fs, uint64_t id, const struct stat *st,
+void fbx_fsi_fill_entry(const struct fbx_fs *fs, uint64_t id, const struct stat *st,
                    struct fbx_entry *e);
 
 /** Path of ino (plus "/name"); see fbx_nodes_path. */
-int fs_path(struct fbx_fs *fs, uint64_t ino, const char *name, char **path);
+int fbx_fsi_path(struct fbx_fs *fs, uint64_t ino, const char *name, char **path);
 /** Path of ino for an op on an open file: when the node has no name any
  *  more (hard_remove) *path is NULL if the fs takes that, else -ENOENT. */
-int fs_path_fi(struct fbx_fs *fs, uint64_t ino, char **path);
+int fbx_fsi_path_fi(struct fbx_fs *fs, uint64_t ino, char **path);
 
 /** getattr, or fgetattr when fi is given and the fs has it. */
-int fs_getattr(struct fbx_fs *fs, const char *path, struct stat *st,
+int fbx_fsi_getattr(struct fbx_fs *fs, const char *path, struct stat *st,
                struct fbx_file_info *fi);
 /** getattr of path and enter it into the table (one lookup counted);
  *  fills e. With open != 0 the node also counts one open handle. */
-int fs_lookup_path(struct fbx_fs *fs, uint64_t parent, const char *name,
+int fbx_fsi_lookup_path(struct fbx_fs *fs, uint64_t parent, const char *name,
                    const char *path, struct fbx_file_info *fi, int open,
                    struct fbx_entry *e);
 
 /** Reply an entry; if the kernel did not take it, undo its lookup. */
-void fs_reply_entry(struct fbx_fs *fs, struct fbx_req *req, const struct fbx_entry *e);
+void fbx_fsi_reply_entry(struct fbx_fs *fs, struct fbx_req *req, const struct fbx_entry *e);
 /** Reply an error or 0; the reply's own failure only means the request
  *  was interrupted, and there is nothing left to undo. */
-void fs_reply_err(struct fbx_req *req, int err);
+void fbx_fsi_reply_err(struct fbx_req *req, int err);
 
 /* ---- ops_*.c: the low-level ops ------------------------------------- */
 
-void fs_ll_lookup(struct fbx_req *req, uint64_t parent, const char *name);
-void fs_ll_forget(struct fbx_req *req, uint64_t ino, uint64_t nlookup);
-void fs_ll_forget_multi(struct fbx_req *req, size_t count, const uint64_t *inos,
+void fbx_fsi_ll_lookup(struct fbx_req *req, uint64_t parent, const char *name);
+void fbx_fsi_ll_forget(struct fbx_req *req, uint64_t ino, uint64_t nlookup);
+void fbx_fsi_ll_forget_multi(struct fbx_req *req, size_t count, const uint64_t *inos,
                         const uint64_t *nlookups);
-void fs_ll_getattr(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi);
-void fs_ll_setattr(struct fbx_req *req, uint64_t ino, const struct stat *attr,
+void fbx_fsi_ll_getattr(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi);
+void fbx_fsi_ll_setattr(struct fbx_req *req, uint64_t ino, const struct stat *attr,
                    unsigned to_set, struct fbx_file_info *fi);
-void fs_ll_readlink(struct fbx_req *req, uint64_t ino);
-void fs_ll_mknod(struct fbx_req *req, uint64_t parent, const char *name, mode_t mode,
+void fbx_fsi_ll_readlink(struct fbx_req *req, uint64_t ino);
+void fbx_fsi_ll_mknod(struct fbx_req *req, uint64_t parent, const char *name, mode_t mode,
                  dev_t rdev);
-void fs_ll_mkdir(struct fbx_req *req, uint64_t parent, const char *name, mode_t mode);
-void fs_ll_unlink(struct fbx_req *req, uint64_t parent, const char *name);
-void fs_ll_rmdir(struct fbx_req *req, uint64_t parent, const char *name);
-void fs_ll_symlink(struct fbx_req *req, const char *target, uint64_t parent,
+void fbx_fsi_ll_mkdir(struct fbx_req *req, uint64_t parent, const char *name, mode_t mode);
+void fbx_fsi_ll_unlink(struct fbx_req *req, uint64_t parent, const char *name);
+void fbx_fsi_ll_rmdir(struct fbx_req *req, uint64_t parent, const char *name);
+void fbx_fsi_ll_symlink(struct fbx_req *req, const char *target, uint64_t parent,
                    const char *name);
-void fs_ll_rename(struct fbx_req *req, uint64_t parent, const char *name,
+void fbx_fsi_ll_rename(struct fbx_req *req, uint64_t parent, const char *name,
                   uint64_t newparent, const char *newname, unsigned flags);
-void fs_ll_link(struct fbx_req *req, uint64_t ino, uint64_t newparent,
+void fbx_fsi_ll_link(struct fbx_req *req, uint64_t ino, uint64_t newparent,
                 const char *newname);
-void fs_ll_statx(struct fbx_req *req, uint64_t ino, int flags, unsigned mask,
+void fbx_fsi_ll_statx(struct fbx_req *req, uint64_t ino, int flags, unsigned mask,
                  struct fbx_file_info *fi);
 
-void fs_ll_open(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi);
-void fs_ll_create(struct fbx_req *req, uint64_t parent, const char *name, mode_t mode,
+void fbx_fsi_ll_open(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi);
+void fbx_fsi_ll_create(struct fbx_req *req, uint64_t parent, const char *name, mode_t mode,
                   struct fbx_file_info *fi);
-void fs_ll_read(struct fbx_req *req, uint64_t ino, size_t size, off_t off,
+void fbx_fsi_ll_read(struct fbx_req *req, uint64_t ino, size_t size, off_t off,
                 struct fbx_file_info *fi);
-void fs_ll_write(struct fbx_req *req, uint64_t ino, const char *buf, size_t size,
+void fbx_fsi_ll_write(struct fbx_req *req, uint64_t ino, const char *buf, size_t size,
                  off_t off, struct fbx_file_info *fi);
-void fs_ll_flush(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi);
-void fs_ll_release(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi);
-void fs_ll_fsync(struct fbx_req *req, uint64_t ino, int datasync,
+void fbx_fsi_ll_flush(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi);
+void fbx_fsi_ll_release(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi);
+void fbx_fsi_ll_fsync(struct fbx_req *req, uint64_t ino, int datasync,
                  struct fbx_file_info *fi);
-void fs_ll_statfs(struct fbx_req *req, uint64_t ino);
-void fs_ll_setxattr(struct fbx_req *req, uint64_t ino, const char *name,
+void fbx_fsi_ll_statfs(struct fbx_req *req, uint64_t ino);
+void fbx_fsi_ll_setxattr(struct fbx_req *req, uint64_t ino, const char *name,
                     const char *value, size_t size, int flags);
-void fs_ll_getxattr(struct fbx_req *req, uint64_t ino, const char *name, size_t size);
-void fs_ll_listxattr(struct fbx_req *req, uint64_t ino, size_t size);
-void fs_ll_removexattr(struct fbx_req *req, uint64_t ino, const char *name);
-void fs_ll_access(struct fbx_req *req, uint64_t ino, int mask);
-void fs_ll_getlk(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi,
+void fbx_fsi_ll_getxattr(struct fbx_req *req, uint64_t ino, const char *name, size_t size);
+void fbx_fsi_ll_listxattr(struct fbx_req *req, uint64_t ino, size_t size);
+void fbx_fsi_ll_removexattr(struct fbx_req *req, uint64_t ino, const char *name);
+void fbx_fsi_ll_access(struct fbx_req *req, uint64_t ino, int mask);
+void fbx_fsi_ll_getlk(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi,
                  struct flock *lock);
-void fs_ll_setlk(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi,
+void fbx_fsi_ll_setlk(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi,
                  struct flock *lock, int sleep);
-void fs_ll_flock(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi, int op);
-void fs_ll_bmap(struct fbx_req *req, uint64_t ino, size_t blocksize, uint64_t idx);
-void fs_ll_fallocate(struct fbx_req *req, uint64_t ino, int mode, off_t off, off_t len,
+void fbx_fsi_ll_flock(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi, int op);
+void fbx_fsi_ll_bmap(struct fbx_req *req, uint64_t ino, size_t blocksize, uint64_t idx);
+void fbx_fsi_ll_fallocate(struct fbx_req *req, uint64_t ino, int mode, off_t off, off_t len,
                      struct fbx_file_info *fi);
-void fs_ll_lseek(struct fbx_req *req, uint64_t ino, off_t off, int whence,
+void fbx_fsi_ll_lseek(struct fbx_req *req, uint64_t ino, off_t off, int whence,
                  struct fbx_file_info *fi);
-void fs_ll_copy_file_range(struct fbx_req *req, uint64_t ino_in, off_t off_in,
+void fbx_fsi_ll_copy_file_range(struct fbx_req *req, uint64_t ino_in, off_t off_in,
                            struct fbx_file_info *fi_in, uint64_t ino_out,
                            off_t off_out, struct fbx_file_info *fi_out, size_t len,
                            int flags);
 
-void fs_ll_opendir(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi);
-void fs_ll_readdir(struct fbx_req *req, uint64_t ino, size_t size, off_t off,
+void fbx_fsi_ll_opendir(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi);
+void fbx_fsi_ll_readdir(struct fbx_req *req, uint64_t ino, size_t size, off_t off,
                    struct fbx_file_info *fi);
-void fs_ll_readdirplus(struct fbx_req *req, uint64_t ino, size_t size, off_t off,
+void fbx_fsi_ll_readdirplus(struct fbx_req *req, uint64_t ino, size_t size, off_t off,
                        struct fbx_file_info *fi);
-void fs_ll_releasedir(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi);
-void fs_ll_fsyncdir(struct fbx_req *req, uint64_t ino, int datasync,
+void fbx_fsi_ll_releasedir(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi);
+void fbx_fsi_ll_fsyncdir(struct fbx_req *req, uint64_t ino, int datasync,
                     struct fbx_file_info *fi);
 
 #endif /* FBX_FS_INT_H */

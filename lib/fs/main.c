@@ -15,8 +15,9 @@
 #include <string.h>
 
 #include "fs/fs_int.h"
+#include "fuse/options_int.h"
 
-static void fs_ll_init(void *userdata, struct fbx_conn *conn)
+static void fbx_fsi_ll_init(void *userdata, struct fbx_conn *conn)
 {
 	struct fbx_fs *fs = userdata;
 	/* The kernel applies the umask before sending a mode (no DONT_MASK),
@@ -32,11 +33,11 @@ static void fs_ll_init(void *userdata, struct fbx_conn *conn)
 	if (!fs->ops.getattr || !fs->ops.readdir)
 		conn->want &= ~(FBX_CAP_READDIRPLUS | FBX_CAP_READDIRPLUS_AUTO);
 	conn->want |= FBX_CAP_BIG_WRITES & conn->capable;
-	fs_enter_noreq(fs);
+	fbx_fsi_enter_noreq(fs);
 	if (fs->ops.init)
 		fs->private_data = fs->ops.init(conn);
 	fs->inited = 1;
-	fs_leave();
+	fbx_fsi_leave();
 }
 
 /* Files still hidden at unmount (the kernel did not release them, e.g.
@@ -55,64 +56,64 @@ static void remove_hidden(struct fbx_fs *fs)
 	free(paths);
 }
 
-static void fs_ll_destroy(void *userdata)
+static void fbx_fsi_ll_destroy(void *userdata)
 {
 	struct fbx_fs *fs = userdata;
-	fs_enter_noreq(fs);
+	fbx_fsi_enter_noreq(fs);
 	if (fs->inited)
 		remove_hidden(fs);
 	if (fs->inited && fs->ops.destroy)
 		fs->ops.destroy(fs->private_data);
 	fs->inited = 0;
-	fs_leave();
+	fbx_fsi_leave();
 }
 
 static void make_ll_ops(const struct fbx_fs_ops *o, struct fbx_ll_ops *ll)
 {
 	memset(ll, 0, sizeof *ll);
-	ll->init = fs_ll_init;
-	ll->destroy = fs_ll_destroy;
-	ll->lookup = fs_ll_lookup;
-	ll->forget = fs_ll_forget;
-	ll->forget_multi = fs_ll_forget_multi;
-	ll->getattr = fs_ll_getattr;
-	ll->setattr = fs_ll_setattr;
-	ll->open = fs_ll_open;
-	ll->read = fs_ll_read;
-	ll->write = fs_ll_write;
+	ll->init = fbx_fsi_ll_init;
+	ll->destroy = fbx_fsi_ll_destroy;
+	ll->lookup = fbx_fsi_ll_lookup;
+	ll->forget = fbx_fsi_ll_forget;
+	ll->forget_multi = fbx_fsi_ll_forget_multi;
+	ll->getattr = fbx_fsi_ll_getattr;
+	ll->setattr = fbx_fsi_ll_setattr;
+	ll->open = fbx_fsi_ll_open;
+	ll->read = fbx_fsi_ll_read;
+	ll->write = fbx_fsi_ll_write;
 	/* Nothing to do at close: the low level answers ENOSYS once and
 	 * the kernel sends no more FLUSH. */
-	ll->flush = o->flush || o->lock ? fs_ll_flush : NULL;
-	ll->release = fs_ll_release;
-	ll->fsync = fs_ll_fsync;
-	ll->opendir = fs_ll_opendir;
-	ll->releasedir = fs_ll_releasedir;
-	ll->fsyncdir = fs_ll_fsyncdir;
-	ll->unlink = fs_ll_unlink;
-	ll->rename = fs_ll_rename;
-	ll->mknod = fs_ll_mknod;
-	ll->readlink = o->readlink ? fs_ll_readlink : NULL;
-	ll->mkdir = o->mkdir ? fs_ll_mkdir : NULL;
-	ll->rmdir = o->rmdir ? fs_ll_rmdir : NULL;
-	ll->symlink = o->symlink ? fs_ll_symlink : NULL;
-	ll->link = o->link ? fs_ll_link : NULL;
-	ll->statfs = o->statfs ? fs_ll_statfs : NULL;
-	ll->setxattr = o->setxattr ? fs_ll_setxattr : NULL;
-	ll->getxattr = o->getxattr ? fs_ll_getxattr : NULL;
-	ll->listxattr = o->listxattr ? fs_ll_listxattr : NULL;
-	ll->removexattr = o->removexattr ? fs_ll_removexattr : NULL;
-	ll->access = o->access ? fs_ll_access : NULL;
-	ll->create = o->create ? fs_ll_create : NULL;
-	ll->getlk = o->lock ? fs_ll_getlk : NULL;
-	ll->setlk = o->lock ? fs_ll_setlk : NULL;
-	ll->flock = o->flock ? fs_ll_flock : NULL;
-	ll->bmap = o->bmap ? fs_ll_bmap : NULL;
-	ll->fallocate = o->fallocate ? fs_ll_fallocate : NULL;
-	ll->lseek = o->lseek ? fs_ll_lseek : NULL;
-	ll->copy_file_range = o->copy_file_range ? fs_ll_copy_file_range : NULL;
-	ll->statx = o->statx ? fs_ll_statx : NULL;
-	ll->readdir = o->readdir ? fs_ll_readdir : NULL;
-	ll->readdirplus = o->readdir && o->getattr ? fs_ll_readdirplus : NULL;
+	ll->flush = o->flush || o->lock ? fbx_fsi_ll_flush : NULL;
+	ll->release = fbx_fsi_ll_release;
+	ll->fsync = fbx_fsi_ll_fsync;
+	ll->opendir = fbx_fsi_ll_opendir;
+	ll->releasedir = fbx_fsi_ll_releasedir;
+	ll->fsyncdir = fbx_fsi_ll_fsyncdir;
+	ll->unlink = fbx_fsi_ll_unlink;
+	ll->rename = fbx_fsi_ll_rename;
+	ll->mknod = fbx_fsi_ll_mknod;
+	ll->readlink = o->readlink ? fbx_fsi_ll_readlink : NULL;
+	ll->mkdir = o->mkdir ? fbx_fsi_ll_mkdir : NULL;
+	ll->rmdir = o->rmdir ? fbx_fsi_ll_rmdir : NULL;
+	ll->symlink = o->symlink ? fbx_fsi_ll_symlink : NULL;
+	ll->link = o->link ? fbx_fsi_ll_link : NULL;
+	ll->statfs = o->statfs ? fbx_fsi_ll_statfs : NULL;
+	ll->setxattr = o->setxattr ? fbx_fsi_ll_setxattr : NULL;
+	ll->getxattr = o->getxattr ? fbx_fsi_ll_getxattr : NULL;
+	ll->listxattr = o->listxattr ? fbx_fsi_ll_listxattr : NULL;
+	ll->removexattr = o->removexattr ? fbx_fsi_ll_removexattr : NULL;
+	ll->access = o->access ? fbx_fsi_ll_access : NULL;
+	ll->create = o->create ? fbx_fsi_ll_create : NULL;
+	ll->getlk = o->lock ? fbx_fsi_ll_getlk : NULL;
+	ll->setlk = o->lock ? fbx_fsi_ll_setlk : NULL;
+	ll->flock = o->flock ? fbx_fsi_ll_flock : NULL;
+	ll->bmap = o->bmap ? fbx_fsi_ll_bmap : NULL;
+	ll->fallocate = o->fallocate ? fbx_fsi_ll_fallocate : NULL;
+	ll->lseek = o->lseek ? fbx_fsi_ll_lseek : NULL;
+	ll->copy_file_range = o->copy_file_range ? fbx_fsi_ll_copy_file_range : NULL;
+	ll->statx = o->statx ? fbx_fsi_ll_statx : NULL;
+	ll->readdir = o->readdir ? fbx_fsi_ll_readdir : NULL;
+	ll->readdirplus = o->readdir && o->getattr ? fbx_fsi_ll_readdirplus : NULL;
 }
 
 struct fbx_fs *fbx_fs_new(const struct fbx_options *opts, const struct fbx_fs_ops *ops,
@@ -156,27 +157,25 @@ void fbx_fs_destroy(struct fbx_fs *fs)
 	free(fs);
 }
 
+static void *fs_make(const struct fbx_options *o, const void *ops, size_t ops_size,
+                     void *userdata, struct fbx_session **se)
+{
+	struct fbx_fs *fs = fbx_fs_new(o, ops, ops_size, userdata);
+	if (fs)
+		*se = fbx_fs_session(fs);
+	return fs;
+}
+
+static void fs_destroy(void *fs) { fbx_fs_destroy(fs); }
+
+int fbx_main_app(int argc, char *argv[], const struct fbx_fs_ops *ops, size_t ops_size,
+                 void *userdata, const struct fbx_app *app)
+{
+	return fbx_program_main(argc, argv, app, fs_make, fs_destroy, ops, ops_size, userdata);
+}
+
 int fbx_main(int argc, char *argv[], const struct fbx_fs_ops *ops, size_t ops_size,
              void *userdata)
 {
-	struct fbx_options o;
-	int status = 0;
-	if (fbx_options_parse(&o, argc, argv, NULL, NULL) < 0)
-		return 1;
-	if (o.show_help) {
-		fbx_options_help(stdout, argv[0]);
-	} else if (o.show_version) {
-		printf("fusebox %s\n", FBX_VERSION);
-	} else {
-		struct fbx_fs *fs = fbx_fs_new(&o, ops, ops_size, userdata);
-		if (!fs) {
-			fprintf(stderr, "%s: %s\n", argv[0], strerror(errno));
-			status = 1;
-		} else {
-			status = fbx_session_main(fbx_fs_session(fs));
-			fbx_fs_destroy(fs);
-		}
-	}
-	fbx_options_free(&o);
-	return status;
+	return fbx_main_app(argc, argv, ops, ops_size, userdata, NULL);
 }

@@ -18,10 +18,6 @@
 #include "fusebox/lowlevel.h"
 #include "fs/nodes.h"
 
-#ifndef RENAME_EXCHANGE
-#define RENAME_EXCHANGE (1 << 1)
-#endif
-
 #define HT_MIN 64
 /* Paths are not capped at PATH_MAX: a process may work deep below the
  * mount through relative paths, and the filesystem gets the whole path.
@@ -591,7 +587,7 @@ void fbx_nodes_rename(struct fbx_nodes *t, uint64_t parent, const char *name,
 	pin(p);
 	pin(np);
 	struct name *src = name_find(t, p, name), *dst = name_find(t, np, newname);
-	if (flags & RENAME_EXCHANGE) {
+	if (flags & FBX_RENAME_EXCHANGE) {
 		exchange_locked(t, src, dst, p, name, np, newname);
 	} else if (src != dst) {
 		if (dst)

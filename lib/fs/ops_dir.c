@@ -142,8 +142,8 @@ static void plus_entry(struct fbx_fs *fs, uint64_t dir, const struct dent *d,
 {
 	char *path;
 	memset(e, 0, sizeof *e);
-	if (!is_dot(d->name) && fs_path(fs, dir, d->name, &path) == 0) {
-		int err = fs_lookup_path(fs, dir, d->name, path, NULL, 0, e);
+	if (!is_dot(d->name) && fbx_fsi_path(fs, dir, d->name, &path) == 0) {
+		int err = fbx_fsi_lookup_path(fs, dir, d->name, path, NULL, 0, e);
 		free(path);
 		if (!err)
 			return;
@@ -222,7 +222,7 @@ static void make_listing(struct fbx_fs *fs, uint64_t dir, const struct dlist *l,
 static void send_listing(struct fbx_fs *fs, struct fbx_req *req, struct listing *li)
 {
 	if (li->err) {
-		fs_reply_err(req, li->err);
+		fbx_fsi_reply_err(req, li->err);
 	} else if (fbx_reply_buf(req, li->buf ? li->buf : "", li->len) < 0) {
 		/* The kernel never saw these entries: their lookups do not count. */
 		for (size_t i = 0; i < li->ids.n; i++)
@@ -241,7 +241,7 @@ static int fetch(struct fbx_fs *fs, uint64_t ino, struct dirh *dh, off_t off, in
 {
 	struct fill f = { .out = &dh->snap, .plus = plus, .size = size };
 	char *path;
-	int err = fs_path_fi(fs, ino, &path);
+	int err = fbx_fsi_path_fi(fs, ino, &path);
 	if (err == -ENOENT) {
 		*mode = FILL_PASS; /* the directory is gone: list nothing */
 		return 0;
@@ -267,7 +267,7 @@ static int fetch(struct fbx_fs *fs, uint64_t ino, struct dirh *dh, off_t off, in
 static void do_readdir(struct fbx_req *req, uint64_t ino, size_t size, off_t off,
                        struct fbx_file_info *kfi, int plus)
 {
-	struct fbx_fs *fs = fs_enter(req);
+	struct fbx_fs *fs = fbx_fsi_enter(req);
 	struct dirh *dh = (struct dirh *)(uintptr_t)kfi->fh;
 	struct dlist pass = { NULL, 0, 0 };
 	enum fill_mode mode = FILL_SNAPSHOT;
@@ -291,16 +291,16 @@ static void do_readdir(struct fbx_req *req, uint64_t ino, size_t size, off_t off
 	/* Not dh past this point: the reply lets the kernel release it. */
 	send_listing(fs, req, &li);
 	dlist_clear(&pass);
-	fs_leave();
+	fbx_fsi_leave();
 }
 
-void fs_ll_readdir(struct fbx_req *req, uint64_t ino, size_t size, off_t off,
+void fbx_fsi_ll_readdir(struct fbx_req *req, uint64_t ino, size_t size, off_t off,
                    struct fbx_file_info *fi)
 {
 	do_readdir(req, ino, size, off, fi, 0);
 }
 
-void fs_ll_readdirplus(struct fbx_req *req, uint64_t ino, size_t size, off_t off,
+void fbx_fsi_ll_readdirplus(struct fbx_req *req, uint64_t ino, size_t size, off_t off,
                        struct fbx_file_info *fi)
 {
 	do_readdir(req, ino, size, off, fi, 1);
@@ -315,12 +315,12 @@ static void dirh_free(struct dirh *dh)
 	free(dh);
 }
 
-void fs_ll_opendir(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi)
+void fbx_fsi_ll_opendir(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi)
 {
-	struct fbx_fs *fs = fs_enter(req);
+	struct fbx_fs *fs = fbx_fsi_enter(req);
 	struct dirh *dh = calloc(1, sizeof *dh);
 	char *path = NULL;
-	int err = dh ? fs_path(fs, ino, NULL, &path) : -ENOMEM;
+	int err = dh ? fbx_fsi_path(fs, ino, NULL, &path) : -ENOMEM;
 	if (!err) {
 		pthread_mutex_init(&dh->lock, NULL);
 		dh->fi = *fi;
@@ -331,7 +331,7 @@ void fs_ll_opendir(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi)
 	}
 	if (err) {
 		free(dh);
-		fs_reply_err(req, err);
+		fbx_fsi_reply_err(req, err);
 		goto out;
 	}
 	struct fbx_file_info out = dh->fi; /* the fs's out flags ... */
@@ -343,35 +343,35 @@ void fs_ll_opendir(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi)
 	}
 out:
 	free(path);
-	fs_leave();
+	fbx_fsi_leave();
 }
 
-void fs_ll_releasedir(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi)
+void fbx_fsi_ll_releasedir(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi)
 {
-	struct fbx_fs *fs = fs_enter(req);
+	struct fbx_fs *fs = fbx_fsi_enter(req);
 	struct dirh *dh = (struct dirh *)(uintptr_t)fi->fh;
 	char *path;
 	/* Without a path (the directory is gone) and no nullpath_ok the fs
 	 * is not called: it said it cannot take a NULL path. */
-	if (fs->ops.releasedir && fs_path_fi(fs, ino, &path) == 0) {
+	if (fs->ops.releasedir && fbx_fsi_path_fi(fs, ino, &path) == 0) {
 		fs->ops.releasedir(path, &dh->fi);
 		free(path);
 	}
 	dirh_free(dh);
-	fs_reply_err(req, 0);
-	fs_leave();
+	fbx_fsi_reply_err(req, 0);
+	fbx_fsi_leave();
 }
 
-void fs_ll_fsyncdir(struct fbx_req *req, uint64_t ino, int datasync,
+void fbx_fsi_ll_fsyncdir(struct fbx_req *req, uint64_t ino, int datasync,
                     struct fbx_file_info *fi)
 {
-	struct fbx_fs *fs = fs_enter(req);
+	struct fbx_fs *fs = fbx_fsi_enter(req);
 	struct dirh *dh = (struct dirh *)(uintptr_t)fi->fh;
 	char *path;
-	int err = fs_path_fi(fs, ino, &path);
+	int err = fbx_fsi_path_fi(fs, ino, &path);
 	if (!err && fs->ops.fsyncdir)
 		err = fs->ops.fsyncdir(path, datasync, &dh->fi);
 	free(path);
-	fs_reply_err(req, err);
-	fs_leave();
+	fbx_fsi_reply_err(req, err);
+	fbx_fsi_leave();
 }

@@ -16,23 +16,16 @@
 
 #include "fs/fs_int.h"
 
-#ifndef RENAME_NOREPLACE
-#define RENAME_NOREPLACE (1 << 0)
-#endif
-#ifndef RENAME_EXCHANGE
-#define RENAME_EXCHANGE (1 << 1)
-#endif
-
 /* ---- lookup, forget --------------------------------------------------- */
 
-void fs_ll_lookup(struct fbx_req *req, uint64_t parent, const char *name)
+void fbx_fsi_ll_lookup(struct fbx_req *req, uint64_t parent, const char *name)
 {
-	struct fbx_fs *fs = fs_enter(req);
+	struct fbx_fs *fs = fbx_fsi_enter(req);
 	struct fbx_entry e;
 	char *path;
-	int err = fs_path(fs, parent, name, &path);
+	int err = fbx_fsi_path(fs, parent, name, &path);
 	if (!err)
-		err = fs_lookup_path(fs, parent, name, path, NULL, 0, &e);
+		err = fbx_fsi_lookup_path(fs, parent, name, path, NULL, 0, &e);
 	free(path);
 	if (err == -ENOENT && fs->opts->negative_timeout > 0) {
 		/* ino 0 with a timeout: the kernel caches "no such name". */
@@ -41,20 +34,20 @@ void fs_ll_lookup(struct fbx_req *req, uint64_t parent, const char *name)
 		err = 0;
 	}
 	if (err)
-		fs_reply_err(req, err);
+		fbx_fsi_reply_err(req, err);
 	else
-		fs_reply_entry(fs, req, &e);
-	fs_leave();
+		fbx_fsi_reply_entry(fs, req, &e);
+	fbx_fsi_leave();
 }
 
-void fs_ll_forget(struct fbx_req *req, uint64_t ino, uint64_t nlookup)
+void fbx_fsi_ll_forget(struct fbx_req *req, uint64_t ino, uint64_t nlookup)
 {
 	struct fbx_fs *fs = fbx_req_userdata(req);
 	fbx_nodes_forget(fs->nodes, ino, nlookup);
 	fbx_reply_none(req);
 }
 
-void fs_ll_forget_multi(struct fbx_req *req, size_t count, const uint64_t *inos,
+void fbx_fsi_ll_forget_multi(struct fbx_req *req, size_t count, const uint64_t *inos,
                         const uint64_t *nlookups)
 {
 	struct fbx_fs *fs = fbx_req_userdata(req);
@@ -69,13 +62,13 @@ static void reply_attr(struct fbx_fs *fs, struct fbx_req *req, uint64_t ino,
                        const char *path, struct fbx_file_info *fi)
 {
 	struct stat st;
-	int err = fs_getattr(fs, path, &st, fi);
+	int err = fbx_fsi_getattr(fs, path, &st, fi);
 	if (err) {
-		fs_reply_err(req, err);
+		fbx_fsi_reply_err(req, err);
 		return;
 	}
-	fs_fix_hidden(fs, ino, path, &st);
-	fs_fix_attr(fs, ino, &st);
+	fbx_fsi_fix_hidden(fs, ino, path, &st);
+	fbx_fsi_fix_attr(fs, ino, &st);
 	(void)fbx_reply_attr(req, &st, fs->opts->attr_timeout);
 }
 
@@ -89,22 +82,22 @@ static int getattr_by_fh(struct fbx_fs *fs, uint64_t ino, struct fbx_file_info *
 	return fbx_nodes_get_fh(fs->nodes, ino, &fi->fh, &fi->flags);
 }
 
-void fs_ll_getattr(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi)
+void fbx_fsi_ll_getattr(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi)
 {
-	struct fbx_fs *fs = fs_enter(req);
+	struct fbx_fs *fs = fbx_fsi_enter(req);
 	struct fbx_file_info ofi;
 	char *path;
-	int err = fi ? fs_path_fi(fs, ino, &path) : fs_path(fs, ino, NULL, &path);
+	int err = fi ? fbx_fsi_path_fi(fs, ino, &path) : fbx_fsi_path(fs, ino, NULL, &path);
 	if (err == -ENOENT && !fi && getattr_by_fh(fs, ino, &ofi) == 0) {
 		fi = &ofi;
 		err = 0;
 	}
 	if (err)
-		fs_reply_err(req, err);
+		fbx_fsi_reply_err(req, err);
 	else
 		reply_attr(fs, req, ino, path, fi);
 	free(path);
-	fs_leave();
+	fbx_fsi_leave();
 }
 
 static int set_times_utime(struct fbx_fs *fs, const char *path, const struct timespec tv[2])
@@ -116,7 +109,7 @@ static int set_times_utime(struct fbx_fs *fs, const char *path, const struct tim
 		return -ENOSYS;
 	/* utime sets both times: an omitted one keeps its current value. */
 	if (tv[0].tv_nsec == UTIME_OMIT || tv[1].tv_nsec == UTIME_OMIT) {
-		int err = fs_getattr(fs, path, &st, NULL);
+		int err = fbx_fsi_getattr(fs, path, &st, NULL);
 		if (err)
 			return err;
 		ub.actime = st.st_atime;
@@ -182,55 +175,47 @@ static int do_setattr(struct fbx_fs *fs, const char *path, const struct stat *at
 	return err;
 }
 
-void fs_ll_setattr(struct fbx_req *req, uint64_t ino, const struct stat *attr,
+void fbx_fsi_ll_setattr(struct fbx_req *req, uint64_t ino, const struct stat *attr,
                    unsigned to_set, struct fbx_file_info *fi)
 {
-	struct fbx_fs *fs = fs_enter(req);
+	struct fbx_fs *fs = fbx_fsi_enter(req);
 	char *path;
-	int err = fi ? fs_path_fi(fs, ino, &path) : fs_path(fs, ino, NULL, &path);
+	int err = fi ? fbx_fsi_path_fi(fs, ino, &path) : fbx_fsi_path(fs, ino, NULL, &path);
 	if (!err)
 		err = do_setattr(fs, path, attr, to_set, fi);
 	if (err)
-		fs_reply_err(req, err);
+		fbx_fsi_reply_err(req, err);
 	else
 		reply_attr(fs, req, ino, path, fi);
 	free(path);
-	fs_leave();
+	fbx_fsi_leave();
 }
 
-void fs_ll_statx(struct fbx_req *req, uint64_t ino, int flags, unsigned mask,
+void fbx_fsi_ll_statx(struct fbx_req *req, uint64_t ino, int flags, unsigned mask,
                  struct fbx_file_info *fi)
 {
-	struct fbx_fs *fs = fs_enter(req);
+	struct fbx_fs *fs = fbx_fsi_enter(req);
 	struct statx stx;
 	char *path;
-	int err = fi ? fs_path_fi(fs, ino, &path) : fs_path(fs, ino, NULL, &path);
+	int err = fi ? fbx_fsi_path_fi(fs, ino, &path) : fbx_fsi_path(fs, ino, NULL, &path);
 	memset(&stx, 0, sizeof stx);
 	if (!err)
 		err = fs->ops.statx(path, flags, mask, &stx, fi);
 	free(path);
 	if (err) {
-		fs_reply_err(req, err);
+		fbx_fsi_reply_err(req, err);
 	} else {
-		const struct fbx_options *o = fs->opts;
-		if (!o->use_ino)
-			stx.stx_ino = ino;
-		if (o->set_umask)
-			stx.stx_mode = (stx.stx_mode & S_IFMT) | (stx.stx_mode & 07777 & ~o->umask);
-		if (o->set_uid)
-			stx.stx_uid = o->uid;
-		if (o->set_gid)
-			stx.stx_gid = o->gid;
-		(void)fbx_reply_statx(req, &stx, o->attr_timeout);
+		fbx_fsi_fix_statx(fs, ino, &stx);
+		(void)fbx_reply_statx(req, &stx, fs->opts->attr_timeout);
 	}
-	fs_leave();
+	fbx_fsi_leave();
 }
 
-void fs_ll_readlink(struct fbx_req *req, uint64_t ino)
+void fbx_fsi_ll_readlink(struct fbx_req *req, uint64_t ino)
 {
-	struct fbx_fs *fs = fs_enter(req);
+	struct fbx_fs *fs = fbx_fsi_enter(req);
 	char *path, buf[PATH_MAX + 1];
-	int err = fs_path(fs, ino, NULL, &path);
+	int err = fbx_fsi_path(fs, ino, NULL, &path);
 	if (!err) {
 		buf[0] = '\0';
 		err = fs->ops.readlink(path, buf, sizeof buf);
@@ -238,10 +223,10 @@ void fs_ll_readlink(struct fbx_req *req, uint64_t ino)
 	}
 	free(path);
 	if (err)
-		fs_reply_err(req, err);
+		fbx_fsi_reply_err(req, err);
 	else
 		(void)fbx_reply_readlink(req, buf);
-	fs_leave();
+	fbx_fsi_leave();
 }
 
 /* ---- making names ------------------------------------------------------ */
@@ -252,11 +237,11 @@ static void reply_new_entry(struct fbx_fs *fs, struct fbx_req *req, uint64_t par
 {
 	struct fbx_entry e;
 	if (!err)
-		err = fs_lookup_path(fs, parent, name, path, NULL, 0, &e);
+		err = fbx_fsi_lookup_path(fs, parent, name, path, NULL, 0, &e);
 	if (err)
-		fs_reply_err(req, err);
+		fbx_fsi_reply_err(req, err);
 	else
-		fs_reply_entry(fs, req, &e);
+		fbx_fsi_reply_entry(fs, req, &e);
 }
 
 /* mknod of a regular file on a filesystem that only has create. */
@@ -271,12 +256,12 @@ static int mknod_by_create(struct fbx_fs *fs, const char *path, mode_t mode)
 	return err;
 }
 
-void fs_ll_mknod(struct fbx_req *req, uint64_t parent, const char *name, mode_t mode,
+void fbx_fsi_ll_mknod(struct fbx_req *req, uint64_t parent, const char *name, mode_t mode,
                  dev_t rdev)
 {
-	struct fbx_fs *fs = fs_enter(req);
+	struct fbx_fs *fs = fbx_fsi_enter(req);
 	char *path;
-	int err = fs_path(fs, parent, name, &path);
+	int err = fbx_fsi_path(fs, parent, name, &path);
 	if (!err) {
 		if (fs->ops.mknod)
 			err = fs->ops.mknod(path, mode, rdev);
@@ -287,39 +272,39 @@ void fs_ll_mknod(struct fbx_req *req, uint64_t parent, const char *name, mode_t 
 	}
 	reply_new_entry(fs, req, parent, name, path, err);
 	free(path);
-	fs_leave();
+	fbx_fsi_leave();
 }
 
-void fs_ll_mkdir(struct fbx_req *req, uint64_t parent, const char *name, mode_t mode)
+void fbx_fsi_ll_mkdir(struct fbx_req *req, uint64_t parent, const char *name, mode_t mode)
 {
-	struct fbx_fs *fs = fs_enter(req);
+	struct fbx_fs *fs = fbx_fsi_enter(req);
 	char *path;
-	int err = fs_path(fs, parent, name, &path);
+	int err = fbx_fsi_path(fs, parent, name, &path);
 	if (!err)
 		err = fs->ops.mkdir(path, mode | S_IFDIR);
 	reply_new_entry(fs, req, parent, name, path, err);
 	free(path);
-	fs_leave();
+	fbx_fsi_leave();
 }
 
-void fs_ll_symlink(struct fbx_req *req, const char *target, uint64_t parent,
+void fbx_fsi_ll_symlink(struct fbx_req *req, const char *target, uint64_t parent,
                    const char *name)
 {
-	struct fbx_fs *fs = fs_enter(req);
+	struct fbx_fs *fs = fbx_fsi_enter(req);
 	char *path;
-	int err = fs_path(fs, parent, name, &path);
+	int err = fbx_fsi_path(fs, parent, name, &path);
 	if (!err)
 		err = fs->ops.symlink(target, path);
 	reply_new_entry(fs, req, parent, name, path, err);
 	free(path);
-	fs_leave();
+	fbx_fsi_leave();
 }
 
 /* The new name is entered as another name of node ino (not by st_ino),
  * so the kernel sees one inode even when the fs reports no st_ino. */
-void fs_ll_link(struct fbx_req *req, uint64_t ino, uint64_t newparent, const char *newname)
+void fbx_fsi_ll_link(struct fbx_req *req, uint64_t ino, uint64_t newparent, const char *newname)
 {
-	struct fbx_fs *fs = fs_enter(req);
+	struct fbx_fs *fs = fbx_fsi_enter(req);
 	struct fbx_entry e;
 	struct stat st;
 	char *from = NULL, *to = NULL;
@@ -327,18 +312,18 @@ void fs_ll_link(struct fbx_req *req, uint64_t ino, uint64_t newparent, const cha
 	if (!err)
 		err = fs->ops.link(from, to);
 	if (!err)
-		err = fs_getattr(fs, to, &st, NULL);
+		err = fbx_fsi_getattr(fs, to, &st, NULL);
 	if (!err)
 		err = fbx_nodes_link(fs->nodes, ino, newparent, newname, &st);
 	if (err) {
-		fs_reply_err(req, err);
+		fbx_fsi_reply_err(req, err);
 	} else {
-		fs_fill_entry(fs, ino, &st, &e);
-		fs_reply_entry(fs, req, &e);
+		fbx_fsi_fill_entry(fs, ino, &st, &e);
+		fbx_fsi_reply_entry(fs, req, &e);
 	}
 	free(from);
 	free(to);
-	fs_leave();
+	fbx_fsi_leave();
 }
 
 /* ---- removing names ---------------------------------------------------- */
@@ -360,10 +345,10 @@ static int hide(struct fbx_fs *fs, uint64_t dir, const char *name, const char *p
 		unsigned long n = __atomic_fetch_add(&fs->hidden_seq, 1, __ATOMIC_RELAXED);
 		snprintf(hidden, 64, FS_HIDDEN_PREFIX "%lu", n);
 		free(hpath);
-		err = fs_path(fs, dir, hidden, &hpath);
+		err = fbx_fsi_path(fs, dir, hidden, &hpath);
 		if (err)
 			break;
-		if (fs_getattr(fs, hpath, &st, NULL) != -ENOENT) {
+		if (fbx_fsi_getattr(fs, hpath, &st, NULL) != -ENOENT) {
 			err = -EBUSY; /* taken (or unknown): try the next number */
 			continue;
 		}
@@ -381,7 +366,7 @@ static void unhide(struct fbx_fs *fs, uint64_t dir, const char *hidden, const ch
 	char *hpath, *path;
 	if (fbx_nodes_path2(fs->nodes, dir, hidden, &hpath, dir, name, &path))
 		return;
-	if (fs->ops.rename(hpath, path, RENAME_NOREPLACE) == 0)
+	if (fs->ops.rename(hpath, path, FBX_RENAME_NOREPLACE) == 0)
 		fbx_nodes_rename(fs->nodes, dir, hidden, dir, name, 0);
 	free(hpath);
 	free(path);
@@ -399,11 +384,11 @@ static int needs_hide(struct fbx_fs *fs, uint64_t dir, const char *name)
 	return info.open > 0 && info.nnames == 1;
 }
 
-void fs_ll_unlink(struct fbx_req *req, uint64_t parent, const char *name)
+void fbx_fsi_ll_unlink(struct fbx_req *req, uint64_t parent, const char *name)
 {
-	struct fbx_fs *fs = fs_enter(req);
+	struct fbx_fs *fs = fbx_fsi_enter(req);
 	char *path;
-	int err = fs_path(fs, parent, name, &path);
+	int err = fbx_fsi_path(fs, parent, name, &path);
 	char hidden[64];
 	if (!err && needs_hide(fs, parent, name)) {
 		err = hide(fs, parent, name, path, hidden);
@@ -413,22 +398,22 @@ void fs_ll_unlink(struct fbx_req *req, uint64_t parent, const char *name)
 			fbx_nodes_remove(fs->nodes, parent, name);
 	}
 	free(path);
-	fs_reply_err(req, err);
-	fs_leave();
+	fbx_fsi_reply_err(req, err);
+	fbx_fsi_leave();
 }
 
-void fs_ll_rmdir(struct fbx_req *req, uint64_t parent, const char *name)
+void fbx_fsi_ll_rmdir(struct fbx_req *req, uint64_t parent, const char *name)
 {
-	struct fbx_fs *fs = fs_enter(req);
+	struct fbx_fs *fs = fbx_fsi_enter(req);
 	char *path;
-	int err = fs_path(fs, parent, name, &path);
+	int err = fbx_fsi_path(fs, parent, name, &path);
 	if (!err)
 		err = fs->ops.rmdir(path);
 	if (!err)
 		fbx_nodes_remove(fs->nodes, parent, name);
 	free(path);
-	fs_reply_err(req, err);
-	fs_leave();
+	fbx_fsi_reply_err(req, err);
+	fbx_fsi_leave();
 }
 
 /*
@@ -436,20 +421,20 @@ void fs_ll_rmdir(struct fbx_req *req, uint64_t parent, const char *name)
  * then both names live on). If the rename then fails, the target is put
  * back under its name.
  */
-void fs_ll_rename(struct fbx_req *req, uint64_t parent, const char *name,
+void fbx_fsi_ll_rename(struct fbx_req *req, uint64_t parent, const char *name,
                   uint64_t newparent, const char *newname, unsigned flags)
 {
-	struct fbx_fs *fs = fs_enter(req);
+	struct fbx_fs *fs = fbx_fsi_enter(req);
 	char *from = NULL, *to = NULL, hidden[64];
 	int hid = 0;
 	int err = fbx_nodes_path2(fs->nodes, parent, name, &from, newparent, newname, &to);
-	if (!err && (flags & ~(unsigned)(RENAME_NOREPLACE | RENAME_EXCHANGE)))
+	if (!err && (flags & ~(FBX_RENAME_NOREPLACE | FBX_RENAME_EXCHANGE)))
 		err = -EINVAL;
 	if (!err && !fs->ops.rename)
 		err = -ENOSYS;
-	if (!err && !(flags & RENAME_EXCHANGE) && needs_hide(fs, newparent, newname)) {
+	if (!err && !(flags & FBX_RENAME_EXCHANGE) && needs_hide(fs, newparent, newname)) {
 		/* Hiding moves the target away; NOREPLACE must still fail. */
-		err = (flags & RENAME_NOREPLACE) ? -EEXIST
+		err = (flags & FBX_RENAME_NOREPLACE) ? -EEXIST
 		                                 : hide(fs, newparent, newname, to, hidden);
 		hid = !err;
 	}
@@ -461,6 +446,6 @@ void fs_ll_rename(struct fbx_req *req, uint64_t parent, const char *name,
 		unhide(fs, newparent, hidden, newname);
 	free(from);
 	free(to);
-	fs_reply_err(req, err);
-	fs_leave();
+	fbx_fsi_reply_err(req, err);
+	fbx_fsi_leave();
 }

@@ -32,11 +32,11 @@ static void preset_open(const struct fbx_fs *fs, struct fbx_file_info *fi)
 		fi->keep_cache = 1;
 }
 
-void fs_ll_open(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi)
+void fbx_fsi_ll_open(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi)
 {
-	struct fbx_fs *fs = fs_enter(req);
+	struct fbx_fs *fs = fbx_fsi_enter(req);
 	char *path;
-	int err = fs_path_fi(fs, ino, &path);
+	int err = fbx_fsi_path_fi(fs, ino, &path);
 	preset_open(fs, fi);
 	/* Counted before the fs opens, so an unlink racing with us hides. */
 	if (!err)
@@ -51,7 +51,7 @@ void fs_ll_open(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi)
 	if (!err)
 		fbx_nodes_set_fh(fs->nodes, ino, 1, fi->fh, fi->flags);
 	if (err) {
-		fs_reply_err(req, err);
+		fbx_fsi_reply_err(req, err);
 	} else if (fbx_reply_open(req, fi) < 0) {
 		/* Interrupted: the kernel will never release this handle. */
 		fbx_nodes_set_fh(fs->nodes, ino, 0, fi->fh, 0);
@@ -60,21 +60,21 @@ void fs_ll_open(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi)
 		node_release(fs, ino);
 	}
 	free(path);
-	fs_leave();
+	fbx_fsi_leave();
 }
 
-void fs_ll_create(struct fbx_req *req, uint64_t parent, const char *name, mode_t mode,
+void fbx_fsi_ll_create(struct fbx_req *req, uint64_t parent, const char *name, mode_t mode,
                   struct fbx_file_info *fi)
 {
-	struct fbx_fs *fs = fs_enter(req);
+	struct fbx_fs *fs = fbx_fsi_enter(req);
 	struct fbx_entry e;
 	char *path;
-	int err = fs_path(fs, parent, name, &path);
+	int err = fbx_fsi_path(fs, parent, name, &path);
 	preset_open(fs, fi);
 	if (!err) {
 		err = fs->ops.create(path, mode, fi);
 		if (!err) {
-			err = fs_lookup_path(fs, parent, name, path, fi, 1, &e);
+			err = fbx_fsi_lookup_path(fs, parent, name, path, fi, 1, &e);
 			if (err && fs->ops.release)
 				fs->ops.release(path, fi);
 		}
@@ -82,7 +82,7 @@ void fs_ll_create(struct fbx_req *req, uint64_t parent, const char *name, mode_t
 	if (!err)
 		fbx_nodes_set_fh(fs->nodes, e.ino, 1, fi->fh, fi->flags);
 	if (err) {
-		fs_reply_err(req, err);
+		fbx_fsi_reply_err(req, err);
 	} else if (fbx_reply_create(req, &e, fi) < 0) {
 		fbx_nodes_set_fh(fs->nodes, e.ino, 0, fi->fh, 0);
 		if (fs->ops.release)
@@ -91,15 +91,15 @@ void fs_ll_create(struct fbx_req *req, uint64_t parent, const char *name, mode_t
 		fbx_nodes_forget(fs->nodes, e.ino, 1);
 	}
 	free(path);
-	fs_leave();
+	fbx_fsi_leave();
 }
 
-void fs_ll_read(struct fbx_req *req, uint64_t ino, size_t size, off_t off,
+void fbx_fsi_ll_read(struct fbx_req *req, uint64_t ino, size_t size, off_t off,
                 struct fbx_file_info *fi)
 {
-	struct fbx_fs *fs = fs_enter(req);
+	struct fbx_fs *fs = fbx_fsi_enter(req);
 	char *path, *buf = NULL;
-	int ret = fs_path_fi(fs, ino, &path);
+	int ret = fbx_fsi_path_fi(fs, ino, &path);
 	if (!ret && !fs->ops.read)
 		ret = -ENOSYS;
 	if (!ret && !(buf = malloc(size ? size : 1)))
@@ -109,39 +109,39 @@ void fs_ll_read(struct fbx_req *req, uint64_t ino, size_t size, off_t off,
 	if (ret > (int)size)
 		ret = -EIO;
 	if (ret < 0)
-		fs_reply_err(req, ret);
+		fbx_fsi_reply_err(req, ret);
 	else
 		(void)fbx_reply_buf(req, buf, (size_t)ret);
 	free(buf);
 	free(path);
-	fs_leave();
+	fbx_fsi_leave();
 }
 
-void fs_ll_write(struct fbx_req *req, uint64_t ino, const char *buf, size_t size,
+void fbx_fsi_ll_write(struct fbx_req *req, uint64_t ino, const char *buf, size_t size,
                  off_t off, struct fbx_file_info *fi)
 {
-	struct fbx_fs *fs = fs_enter(req);
+	struct fbx_fs *fs = fbx_fsi_enter(req);
 	char *path;
-	int ret = fs_path_fi(fs, ino, &path);
+	int ret = fbx_fsi_path_fi(fs, ino, &path);
 	if (!ret)
 		ret = fs->ops.write ? fs->ops.write(path, buf, size, off, fi) : -ENOSYS;
 	if (ret > (int)size)
 		ret = -EIO;
 	if (ret < 0)
-		fs_reply_err(req, ret);
+		fbx_fsi_reply_err(req, ret);
 	else
 		(void)fbx_reply_write(req, (size_t)ret);
 	free(path);
-	fs_leave();
+	fbx_fsi_leave();
 }
 
 /* close(2) drops the closing owner's POSIX locks; with locks served by
  * the filesystem, that is ours to tell it. */
-void fs_ll_flush(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi)
+void fbx_fsi_ll_flush(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi)
 {
-	struct fbx_fs *fs = fs_enter(req);
+	struct fbx_fs *fs = fbx_fsi_enter(req);
 	char *path;
-	int err = fs_path_fi(fs, ino, &path);
+	int err = fbx_fsi_path_fi(fs, ino, &path);
 	if (!err && fs->ops.lock) {
 		struct flock lk = { .l_type = F_UNLCK, .l_whence = SEEK_SET };
 		fs->ops.lock(path, fi, F_SETLK, &lk);
@@ -149,17 +149,17 @@ void fs_ll_flush(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi)
 	if (!err && fs->ops.flush)
 		err = fs->ops.flush(path, fi);
 	free(path);
-	fs_reply_err(req, err);
-	fs_leave();
+	fbx_fsi_reply_err(req, err);
+	fbx_fsi_leave();
 }
 
-void fs_ll_release(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi)
+void fbx_fsi_ll_release(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi)
 {
-	struct fbx_fs *fs = fs_enter(req);
+	struct fbx_fs *fs = fbx_fsi_enter(req);
 	char *path;
 	/* Without a path (hard_remove, no nullpath_ok) the fs is not called:
 	 * it said it cannot take a NULL path. */
-	if (fs_path_fi(fs, ino, &path) == 0) {
+	if (fbx_fsi_path_fi(fs, ino, &path) == 0) {
 		if (fi->flock_release && fs->ops.flock)
 			fs->ops.flock(path, fi, LOCK_UN);
 		if (fs->ops.release)
@@ -168,141 +168,141 @@ void fs_ll_release(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi)
 	free(path);
 	fbx_nodes_set_fh(fs->nodes, ino, 0, fi->fh, 0);
 	node_release(fs, ino);
-	fs_reply_err(req, 0);
-	fs_leave();
+	fbx_fsi_reply_err(req, 0);
+	fbx_fsi_leave();
 }
 
-void fs_ll_fsync(struct fbx_req *req, uint64_t ino, int datasync, struct fbx_file_info *fi)
+void fbx_fsi_ll_fsync(struct fbx_req *req, uint64_t ino, int datasync, struct fbx_file_info *fi)
 {
-	struct fbx_fs *fs = fs_enter(req);
+	struct fbx_fs *fs = fbx_fsi_enter(req);
 	char *path;
-	int err = fs_path_fi(fs, ino, &path);
+	int err = fbx_fsi_path_fi(fs, ino, &path);
 	if (!err && fs->ops.fsync)
 		err = fs->ops.fsync(path, datasync, fi);
 	free(path);
-	fs_reply_err(req, err);
-	fs_leave();
+	fbx_fsi_reply_err(req, err);
+	fbx_fsi_leave();
 }
 
 /* ---- locks --------------------------------------------------------------- */
 
-void fs_ll_getlk(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi,
+void fbx_fsi_ll_getlk(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi,
                  struct flock *lock)
 {
-	struct fbx_fs *fs = fs_enter(req);
+	struct fbx_fs *fs = fbx_fsi_enter(req);
 	char *path;
-	int err = fs_path_fi(fs, ino, &path);
+	int err = fbx_fsi_path_fi(fs, ino, &path);
 	if (!err)
 		err = fs->ops.lock(path, fi, F_GETLK, lock);
 	if (err)
-		fs_reply_err(req, err);
+		fbx_fsi_reply_err(req, err);
 	else
 		(void)fbx_reply_lock(req, lock);
 	free(path);
-	fs_leave();
+	fbx_fsi_leave();
 }
 
-void fs_ll_setlk(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi,
+void fbx_fsi_ll_setlk(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi,
                  struct flock *lock, int sleep)
 {
-	struct fbx_fs *fs = fs_enter(req);
+	struct fbx_fs *fs = fbx_fsi_enter(req);
 	char *path;
-	int err = fs_path_fi(fs, ino, &path);
+	int err = fbx_fsi_path_fi(fs, ino, &path);
 	if (!err)
 		err = fs->ops.lock(path, fi, sleep ? F_SETLKW : F_SETLK, lock);
 	free(path);
-	fs_reply_err(req, err);
-	fs_leave();
+	fbx_fsi_reply_err(req, err);
+	fbx_fsi_leave();
 }
 
-void fs_ll_flock(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi, int op)
+void fbx_fsi_ll_flock(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi, int op)
 {
-	struct fbx_fs *fs = fs_enter(req);
+	struct fbx_fs *fs = fbx_fsi_enter(req);
 	char *path;
-	int err = fs_path_fi(fs, ino, &path);
+	int err = fbx_fsi_path_fi(fs, ino, &path);
 	if (!err)
 		err = fs->ops.flock(path, fi, op);
 	free(path);
-	fs_reply_err(req, err);
-	fs_leave();
+	fbx_fsi_reply_err(req, err);
+	fbx_fsi_leave();
 }
 
 /* ---- the rest of the file ops ----------------------------------------------- */
 
-void fs_ll_bmap(struct fbx_req *req, uint64_t ino, size_t blocksize, uint64_t idx)
+void fbx_fsi_ll_bmap(struct fbx_req *req, uint64_t ino, size_t blocksize, uint64_t idx)
 {
-	struct fbx_fs *fs = fs_enter(req);
+	struct fbx_fs *fs = fbx_fsi_enter(req);
 	char *path;
-	int err = fs_path(fs, ino, NULL, &path);
+	int err = fbx_fsi_path(fs, ino, NULL, &path);
 	if (!err)
 		err = fs->ops.bmap(path, blocksize, &idx);
 	if (err)
-		fs_reply_err(req, err);
+		fbx_fsi_reply_err(req, err);
 	else
 		(void)fbx_reply_bmap(req, idx);
 	free(path);
-	fs_leave();
+	fbx_fsi_leave();
 }
 
-void fs_ll_fallocate(struct fbx_req *req, uint64_t ino, int mode, off_t off, off_t len,
+void fbx_fsi_ll_fallocate(struct fbx_req *req, uint64_t ino, int mode, off_t off, off_t len,
                      struct fbx_file_info *fi)
 {
-	struct fbx_fs *fs = fs_enter(req);
+	struct fbx_fs *fs = fbx_fsi_enter(req);
 	char *path;
-	int err = fs_path_fi(fs, ino, &path);
+	int err = fbx_fsi_path_fi(fs, ino, &path);
 	if (!err)
 		err = fs->ops.fallocate(path, mode, off, len, fi);
 	free(path);
-	fs_reply_err(req, err);
-	fs_leave();
+	fbx_fsi_reply_err(req, err);
+	fbx_fsi_leave();
 }
 
-void fs_ll_lseek(struct fbx_req *req, uint64_t ino, off_t off, int whence,
+void fbx_fsi_ll_lseek(struct fbx_req *req, uint64_t ino, off_t off, int whence,
                  struct fbx_file_info *fi)
 {
-	struct fbx_fs *fs = fs_enter(req);
+	struct fbx_fs *fs = fbx_fsi_enter(req);
 	char *path;
-	off_t ret = fs_path_fi(fs, ino, &path);
+	off_t ret = fbx_fsi_path_fi(fs, ino, &path);
 	if (!ret)
 		ret = fs->ops.lseek(path, off, whence, fi);
 	if (ret < 0)
-		fs_reply_err(req, (int)ret);
+		fbx_fsi_reply_err(req, (int)ret);
 	else
 		(void)fbx_reply_lseek(req, ret);
 	free(path);
-	fs_leave();
+	fbx_fsi_leave();
 }
 
-void fs_ll_copy_file_range(struct fbx_req *req, uint64_t ino_in, off_t off_in,
+void fbx_fsi_ll_copy_file_range(struct fbx_req *req, uint64_t ino_in, off_t off_in,
                            struct fbx_file_info *fi_in, uint64_t ino_out,
                            off_t off_out, struct fbx_file_info *fi_out, size_t len,
                            int flags)
 {
-	struct fbx_fs *fs = fs_enter(req);
+	struct fbx_fs *fs = fbx_fsi_enter(req);
 	char *pin = NULL, *pout = NULL;
-	ssize_t ret = fs_path_fi(fs, ino_in, &pin);
+	ssize_t ret = fbx_fsi_path_fi(fs, ino_in, &pin);
 	if (!ret)
-		ret = fs_path_fi(fs, ino_out, &pout);
+		ret = fbx_fsi_path_fi(fs, ino_out, &pout);
 	if (!ret)
 		ret = fs->ops.copy_file_range(pin, fi_in, off_in, pout, fi_out, off_out, len,
 		                              flags);
 	if (ret < 0)
-		fs_reply_err(req, (int)ret);
+		fbx_fsi_reply_err(req, (int)ret);
 	else
 		(void)fbx_reply_write(req, (size_t)ret);
 	free(pin);
 	free(pout);
-	fs_leave();
+	fbx_fsi_leave();
 }
 
 /* ---- filesystem-wide, xattrs, access ------------------------------------ */
 
-void fs_ll_statfs(struct fbx_req *req, uint64_t ino)
+void fbx_fsi_ll_statfs(struct fbx_req *req, uint64_t ino)
 {
-	struct fbx_fs *fs = fs_enter(req);
+	struct fbx_fs *fs = fbx_fsi_enter(req);
 	struct statvfs st;
 	char *path;
-	int err = fs_path(fs, ino, NULL, &path);
+	int err = fbx_fsi_path(fs, ino, NULL, &path);
 	if (err == -ENOENT) {
 		/* statfs(2) of an unlinked file still means this filesystem. */
 		path = strdup("/");
@@ -312,44 +312,44 @@ void fs_ll_statfs(struct fbx_req *req, uint64_t ino)
 	if (!err)
 		err = fs->ops.statfs(path, &st);
 	if (err)
-		fs_reply_err(req, err);
+		fbx_fsi_reply_err(req, err);
 	else
 		(void)fbx_reply_statfs(req, &st);
 	free(path);
-	fs_leave();
+	fbx_fsi_leave();
 }
 
-void fs_ll_setxattr(struct fbx_req *req, uint64_t ino, const char *name,
+void fbx_fsi_ll_setxattr(struct fbx_req *req, uint64_t ino, const char *name,
                     const char *value, size_t size, int flags)
 {
-	struct fbx_fs *fs = fs_enter(req);
+	struct fbx_fs *fs = fbx_fsi_enter(req);
 	char *path;
-	int err = fs_path(fs, ino, NULL, &path);
+	int err = fbx_fsi_path(fs, ino, NULL, &path);
 	if (!err)
 		err = fs->ops.setxattr(path, name, value, size, flags);
 	free(path);
-	fs_reply_err(req, err);
-	fs_leave();
+	fbx_fsi_reply_err(req, err);
+	fbx_fsi_leave();
 }
 
 /* getxattr and listxattr: size 0 asks for the size only. */
 static void reply_xattr(struct fbx_req *req, int ret, const char *buf, size_t size)
 {
 	if (ret < 0)
-		fs_reply_err(req, ret);
+		fbx_fsi_reply_err(req, ret);
 	else if (size == 0)
 		(void)fbx_reply_xattr(req, (size_t)ret);
 	else if ((size_t)ret > size)
-		fs_reply_err(req, -ERANGE);
+		fbx_fsi_reply_err(req, -ERANGE);
 	else
 		(void)fbx_reply_buf(req, buf, (size_t)ret);
 }
 
-void fs_ll_getxattr(struct fbx_req *req, uint64_t ino, const char *name, size_t size)
+void fbx_fsi_ll_getxattr(struct fbx_req *req, uint64_t ino, const char *name, size_t size)
 {
-	struct fbx_fs *fs = fs_enter(req);
+	struct fbx_fs *fs = fbx_fsi_enter(req);
 	char *path, *buf = NULL;
-	int ret = fs_path(fs, ino, NULL, &path);
+	int ret = fbx_fsi_path(fs, ino, NULL, &path);
 	if (!ret && size && !(buf = malloc(size)))
 		ret = -ENOMEM;
 	if (!ret)
@@ -357,14 +357,14 @@ void fs_ll_getxattr(struct fbx_req *req, uint64_t ino, const char *name, size_t 
 	reply_xattr(req, ret, buf, size);
 	free(buf);
 	free(path);
-	fs_leave();
+	fbx_fsi_leave();
 }
 
-void fs_ll_listxattr(struct fbx_req *req, uint64_t ino, size_t size)
+void fbx_fsi_ll_listxattr(struct fbx_req *req, uint64_t ino, size_t size)
 {
-	struct fbx_fs *fs = fs_enter(req);
+	struct fbx_fs *fs = fbx_fsi_enter(req);
 	char *path, *buf = NULL;
-	int ret = fs_path(fs, ino, NULL, &path);
+	int ret = fbx_fsi_path(fs, ino, NULL, &path);
 	if (!ret && size && !(buf = malloc(size)))
 		ret = -ENOMEM;
 	if (!ret)
@@ -372,29 +372,29 @@ void fs_ll_listxattr(struct fbx_req *req, uint64_t ino, size_t size)
 	reply_xattr(req, ret, buf, size);
 	free(buf);
 	free(path);
-	fs_leave();
+	fbx_fsi_leave();
 }
 
-void fs_ll_removexattr(struct fbx_req *req, uint64_t ino, const char *name)
+void fbx_fsi_ll_removexattr(struct fbx_req *req, uint64_t ino, const char *name)
 {
-	struct fbx_fs *fs = fs_enter(req);
+	struct fbx_fs *fs = fbx_fsi_enter(req);
 	char *path;
-	int err = fs_path(fs, ino, NULL, &path);
+	int err = fbx_fsi_path(fs, ino, NULL, &path);
 	if (!err)
 		err = fs->ops.removexattr(path, name);
 	free(path);
-	fs_reply_err(req, err);
-	fs_leave();
+	fbx_fsi_reply_err(req, err);
+	fbx_fsi_leave();
 }
 
-void fs_ll_access(struct fbx_req *req, uint64_t ino, int mask)
+void fbx_fsi_ll_access(struct fbx_req *req, uint64_t ino, int mask)
 {
-	struct fbx_fs *fs = fs_enter(req);
+	struct fbx_fs *fs = fbx_fsi_enter(req);
 	char *path;
-	int err = fs_path(fs, ino, NULL, &path);
+	int err = fbx_fsi_path(fs, ino, NULL, &path);
 	if (!err)
 		err = fs->ops.access(path, mask);
 	free(path);
-	fs_reply_err(req, err);
-	fs_leave();
+	fbx_fsi_reply_err(req, err);
+	fbx_fsi_leave();
 }

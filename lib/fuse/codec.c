@@ -115,8 +115,8 @@ int fbx_msg_decode(struct fbx_msg *m, const void *buf, size_t len,
                    const struct fbx_proto *p)
 {
 	const struct fbx_k_in_header *h = buf;
-	memset(m, 0, sizeof(*m));
-	if (len < sizeof(*h) || h->len != len)
+	memset(m, 0, sizeof *m);
+	if (len < sizeof *h || h->len != len)
 		return -EPROTO;
 	m->opcode = h->opcode;
 	m->unique = h->unique;
@@ -126,13 +126,13 @@ int fbx_msg_decode(struct fbx_msg *m, const void *buf, size_t len,
 	m->pid = h->pid;
 
 	size_t ext = (size_t)h->total_extlen * 8;
-	if (ext > len - sizeof(*h))
+	if (ext > len - sizeof *h)
 		return -EINVAL;
 	if (m->opcode >= FBX_K_OPCODE_MAX || !layouts[m->opcode].name)
 		return -ENOSYS;
 
 	const struct layout *l = &layouts[m->opcode];
-	const char *pos = (const char *)buf + sizeof(*h);
+	const char *pos = (const char *)buf + sizeof *h;
 	const char *end = (const char *)buf + len - ext;
 	size_t arg = l->arg;
 	if (m->opcode == FBX_K_SETXATTR && p->setxattr_ext)
@@ -166,7 +166,7 @@ int fbx_msg_decode(struct fbx_msg *m, const void *buf, size_t len,
 
 void fbx_attr_encode(struct fbx_k_attr *a, const struct stat *st)
 {
-	memset(a, 0, sizeof(*a));
+	memset(a, 0, sizeof *a);
 	a->ino = st->st_ino;
 	a->size = (uint64_t)st->st_size;
 	a->blocks = (uint64_t)st->st_blocks;
@@ -205,7 +205,7 @@ void fbx_timeout_encode(double secs, uint64_t *sec, uint32_t *nsec)
 
 void fbx_entry_encode(struct fbx_k_entry_out *o, const struct fbx_entry *e)
 {
-	memset(o, 0, sizeof(*o));
+	memset(o, 0, sizeof *o);
 	o->nodeid = e->ino;
 	o->generation = e->generation;
 	fbx_timeout_encode(e->entry_timeout, &o->entry_valid, &o->entry_valid_nsec);
@@ -216,7 +216,7 @@ void fbx_entry_encode(struct fbx_k_entry_out *o, const struct fbx_entry *e)
 
 void fbx_statfs_encode(struct fbx_k_kstatfs *o, const struct statvfs *st)
 {
-	memset(o, 0, sizeof(*o));
+	memset(o, 0, sizeof *o);
 	o->blocks = st->f_blocks;
 	o->bfree = st->f_bfree;
 	o->bavail = st->f_bavail;
@@ -229,7 +229,7 @@ void fbx_statfs_encode(struct fbx_k_kstatfs *o, const struct statvfs *st)
 
 void fbx_open_encode(struct fbx_k_open_out *o, const struct fbx_file_info *fi)
 {
-	memset(o, 0, sizeof(*o));
+	memset(o, 0, sizeof *o);
 	o->fh = fi->fh;
 	if (fi->direct_io)
 		o->open_flags |= FBX_K_FOPEN_DIRECT_IO;
@@ -251,7 +251,7 @@ void fbx_open_encode(struct fbx_k_open_out *o, const struct fbx_file_info *fi)
 
 void fbx_lock_encode(struct fbx_k_file_lock *o, const struct flock *lk)
 {
-	memset(o, 0, sizeof(*o));
+	memset(o, 0, sizeof *o);
 	o->type = (uint32_t)lk->l_type;
 	if (lk->l_type != F_UNLCK) {
 		o->start = (uint64_t)lk->l_start;
@@ -262,7 +262,7 @@ void fbx_lock_encode(struct fbx_k_file_lock *o, const struct flock *lk)
 
 int fbx_lock_decode(struct flock *lk, const struct fbx_k_file_lock *in)
 {
-	memset(lk, 0, sizeof(*lk));
+	memset(lk, 0, sizeof *lk);
 	if (in->type != F_RDLCK && in->type != F_WRLCK && in->type != F_UNLCK)
 		return -EINVAL;
 	if (in->start > INT64_MAX || in->end < in->start)
@@ -277,7 +277,7 @@ int fbx_lock_decode(struct flock *lk, const struct fbx_k_file_lock *in)
 
 unsigned fbx_setattr_decode(struct stat *st, const struct fbx_k_setattr_in *in)
 {
-	memset(st, 0, sizeof(*st));
+	memset(st, 0, sizeof *st);
 	st->st_mode = in->mode;
 	st->st_uid = in->uid;
 	st->st_gid = in->gid;
@@ -296,7 +296,7 @@ unsigned fbx_setattr_decode(struct stat *st, const struct fbx_k_setattr_in *in)
 
 void fbx_statx_from_stat(struct statx *stx, const struct stat *st)
 {
-	memset(stx, 0, sizeof(*stx));
+	memset(stx, 0, sizeof *stx);
 	stx->stx_mask = STATX_BASIC_STATS;
 	stx->stx_blksize = (uint32_t)st->st_blksize;
 	stx->stx_nlink = (uint32_t)st->st_nlink;
@@ -325,7 +325,7 @@ static void sx_time(struct fbx_k_sx_time *o, const struct statx_timestamp *t)
 
 void fbx_statx_encode(struct fbx_k_statx *o, const struct statx *s)
 {
-	memset(o, 0, sizeof(*o));
+	memset(o, 0, sizeof *o);
 	o->mask = s->stx_mask;
 	o->blksize = s->stx_blksize;
 	o->attributes = s->stx_attributes;

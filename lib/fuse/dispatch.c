@@ -20,7 +20,7 @@
 static void fi_from_open(struct fbx_file_info *fi, uint32_t flags, uint32_t open_flags,
                          const struct fbx_options *o)
 {
-	memset(fi, 0, sizeof(*fi));
+	memset(fi, 0, sizeof *fi);
 	fi->flags = (int)flags;
 	/* O_TRUNC by a caller without CAP_FSETID (handle_killpriv_v2 only). */
 	fi->kill_priv = (open_flags & FBX_K_OPEN_KILL_SUIDGID) ? 1 : 0;
@@ -30,7 +30,7 @@ static void fi_from_open(struct fbx_file_info *fi, uint32_t flags, uint32_t open
 
 static void fi_with_fh(struct fbx_file_info *fi, uint64_t fh, uint32_t flags)
 {
-	memset(fi, 0, sizeof(*fi));
+	memset(fi, 0, sizeof *fi);
 	fi->fh = fh;
 	fi->flags = (int)flags;
 }
@@ -222,7 +222,7 @@ static void h_statfs(struct fbx_req *req, const struct fbx_msg *m)
 		return;
 	}
 	struct statvfs st;
-	memset(&st, 0, sizeof(st));
+	memset(&st, 0, sizeof st);
 	st.f_namemax = 255;
 	st.f_bsize = 512;
 	fbx_reply_statfs(req, &st);
@@ -434,7 +434,6 @@ static void h_syncfs(struct fbx_req *req, const struct fbx_msg *m)
 static void h_destroy(struct fbx_req *req, const struct fbx_msg *m)
 {
 	struct fbx_session *se = req->se;
-	(void)m;
 	if (!atomic_exchange(&se->got_destroy, 1) && se->ops.destroy)
 		se->ops.destroy(se->userdata);
 	fbx_reply_err(req, 0);
@@ -442,7 +441,6 @@ static void h_destroy(struct fbx_req *req, const struct fbx_msg *m)
 
 static void h_enosys(struct fbx_req *req, const struct fbx_msg *m)
 {
-	(void)m;
 	fbx_reply_err(req, -ENOSYS);
 }
 
@@ -524,8 +522,8 @@ void fbx_dispatch(struct fbx_worker *w, const struct fbx_msg *m)
 	}
 	struct fbx_req *req = fbx_req_new(w, m);
 	if (!req) {
-		struct fbx_k_out_header h = { sizeof(h), -ENOMEM, m->unique };
-		struct iovec iov = { &h, sizeof(h) };
+		struct fbx_k_out_header h = { sizeof h, -ENOMEM, m->unique };
+		struct iovec iov = { &h, sizeof h };
 		fbx_send_iov(w->se, w->fd, &iov, 1);
 		return;
 	}

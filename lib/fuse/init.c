@@ -55,7 +55,7 @@ static uint64_t wanted(const struct fbx_options *o, uint64_t ops_caps)
 int fbx_init_begin(struct fbx_conn *conn, const struct fbx_k_init_in *in, size_t inlen,
                    const struct fbx_options *opts, uint64_t ops_caps)
 {
-	memset(conn, 0, sizeof(*conn));
+	memset(conn, 0, sizeof *conn);
 	if (inlen < FBX_K_COMPAT_INIT_IN_SIZE)
 		return -EINVAL;
 	conn->proto_major = in->major;
@@ -87,7 +87,7 @@ int fbx_init_begin(struct fbx_conn *conn, const struct fbx_k_init_in *in, size_t
 
 size_t fbx_init_finish(struct fbx_k_init_out *out, const struct fbx_conn *conn)
 {
-	memset(out, 0, sizeof(*out));
+	memset(out, 0, sizeof *out);
 	out->major = FBX_K_MAJOR;
 	out->minor = conn->proto_minor;
 	uint64_t want = conn->want & conn->capable;
@@ -109,5 +109,5 @@ size_t fbx_init_finish(struct fbx_k_init_out *out, const struct fbx_conn *conn)
 		out->flags |= (uint32_t)FBX_K_INIT_EXT;
 		out->flags2 = (uint32_t)(want >> 32);
 	}
-	return sizeof(*out);
+	return sizeof *out;
 }

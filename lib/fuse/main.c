@@ -8,6 +8,7 @@
  */
 #include "fuse/session.h"
 #include "common/signals.h"
+#include "fuse/options_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -120,27 +121,60 @@ int fbx_session_main(struct fbx_session *se)
 	return 0;
 }
 
-int fbx_ll_main(int argc, char *argv[], const struct fbx_ll_ops *ops,
-                size_t ops_size, void *userdata)
+/* Make the layer's session, serve, destroy: the exit status. */
+static int run(const struct fbx_options *o, fbx_layer_make_fn make, void (*destroy)(void *),
+               const void *ops, size_t ops_size, void *userdata)
+{
+	struct fbx_session *se = NULL;
+	void *obj = make(o, ops, ops_size, userdata, &se);
+	if (!obj) {
+		fprintf(stderr, "%s: %s\n", o->progname ? o->progname : "fusebox", strerror(errno));
+		return 1;
+	}
+	int status = fbx_session_main(se);
+	destroy(obj);
+	return status;
+}
+
+int fbx_program_main(int argc, char *argv[], const struct fbx_app *app,
+                     fbx_layer_make_fn make, void (*destroy)(void *obj),
+                     const void *ops, size_t ops_size, void *userdata)
 {
 	struct fbx_options o;
-	if (fbx_options_parse(&o, argc, argv, NULL, NULL) < 0)
+	if (fbx_options_parse(&o, argc, argv, app ? app->opt : NULL, userdata) < 0)
 		return 1;
 	int status = 0;
 	if (o.show_help) {
-		fbx_options_help(stdout, argv[0]);
+		fbx_options_help_app(stdout, argv[0], app);
 	} else if (o.show_version) {
-		printf("fusebox %s (FUSE protocol %d.%d)\n", FBX_VERSION, FBX_K_MAJOR, FBX_K_MINOR);
+		printf("%s (fusebox %s, FUSE protocol %d.%d)\n", o.progname ? o.progname : "fusebox",
+		       FBX_VERSION, FBX_K_MAJOR, FBX_K_MINOR);
 	} else {
-		struct fbx_session *se = fbx_session_new(&o, ops, ops_size, userdata);
-		if (!se) {
-			fprintf(stderr, "%s: %s\n", argv[0], strerror(errno));
-			status = 1;
-		} else {
-			status = fbx_session_main(se);
-			fbx_session_destroy(se);
-		}
+		int err = app && app->setup ? app->setup(userdata, &o) : 0;
+		status = err ? 1 : run(&o, make, destroy, ops, ops_size, userdata);
+		if (app && app->cleanup)
+			app->cleanup(userdata);
 	}
 	fbx_options_free(&o);
 	return status;
+}
+
+static void *ll_make(const struct fbx_options *o, const void *ops, size_t ops_size,
+                     void *userdata, struct fbx_session **se)
+{
+	return *se = fbx_session_new(o, ops, ops_size, userdata);
+}
+
+static void ll_destroy(void *se) { fbx_session_destroy(se); }
+
+int fbx_ll_main_app(int argc, char *argv[], const struct fbx_ll_ops *ops,
+                    size_t ops_size, void *userdata, const struct fbx_app *app)
+{
+	return fbx_program_main(argc, argv, app, ll_make, ll_destroy, ops, ops_size, userdata);
+}
+
+int fbx_ll_main(int argc, char *argv[], const struct fbx_ll_ops *ops,
+                size_t ops_size, void *userdata)
+{
+	return fbx_ll_main_app(argc, argv, ops, ops_size, userdata, NULL);
 }

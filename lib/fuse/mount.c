@@ -9,6 +9,7 @@
  * by kill -9.
  */
 #include "fuse/session.h"
+#include "fuse/options_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -35,23 +36,6 @@ static int opt_add(char *buf, size_t size, const char *fmt, const char *s)
 	len += (size_t)n;
 	n = snprintf(buf + len, size - len, fmt, s);
 	return (n < 0 || (size_t)n >= size - len) ? -E2BIG : 0;
-}
-
-/* Options both mount(2) and fusermount3 understand. */
-static int common_opts(const struct fbx_session *se, char *buf, size_t size)
-{
-	const struct fbx_options *o = &se->opts;
-	char num[32];
-	int err = 0;
-	if (o->default_permissions)
-		err |= opt_add(buf, size, "%s", "default_permissions");
-	if (o->allow_other || o->allow_root)   /* allow_root is enforced per request */
-		err |= opt_add(buf, size, "%s", "allow_other");
-	if (o->max_read) {
-		snprintf(num, sizeof(num), "%u", o->max_read);
-		err |= opt_add(buf, size, "max_read=%s", num);
-	}
-	return err ? -E2BIG : 0;
 }
 
 /* The program's name, as mount(8) shows it (source and fuse.TYPE). */
@@ -95,9 +79,25 @@ static int flag_opts(unsigned long f, char *buf, size_t size)
 	return err ? -E2BIG : 0;
 }
 
+/* The data string of mount(2): what only mount(2) takes, then the
+ * kernel options of the one builder (options_int.h). The kernel reads
+ * at most a page of it. */
+static int direct_data(const struct fbx_session *se, int fd, const struct stat *st,
+                       char *buf, size_t size)
+{
+	char *kopts;
+	int err = fbx_kernel_opts_build(&se->opts, fs_subtype(se), &kopts);
+	if (err)
+		return err;
+	int n = snprintf(buf, size, "fd=%d,rootmode=%o,user_id=%u,group_id=%u%s%s", fd,
+	                 st->st_mode & S_IFMT, getuid(), getgid(), *kopts ? "," : "", kopts);
+	free(kopts);
+	return n < 0 || (size_t)n >= size ? -E2BIG : 0;
+}
+
 static int mount_direct(struct fbx_session *se, const char *mnt, const struct stat *st)
 {
-	char data[1024] = "", type[128];
+	char data[4096];
 	int fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
 		int err = errno;
@@ -105,20 +105,20 @@ static int mount_direct(struct fbx_session *se, const char *mnt, const struct st
 		        err == ENOENT ? " (is the fuse module loaded? try `modprobe fuse')" : "");
 		return -err;
 	}
-	snprintf(data, sizeof(data), "fd=%d,rootmode=%o,user_id=%u,group_id=%u", fd,
-	         st->st_mode & S_IFMT, getuid(), getgid());
-	if (common_opts(se, data, sizeof(data)) < 0) {
+	int err = direct_data(se, fd, st, data, sizeof data);
+	if (err) {
 		close(fd);
-		fprintf(stderr, "fusebox: mount options too long\n");
-		return -E2BIG;
+		if (err == -E2BIG)
+			fprintf(stderr, "fusebox: mount options too long (over %zu bytes)\n",
+			        sizeof data - 1);
+		return err;
 	}
-	const char *sub = fs_subtype(se);
-	snprintf(type, sizeof(type), "fuse%s%s", sub ? "." : "", sub ? sub : "");
+	/* The subtype is in data; "fuse.NAME" as well would name it twice. */
 	unsigned long flags = se->opts.mount_flags;
 	if (se->opts.read_only)
 		flags |= MS_RDONLY;
-	if (mount(fs_source(se), mnt, type, flags, data) < 0) {
-		int err = errno;
+	if (mount(fs_source(se), mnt, "fuse", flags, data) < 0) {
+		err = errno;
 		close(fd);
 		return -err;
 	}
@@ -136,7 +136,7 @@ static int recv_fd(int sock)
 		char buf[CMSG_SPACE(sizeof(int))];
 	} ctl;
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
-	                      .msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf) };
+	                      .msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf };
 	ssize_t n;
 	do {
 		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
@@ -147,29 +147,47 @@ static int recv_fd(int sock)
 	if (!c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
 		return -EIO;
 	int fd;
-	memcpy(&fd, CMSG_DATA(c), sizeof(fd));
+	memcpy(&fd, CMSG_DATA(c), sizeof fd);
 	return fd;
+}
+
+/* fusermount3's -o: the mount flags spelt as names, fsname and
+ * auto_unmount (its own), then the kernel options of the one builder. */
+static int fusermount_opts(const struct fbx_session *se, char *buf, size_t size)
+{
+	const struct fbx_options *o = &se->opts;
+	int err = flag_opts(o->mount_flags | (o->read_only ? MS_RDONLY : 0), buf, size);
+	if (!err)
+		err = opt_add(buf, size, "fsname=%s", fs_source(se));
+	if (!err && o->auto_unmount)
+		err = opt_add(buf, size, "%s", "auto_unmount");
+	char *kopts = NULL;
+	if (!err)
+		err = fbx_kernel_opts_build(o, fs_subtype(se), &kopts);
+	if (!err && *kopts)
+		err = opt_add(buf, size, "%s", kopts);
+	free(kopts);
+	return err;
 }
 
 static int mount_fusermount(struct fbx_session *se, const char *mnt)
 {
-	char opts[1024] = "";
+	char opts[4096] = "";
 	const struct fbx_options *o = &se->opts;
-	flag_opts(o->mount_flags | (o->read_only ? MS_RDONLY : 0), opts, sizeof(opts));
-	opt_add(opts, sizeof(opts), "fsname=%s", fs_source(se));
-	if (fs_subtype(se))
-		opt_add(opts, sizeof(opts), "subtype=%s", fs_subtype(se));
-	if (o->auto_unmount)
-		opt_add(opts, sizeof(opts), "%s", "auto_unmount");
-	if (common_opts(se, opts, sizeof(opts)) < 0)
-		return -E2BIG;
+	int err = fusermount_opts(se, opts, sizeof opts);
+	if (err) {
+		if (err == -E2BIG)
+			fprintf(stderr, "fusebox: mount options too long (over %zu bytes)\n",
+			        sizeof opts - 1);
+		return err;
+	}
 
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
 		return -errno;
 	pid_t pid = fork();
 	if (pid < 0) {
-		int err = -errno;
+		err = -errno;
 		close(sv[0]);
 		close(sv[1]);
 		return err;
@@ -178,7 +196,7 @@ static int mount_fusermount(struct fbx_session *se, const char *mnt)
 		char env[32];
 		int fl = fcntl(sv[0], F_GETFD);
 		fcntl(sv[0], F_SETFD, fl & ~FD_CLOEXEC);   /* fusermount3 must inherit it */
-		snprintf(env, sizeof(env), "%d", sv[0]);
+		snprintf(env, sizeof env, "%d", sv[0]);
 		setenv("_FUSE_COMMFD", env, 1);
 		execlp(FUSERMOUNT, FUSERMOUNT, "-o", opts, "--", mnt, (char *)NULL);
 		fprintf(stderr, "fusebox: cannot run %s: %s (install Debian's fuse3 package)\n",

@@ -14,9 +14,9 @@
 
 static int notify(struct fbx_session *se, int code, struct iovec *iov, int count)
 {
-	struct fbx_k_out_header h = { sizeof(h), code, 0 };
+	struct fbx_k_out_header h = { sizeof h, code, 0 };
 	iov[0].iov_base = &h;
-	iov[0].iov_len = sizeof(h);
+	iov[0].iov_len = sizeof h;
 	for (int i = 1; i < count; i++)
 		h.len += (uint32_t)iov[i].iov_len;
 	if (se->fd < 0)
@@ -36,7 +36,7 @@ static int name_ok(const char *name)
 int fbx_notify_inval_inode(struct fbx_session *se, uint64_t ino, off_t off, off_t len)
 {
 	struct fbx_k_notify_inval_inode_out o = { ino, off, len };
-	struct iovec iov[2] = { { 0 }, { &o, sizeof(o) } };
+	struct iovec iov[2] = { { 0 }, { &o, sizeof o } };
 	return notify(se, FBX_K_NOTIFY_INVAL_INODE, iov, 2);
 }
 
@@ -46,7 +46,7 @@ int fbx_notify_inval_entry(struct fbx_session *se, uint64_t parent, const char *
 	if (err)
 		return err;
 	struct fbx_k_notify_inval_entry_out o = { parent, (uint32_t)strlen(name), 0 };
-	struct iovec iov[3] = { { 0 }, { &o, sizeof(o) }, { (void *)name, o.namelen + 1 } };
+	struct iovec iov[3] = { { 0 }, { &o, sizeof o }, { (void *)name, o.namelen + 1 } };
 	return notify(se, FBX_K_NOTIFY_INVAL_ENTRY, iov, 3);
 }
 
@@ -57,7 +57,7 @@ int fbx_notify_delete(struct fbx_session *se, uint64_t parent, uint64_t child,
 	if (err)
 		return err;
 	struct fbx_k_notify_delete_out o = { parent, child, (uint32_t)strlen(name), 0 };
-	struct iovec iov[3] = { { 0 }, { &o, sizeof(o) }, { (void *)name, o.namelen + 1 } };
+	struct iovec iov[3] = { { 0 }, { &o, sizeof o }, { (void *)name, o.namelen + 1 } };
 	return notify(se, FBX_K_NOTIFY_DELETE, iov, 3);
 }
 
@@ -67,7 +67,7 @@ int fbx_notify_store(struct fbx_session *se, uint64_t ino, off_t off,
 	if (off < 0 || size > UINT32_MAX)
 		return -EINVAL;
 	struct fbx_k_notify_store_out o = { ino, (uint64_t)off, (uint32_t)size, 0 };
-	struct iovec iov[3] = { { 0 }, { &o, sizeof(o) }, { (void *)data, size } };
+	struct iovec iov[3] = { { 0 }, { &o, sizeof o }, { (void *)data, size } };
 	return notify(se, FBX_K_NOTIFY_STORE, iov, 3);
 }
 

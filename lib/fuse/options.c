@@ -29,7 +29,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 
-#include "fusebox/options.h"
+#include "fuse/options_int.h"
 
 #ifndef FBX_VERSION
 #define FBX_VERSION "unknown"
@@ -117,38 +117,40 @@ int fbx_options_copy(struct fbx_options *dst, const struct fbx_options *src)
 
 /* ---- kernel_opts ------------------------------------------------------ */
 
-static int build_kernel_opts(struct fbx_options *o)
+int fbx_kernel_opts_build(const struct fbx_options *o, const char *subtype, char **out)
 {
-	char num[32];
-	const char *parts[4];
-	size_t n = 0, len = 1;
-
-	if (o->default_permissions)
-		parts[n++] = "default_permissions";
-	if (o->allow_other || o->allow_root)
-		parts[n++] = "allow_other";
-	if (o->max_read) {
-		snprintf(num, sizeof num, "max_read=%u", o->max_read);
-		parts[n++] = num;
-	}
-	if (o->subtype)
-		parts[n++] = NULL; /* "subtype=" + o->subtype, below */
+	char max_read[32] = "";
+	if (o->max_read)
+		snprintf(max_read, sizeof max_read, "max_read=%u", o->max_read);
+	const char *parts[] = {
+		o->default_permissions ? "default_permissions" : "",
+		o->allow_other || o->allow_root ? "allow_other" : "",
+		max_read,
+	};
+	size_t n = sizeof parts / sizeof parts[0];
+	size_t len = 1 + (subtype ? strlen(",subtype=") + strlen(subtype) : 0);
 	for (size_t i = 0; i < n; i++)
-		len += (parts[i] ? strlen(parts[i]) : strlen("subtype=") + strlen(o->subtype)) + 1;
+		len += strlen(parts[i]) + 1;
 	char *s = malloc(len);
 	if (!s)
 		return -ENOMEM;
+	size_t at = 0;
 	s[0] = '\0';
-	for (size_t i = 0; i < n; i++) {
-		if (i)
-			strcat(s, ",");
-		if (parts[i]) {
-			strcat(s, parts[i]);
-		} else {
-			strcat(s, "subtype=");
-			strcat(s, o->subtype);
-		}
-	}
+	for (size_t i = 0; i < n; i++)
+		if (*parts[i])
+			at += (size_t)snprintf(s + at, len - at, "%s%s", at ? "," : "", parts[i]);
+	if (subtype)
+		snprintf(s + at, len - at, "%ssubtype=%s", at ? "," : "", subtype);
+	*out = s;
+	return 0;
+}
+
+static int build_kernel_opts(struct fbx_options *o)
+{
+	char *s;
+	int err = fbx_kernel_opts_build(o, o->subtype, &s);
+	if (err)
+		return err;
 	free(o->kernel_opts);
 	o->kernel_opts = s;
 	return 0;
@@ -696,9 +698,16 @@ int fbx_options_parse(struct fbx_options *o, int argc, char *argv[],
 
 void fbx_options_help(FILE *out, const char *progname)
 {
+	fbx_options_help_app(out, progname, NULL);
+}
+
+void fbx_options_help_app(FILE *out, const char *progname, const struct fbx_app *app)
+{
 	const char *p = progname && *progname ? progname : "fusebox";
+	fprintf(out, "usage: %s %s\n", p, app && app->usage ? app->usage : "[options] MOUNTPOINT");
+	if (app && app->help)
+		fprintf(out, "%s", app->help);
 	fprintf(out,
-	        "usage: %s [options] MOUNTPOINT\n"
 	        "\n"
 	        "general options:\n"
 	        "    -h, --help             print this help and exit\n"
@@ -708,7 +717,7 @@ void fbx_options_help(FILE *out, const char *progname)
 	        "    -s                     single-threaded\n"
 	        "    -r                     read-only (same as -o ro)\n"
 	        "    -o OPT[,OPT...]        mount and session options:\n",
-	        p, FBX_VERSION);
+	        FBX_VERSION);
 	for (size_t i = 0; i < sizeof optdefs / sizeof optdefs[0]; i++) {
 		const struct optdef *d = &optdefs[i];
 		char left[64];

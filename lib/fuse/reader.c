@@ -28,9 +28,34 @@
  * requests in a row from one caller, each served while no other worker
  * was busy.
  * With io_uring queues running, /dev/fuse carries little and stays POOL.
+ *
+ * Invariants (struct fbx_reader in session.h; the asserts below check
+ * the ones a single thread can see without racing):
+ *  I1 mode is MODE_POOL or MODE_SPIN. It becomes SPIN only while
+ *     spin_ns != 0, and spin_ns only ever drops to 0 (no_spin), so once
+ *     polling is off the session stays POOL.
+ *  I2 baton is 1 exactly while one worker has has_baton set. It is taken
+ *     only by compare-and-swap 0 -> 1 in SPIN mode and cleared only by
+ *     its holder, on its way to the pool.
+ *  I3 handling, asleep and gen are written only by the baton holder;
+ *     asleep is 1 only inside its blocking read(), with handling 0.
+ *     The sentinel reads them: a holder still handling with gen
+ *     unchanged after SENTINEL_NS has blocked, and the session goes POOL.
+ *  I4 A worker waiting on `park` does not hold the baton, and waits only
+ *     while mode is SPIN and the baton is taken: every change of mode to
+ *     POOL broadcasts `park` under `lock`, so no worker sleeps there
+ *     while requests go unread.
+ *  I5 sentinel_parked is 1 only while the sentinel waits on `wake` under
+ *     `lock`; whoever makes it worth looking again (the holder leaving
+ *     read(), a switch to SPIN) signals `wake`.
+ *  I6 last_pid, alone and the workers' backlog/callers counts are hints:
+ *     a lost update only delays a mode change, never loses a request.
+ *  I7 Once se->exited is set every wait ends: fbx_reader_wake_all
+ *     broadcasts both condition variables and spin_read stops polling.
  */
 #include "fuse/session.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -188,9 +213,9 @@ static ssize_t spin_read(struct fbx_worker *w)
 static uint32_t caller_of(const struct fbx_worker *w, ssize_t n)
 {
 	struct fbx_k_in_header h;
-	if (n < (ssize_t)sizeof(h))
+	if (n < (ssize_t)sizeof h)
 		return 0;
-	memcpy(&h, w->buf, sizeof(h));
+	memcpy(&h, w->buf, sizeof h);
 	return h.pid;
 }
 
@@ -220,10 +245,12 @@ static void note_caller(struct fbx_worker *w)
 static ssize_t read_as_reader(struct fbx_worker *w)
 {
 	struct fbx_reader *r = &w->se->reader;
+	assert(w->has_baton && atomic_load(&r->baton) == 1);   /* I2 */
 	atomic_store(&r->handling, 0);
 	ssize_t n = spin_read(w);
 	if (n < 0 && errno == EAGAIN) {
 		set_nonblock(w, 0);
+		assert(!atomic_load(&r->handling));   /* I3 */
 		atomic_store(&r->asleep, 1);
 		n = read(w->fd, w->buf, w->bufsize);
 		int e = errno;
@@ -249,13 +276,16 @@ ssize_t fbx_reader_next(struct fbx_worker *w)
 			errno = EINTR;
 			return -1;
 		}
-		if (atomic_load(&r->mode) != MODE_SPIN)
+		int mode = atomic_load(&r->mode);
+		assert(mode == MODE_POOL || mode == MODE_SPIN);   /* I1 */
+		if (mode != MODE_SPIN)
 			break;
 		int free_baton = 0;
 		if (w->has_baton || atomic_compare_exchange_strong(&r->baton, &free_baton, 1)) {
 			w->has_baton = 1;
 			return read_as_reader(w);
 		}
+		assert(!w->has_baton);   /* I4 */
 		pthread_mutex_lock(&r->lock);
 		while (!atomic_load(&se->exited) && atomic_load(&r->mode) == MODE_SPIN &&
 		       atomic_load(&r->baton))
@@ -263,6 +293,7 @@ ssize_t fbx_reader_next(struct fbx_worker *w)
 		pthread_mutex_unlock(&r->lock);
 	}
 	if (w->has_baton) {
+		assert(atomic_load(&r->baton) == 1);   /* I2: only the holder clears it */
 		w->has_baton = 0;
 		atomic_store(&r->handling, 0);
 		atomic_store(&r->baton, 0);
@@ -285,7 +316,7 @@ void fbx_reader_done(struct fbx_worker *w, int others_busy)
 	}
 	if (atomic_fetch_add(&r->alone, 1) + 1 >= ALONE_TO_SPIN) {
 		atomic_store(&r->alone, 0);
-		if (atomic_load(&r->spin_ns))
+		if (atomic_load(&r->spin_ns))   /* I1 */
 			atomic_store(&r->mode, MODE_SPIN);
 		wake_sentinel(r);
 	}

@@ -5,9 +5,16 @@
  * works on it, so that INTERRUPT can find it; the reply unregisters it,
  * writes header + payload with one writev() to the descriptor the
  * request came from, and frees it.
+ *
+ * Layer boundary: every request gets exactly one reply (fbx_reply_* or
+ * fbx_reply_none). A second one would answer whatever request reused the
+ * freed struct (w->spare), or touch freed memory; `live` catches it with
+ * an assert (on in every build we make: nothing defines NDEBUG).
  */
 #include "fuse/session.h"
+#include "common/io.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +25,7 @@
 struct fbx_req *fbx_req_new(struct fbx_worker *w, const struct fbx_msg *m)
 {
 	struct fbx_req *req = atomic_exchange(&w->spare, NULL);
-	if (!req && !(req = malloc(sizeof(*req))))
+	if (!req && !(req = malloc(sizeof *req)))
 		return NULL;
 	req->se = w->se;
 	req->w = w;
@@ -29,6 +36,7 @@ struct fbx_req *fbx_req_new(struct fbx_worker *w, const struct fbx_msg *m)
 	req->ctx.gid = m->gid;
 	req->ctx.pid = (pid_t)m->pid;
 	req->ctx.umask = 0;
+	req->live = 1;
 	atomic_init(&req->interrupted, 0);
 	pthread_mutex_lock(&w->lock);
 	req->next = w->inflight.next;
@@ -41,6 +49,8 @@ struct fbx_req *fbx_req_new(struct fbx_worker *w, const struct fbx_msg *m)
 
 static void req_free(struct fbx_req *req)
 {
+	assert(req->live && "a FUSE request was replied to twice");
+	req->live = 0;
 	struct fbx_worker *w = req->w;
 	pthread_mutex_lock(&w->lock);
 	req->prev->next = req->next;
@@ -73,8 +83,8 @@ void fbx_interrupt(struct fbx_session *se, uint64_t unique, struct fbx_worker *s
 	}
 	pthread_mutex_unlock(&se->workers_lock);
 	if (!found) {
-		struct fbx_k_out_header h = { sizeof(h), -EAGAIN, unique };
-		struct iovec iov = { &h, sizeof(h) };
+		struct fbx_k_out_header h = { sizeof h, -EAGAIN, unique };
+		struct iovec iov = { &h, sizeof h };
 		fbx_send_iov(se, self->fd, &iov, 1);
 	}
 }
@@ -97,12 +107,12 @@ int fbx_send_iov(struct fbx_session *se, int fd, struct iovec *iov, int count)
 		fprintf(stderr, "fusebox: short reply write (%zd of %zu)\n", n, total);
 		return -EIO;
 	}
-	(void)se;
 	return 0;
 }
 
 int fbx_reply_raw(struct fbx_req *req, int err, const struct iovec *iov, int count)
 {
+	assert(req->live && "a FUSE request was replied to twice");
 	struct iovec v[8];
 	struct fbx_k_out_header h;
 	if (count > 7)
@@ -113,9 +123,9 @@ int fbx_reply_raw(struct fbx_req *req, int err, const struct iovec *iov, int cou
 		err = -EIO;
 	h.error = err;
 	h.unique = req->unique;
-	h.len = sizeof(h);
+	h.len = sizeof h;
 	v[0].iov_base = &h;
-	v[0].iov_len = sizeof(h);
+	v[0].iov_len = sizeof h;
 	if (err == 0) {
 		for (int i = 0; i < count; i++) {
 			v[i + 1] = iov[i];
@@ -160,7 +170,7 @@ int fbx_reply_entry(struct fbx_req *req, const struct fbx_entry *e)
 	if (!e->ino && !(e->entry_timeout > 0))
 		return fbx_reply_err(req, -ENOENT);
 	fbx_entry_encode(&o, e);
-	return reply_one(req, &o, sizeof(o));
+	return reply_one(req, &o, sizeof o);
 }
 
 int fbx_reply_create(struct fbx_req *req, const struct fbx_entry *e,
@@ -172,7 +182,7 @@ int fbx_reply_create(struct fbx_req *req, const struct fbx_entry *e,
 	} out;
 	fbx_entry_encode(&out.e, e);
 	fbx_open_encode(&out.o, fi);
-	return reply_one(req, &out, sizeof(out));
+	return reply_one(req, &out, sizeof out);
 }
 
 int fbx_reply_attr(struct fbx_req *req, const struct stat *attr, double timeout)
@@ -184,19 +194,19 @@ int fbx_reply_attr(struct fbx_req *req, const struct stat *attr, double timeout)
 		return fbx_reply_statx(req, &stx, timeout);
 	}
 	struct fbx_k_attr_out o;
-	memset(&o, 0, sizeof(o));
+	memset(&o, 0, sizeof o);
 	fbx_timeout_encode(timeout, &o.attr_valid, &o.attr_valid_nsec);
 	fbx_attr_encode(&o.attr, attr);
-	return reply_one(req, &o, sizeof(o));
+	return reply_one(req, &o, sizeof o);
 }
 
 int fbx_reply_statx(struct fbx_req *req, const struct statx *stx, double timeout)
 {
 	struct fbx_k_statx_out o;
-	memset(&o, 0, sizeof(o));
+	memset(&o, 0, sizeof o);
 	fbx_timeout_encode(timeout, &o.attr_valid, &o.attr_valid_nsec);
 	fbx_statx_encode(&o.stat, stx);
-	return reply_one(req, &o, sizeof(o));
+	return reply_one(req, &o, sizeof o);
 }
 
 int fbx_reply_readlink(struct fbx_req *req, const char *target)
@@ -208,17 +218,17 @@ int fbx_reply_open(struct fbx_req *req, const struct fbx_file_info *fi)
 {
 	struct fbx_k_open_out o;
 	fbx_open_encode(&o, fi);
-	return reply_one(req, &o, sizeof(o));
+	return reply_one(req, &o, sizeof o);
 }
 
 int fbx_reply_write(struct fbx_req *req, size_t count)
 {
 	if (req->opcode == FBX_K_COPY_FILE_RANGE_64) {
 		struct fbx_k_copy_file_range_out o = { count };
-		return reply_one(req, &o, sizeof(o));
+		return reply_one(req, &o, sizeof o);
 	}
 	struct fbx_k_write_out o = { (uint32_t)count, 0 };
-	return reply_one(req, &o, sizeof(o));
+	return reply_one(req, &o, sizeof o);
 }
 
 int fbx_reply_buf(struct fbx_req *req, const void *buf, size_t size)
@@ -268,19 +278,11 @@ int fbx_reply_fd(struct fbx_req *req, int fd, off_t off, size_t size)
 		if (!own)
 			return fbx_reply_err(req, -ENOMEM);
 	}
-	size_t got = 0;
-	while (got < size) {
-		ssize_t n = pread(fd, buf + got, size - got, off + (off_t)got);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			int err = -errno;
-			free(own);
-			return fbx_reply_err(req, err);
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
+	size_t got;
+	int err = fbx_pread_full(fd, buf, size, off, &got);
+	if (err) {
+		free(own);
+		return fbx_reply_err(req, err);
 	}
 	int r = reply_one(req, buf, got);
 	free(own);
@@ -291,32 +293,32 @@ int fbx_reply_statfs(struct fbx_req *req, const struct statvfs *st)
 {
 	struct fbx_k_statfs_out o;
 	fbx_statfs_encode(&o.st, st);
-	return reply_one(req, &o, sizeof(o));
+	return reply_one(req, &o, sizeof o);
 }
 
 int fbx_reply_xattr(struct fbx_req *req, size_t size)
 {
 	struct fbx_k_getxattr_out o = { (uint32_t)size, 0 };
-	return reply_one(req, &o, sizeof(o));
+	return reply_one(req, &o, sizeof o);
 }
 
 int fbx_reply_lock(struct fbx_req *req, const struct flock *lock)
 {
 	struct fbx_k_lk_out o;
 	fbx_lock_encode(&o.lk, lock);
-	return reply_one(req, &o, sizeof(o));
+	return reply_one(req, &o, sizeof o);
 }
 
 int fbx_reply_bmap(struct fbx_req *req, uint64_t idx)
 {
 	struct fbx_k_bmap_out o = { idx };
-	return reply_one(req, &o, sizeof(o));
+	return reply_one(req, &o, sizeof o);
 }
 
 int fbx_reply_lseek(struct fbx_req *req, off_t off)
 {
 	struct fbx_k_lseek_out o = { (uint64_t)off };
-	return reply_one(req, &o, sizeof(o));
+	return reply_one(req, &o, sizeof o);
 }
 
 /* ---- directory entries -------------------------------------------- */
@@ -334,7 +336,7 @@ static size_t dirent_put(char *buf, size_t bufsize, size_t head, const char *nam
 	d->namelen = (uint32_t)namelen;
 	d->type = (mode & S_IFMT) >> 12;
 	memcpy(d->name, name, namelen);
-	memset(d->name + namelen, 0, need - head - sizeof(*d) - namelen);
+	memset(d->name + namelen, 0, need - head - sizeof *d - namelen);
 	return need;
 }
 
@@ -366,36 +368,4 @@ struct fbx_session *fbx_req_session(const struct fbx_req *req) { return req->se;
 int fbx_req_interrupted(const struct fbx_req *req)
 {
 	return atomic_load(&((struct fbx_req *)req)->interrupted);
-}
-
-int fbx_req_groups(const struct fbx_req *req, int size, gid_t list[])
-{
-	char path[64], line[4096];
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", req->ctx.pid, req->ctx.pid);
-	FILE *f = fopen(path, "re");
-	if (!f) {
-		snprintf(path, sizeof(path), "/proc/%d/status", req->ctx.pid);
-		f = fopen(path, "re");
-	}
-	if (!f)
-		return -errno;
-	int n = -EIO;
-	while (fgets(line, sizeof(line), f)) {
-		if (strncmp(line, "Groups:", 7) != 0)
-			continue;
-		char *p = line + 7, *end;
-		n = 0;
-		for (;;) {
-			unsigned long g = strtoul(p, &end, 10);
-			if (end == p)
-				break;
-			if (n < size)
-				list[n] = (gid_t)g;
-			n++;
-			p = end;
-		}
-		break;
-	}
-	fclose(f);
-	return n;
 }

@@ -7,11 +7,12 @@
  * its own clone of the descriptor (FUSE_DEV_IOC_CLONE), so reading,
  * decoding and replying share no lock between threads.
  *
- * Ending: fbx_session_exit() marks the session, unmounts lazily, aborts
- * the connection through fusectl when it can, and wakes workers blocked
+ * Ending: fbx_session_exit() marks the session and wakes workers blocked
  * in read() with FBX_WAKE_SIGNAL (a no-op handler installed without
- * SA_RESTART, so read() returns EINTR). Workers also end on their own
- * when read() says ENODEV: the filesystem was unmounted from outside.
+ * SA_RESTART, so read() returns EINTR); it leaves the mount alone, which
+ * is fbx_session_unmount()'s job (fbx_session_main calls it after the
+ * loop, and before exit on a signal). Workers also end on their own when
+ * read() says ENODEV: the filesystem was unmounted.
  */
 #include "fuse/session.h"
 
@@ -24,12 +25,12 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-static void wake_handler(int sig) { (void)sig; }
+static void wake_handler(int sig) { }
 
 static void install_wake_handler(void)
 {
 	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
+	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = wake_handler;   /* no SA_RESTART: read() must return */
 	sigemptyset(&sa.sa_mask);
 	sigaction(FBX_WAKE_SIGNAL, &sa, NULL);
@@ -39,7 +40,7 @@ struct fbx_session *fbx_session_new(const struct fbx_options *opts,
                                     const struct fbx_ll_ops *ops, size_t ops_size,
                                     void *userdata)
 {
-	struct fbx_session *se = calloc(1, sizeof(*se));
+	struct fbx_session *se = calloc(1, sizeof *se);
 	if (!se)
 		return NULL;
 	struct fbx_options defaults;
@@ -52,8 +53,8 @@ struct fbx_session *fbx_session_new(const struct fbx_options *opts,
 		errno = ENOMEM;
 		return NULL;
 	}
-	if (ops_size > sizeof(se->ops))
-		ops_size = sizeof(se->ops);   /* a newer program: ops we don't know */
+	if (ops_size > sizeof se->ops)
+		ops_size = sizeof se->ops;   /* a newer program: ops we don't know */
 	memcpy(&se->ops, ops, ops_size);
 	se->ops_caps = fbx_ops_caps(&se->ops);
 	se->userdata = userdata;
@@ -129,11 +130,11 @@ static void reply_init(struct fbx_session *se, int fd, const struct fbx_msg *m)
 {
 	struct fbx_k_init_out out;
 	struct fbx_k_out_header h = { 0, 0, m->unique };
-	struct iovec iov[2] = { { &h, sizeof(h) }, { &out, 0 } };
+	struct iovec iov[2] = { { &h, sizeof h }, { &out, 0 } };
 	int err = fbx_init_begin(&se->conn, m->arg, m->arglen, &se->opts, se->ops_caps);
 	if (err == -EPROTO && se->conn.proto_major > FBX_K_MAJOR) {
 		/* Newer kernel: name our major; it sends INIT again. */
-		memset(&out, 0, sizeof(out));
+		memset(&out, 0, sizeof out);
 		out.major = FBX_K_MAJOR;
 		out.minor = FBX_K_MINOR;
 		iov[1].iov_len = FBX_K_COMPAT_INIT_OUT_SIZE;
@@ -156,7 +157,7 @@ static void reply_init(struct fbx_session *se, int fd, const struct fbx_msg *m)
 			        out.major, out.minor,
 			        (unsigned long long)(se->conn.want & se->conn.capable), out.max_write);
 	}
-	h.len = (uint32_t)(sizeof(h) + (h.error ? 0 : iov[1].iov_len));
+	h.len = (uint32_t)(sizeof h + (h.error ? 0 : iov[1].iov_len));
 	fbx_send_iov(se, fd, iov, h.error ? 1 : 2);
 }
 
@@ -164,8 +165,8 @@ static void reply_init(struct fbx_session *se, int fd, const struct fbx_msg *m)
 
 static void reply_error_raw(struct fbx_worker *w, uint64_t unique, int err)
 {
-	struct fbx_k_out_header h = { sizeof(h), err, unique };
-	struct iovec iov = { &h, sizeof(h) };
+	struct fbx_k_out_header h = { sizeof h, err, unique };
+	struct iovec iov = { &h, sizeof h };
 	fbx_send_iov(w->se, w->fd, &iov, 1);
 }
 
@@ -210,7 +211,7 @@ static void handle(struct fbx_worker *w, size_t n)
 
 static struct fbx_worker *worker_new(struct fbx_session *se, int fd)
 {
-	struct fbx_worker *w = calloc(1, sizeof(*w));
+	struct fbx_worker *w = calloc(1, sizeof *w);
 	if (!w)
 		return NULL;
 	w->se = se;
@@ -406,7 +407,7 @@ void fbx_debug_req(const struct fbx_msg *m, int qid)
 {
 	char via[32] = "";
 	if (qid >= 0)
-		snprintf(via, sizeof(via), ", io_uring queue %d", qid);
+		snprintf(via, sizeof via, ", io_uring queue %d", qid);
 	fprintf(stderr, "unique: %llu, opcode: %s (%u), nodeid: %llu, pid: %u%s%s%s\n",
 	        (unsigned long long)m->unique, fbx_opcode_name(m->opcode), m->opcode,
 	        (unsigned long long)m->nodeid, m->pid, m->name ? ", name: " : "",

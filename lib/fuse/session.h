@@ -29,6 +29,8 @@ struct fbx_req {
 	uint32_t            opcode;
 	struct fbx_ctx      ctx;
 	atomic_int          interrupted;
+	int                 live;         /* set by fbx_req_new, cleared by the reply:
+	                                   * a second reply is a bug (asserted) */
 	void               *ent;          /* io_uring entry it came in (uring.c), or NULL */
 	struct fbx_req     *prev, *next;  /* in w->inflight */
 };

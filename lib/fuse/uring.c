@@ -20,6 +20,7 @@
  * (root) and liburing at build time; without either, nothing changes.
  */
 #include "fuse/session.h"
+#include "common/io.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -79,7 +80,7 @@ static int prep_cmd(struct fbx_uring_ent *e, uint32_t cmd)
 		pthread_mutex_unlock(&q->sq_lock);
 		return -EBUSY;   /* cannot happen: one SQE per entry at most */
 	}
-	memset(sqe, 0, 2 * sizeof(*sqe));   /* SQE128: the command area follows */
+	memset(sqe, 0, 2 * sizeof *sqe);   /* SQE128: the command area follows */
 	sqe->opcode = IORING_OP_URING_CMD;
 	sqe->fd = q->se->fd;
 	sqe->cmd_op = cmd;
@@ -101,7 +102,7 @@ static int arm_wake(struct fbx_uring_queue *q)
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&q->ring);
 	if (!sqe)
 		return -EBUSY;
-	io_uring_prep_read(sqe, q->efd, &q->efd_val, sizeof(q->efd_val), 0);
+	io_uring_prep_read(sqe, q->efd, &q->efd_val, sizeof q->efd_val, 0);
 	sqe->user_data = 0;
 	return 0;
 }
@@ -129,7 +130,7 @@ static int commit_submit(struct fbx_uring_ent *e)
 	q->pending = e;
 	pthread_mutex_unlock(&q->sq_lock);
 	uint64_t one = 1;
-	return write(q->efd, &one, sizeof(one)) == sizeof(one) ? 0 : -errno;
+	return write(q->efd, &one, sizeof one) == sizeof one ? 0 : -errno;
 }
 
 int fbx_uring_commit(void *ent, uint64_t unique, int err, const struct iovec *iov, int count)
@@ -149,7 +150,7 @@ int fbx_uring_commit(void *ent, uint64_t unique, int err, const struct iovec *io
 	}
 	if (err)
 		total = 0;
-	oh->len = (uint32_t)(sizeof(*oh) + total);
+	oh->len = (uint32_t)(sizeof *oh + total);
 	oh->error = err;
 	oh->unique = unique;
 	e->hdr->ring_ent_in_out.payload_sz = (uint32_t)total;
@@ -162,18 +163,7 @@ int fbx_uring_reply_fd(void *ent, int fd, off_t off, size_t size, size_t *got)
 	struct fbx_uring_ent *e = ent;
 	if (size > e->payload_size)
 		size = e->payload_size;
-	*got = 0;
-	while (*got < size) {
-		ssize_t n = pread(fd, e->payload + *got, size - *got, off + (off_t)*got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			break;
-		*got += (size_t)n;
-	}
-	return 0;
+	return fbx_pread_full(fd, e->payload, size, off, got);
 }
 
 char *fbx_uring_payload(void *ent) { return ((struct fbx_uring_ent *)ent)->payload; }
@@ -182,18 +172,18 @@ static void handle(struct fbx_uring_queue *q, struct fbx_uring_ent *e)
 {
 	struct fbx_session *se = q->se;
 	struct fbx_k_in_header ih;
-	memcpy(&ih, e->hdr->in_out, sizeof(ih));
+	memcpy(&ih, e->hdr->in_out, sizeof ih);
 	e->commit_id = e->hdr->ring_ent_in_out.commit_id;
 	uint32_t psz = e->hdr->ring_ent_in_out.payload_sz;
 	struct fbx_msg m;
-	memset(&m, 0, sizeof(m));
+	memset(&m, 0, sizeof m);
 	int err = -EPROTO;
-	if (ih.len >= sizeof(ih) + psz && ih.len - sizeof(ih) - psz <= FBX_K_URING_OP_IN_OUT_SZ &&
+	if (ih.len >= sizeof ih + psz && ih.len - sizeof ih - psz <= FBX_K_URING_OP_IN_OUT_SZ &&
 	    psz <= e->payload_size) {
-		size_t arglen = ih.len - sizeof(ih) - psz;
-		char *msg = e->payload - arglen - sizeof(ih);
-		memcpy(msg, &ih, sizeof(ih));
-		memcpy(msg + sizeof(ih), e->hdr->op_in, arglen);
+		size_t arglen = ih.len - sizeof ih - psz;
+		char *msg = e->payload - arglen - sizeof ih;
+		memcpy(msg, &ih, sizeof ih);
+		memcpy(msg + sizeof ih, e->hdr->op_in, arglen);
 		err = fbx_msg_decode(&m, msg, ih.len, &se->proto);
 	}
 	if (se->opts.debug && err == 0)
@@ -241,9 +231,9 @@ static void *queue_main(void *arg)
 	cpu_set_t set;
 	CPU_ZERO(&set);
 	CPU_SET(q->qid, &set);
-	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);   /* best effort */
+	pthread_setaffinity_np(pthread_self(), sizeof set, &set);   /* best effort */
 	char name[16];   /* for top -H, and for tests to find the queue threads */
-	snprintf(name, sizeof(name), "fbx-uring-%u", q->qid);
+	snprintf(name, sizeof name, "fbx-uring-%u", q->qid);
 	pthread_setname_np(pthread_self(), name);
 	int err = arm_wake(q);
 	for (unsigned i = 0; !err && i < ENTRIES_PER_QUEUE; i++)
@@ -281,13 +271,13 @@ static int queue_init(struct fbx_session *se, struct fbx_uring_queue *q, unsigne
 	if (q->efd < 0)
 		return -errno;
 	struct io_uring_params p;
-	memset(&p, 0, sizeof(p));
+	memset(&p, 0, sizeof p);
 	/* COOP_TASKRUN: completions wait for our next io_uring_enter instead
 	 * of interrupting the thread (it is in io_uring_enter when idle). */
 	p.flags = IORING_SETUP_SQE128 | IORING_SETUP_COOP_TASKRUN;
 	int r = io_uring_queue_init_params(RING_SLOTS, &q->ring, &p);
 	if (r == -EINVAL) {   /* before Linux 5.19 */
-		memset(&p, 0, sizeof(p));
+		memset(&p, 0, sizeof p);
 		p.flags = IORING_SETUP_SQE128;
 		r = io_uring_queue_init_params(RING_SLOTS, &q->ring, &p);
 	}
@@ -297,16 +287,15 @@ static int queue_init(struct fbx_session *se, struct fbx_uring_queue *q, unsigne
 	for (unsigned i = 0; i < ENTRIES_PER_QUEUE; i++) {
 		struct fbx_uring_ent *e = &q->ents[i];
 		e->q = q;
-		e->hdr = calloc(1, sizeof(*e->hdr));
+		e->hdr = calloc(1, sizeof *e->hdr);
 		/* The payload starts on a page (the kernel pins fewer pages
 		 * to copy it); the header is rebuilt just in front of it. */
-		if (posix_memalign((void **)&e->buf, FBX_REPLY_ALIGN, FBX_REPLY_ALIGN + payload))
-			e->buf = NULL;
+		e->buf = aligned_alloc(FBX_REPLY_ALIGN, FBX_REPLY_ALIGN + payload);  /* payload: whole pages */
 		if (!e->hdr || !e->buf)
 			return -ENOMEM;
 		e->payload = e->buf + FBX_REPLY_ALIGN;
 		e->payload_size = payload;
-		e->iov[0] = (struct iovec){ e->hdr, sizeof(*e->hdr) };
+		e->iov[0] = (struct iovec){ e->hdr, sizeof *e->hdr };
 		e->iov[1] = (struct iovec){ e->payload, payload };
 	}
 	return 0;
@@ -316,7 +305,7 @@ static int queue_init(struct fbx_session *se, struct fbx_uring_queue *q, unsigne
  * walks se->workers sees the queue threads too. */
 static struct fbx_worker *queue_worker(struct fbx_session *se)
 {
-	struct fbx_worker *w = calloc(1, sizeof(*w));
+	struct fbx_worker *w = calloc(1, sizeof *w);
 	if (!w)
 		return NULL;
 	w->se = se;
@@ -343,7 +332,7 @@ int fbx_uring_start(struct fbx_session *se)
 	long ncpu = sysconf(_SC_NPROCESSORS_CONF);
 	if (ncpu < 1 || ncpu > 4096)
 		return -EINVAL;
-	struct fbx_uring *u = calloc(1, sizeof(*u) + (size_t)ncpu * sizeof(u->q[0]));
+	struct fbx_uring *u = calloc(1, sizeof *u + (size_t)ncpu * sizeof u->q[0]);
 	if (!u)
 		return -ENOMEM;
 	u->nqueues = (unsigned)ncpu;
@@ -359,8 +348,15 @@ int fbx_uring_start(struct fbx_session *se)
 		if (err)
 			return err;
 		q->w = queue_worker(se);
-		if (!q->w || pthread_create(&q->w->thread, NULL, queue_main, q) != 0)
+		if (!q->w)
+			return -ENOMEM;
+		if (pthread_create(&q->w->thread, NULL, queue_main, q) != 0) {
+			/* Not on se->workers yet, so nothing else would free it. */
+			pthread_mutex_destroy(&q->w->lock);
+			free(q->w);
+			q->w = NULL;
 			return -EAGAIN;
+		}
 		pthread_mutex_lock(&se->workers_lock);
 		q->w->next = se->workers;
 		se->workers = q->w;
@@ -393,19 +389,18 @@ void fbx_uring_free(struct fbx_session *se)
 
 #else /* !FBX_HAVE_LIBURING */
 
-int fbx_uring_start(struct fbx_session *se) { (void)se; return -ENOTSUP; }
+int fbx_uring_start(struct fbx_session *se) { return -ENOTSUP; }
 int fbx_uring_probe(void) { return -ENOTSUP; }
-void fbx_uring_free(struct fbx_session *se) { (void)se; }
+void fbx_uring_free(struct fbx_session *se) { }
 int fbx_uring_commit(void *ent, uint64_t unique, int err, const struct iovec *iov, int count)
 {
-	(void)ent; (void)unique; (void)err; (void)iov; (void)count;
 	return -ENOTSUP;
 }
 int fbx_uring_reply_fd(void *ent, int fd, off_t off, size_t size, size_t *got)
 {
-	(void)ent; (void)fd; (void)off; (void)size; *got = 0;
+	*got = 0;
 	return -ENOTSUP;
 }
-char *fbx_uring_payload(void *ent) { (void)ent; return NULL; }
+char *fbx_uring_payload(void *ent) { return NULL; }
 
 #endif

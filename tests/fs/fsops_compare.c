@@ -1559,7 +1559,6 @@ struct lockarg { const char *path; };
 
 static void lock_child(const char *d, void *arg)
 {
-	(void)arg;
 	int fd = open(P(d, "f"), O_RDWR);
 	R("child_flock_nb", flock(fd, LOCK_EX | LOCK_NB));
 	R("child_flock_sh_nb", flock(fd, LOCK_SH | LOCK_NB));
@@ -1584,7 +1583,6 @@ static void lock_child(const char *d, void *arg)
 
 static void lock_child2(const char *d, void *arg)
 {
-	(void)arg;
 	int fd = open(P(d, "f"), O_RDWR);
 	R("child2_flock_nb", flock(fd, LOCK_EX | LOCK_NB));
 	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 100 };
@@ -1713,7 +1711,6 @@ static void c_tmpfile(const char *d)
 
 static void nobody_ops(const char *d, void *arg)
 {
-	(void)arg;
 	struct stat st;
 	char b[8];
 	obs("whoami", "%u:%u", (unsigned)getuid(), (unsigned)getgid());
@@ -1983,7 +1980,6 @@ static int compare(struct rec *a, struct rec *b, const char *aname, const char *
 /* Cleanup from SIGALRM: a hung mount must not outlive the test. */
 static void on_alarm(int sig)
 {
-	(void)sig;
 	static const char msg[] = "fsops_compare: timed out; unmounting\n";
 	write(2, msg, sizeof msg - 1);
 	if (g_mnt) {

@@ -3,7 +3,7 @@
 #   hello   -- read-only /hello "Hello, world!\n", owned by the mounter
 #   hellofs -- /foo "Hello world\n", mode 0777, root, times 0, logs calls
 set -u
-cd "${FBX_ROOT:-$(dirname "$0")/../..}"
+cd "${FBX_ROOT:-$(dirname "$0")/../..}" || exit 1
 BUILD=${BUILD:-build}
 HELLO=$BUILD/examples/hello
 HELLOFS=$BUILD/examples/hellofs

@@ -50,7 +50,7 @@ static void fill(struct state *s, uint64_t ino, struct stat *st)
 	st->st_size = ino == 4 ? atomic_load(&s->counter_size) : 4096;
 }
 
-static void ll_init(void *ud, struct fbx_conn *c) { (void)c; atomic_fetch_add(&((struct state *)ud)->inits, 1); }
+static void ll_init(void *ud, struct fbx_conn *c) { atomic_fetch_add(&((struct state *)ud)->inits, 1); }
 static void ll_destroy(void *ud) { atomic_fetch_add(&((struct state *)ud)->destroys, 1); }
 
 static void ll_lookup(struct fbx_req *req, uint64_t parent, const char *name)
@@ -72,7 +72,6 @@ static void ll_lookup(struct fbx_req *req, uint64_t parent, const char *name)
 static void ll_getattr(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi)
 {
 	struct stat st;
-	(void)fi;
 	if (ino == 4)
 		atomic_fetch_add(&((struct state *)fbx_req_userdata(req))->counter_seen, 1);
 	fill(fbx_req_userdata(req), ino, &st);
@@ -81,7 +80,6 @@ static void ll_getattr(struct fbx_req *req, uint64_t ino, struct fbx_file_info *
 
 static void ll_open(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi)
 {
-	(void)ino;
 	fi->direct_io = 1;   /* every read reaches us */
 	fbx_reply_open(req, fi);
 }
@@ -104,8 +102,6 @@ static void ll_read(struct fbx_req *req, uint64_t ino, size_t size, off_t off,
                     struct fbx_file_info *fi)
 {
 	struct state *s = fbx_req_userdata(req);
-	(void)off;
-	(void)fi;
 	int now = atomic_fetch_add(&s->parallel, 1) + 1;
 	int max = atomic_load(&s->max_parallel);
 	while (now > max && !atomic_compare_exchange_weak(&s->max_parallel, &max, now))
@@ -157,12 +153,11 @@ static char mnt[64];
 
 static void *loop_thread(void *arg)
 {
-	(void)arg;
 	fbx_session_loop(se);
 	return NULL;
 }
 
-static void on_usr1(int sig) { (void)sig; }
+static void on_usr1(int sig) { }
 
 /* A child reads "slow"; we signal it; its read must fail with EINTR. */
 static void test_interrupt(struct state *s)

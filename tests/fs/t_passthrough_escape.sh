@@ -13,7 +13,7 @@
 # long negative_timeout so that the kernel sends CREATE for a name a
 # symlink was planted under behind its back.
 set -u
-cd "${FBX_ROOT:-$(dirname "$0")/../..}"
+cd "${FBX_ROOT:-$(dirname "$0")/../..}" || exit 1
 BUILD=${BUILD:-build}
 PT=$BUILD/examples/passthrough
 

@@ -2,7 +2,7 @@
 # The syscall comparison (tests/fs/fsops_compare.c) for: memfs.
 # native compares two tmpfs directories and so checks the comparator itself.
 set -u
-cd "${FBX_ROOT:-$(dirname "$0")/../..}"
+cd "${FBX_ROOT:-$(dirname "$0")/../..}" || exit 1
 BUILD=${BUILD:-build}
 bin=$BUILD/tests/fs/fsops_compare
 [ -x "$bin" ] || { echo "SKIP: $bin not built"; exit 77; }

@@ -16,7 +16,7 @@ MEMFS=$BUILD/examples/memfs
 [ -x "$MEMFS" ] || skip "$MEMFS not built"
 
 ID=65534
-AS_USER=(setpriv --reuid=$ID --regid=$ID --clear-groups)
+AS_USER=(setpriv --reuid="$ID" --regid="$ID" --clear-groups)
 # The build tree may not be reachable by uid 65534: run a copy.
 cp "$MEMFS" "$TMP/memfs"
 chmod 755 "$TMP/memfs"

@@ -4,7 +4,7 @@
 # test. Longer runs are for by hand:
 #   ./build-fuzz/fuzz_fuse_request -max_total_time=600
 set -u
-cd "$FBX_ROOT"
+cd "$FBX_ROOT" || exit 1
 command -v clang >/dev/null || { echo "skip: clang not installed"; exit 77; }
 make -s fuzz >/tmp/fbx-fuzz-build.log 2>&1 || { cat /tmp/fbx-fuzz-build.log; exit 1; }
 rc=0

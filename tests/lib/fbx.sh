@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # tests/lib/fbx.sh -- shared shell helpers for the mount tests. Source it:
 #   . "$FBX_ROOT/tests/lib/fbx.sh"
 # It cds to the repo root, sets BUILD, makes $TMP (a mktemp -d
@@ -6,7 +7,7 @@
 # $TMP, even when the test fails half-way. Extra cleanup: define
 # fbx_cleanup_hook.
 set -u
-cd "${FBX_ROOT:-$(dirname "${BASH_SOURCE[0]}")/../..}"
+cd "${FBX_ROOT:-$(dirname "${BASH_SOURCE[0]}")/../..}" || exit 1
 export FBX_ROOT=$PWD
 BUILD=${BUILD:-build}
 PIDS=""
@@ -67,8 +68,8 @@ anything_mounted_under() {
 
 # wait_mounted PATH [PID] [TENTHS]: 0 once mounted; 1 if PID died or time ran out
 wait_mounted() {
-	local i
-	for i in $(seq "${3:-100}"); do
+	local _
+	for _ in $(seq "${3:-100}"); do
 		is_fuse_mounted "$1" && return 0
 		if [ -n "${2:-}" ] && ! kill -0 "$2" 2>/dev/null; then return 1; fi
 		sleep 0.1
@@ -77,8 +78,8 @@ wait_mounted() {
 }
 # wait_unmounted PATH [TENTHS]
 wait_unmounted() {
-	local i
-	for i in $(seq "${2:-100}"); do
+	local _
+	for _ in $(seq "${2:-100}"); do
 		is_fuse_mounted "$1" || return 0
 		sleep 0.1
 	done
@@ -86,8 +87,8 @@ wait_unmounted() {
 }
 # wait_exit PID [TENTHS]: the exit status of our child PID, or 124 on timeout
 wait_exit() {
-	local i
-	for i in $(seq "${2:-100}"); do
+	local _
+	for _ in $(seq "${2:-100}"); do
 		if ! kill -0 "$1" 2>/dev/null; then
 			wait "$1"
 			return $?
@@ -98,8 +99,8 @@ wait_exit() {
 }
 # wait_gone PID [TENTHS]: for a process that is not our child
 wait_gone() {
-	local i
-	for i in $(seq "${2:-100}"); do
+	local _
+	for _ in $(seq "${2:-100}"); do
 		kill -0 "$1" 2>/dev/null || return 0
 		sleep 0.1
 	done

@@ -37,7 +37,7 @@ caps() { grep -E '^\s+(can_|is_|base:)' "$1" | sort; }
 if command -v nbdkit >/dev/null; then
   nbdkit -U "$D/k.sock" -P "$D/k.pid" memory 128M
   for _ in $(seq 100); do [ -s "$D/k.pid" ] && break; sleep 0.02; done
-  pids+=($(cat "$D/k.pid"))
+  pids+=("$(cat "$D/k.pid")")
   nbdinfo "$(uri k)" >"$D/kinfo"
   diff <(caps "$D/kinfo") <(caps "$D/info") || fail "capabilities differ from nbdkit memory"
 fi

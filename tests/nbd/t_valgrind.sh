@@ -26,7 +26,7 @@ serve() {
   local name=$1; shift
   $VG --log-file="$D/$name.vg" "$BUILD/tools/fusebox-nbd" "$@" --socket "$D/$name.sock" \
     >"$D/$name.out" 2>"$D/$name.err" &
-  pid=$!; pids+=($pid)
+  pid=$!; pids+=("$pid")
   for _ in $(seq 600); do [ -S "$D/$name.sock" ] && return 0; sleep 0.05; done
   fail "server $name did not start: $(cat "$D/$name.err")"
 }

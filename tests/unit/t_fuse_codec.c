@@ -182,6 +182,16 @@ static void test_init(void)
 	fbx_init_finish(&out, &c);
 	CHECK_EQ_INT(out.flags2, FBX_CAP_PASSTHROUGH >> 32);
 	CHECK_EQ_INT(out.max_stack_depth, 1);
+	/* -o splice is accepted and does nothing (options.h): even when the
+	 * kernel offers every splice mode, we ask for none. */
+	o.passthrough = FBX_AUTO;
+	o.splice = FBX_ON;
+	in.flags |= (uint32_t)(FBX_CAP_SPLICE_READ | FBX_CAP_SPLICE_WRITE | FBX_CAP_SPLICE_MOVE);
+	CHECK_EQ_INT(fbx_init_begin(&c, &in, sizeof(in), &o, 0), 0);
+	CHECK(c.capable & FBX_CAP_SPLICE_READ);
+	CHECK(!(c.want & (FBX_CAP_SPLICE_READ | FBX_CAP_SPLICE_WRITE | FBX_CAP_SPLICE_MOVE)));
+	fbx_init_finish(&out, &c);
+	CHECK(!(out.flags & (FBX_CAP_SPLICE_READ | FBX_CAP_SPLICE_WRITE | FBX_CAP_SPLICE_MOVE)));
 	/* Old or foreign kernels. */
 	in.minor = 20;
 	CHECK_EQ_INT(fbx_init_begin(&c, &in, sizeof(in), &o, 0), -EPROTONOSUPPORT);

@@ -1,0 +1,304 @@
+/*
+ * passthrough_fs -- a directory mirrored at a mount point, on the path
+ * API (fusebox/fs.h): every callback is one system call on the same path
+ * below SOURCEDIR.
+ *
+ *   passthrough_fs [options] SOURCEDIR MOUNTPOINT
+ *
+ * The middle step of the ladder between memfs (data of its own) and
+ * passthrough.c (the low-level API, node ids, credentials, passthrough
+ * I/O): here the library keeps the node table and hands us paths, and we
+ * keep nothing but one descriptor of SOURCEDIR. Paths are resolved with
+ * the *at() calls relative to it ("/a/b" is "a/b" below SOURCEDIR), so
+ * the mirror does not depend on the process's working directory, and the
+ * last name is never followed if it is a symlink. The names before it
+ * are walked again on every call: if SOURCEDIR is changed behind the
+ * mount's back (a directory swapped for a symlink), that walk follows
+ * the change, out of SOURCEDIR too. passthrough.c keeps a descriptor per
+ * node and cannot be led out that way; this is the price of paths.
+ * Open files keep their descriptor in fi->fh, so I/O needs no path, and
+ * a file unlinked while open stays usable (the library hides it until
+ * the last close).
+ *
+ * New files are created by the daemon; as root, they are then given to
+ * the caller (fbx_fs_context), as a native file system would. Mount with
+ * -o allow_other,default_permissions to let the kernel check permissions
+ * against SOURCEDIR's modes for every user. For a mirror that acts as
+ * the caller for every call, see passthrough.c.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <fusebox/fs.h>
+
+struct mirror {
+	char *source;   /* from the command line */
+	int dir;        /* O_PATH descriptor of it */
+};
+
+static struct mirror *mirror(void) { return fbx_fs_context()->private_data; }
+
+/* "/" is "." and "/a/b" is "a/b", both relative to the source. */
+static const char *rel(const char *path) { return path[1] ? path + 1 : "."; }
+
+static int neg(int r) { return r < 0 ? -errno : r; }
+
+/* As root, the caller owns what it makes (not the daemon). */
+static int give_to_caller(const char *path)
+{
+	const struct fbx_fs_context *c = fbx_fs_context();
+	if (geteuid() != 0)
+		return 0;
+	return neg(fchownat(mirror()->dir, rel(path), c->uid, c->gid, AT_SYMLINK_NOFOLLOW));
+}
+
+/* ---- names ------------------------------------------------------------ */
+
+static int m_getattr(const char *path, struct stat *st)
+{
+	return neg(fstatat(mirror()->dir, rel(path), st, AT_SYMLINK_NOFOLLOW));
+}
+
+static int m_fgetattr(const char *path, struct stat *st, struct fbx_file_info *fi)
+{
+	return neg(fstat((int)fi->fh, st));
+}
+
+static int m_readlink(const char *path, char *buf, size_t size)
+{
+	ssize_t n = readlinkat(mirror()->dir, rel(path), buf, size - 1);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	return 0;
+}
+
+static int m_mknod(const char *path, mode_t mode, dev_t rdev)
+{
+	int err = neg(mknodat(mirror()->dir, rel(path), mode, rdev));
+	return err ? err : give_to_caller(path);
+}
+
+static int m_mkdir(const char *path, mode_t mode)
+{
+	int err = neg(mkdirat(mirror()->dir, rel(path), mode));
+	return err ? err : give_to_caller(path);
+}
+
+static int m_symlink(const char *target, const char *path)
+{
+	int err = neg(symlinkat(target, mirror()->dir, rel(path)));
+	return err ? err : give_to_caller(path);
+}
+
+static int m_unlink(const char *path) { return neg(unlinkat(mirror()->dir, rel(path), 0)); }
+
+static int m_rmdir(const char *path)
+{
+	return neg(unlinkat(mirror()->dir, rel(path), AT_REMOVEDIR));
+}
+
+static int m_rename(const char *from, const char *to, unsigned flags)
+{
+	int d = mirror()->dir;
+	return neg(renameat2(d, rel(from), d, rel(to), flags));
+}
+
+static int m_link(const char *from, const char *to)
+{
+	int d = mirror()->dir;
+	return neg(linkat(d, rel(from), d, rel(to), 0));
+}
+
+/* ---- attributes ------------------------------------------------------- */
+
+static int m_chmod(const char *path, mode_t mode)
+{
+	return neg(fchmodat(mirror()->dir, rel(path), mode, AT_SYMLINK_NOFOLLOW));
+}
+
+static int m_chown(const char *path, uid_t uid, gid_t gid)
+{
+	return neg(fchownat(mirror()->dir, rel(path), uid, gid, AT_SYMLINK_NOFOLLOW));
+}
+
+static int m_truncate(const char *path, off_t size)
+{
+	int fd = openat(mirror()->dir, rel(path), O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int err = neg(ftruncate(fd, size));
+	close(fd);
+	return err;
+}
+
+static int m_ftruncate(const char *path, off_t size, struct fbx_file_info *fi)
+{
+	return neg(ftruncate((int)fi->fh, size));
+}
+
+static int m_utimens(const char *path, const struct timespec tv[2])
+{
+	return neg(utimensat(mirror()->dir, rel(path), tv, AT_SYMLINK_NOFOLLOW));
+}
+
+/* SOURCEDIR's file system (one mounted below it reports as SOURCEDIR's). */
+static int m_statfs(const char *path, struct statvfs *st)
+{
+	return neg(fstatvfs(mirror()->dir, st));
+}
+
+/* ---- files -------------------------------------------------------------- */
+
+static int m_open(const char *path, struct fbx_file_info *fi)
+{
+	int fd = openat(mirror()->dir, rel(path), (fi->flags & ~O_CREAT) | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	fi->fh = (uint64_t)fd;
+	return 0;
+}
+
+static int m_create(const char *path, mode_t mode, struct fbx_file_info *fi)
+{
+	int fd = openat(mirror()->dir, rel(path), fi->flags | O_CREAT | O_NOFOLLOW | O_CLOEXEC, mode);
+	if (fd < 0)
+		return -errno;
+	int err = give_to_caller(path);
+	if (err) {   /* no half-made file: the kernel will not release it */
+		close(fd);
+		unlinkat(mirror()->dir, rel(path), 0);
+		return err;
+	}
+	fi->fh = (uint64_t)fd;
+	return 0;
+}
+
+static int m_read(const char *path, char *buf, size_t size, off_t off, struct fbx_file_info *fi)
+{
+	ssize_t n = pread((int)fi->fh, buf, size, off);
+	return n < 0 ? -errno : (int)n;
+}
+
+static int m_write(const char *path, const char *buf, size_t size, off_t off,
+                   struct fbx_file_info *fi)
+{
+	ssize_t n = pwrite((int)fi->fh, buf, size, off);
+	return n < 0 ? -errno : (int)n;
+}
+
+static int m_fsync(const char *path, int datasync, struct fbx_file_info *fi)
+{
+	return neg(datasync ? fdatasync((int)fi->fh) : fsync((int)fi->fh));
+}
+
+static int m_release(const char *path, struct fbx_file_info *fi)
+{
+	close((int)fi->fh);
+	return 0;
+}
+
+/* ---- directories ---------------------------------------------------------- */
+
+static int m_opendir(const char *path, struct fbx_file_info *fi)
+{
+	int fd = openat(mirror()->dir, rel(path), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	if (!d) {
+		int err = -errno;
+		if (fd >= 0)
+			close(fd);
+		return err;
+	}
+	fi->fh = (uint64_t)(uintptr_t)d;
+	return 0;
+}
+
+/* Offsets 0: the library snapshots the listing and pages it itself. */
+static int m_readdir(const char *path, void *buf, fbx_fill_dir_t filler, off_t off,
+                     struct fbx_file_info *fi)
+{
+	DIR *d = (DIR *)(uintptr_t)fi->fh;
+	struct dirent *e;
+	rewinddir(d);
+	errno = 0;
+	while ((e = readdir(d)) != NULL) {
+		struct stat st = { .st_ino = e->d_ino, .st_mode = (mode_t)DTTOIF(e->d_type) };
+		if (filler(buf, e->d_name, &st, 0))
+			break;
+	}
+	return errno ? -errno : 0;
+}
+
+static int m_releasedir(const char *path, struct fbx_file_info *fi)
+{
+	closedir((DIR *)(uintptr_t)fi->fh);
+	return 0;
+}
+
+static const struct fbx_fs_ops mirror_ops = {
+	.getattr = m_getattr, .fgetattr = m_fgetattr, .readlink = m_readlink,
+	.mknod = m_mknod, .mkdir = m_mkdir, .symlink = m_symlink,
+	.unlink = m_unlink, .rmdir = m_rmdir, .rename = m_rename, .link = m_link,
+	.chmod = m_chmod, .chown = m_chown, .truncate = m_truncate,
+	.ftruncate = m_ftruncate, .utimens = m_utimens, .statfs = m_statfs,
+	.open = m_open, .create = m_create, .read = m_read, .write = m_write,
+	.fsync = m_fsync, .release = m_release,
+	.opendir = m_opendir, .readdir = m_readdir, .releasedir = m_releasedir,
+};
+
+/* ---- the program ---------------------------------------------------------- */
+
+/* The first argument that is not an option is SOURCEDIR. */
+static int m_opt(void *data, const char *key, const char *value, int is_arg)
+{
+	struct mirror *m = data;
+	if (!is_arg || m->source)
+		return 0;
+	m->source = strdup(key);
+	return m->source ? 1 : -ENOMEM;
+}
+
+static int m_setup(void *data, const struct fbx_options *o)
+{
+	struct mirror *m = data;
+	if (!m->source) {
+		fprintf(stderr, "passthrough_fs: no SOURCEDIR given (see --help)\n");
+		return -EINVAL;
+	}
+	m->dir = open(m->source, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (m->dir < 0) {
+		fprintf(stderr, "passthrough_fs: %s: %s\n", m->source, strerror(errno));
+		return -errno;
+	}
+	umask(0);   /* the kernel applied the caller's umask to every mode already */
+	return 0;
+}
+
+static void m_cleanup(void *data)
+{
+	struct mirror *m = data;
+	if (m->dir >= 0)
+		close(m->dir);
+	free(m->source);
+}
+
+static const struct fbx_app mirror_app = {
+	.usage = "[options] SOURCEDIR MOUNTPOINT",
+	.help = "Mirror SOURCEDIR at MOUNTPOINT, one system call per callback.\n",
+	.opt = m_opt, .setup = m_setup, .cleanup = m_cleanup,
+};
+
+int main(int argc, char *argv[])
+{
+	struct mirror m = { .dir = -1 };
+	return fbx_main_app(argc, argv, &mirror_ops, sizeof mirror_ops, &m, &mirror_app);
+}

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# examples/passthrough_fs, the path-API mirror: what is done through the
+# mount is what SOURCEDIR holds, name by name (create, write, read,
+# mkdir, rename, hard and symbolic links, chmod, truncate, times, unlink,
+# rmdir, listing); a file unlinked while open stays usable through its
+# descriptor and leaves nothing behind at the last close; a file made by
+# another user belongs to that user in SOURCEDIR; a missing SOURCEDIR is
+# refused.
+. "${FBX_ROOT:-$(dirname "$0")/../..}/tests/lib/fbx.sh"
+[ "$(id -u)" = 0 ] || skip "needs root to mount"
+PFS=$BUILD/examples/passthrough_fs
+[ -x "$PFS" ] || { echo "missing $PFS (run make)"; exit 1; }
+S=$TMP/src M=$TMP/mnt
+mkdir "$S" "$M"
+chmod 1777 "$S"
+start_fs "$TMP/log" "$PFS" -f -o allow_other,default_permissions "$S" "$M"
+wait_mounted "$M" "$PID" || { cat "$TMP/log"; echo "mount failed"; exit 1; }
+
+echo hello >"$M/f"
+check "write lands in SOURCEDIR" hello "$(cat "$S/f")"
+echo more >>"$S/f"
+check "read sees SOURCEDIR" "hello more" "$(tr '\n' ' ' <"$M/f" | sed 's/ $//')"
+mkdir -p "$M/d/e"
+check_true "mkdir -p" test -d "$S/d/e"
+mv "$M/f" "$M/d/g"
+check_true "rename: old name gone" test ! -e "$S/f"
+check "rename: new name" hello "$(head -1 "$S/d/g")"
+ln "$M/d/g" "$M/h"
+check "hard link count" 2 "$(stat -c %h "$M/h")"
+check "hard link: one inode" "$(stat -c %i "$M/h")" "$(stat -c %i "$M/d/g")"
+ln -s d/g "$M/l"
+check "symlink target" d/g "$(readlink "$S/l")"
+check "read through the symlink" hello "$(head -1 "$M/l")"
+chmod 640 "$M/h"
+check "chmod" 640 "$(stat -c %a "$S/h")"
+truncate -s 3 "$M/h"
+check "truncate" hel "$(cat "$S/h")"
+touch -d @1000000000 "$M/h"
+check "utimens" 1000000000 "$(stat -c %Y "$S/h")"
+check "listing" "d h l" "$(ls "$M" | tr '\n' ' ' | sed 's/ $//')"
+rm "$M/h" "$M/l"
+rmdir "$M/d/e"
+check "unlink and rmdir" "g" "$(ls "$S/d")"
+
+# unlinked while open: the descriptor still works, nothing is left after
+exec 7<>"$M/open"
+echo data >&7
+rm "$M/open"
+check_true "unlinked: gone from the mount" test ! -e "$M/open"
+check "unlinked: fstat nlink" 0 "$(stat -L -c %h /proc/self/fd/7)"
+exec 7>&-
+check "last close: no hidden file left" "d" "$(ls -A "$S" | tr '\n' ' ' | sed 's/ $//')"
+
+# another user's new file is that user's
+setpriv --reuid=65534 --regid=65534 --clear-groups sh -c "echo x > '$M/nb'" ||
+	{ echo "FAIL  nobody could not create"; fails=$((fails + 1)); }
+check "owner of nobody's file" "65534:65534" "$(stat -c %u:%g "$S/nb" 2>/dev/null)"
+
+umount "$M"
+wait_exit "$PID"; rc=$?
+check "daemon exits 0 after umount" 0 $rc
+
+out=$(timeout 10 "$PFS" -f "$TMP/none" "$M" 2>&1); rc=$?
+check "missing SOURCEDIR: exit 1" 1 $rc
+check_contains "missing SOURCEDIR named" "$TMP/none" "$out"
+
+[ $fails = 0 ] || { echo "$fails failed"; exit 1; }
+echo "all passed"
