@@ -106,14 +106,15 @@ bench: all
 	BUILD=$(BUILD) bench/run
 
 # A target named fuzz_<layer>_*.c links only lib/<layer>/*.c (and the
-# small shared lib/common/): the pure codec it drives and its neighbours.
+# small shared lib/common/ and lib/dev/, which lib/nbd calls): the pure
+# codec it drives and its neighbours.
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build-fuzz/%)
 fuzz: $(FUZZ_BINS)
 .SECONDEXPANSION:
-build-fuzz/%: tests/fuzz/%.c $$(wildcard lib/$$(word 2,$$(subst _, ,$$*))/*.c) $$(wildcard lib/common/*.c)
+build-fuzz/%: tests/fuzz/%.c $$(wildcard lib/$$(word 2,$$(subst _, ,$$*))/*.c) $$(wildcard lib/common/*.c lib/dev/*.c)
 	@mkdir -p $(@D)
 	clang $(CPPFLAGS_ALL) -std=c11 -g -O1 -pthread -fsanitize=fuzzer,address,undefined \
-		-o $@ $< $(wildcard lib/$(word 2,$(subst _, ,$*))/*.c) $(wildcard lib/common/*.c) $(filter -l%,$(LDLIBS_ALL))
+		-o $@ $< $(wildcard lib/$(word 2,$(subst _, ,$*))/*.c) $(wildcard lib/common/*.c lib/dev/*.c) $(filter -l%,$(LDLIBS_ALL))
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/include/fusebox $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin

@@ -16,16 +16,26 @@
  * with fbx_nbd_server_new(), add listeners, and call fbx_nbd_server_run().
  *
  * Return convention of every callback: 0 on success, a negated errno on
- * failure (-EIO, -ENOSPC, ...). The server maps errno values to the few
- * the NBD protocol knows (EPERM, EIO, ENOMEM, EINVAL, ENOSPC, EOVERFLOW,
- * ENOTSUP, ESHUTDOWN; anything else becomes EIO). Callbacks are called
- * only with ranges already checked against the device size and the
- * block size limits, and only for features that were advertised.
+ * failure (-EIO, -ENOSPC, ...); a positive return counts as success,
+ * and a value below -4095 (not an errno) as -EIO. The NBD server maps
+ * errno values to the few the protocol knows (EPERM, EIO, ENOMEM,
+ * EINVAL, ENOSPC, EOVERFLOW, ENOTSUP, ESHUTDOWN; anything else becomes
+ * EIO); ublk and FUSE+loop pass them to the kernel as they are.
+ *
+ * The same rules hold whichever way a request arrives (NBD, ublk,
+ * FUSE+loop: one layer applies them). Callbacks are called only with
+ * non-empty ranges inside the device, aligned to block_min, never
+ * longer than block_max (a longer read or write is split into
+ * block_max pieces), and only for features that were offered. A
+ * read-only device (info.read_only, or no write callback) never sees
+ * write, trim or write_zeroes. Flags other than those listed for a
+ * callback never reach it.
  *
  * A missing callback means the feature is not offered to clients: no
  * flush callback, no NBD_FLAG_SEND_FLUSH; nothing is faked. The one
- * emulation the server does: with a flush callback but info.can_fua
- * false, a FUA request is honoured by calling flush after the write.
+ * emulation: with a flush callback but info.can_fua false, a FUA
+ * write, trim or write_zeroes is honoured by calling flush after it
+ * succeeded (the callback itself gets no FBX_DEV_FUA).
  *
  * Threads: callbacks may run concurrently on several threads (several
  * connections, and several requests of one connection), also for
@@ -151,8 +161,14 @@ struct fbx_dev_info {
 	                              (lower latency for a little CPU) */
 	unsigned threads;        /**< worker threads per connection when !nonblocking
 	                              (default 4) */
-	const char *name;        /**< export name (default ""; "" always matches) */
+	const char *name;        /**< export name (default ""). A client asking for
+	                              "" gets this export; so does one asking for
+	                              any other name, unless strict_name */
 	const char *description; /**< free text shown by `nbdinfo` (optional) */
+	bool strict_name;        /**< NBD: a client asking for a name other than ""
+	                              and `name` is refused (NBD_REP_ERR_UNKNOWN, or
+	                              a disconnect for NBD_OPT_EXPORT_NAME), with a
+	                              log line naming what it asked for */
 };
 
 /** Opaque: an NBD server exporting one device. */
@@ -226,7 +242,7 @@ void fbx_nbd_server_destroy(struct fbx_nbd_server *srv);
 
 /**
  * BUSE-style main. Command line:
- *   prog [TARGET] [-r] [--threads N] [--name NAME] [-q] [-h]
+ *   prog [TARGET] [-r] [--threads N] [--name NAME] [--strict-name] [-q] [-h]
  * TARGET is one of
  *   --socket PATH | PATH (a path not under /dev)   Unix socket
  *   --tcp HOST:PORT | --tcp PORT | nbd://HOST[:PORT][/]   TCP ([v6]:port ok)

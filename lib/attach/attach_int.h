@@ -12,6 +12,7 @@
 #include <stdatomic.h>
 
 #include "fusebox/attach.h"
+#include "dev/dev.h"
 
 struct fbx_attach;
 
@@ -33,9 +34,8 @@ struct fbx_attach_path_ops {
 struct fbx_attach {
 	const struct fbx_attach_path_ops *p;
 	enum fbx_attach_path   path;
-	struct fbx_dev_ops     ops;
-	struct fbx_dev_info    info;
-	void                  *userdata;
+	struct fbx_dev         dev;            /* every device call goes through it */
+	struct fbx_dev_info    info;           /* dev as info, defaults filled in */
 	struct fbx_attach_opts opts;
 	char                   device[64];
 	atomic_int             stopping;

@@ -173,34 +173,26 @@ static int do_io(struct ublk_q *q, unsigned tag)
 	unsigned op = iod->op_flags & 0xff, fl = iod->op_flags >> 8;
 	uint64_t off = iod->start_sector << 9, len = (uint64_t)iod->nr_sectors << 9;
 	char *buf = q->bufs + (size_t)tag * q->ub->bufsize;
-	unsigned fua = (fl & UBLK_IO_F_FUA) ? FBX_DEV_FUA : 0;
+	unsigned dfl = ((fl & UBLK_IO_F_FUA) ? FBX_DEV_FUA : 0) |
+	               ((fl & UBLK_IO_F_NOUNMAP) ? FBX_DEV_NO_HOLE : 0);
 	int r;
 	switch (op) {
 	case UBLK_IO_OP_READ:
 		if (len > q->ub->bufsize)
 			return -EINVAL;
-		r = at->ops.read(at->userdata, buf, len, off, 0);
+		r = fbx_dev_read(&at->dev, buf, len, off);
 		return r ? r : (int)len;
 	case UBLK_IO_OP_WRITE:
 		if (len > q->ub->bufsize)
 			return -EINVAL;
-		if (!at->ops.write || at->info.read_only)
-			return -EPERM;
-		r = at->ops.write(at->userdata, buf, len, off, at->info.can_fua ? fua : 0);
-		if (!r && fua && !at->info.can_fua && at->ops.flush)
-			r = at->ops.flush(at->userdata, 0);
+		r = fbx_dev_write(&at->dev, buf, len, off, dfl);
 		return r ? r : (int)len;
 	case UBLK_IO_OP_FLUSH:
-		return at->ops.flush ? at->ops.flush(at->userdata, 0) : 0;
+		return fbx_dev_flush(&at->dev);
 	case UBLK_IO_OP_DISCARD:
-		return at->ops.trim ? at->ops.trim(at->userdata, len, off, at->info.can_fua ? fua : 0)
-		                    : -EOPNOTSUPP;
+		return fbx_dev_trim(&at->dev, len, off, dfl);
 	case UBLK_IO_OP_WRITE_ZEROES:
-		if (!at->ops.write_zeroes)
-			return -EOPNOTSUPP;
-		return at->ops.write_zeroes(at->userdata, len, off,
-		                            (at->info.can_fua ? fua : 0) |
-		                            ((fl & UBLK_IO_F_NOUNMAP) ? FBX_DEV_NO_HOLE : 0));
+		return fbx_dev_zero(&at->dev, len, off, dfl);
 	default:
 		return -EOPNOTSUPP;
 	}
@@ -330,23 +322,23 @@ static int set_params(struct ublk *ub)
 	memset(&p, 0, sizeof p);
 	p.len = sizeof p;
 	p.types = UBLK_PARAM_TYPE_BASIC;
-	bool ro = at->info.read_only || !at->ops.write;
+	bool ro = !fbx_dev_writable(&at->dev);
 	p.basic.attrs = (ro ? UBLK_ATTR_READ_ONLY : 0) |
 	                (at->info.rotational ? UBLK_ATTR_ROTATIONAL : 0) |
-	                (at->ops.flush ? UBLK_ATTR_VOLATILE_CACHE : 0) |
-	                (at->ops.flush && at->info.can_fua ? UBLK_ATTR_FUA : 0);
+	                (fbx_dev_can_flush(&at->dev) ? UBLK_ATTR_VOLATILE_CACHE : 0) |
+	                (fbx_dev_can_flush(&at->dev) && at->info.can_fua ? UBLK_ATTR_FUA : 0);
 	p.basic.logical_bs_shift = (uint8_t)ilog2(bs);
 	p.basic.physical_bs_shift = (uint8_t)ilog2(phys);
 	p.basic.io_min_shift = (uint8_t)ilog2(phys);
 	p.basic.io_opt_shift = (uint8_t)ilog2(opt);
 	p.basic.max_sectors = ub->bufsize >> 9;
 	p.basic.dev_sectors = at->info.size >> 9;
-	if (!ro && (at->ops.trim || at->ops.write_zeroes)) {
+	if (fbx_dev_can_trim(&at->dev) || fbx_dev_can_zero(&at->dev)) {
 		p.types |= UBLK_PARAM_TYPE_DISCARD;
 		p.discard.discard_granularity = bs;
-		p.discard.max_discard_sectors = at->ops.trim ? (1u << 30) >> 9 : 0;
+		p.discard.max_discard_sectors = fbx_dev_can_trim(&at->dev) ? (1u << 30) >> 9 : 0;
 		p.discard.max_discard_segments = 1;
-		p.discard.max_write_zeroes_sectors = at->ops.write_zeroes ? (1u << 30) >> 9 : 0;
+		p.discard.max_write_zeroes_sectors = fbx_dev_can_zero(&at->dev) ? (1u << 30) >> 9 : 0;
 	}
 	return ctrl_cmd(ub, UBLK_CMD_SET_PARAMS, (uint32_t)ub->dev_id, &p, sizeof p, 0);
 }

@@ -99,12 +99,16 @@ static int rep_err(struct fbx_nbd_hs *hs, uint32_t opt, uint32_t type, const cha
 	return FBX_NBD_HS_CONTINUE;
 }
 
-static bool name_ok(const struct fbx_nbd_hs *hs, const uint8_t *name, uint32_t len)
+static bool name_ok(struct fbx_nbd_hs *hs, const uint8_t *name, uint32_t len)
 {
-	if (len == 0)
-		return true;
+	if (len == 0 || hs->ex->any_name)
+		return true;   /* "" is the default export; any_name: ours is the only one */
 	const char *n = hs->ex->name ? hs->ex->name : "";
-	return strlen(n) == len && memcmp(n, name, len) == 0;
+	if (strlen(n) == len && memcmp(n, name, len) == 0)
+		return true;
+	hs->refused_name = name;
+	hs->refused_len = len;
+	return false;
 }
 
 static uint16_t final_tflags(const struct fbx_nbd_hs *hs)
@@ -136,7 +140,7 @@ static int opt_info_go(struct fbx_nbd_hs *hs, uint32_t opt, const uint8_t *d, ui
 	fbx_be16(b + 10, tflags);
 	rep(hs, opt, FBX_NBD_REP_INFO, b, 12, NULL, 0);
 
-	bool sent_name = false, sent_desc = false, sent_bs = false;
+	bool sent_name = false, sent_desc = false;
 	const uint8_t *q = d + 4 + nlen + 2;
 	for (unsigned i = 0; i < nreq; i++) {
 		uint16_t what = fbx_ld16(q + 2 * i);
@@ -149,18 +153,15 @@ static int opt_info_go(struct fbx_nbd_hs *hs, uint32_t opt, const uint8_t *d, ui
 			fbx_be16(b, FBX_NBD_INFO_DESCRIPTION);
 			rep(hs, opt, FBX_NBD_REP_INFO, b, 2, ex->description, strlen(ex->description));
 			sent_desc = true;
-		} else if (what == FBX_NBD_INFO_BLOCK_SIZE) {
-			sent_bs = true;
 		}
 	}
-	/* Block sizes: when asked, or unasked when we have a real minimum. */
-	if (sent_bs || ex->block_min > 1) {
-		fbx_be16(b, FBX_NBD_INFO_BLOCK_SIZE);
-		fbx_be32(b + 2, ex->block_min);
-		fbx_be32(b + 6, ex->block_pref);
-		fbx_be32(b + 10, ex->block_max);
-		rep(hs, opt, FBX_NBD_REP_INFO, b, 14, NULL, 0);
-	}
+	/* Block sizes, asked for or not: a client learns the largest
+	 * request we take (the spec lets the server send it unasked). */
+	fbx_be16(b, FBX_NBD_INFO_BLOCK_SIZE);
+	fbx_be32(b + 2, ex->block_min);
+	fbx_be32(b + 6, ex->block_pref);
+	fbx_be32(b + 10, ex->block_max);
+	rep(hs, opt, FBX_NBD_REP_INFO, b, 14, NULL, 0);
 	rep(hs, opt, FBX_NBD_REP_ACK, NULL, 0, NULL, 0);
 	if (opt == FBX_NBD_OPT_GO) {
 		hs->tflags = tflags;
@@ -227,6 +228,7 @@ static int opt_meta(struct fbx_nbd_hs *hs, uint32_t opt, const uint8_t *d, uint3
 int fbx_nbd_hs_option(struct fbx_nbd_hs *hs, uint32_t opt, const uint8_t *d, uint32_t len)
 {
 	hs->outlen = 0;
+	hs->refused_name = NULL;
 	if (len && !d)
 		return -EINVAL;
 	if (hs->shutting_down && opt != FBX_NBD_OPT_ABORT) {

@@ -141,6 +141,7 @@ struct fbx_nbd_export {
 	bool has_extents;       /* offer base:allocation */
 	const char *name;       /* "" default */
 	const char *description;/* may be NULL */
+	bool any_name;          /* every name a client asks for is this export */
 };
 
 #define FBX_NBD_HS_OUT_SIZE (3 * FBX_NBD_MAX_STRING + 512)
@@ -154,6 +155,9 @@ struct fbx_nbd_hs {
 	bool shutting_down;             /* set by the caller: error options */
 	unsigned nopts;
 	uint16_t tflags;                /* final flags, valid after GO/EXPORT_NAME */
+	const uint8_t *refused_name;    /* set by an option that named another
+	                                   export (points into its data) */
+	uint32_t refused_len;
 	size_t outlen;
 	uint8_t out[FBX_NBD_HS_OUT_SIZE];
 };

@@ -1,14 +1,20 @@
 /*
- * lib/nbd/devmain.c -- fbx_dev_main, the BUSE-style one call: parse a
- * small command line, listen (or attach to a kernel device), print the
- * URI, serve until a signal.
+ * lib/attach/devmain.c -- fbx_dev_main, the BUSE-style one call: parse
+ * a small command line, listen (or attach to a kernel device), print
+ * the URI, serve until a signal.
+ *
+ * It sits above both frontends, the NBD server and kernel attach, and
+ * uses only their public calls: nothing below calls up into it.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "nbd/internal.h"
+#include "fusebox/attach.h"
+#include "fusebox/blockdev.h"
+
+#define NAME_MAX_LEN 4096   /* NBD's limit on export names */
 
 
 static void usage(FILE *f, const char *prog)
@@ -25,7 +31,9 @@ static void usage(FILE *f, const char *prog)
 	        "  (default: nbd://127.0.0.1:10809, or LISTEN_FDS when set)\n"
 	        "  -r, --read-only   refuse writes\n"
 	        "  --threads N       worker threads per connection\n"
-	        "  --name NAME       export name\n"
+	        "  --name NAME       export name (clients asking for another name get\n"
+	        "                    this export too, unless --strict-name)\n"
+	        "  --strict-name     refuse clients that ask for a name other than NAME\n"
 	        "  -q, --quiet       do not log refused requests\n",
 	        prog);
 }
@@ -36,7 +44,7 @@ struct target {
 	enum kind kind;
 	char host[256], port[32];
 	const char *path;
-	char name[FBX_NBD_MAX_STRING + 1];
+	char name[NAME_MAX_LEN + 1];
 	bool has_name;
 };
 
@@ -103,6 +111,51 @@ static int parse_uri(const char *a, struct target *t, char *buf, size_t bufsz)
 	return 0;
 }
 
+/*
+ * dev: "/dev/nbdN" (one of the nbd paths, that device), "/dev/ublkbN",
+ * or a path name for `--attach PATH` ("auto", "nbd-ioctl", ...). The
+ * environment may choose for tests and scripts: FBX_ATTACH=PATH picks
+ * the path, FBX_ATTACH_DEAD_TIMEOUT=S the dead-server timeout.
+ */
+static int attach_kernel(const char *prog, const char *dev, const struct fbx_dev_ops *ops,
+                         size_t ops_size, const struct fbx_dev_info *info, void *ud, bool quiet)
+{
+	struct fbx_attach_opts o = { .path = FBX_ATTACH_AUTO, .handle_signals = true,
+	                             .quiet = quiet };
+	if (!strncmp(dev, "/dev/", 5)) {
+		o.device = dev;
+		if (!strncmp(dev, "/dev/ublkb", 10))
+			o.path = FBX_ATTACH_UBLK;
+	} else if (fbx_attach_parse_path(dev, &o.path) < 0) {
+		fprintf(stderr, "%s: unknown attach path '%s' (auto, ublk, nbd, nbd-netlink, "
+		        "nbd-ioctl, fuse)\n", prog, dev);
+		return 2;
+	}
+	const char *env = getenv("FBX_ATTACH");
+	if (env && *env && fbx_attach_parse_path(env, &o.path) < 0) {
+		fprintf(stderr, "%s: FBX_ATTACH=%s: unknown attach path\n", prog, env);
+		return 2;
+	}
+	env = getenv("FBX_ATTACH_DEAD_TIMEOUT");
+	if (env && *env)
+		o.dead_timeout = (unsigned)strtoul(env, NULL, 10);
+	struct fbx_attach *at;
+	int e = fbx_attach_start(&at, ops, ops_size, info, ud, &o);
+	if (e) {
+		fprintf(stderr, "%s: %s: kernel attach not available: %s\n", prog, dev,
+		        e == -ENODEV || e == -ENOENT ? "the kernel has no way to take it (see above)"
+		                                     : strerror(-e));
+		return 1;
+	}
+	printf("%s\n", fbx_attach_device(at));
+	fflush(stdout);
+	e = fbx_attach_wait(at);
+	fbx_attach_destroy(at);
+	if (e)
+		fprintf(stderr, "%s: %s: %s\n", prog, dev, strerror(-e));
+	return e ? 1 : 0;
+}
+
 int fbx_dev_main(int argc, char *argv[], const struct fbx_dev_ops *ops, size_t ops_size,
                  const struct fbx_dev_info *info, void *userdata)
 {
@@ -130,6 +183,8 @@ int fbx_dev_main(int argc, char *argv[], const struct fbx_dev_ops *ops, size_t o
 			snprintf(t.name, sizeof t.name, "%s", val);
 			t.has_name = true;
 			i++;
+		} else if (!strcmp(a, "--strict-name")) {
+			inf.strict_name = true;
 		} else if (!strcmp(a, "--socket") && val) {
 			t.kind = K_UNIX;
 			t.path = val;
@@ -165,6 +220,8 @@ bad:
 	}
 	if (t.has_name)
 		inf.name = t.name;
+	if (t.kind == K_DEV)
+		return attach_kernel(prog, t.path, ops, ops_size, &inf, userdata, quiet);
 
 	struct fbx_nbd_server *srv = fbx_nbd_server_new(ops, ops_size, &inf, userdata);
 	if (!srv) {
@@ -199,16 +256,6 @@ bad:
 	}
 	if ((e = fbx_nbd_server_stop_on_signals(srv)) < 0)
 		fprintf(stderr, "%s: signals: %s\n", prog, strerror(-e));
-
-	if (t.kind == K_DEV) {
-		char err[256] = "";
-		e = fbx_nbd_attach_kernel(srv, t.path, err, sizeof err);
-		if (e < 0)
-			fprintf(stderr, "%s: %s: kernel attach not available: %s\n", prog, t.path,
-			        err[0] ? err : strerror(-e));
-		fbx_nbd_server_destroy(srv);
-		return e < 0 ? 1 : 0;
-	}
 
 	char uri[400];
 	for (unsigned i = 0; fbx_nbd_server_uri(srv, i, uri, sizeof uri) == 0; i++)
