@@ -61,16 +61,30 @@ void fbx_attach_poke(int efd)
 	errno = e;
 }
 
-int fbx_attach_wait_fd(int efd)
+void fbx_attach_wake(struct fbx_attach *at)
 {
-	struct pollfd p = { .fd = efd, .events = POLLIN };
-	for (;;) {
+	fbx_attach_poke(at->wake_fd);
+}
+
+static void drain(int efd)
+{
+	uint64_t v;
+	if (read(efd, &v, sizeof v) < 0) {
+		/* nothing pending (EAGAIN): fine */
+	}
+}
+
+int fbx_attach_sleep(struct fbx_attach *at, bool (*ended)(struct fbx_attach *at))
+{
+	struct pollfd p = { .fd = at->wake_fd, .events = POLLIN };
+	while (!ended(at) && !atomic_load(&at->stopping)) {
 		int n = poll(&p, 1, -1);
-		if (n > 0)
-			return 0;
 		if (n < 0 && errno != EINTR)
 			return -errno;
+		if (n > 0)
+			drain(at->wake_fd);
 	}
+	return 0;
 }
 
 struct fbx_nbd_server *fbx_attach_nbd_server(struct fbx_attach *at)
@@ -226,6 +240,7 @@ static void free_full(struct attach_full *f)
 	if (f->quit_fd >= 0)
 		close(f->quit_fd);
 	fbx_dev_fini(&f->at.dev);
+	close(f->at.wake_fd);
 	free(f);
 }
 
@@ -246,6 +261,7 @@ static int try_path(struct attach_full *f, enum fbx_attach_path p, bool auto_mod
 	at->device[0] = 0;
 	at->priv = NULL;
 	atomic_store(&at->stopping, 0);
+	drain(at->wake_fd);
 	e = o->start(at);
 	if (e) {
 		o->destroy(at);
@@ -271,11 +287,17 @@ int fbx_attach_start(struct fbx_attach **out, const struct fbx_dev_ops *ops, siz
 		return -ENOMEM;
 	f->sig_fd = f->quit_fd = -1;
 	struct fbx_attach *at = &f->at;
+	if ((at->wake_fd = fbx_attach_evfd()) < 0) {
+		int e = at->wake_fd;
+		free(f);
+		return e;
+	}
 	int e = fbx_dev_init(&at->dev, ops, ops_size, info, userdata);
 	if (e) {
 		fprintf(stderr, "attach: %s\n", e == -EINVAL ? "bad device: it needs a read "
 		        "callback, a size that is a multiple of block_min, and block sizes that "
 		        "are powers of two up to 32 MiB" : strerror(-e));
+		close(at->wake_fd);
 		free(f);
 		return e;
 	}
@@ -360,8 +382,7 @@ void fbx_attach_stop(struct fbx_attach *at)
 	if (!at)
 		return;
 	atomic_store(&at->stopping, 1);
-	if (at->p)
-		at->p->stop(at);
+	fbx_attach_wake(at);
 }
 
 void fbx_attach_destroy(struct fbx_attach *at)

@@ -25,8 +25,6 @@ struct fbx_attach_path_ops {
 	int (*start)(struct fbx_attach *at);
 	/* Serve until stopped or the kernel lets go; 0 or -errno. */
 	int (*wait)(struct fbx_attach *at);
-	/* Wake wait (async-signal-safe: atomics and write() only). */
-	void (*stop)(struct fbx_attach *at);
 	/* Remove the device and free the path's state (after wait). */
 	void (*destroy)(struct fbx_attach *at);
 };
@@ -39,6 +37,8 @@ struct fbx_attach {
 	struct fbx_attach_opts opts;
 	char                   device[64];
 	atomic_int             stopping;
+	int                    wake_fd;        /* eventfd: stop asked, or the path's
+	                                          serving side ended (attach_util.h) */
 	void                  *priv;           /* the path's own state */
 };
 

@@ -13,6 +13,7 @@
  * only then end the FUSE session. Nothing written is lost on the way.
  */
 #include "attach/attach_int.h"
+#include "attach/attach_util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -23,7 +24,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "fusebox/lowlevel.h"
@@ -245,6 +245,7 @@ static void *session_thread(void *arg)
 	fl->session_done = 1;
 	pthread_cond_broadcast(&fl->cond);
 	pthread_mutex_unlock(&fl->lock);
+	fbx_attach_wake(fl->at);
 	return NULL;
 }
 
@@ -347,31 +348,21 @@ static int fl_start(struct fbx_attach *at)
 	return err;
 }
 
-/* Returns when the session ends by itself or stop was asked. stop may
- * come from a signal handler, which cannot touch a condition variable,
- * so the wait wakes up now and then to look at `stopping`. */
-static int fl_wait(struct fbx_attach *at)
+static bool fl_ended(struct fbx_attach *at)
 {
 	struct fuseloop *fl = at->priv;
 	pthread_mutex_lock(&fl->lock);
-	while (!fl->session_done && !atomic_load(&at->stopping)) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 100 * 1000 * 1000;
-		if (ts.tv_nsec >= 1000000000) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000;
-		}
-		pthread_cond_timedwait(&fl->cond, &fl->lock, &ts);
-	}
-	int done = fl->session_done;
+	bool done = fl->session_done;
 	pthread_mutex_unlock(&fl->lock);
-	return done ? fl->loop_result : 0;
+	return done;
 }
 
-static void fl_stop(struct fbx_attach *at)
+/* Returns when the session ends by itself or stop was asked. */
+static int fl_wait(struct fbx_attach *at)
 {
-	atomic_store(&at->stopping, 1);
+	struct fuseloop *fl = at->priv;
+	int e = fbx_attach_sleep(at, fl_ended);
+	return e ? e : fl_ended(at) ? fl->loop_result : 0;
 }
 
 /* Let the loop device go, wait for the kernel to release the file, then
@@ -412,6 +403,5 @@ const struct fbx_attach_path_ops fbx_attach_fuseloop = {
 	.probe = fl_probe,
 	.start = fl_start,
 	.wait = fl_wait,
-	.stop = fl_stop,
 	.destroy = fl_destroy,
 };

@@ -45,7 +45,6 @@ struct nbd_nl {
 	struct fbx_nbd_server *srv;
 	int                    index;        /* -1 until connected */
 	uint16_t               family;
-	int                    wake;         /* eventfd: stop, or every connection ended */
 	atomic_int             live;         /* serving threads still running */
 	unsigned               nconns;
 	struct nbd_nl_conn     conns[MAX_CONNS];
@@ -209,7 +208,7 @@ static void *serve_thread(void *arg)
 	c->fd = -1;
 	fbx_nbd_server_serve_transmission_fd(nl->srv, fd);
 	if (atomic_fetch_sub(&nl->live, 1) == 1)
-		fbx_attach_poke(nl->wake);
+		fbx_attach_wake(nl->at);
 	return NULL;
 }
 
@@ -237,9 +236,6 @@ static int nl_start(struct fbx_attach *at)
 	atomic_init(&nl->live, 0);
 	for (unsigned i = 0; i < MAX_CONNS; i++)
 		nl->conns[i].fd = -1;
-	nl->wake = fbx_attach_evfd();
-	if (nl->wake < 0)
-		return nl->wake;
 	int want = -1;
 	if (at->opts.device && (want = fbx_attach_dev_index(at->opts.device, "/dev/nbd")) < 0) {
 		fprintf(stderr, "nbd-netlink: %s is not an nbd device (/dev/nbdN)\n", at->opts.device);
@@ -327,26 +323,15 @@ static int nl_start(struct fbx_attach *at)
 	return 0;
 }
 
-static int nl_wait(struct fbx_attach *at)
+static bool nl_ended(struct fbx_attach *at)
 {
 	struct nbd_nl *nl = at->priv;
-	while (atomic_load(&nl->live) > 0 && !atomic_load(&at->stopping)) {
-		int e = fbx_attach_wait_fd(nl->wake);
-		if (e)
-			return e;
-		uint64_t v;
-		if (read(nl->wake, &v, sizeof v) < 0) {
-			/* drained already: look again */
-		}
-	}
-	return 0;
+	return atomic_load(&nl->live) == 0;
 }
 
-static void nl_stop(struct fbx_attach *at)
+static int nl_wait(struct fbx_attach *at)
 {
-	struct nbd_nl *nl = at->priv;
-	if (nl)
-		fbx_attach_poke(nl->wake);
+	return fbx_attach_sleep(at, nl_ended);
 }
 
 static void nl_destroy(struct fbx_attach *at)
@@ -376,8 +361,6 @@ static void nl_destroy(struct fbx_attach *at)
 		if (nl->conns[i].started)
 			pthread_join(nl->conns[i].thr, NULL);
 	fbx_nbd_server_destroy(nl->srv);
-	if (nl->wake >= 0)
-		close(nl->wake);
 	free(nl);
 	at->priv = NULL;
 }
@@ -387,6 +370,5 @@ const struct fbx_attach_path_ops fbx_attach_nbd_netlink = {
 	.probe = nl_probe,
 	.start = nl_start,
 	.wait = nl_wait,
-	.stop = nl_stop,
 	.destroy = nl_destroy,
 };

@@ -67,7 +67,6 @@ struct ublk {
 	unsigned           nq, depth, bufsize;
 	struct ublk_q      qs[MAX_QUEUES];
 	int                quit_fd;       /* eventfd: queue threads end */
-	int                wake;          /* eventfd: stop, or a queue ended */
 	atomic_int         live;          /* queue threads running */
 	pthread_mutex_t    lock;
 	pthread_cond_t     cond;
@@ -282,8 +281,8 @@ static void *queue_thread(void *arg)
 	if (q->result && q->result != -ENODEV && !ub->at->opts.quiet &&
 	    !atomic_load(&ub->at->stopping))
 		fprintf(stderr, "ublk: queue %u: %s\n", q->id, strerror(-q->result));
-	if (atomic_fetch_sub(&ub->live, 1) == 1)
-		fbx_attach_poke(ub->wake);
+	atomic_fetch_sub(&ub->live, 1);
+	fbx_attach_wake(ub->at);   /* one queue gone is the device gone */
 	return NULL;
 }
 
@@ -377,13 +376,13 @@ static int ublk_start(struct fbx_attach *at)
 		return -ENOMEM;
 	at->priv = ub;
 	ub->at = at;
-	ub->ctrl_fd = ub->cdev_fd = ub->quit_fd = ub->wake = -1;
+	ub->ctrl_fd = ub->cdev_fd = ub->quit_fd = -1;
 	ub->dev_id = -1;
 	atomic_init(&ub->live, 0);
 	pthread_mutex_init(&ub->lock, NULL);
 	pthread_cond_init(&ub->cond, NULL);
-	if ((ub->quit_fd = fbx_attach_evfd()) < 0 || (ub->wake = fbx_attach_evfd()) < 0)
-		return -EMFILE;
+	if ((ub->quit_fd = fbx_attach_evfd()) < 0)
+		return ub->quit_fd;
 
 	int want = -1;
 	if (at->opts.device && (want = fbx_attach_dev_index(at->opts.device, "/dev/ublkb")) < 0) {
@@ -471,26 +470,15 @@ static int ublk_start(struct fbx_attach *at)
 	return 0;
 }
 
-static int ublk_wait(struct fbx_attach *at)
+static bool ublk_ended(struct fbx_attach *at)
 {
 	struct ublk *ub = at->priv;
-	while (atomic_load(&ub->live) == (int)ub->nq && !atomic_load(&at->stopping)) {
-		int e = fbx_attach_wait_fd(ub->wake);
-		if (e)
-			return e;
-		uint64_t v;
-		if (read(ub->wake, &v, sizeof v) < 0) {
-			/* drained already: look again */
-		}
-	}
-	return 0;
+	return atomic_load(&ub->live) < (int)ub->nq;
 }
 
-static void ublk_stop(struct fbx_attach *at)
+static int ublk_wait(struct fbx_attach *at)
 {
-	struct ublk *ub = at->priv;
-	if (ub)
-		fbx_attach_poke(ub->wake);
+	return fbx_attach_sleep(at, ublk_ended);
 }
 
 static void ublk_destroy(struct fbx_attach *at)
@@ -528,8 +516,6 @@ static void ublk_destroy(struct fbx_attach *at)
 		close(ub->ctrl_fd);
 	if (ub->quit_fd >= 0)
 		close(ub->quit_fd);
-	if (ub->wake >= 0)
-		close(ub->wake);
 	pthread_cond_destroy(&ub->cond);
 	pthread_mutex_destroy(&ub->lock);
 	free(ub);
@@ -546,7 +532,6 @@ static int ublk_probe(char *why, size_t whysize)
 
 static int ublk_start(struct fbx_attach *at) { return -ENOTSUP; }
 static int ublk_wait(struct fbx_attach *at) { return 0; }
-static void ublk_stop(struct fbx_attach *at) { }
 static void ublk_destroy(struct fbx_attach *at) { }
 
 #endif
@@ -556,6 +541,5 @@ const struct fbx_attach_path_ops fbx_attach_ublk = {
 	.probe = ublk_probe,
 	.start = ublk_start,
 	.wait = ublk_wait,
-	.stop = ublk_stop,
 	.destroy = ublk_destroy,
 };
