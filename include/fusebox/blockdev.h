@@ -147,7 +147,11 @@ struct fbx_dev_info {
 	uint64_t size;           /**< bytes; required */
 	uint32_t block_min;      /**< smallest I/O unit, power of 2 (default 1) */
 	uint32_t block_pref;     /**< preferred I/O size (default 4096) */
-	uint32_t block_max;      /**< largest read/write payload (default and cap 32 MiB) */
+	uint32_t block_max;      /**< largest read/write payload a callback gets
+	                              (default and cap 32 MiB). NBD clients are told
+	                              it (NBD_INFO_BLOCK_SIZE); a longer write is
+	                              refused, a longer read (up to 256 MiB) served
+	                              in block_max pieces */
 	bool read_only;          /**< refuse writes with EPERM even if write exists */
 	bool can_fua;            /**< write/trim/write_zeroes honour FBX_DEV_FUA */
 	bool can_multi_conn;     /**< writes flushed on one connection are seen by

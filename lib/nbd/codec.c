@@ -417,7 +417,9 @@ void fbx_nbd_check_request(const struct fbx_nbd_tx *tx, const struct fbx_nbd_req
 		refuse(v, FBX_NBD_EINVAL, "unknown or unexpected command flag");
 
 	if (r->type == FBX_NBD_CMD_READ || r->type == FBX_NBD_CMD_WRITE) {
-		if (r->len > tx->block_max)
+		/* block_max is what we advertise; a longer read is still served
+		 * (in pieces, as the spec allows), up to FBX_NBD_MAX_READ */
+		if (r->type == FBX_NBD_CMD_READ ? r->len > FBX_NBD_MAX_READ : r->len > tx->block_max)
 			refuse(v, r->type == FBX_NBD_CMD_READ || r->len > UINT32_MAX ? FBX_NBD_EOVERFLOW
 			       : FBX_NBD_EINVAL, "request larger than the maximum block size");
 	}

@@ -398,10 +398,56 @@ static int read_split(struct fbx_nbd_conn *c, struct slot *s)
 	return 0;
 }
 
+#define PIECE_MAX (4u << 20)   /* a long read is read and sent this much at a time */
+
+/* A read over block_max: the client went past the advertised limit,
+ * which the spec lets a server serve. Read and sent piece by piece,
+ * so memory stays bounded, under the send lock, so that a simple reply
+ * is not cut by another. Sends itself: leaves s->iov empty, or an
+ * error reply when one can still be given. */
+static void read_long(struct fbx_nbd_conn *c, struct slot *s)
+{
+	const struct fbx_nbd_req *r = &s->req;
+	uint64_t piece = c->tx.block_max < PIECE_MAX ? c->tx.block_max : PIECE_MAX;
+	s->niov = 0;
+	if (slot_buf(s, piece) < 0)
+		return set_done(c, s, -ENOMEM);
+	pthread_mutex_lock(&c->send_lock);
+	for (uint64_t done = 0, n; done < r->len; done += n) {
+		n = r->len - done < piece ? r->len - done : piece;
+		int e = fbx_dev_read(&c->srv->dev, s->buf, n, r->offset + done);
+		if (e < 0 && (done == 0 || c->tx.structured)) {
+			set_done(c, s, e);     /* an error chunk, or the only reply */
+			break;
+		}
+		if (e < 0) {
+			/* a simple reply half sent: only hanging up tells the client */
+			fbx_nbd_log(c->srv, "long read failed", "read of %llu bytes failed midway: %s: "
+			            "disconnecting", (unsigned long long)r->len, strerrordesc_np(-e));
+			atomic_store(&c->dead, true);
+			shutdown(c->fd, SHUT_RDWR);
+			break;
+		}
+		bool last = done + n == r->len;
+		size_t h = 0;
+		if (c->tx.structured || done == 0)
+			h = fbx_nbd_put_read_hdr(s->hdr, &c->tx, r, last || !c->tx.structured
+			                         ? FBX_NBD_REPLY_FLAG_DONE : 0,
+			                         c->tx.structured ? r->offset + done : r->offset,
+			                         c->tx.structured ? n : r->len);
+		struct iovec iov[2] = { { s->hdr, h }, { s->buf, n } };
+		if (send_iov(c, iov, 2) < 0)
+			break;
+	}
+	pthread_mutex_unlock(&c->send_lock);
+}
+
 static void do_read(struct fbx_nbd_conn *c, struct slot *s)
 {
 	struct fbx_nbd_server *srv = c->srv;
 	const struct fbx_nbd_req *r = &s->req;
+	if (r->len > c->tx.block_max)
+		return read_long(c, s);
 	bool split = c->tx.structured && srv->dev.ops.extents && r->len >= FBX_NBD_HOLE_MIN_READ &&
 	             !(r->flags & FBX_NBD_CMD_FLAG_DF);
 	if (split && slot_buf(s, r->len) == 0 && slot_extv(s) == 0 && read_split(c, s) == 0)

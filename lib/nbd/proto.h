@@ -113,6 +113,8 @@ enum {
 #define FBX_NBD_MAX_OPTLEN  (64u << 10)   /* larger option data: hard disconnect */
 #define FBX_NBD_MAX_OPTIONS 1024          /* options per handshake before we give up */
 #define FBX_NBD_MAX_PAYLOAD (32u << 20)   /* our cap on read/write payloads */
+#define FBX_NBD_MAX_READ    (256u << 20)  /* reads over block_max up to this are
+                                             served in pieces; beyond: EOVERFLOW */
 #define FBX_NBD_MAX_DRAIN   (64u << 20)   /* oversized write payloads up to this are
                                              read and dropped; beyond: disconnect */
 
