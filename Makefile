@@ -39,6 +39,11 @@ ifneq ($(shell pkg-config --exists liburing 2>/dev/null && echo yes),)
 CPPFLAGS_ALL += -DFBX_HAVE_LIBURING=1
 LDLIBS_ALL   += $(shell pkg-config --libs liburing)
 endif
+# GnuTLS is optional too: without it NBD over TLS (--tls) fails with -ENOTSUP.
+ifneq ($(shell pkg-config --exists gnutls 2>/dev/null && echo yes),)
+CPPFLAGS_ALL += -DFBX_HAVE_GNUTLS=1 $(shell pkg-config --cflags gnutls)
+LDLIBS_ALL   += $(shell pkg-config --libs gnutls)
+endif
 
 LIB_SRCS  := $(sort $(wildcard lib/*/*.c))
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)

@@ -32,6 +32,12 @@ static void usage(FILE *f)
 	        "                    memory/null run inline unless this is given)\n"
 	        "  --name NAME       export name\n"
 	        "  -q, --quiet       do not log refused requests\n"
+	        "  --strict-name               refuse clients asking for another export name\n"
+	        "  --tls=off|on|require        TLS for network clients (require: nothing\n"
+	        "                              before the TLS handshake)\n"
+	        "  --tls-certificates=DIR      X.509: ca-cert.pem, server-cert.pem, server-key.pem\n"
+	        "  --tls-psk=FILE              PSK keys file (psktool)\n"
+	        "  --tls-verify-peer           require client certificates signed by the CA\n"
 	        "The URI to connect to is printed on stdout. Stop with SIGINT/SIGTERM.\n");
 }
 

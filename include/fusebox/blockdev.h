@@ -236,6 +236,40 @@ int fbx_nbd_server_serve_transmission_fd(struct fbx_nbd_server *srv, int fd);
  *  without structured replies: what an attach path passes to the kernel. */
 void fbx_nbd_server_export_params(struct fbx_nbd_server *srv, uint64_t *size, uint16_t *flags);
 
+/** TLS for network clients (NBD_OPT_STARTTLS, with GnuTLS). */
+enum fbx_nbd_tls_mode {
+	FBX_NBD_TLS_OFF = 0,     /**< no TLS: STARTTLS is answered "unsupported" */
+	FBX_NBD_TLS_ON,          /**< offered: a client may upgrade, or stay plain */
+	FBX_NBD_TLS_REQUIRE,     /**< every option but STARTTLS and ABORT is refused
+	                              with NBD_REP_ERR_TLS_REQD (NBD_OPT_EXPORT_NAME
+	                              by a disconnect) until the TLS handshake is
+	                              done: no data is served in plaintext */
+};
+
+/** Zero-initialize; fields are only ever appended. */
+struct fbx_nbd_tls {
+	enum fbx_nbd_tls_mode mode;
+	/** X.509: a directory holding ca-cert.pem, server-cert.pem and
+	 *  server-key.pem (and optionally ca-crl.pem), as nbdkit and qemu
+	 *  name them. */
+	const char *certificates;
+	/** PSK: a keys file as psktool writes it ("identity:hexkey" lines). */
+	const char *psk;
+	/** X.509: clients must show a certificate signed by ca-cert.pem. */
+	bool verify_peer;
+};
+
+/**
+ * Serve network clients over TLS as tls says (strings are used during
+ * the call only: files are loaded now). Call before run / serve_fd; the
+ * kernel attach paths (serve_transmission_fd) never use TLS. A failed
+ * handshake is logged and ends that connection only. Returns 0, or
+ * -EINVAL (no certificates or PSK for mode ON/REQUIRE, a missing or
+ * unreadable file; the reason on stderr), -ENOTSUP (built without
+ * GnuTLS), -EBUSY (TLS already set).
+ */
+int fbx_nbd_server_set_tls(struct fbx_nbd_server *srv, const struct fbx_nbd_tls *tls);
+
 /** Log refusals of bad requests to stderr (rate-limited, one line per
  *  kind per 10 s). Default on; off with false. */
 void fbx_nbd_server_set_verbose(struct fbx_nbd_server *srv, bool on);
@@ -247,6 +281,8 @@ void fbx_nbd_server_destroy(struct fbx_nbd_server *srv);
 /**
  * BUSE-style main. Command line:
  *   prog [TARGET] [-r] [--threads N] [--name NAME] [--strict-name] [-q] [-h]
+ *        [--tls=off|on|require] [--tls-certificates=DIR] [--tls-psk=FILE]
+ *        [--tls-verify-peer]          (as fbx_nbd_server_set_tls; as nbdkit spells them)
  * TARGET is one of
  *   --socket PATH | PATH (a path not under /dev)   Unix socket
  *   --tcp HOST:PORT | --tcp PORT | nbd://HOST[:PORT][/]   TCP ([v6]:port ok)

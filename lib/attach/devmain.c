@@ -34,7 +34,13 @@ static void usage(FILE *f, const char *prog)
 	        "  --name NAME       export name (clients asking for another name get\n"
 	        "                    this export too, unless --strict-name)\n"
 	        "  --strict-name     refuse clients that ask for a name other than NAME\n"
-	        "  -q, --quiet       do not log refused requests\n",
+	        "  -q, --quiet       do not log refused requests\n"
+	        "  --tls=off|on|require     TLS for network clients (STARTTLS); require:\n"
+	        "                    nothing is served before the TLS handshake\n"
+	        "  --tls-certificates=DIR   X.509: DIR/ca-cert.pem, server-cert.pem,\n"
+	        "                    server-key.pem\n"
+	        "  --tls-psk=FILE    PSK: a keys file as psktool writes it\n"
+	        "  --tls-verify-peer clients must show a certificate signed by ca-cert.pem\n",
 	        prog);
 }
 
@@ -156,6 +162,44 @@ static int attach_kernel(const char *prog, const char *dev, const struct fbx_dev
 	return e ? 1 : 0;
 }
 
+/* "--tls=on" or "--tls on": the value of option name at argv[*i], or
+ * NULL if argv[*i] is not that option (or lacks its value). */
+static const char *opt_value(const char *name, int argc, char *argv[], int *i)
+{
+	size_t n = strlen(name);
+	const char *a = argv[*i];
+	if (strncmp(a, name, n) != 0)
+		return NULL;
+	if (a[n] == '=')
+		return a + n + 1;
+	if (a[n] == 0 && *i + 1 < argc)
+		return argv[++*i];
+	return NULL;
+}
+
+static int tls_mode(const char *s, enum fbx_nbd_tls_mode *m)
+{
+	if (!strcmp(s, "off"))
+		*m = FBX_NBD_TLS_OFF;
+	else if (!strcmp(s, "on"))
+		*m = FBX_NBD_TLS_ON;
+	else if (!strcmp(s, "require"))
+		*m = FBX_NBD_TLS_REQUIRE;
+	else
+		return -1;
+	return 0;
+}
+
+/* nbd://... as nbds://... when the server does TLS. */
+static void tls_uri(char *uri, size_t size, bool tls)
+{
+	size_t n = strlen(uri);
+	if (!tls || n + 2 > size || strncmp(uri, "nbd", 3) != 0 || (uri[3] != ':' && uri[3] != '+'))
+		return;
+	memmove(uri + 4, uri + 3, n - 2);   /* the rest and its NUL */
+	uri[3] = 's';
+}
+
 int fbx_dev_main(int argc, char *argv[], const struct fbx_dev_ops *ops, size_t ops_size,
                  const struct fbx_dev_info *info, void *userdata)
 {
@@ -164,11 +208,28 @@ int fbx_dev_main(int argc, char *argv[], const struct fbx_dev_ops *ops, size_t o
 	char uribuf[4200];
 	struct fbx_dev_info inf = *info;
 	bool quiet = false;
+	struct fbx_nbd_tls tls = { .mode = FBX_NBD_TLS_OFF };
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *val = i + 1 < argc ? argv[i + 1] : NULL;
-		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+		const char *v;
+		if (!strcmp(a, "--tls-verify-peer")) {
+			tls.verify_peer = true;
+		} else if (!strncmp(a, "--tls-certificates", 18)) {
+			if (!(v = opt_value("--tls-certificates", argc, argv, &i)))
+				goto bad;
+			tls.certificates = v;
+		} else if (!strncmp(a, "--tls-psk", 9)) {
+			if (!(v = opt_value("--tls-psk", argc, argv, &i)))
+				goto bad;
+			tls.psk = v;
+		} else if (!strncmp(a, "--tls", 5) && (a[5] == 0 || a[5] == '=')) {
+			if (!(v = opt_value("--tls", argc, argv, &i)) || tls_mode(v, &tls.mode) < 0) {
+				fprintf(stderr, "%s: --tls takes off, on or require\n", prog);
+				return 2;
+			}
+		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			usage(stdout, prog);
 			return 0;
 		} else if (!strcmp(a, "-r") || !strcmp(a, "--read-only")) {
@@ -220,8 +281,14 @@ bad:
 	}
 	if (t.has_name)
 		inf.name = t.name;
-	if (t.kind == K_DEV)
+	if (t.kind == K_DEV) {
+		if (tls.mode != FBX_NBD_TLS_OFF) {
+			fprintf(stderr, "%s: --tls is for network clients; a kernel attach (%s) "
+			        "does not use it\n", prog, t.path);
+			return 2;
+		}
 		return attach_kernel(prog, t.path, ops, ops_size, &inf, userdata, quiet);
+	}
 
 	struct fbx_nbd_server *srv = fbx_nbd_server_new(ops, ops_size, &inf, userdata);
 	if (!srv) {
@@ -229,7 +296,11 @@ bad:
 		return 1;
 	}
 	fbx_nbd_server_set_verbose(srv, !quiet);
-	int e = 0;
+	int e = fbx_nbd_server_set_tls(srv, &tls);
+	if (e < 0) {
+		fbx_nbd_server_destroy(srv);
+		return e == -EINVAL ? 2 : 1;
+	}
 	if (t.kind == K_DEFAULT) {
 		e = fbx_nbd_server_listen_systemd(srv);
 		if (e == 0)
@@ -258,8 +329,10 @@ bad:
 		fprintf(stderr, "%s: signals: %s\n", prog, strerror(-e));
 
 	char uri[400];
-	for (unsigned i = 0; fbx_nbd_server_uri(srv, i, uri, sizeof uri) == 0; i++)
+	for (unsigned i = 0; fbx_nbd_server_uri(srv, i, uri, sizeof uri) == 0; i++) {
+		tls_uri(uri, sizeof uri, tls.mode != FBX_NBD_TLS_OFF);
 		printf("%s\n", uri);
+	}
 	fflush(stdout);
 	e = fbx_nbd_server_run(srv);
 	if (e < 0)

@@ -229,8 +229,17 @@ int fbx_nbd_hs_option(struct fbx_nbd_hs *hs, uint32_t opt, const uint8_t *d, uin
 {
 	hs->outlen = 0;
 	hs->refused_name = NULL;
+	hs->tls_refused = false;
 	if (len && !d)
 		return -EINVAL;
+	if (hs->ex->tls == 2 && !hs->tls_up && opt != FBX_NBD_OPT_STARTTLS &&
+	    opt != FBX_NBD_OPT_ABORT) {
+		hs->tls_refused = true;
+		if (opt == FBX_NBD_OPT_EXPORT_NAME)
+			return -EPROTO;    /* no way to send an error: hang up */
+		return rep_err(hs, opt, FBX_NBD_REP_ERR_TLS_REQD,
+		               "TLS required: send NBD_OPT_STARTTLS first");
+	}
 	if (hs->shutting_down && opt != FBX_NBD_OPT_ABORT) {
 		if (opt == FBX_NBD_OPT_EXPORT_NAME)
 			return -EPROTO;
@@ -292,7 +301,16 @@ int fbx_nbd_hs_option(struct fbx_nbd_hs *hs, uint32_t opt, const uint8_t *d, uin
 	case FBX_NBD_OPT_SET_META_CONTEXT:
 		return opt_meta(hs, opt, d, len);
 	case FBX_NBD_OPT_STARTTLS:
-		return rep_err(hs, opt, FBX_NBD_REP_ERR_UNSUP, "TLS not supported");
+		if (len)
+			return rep_err(hs, opt, FBX_NBD_REP_ERR_INVALID, "option takes no data");
+		if (!hs->ex->tls)
+			return rep_err(hs, opt, FBX_NBD_REP_ERR_UNSUP, "TLS not enabled on this server");
+		if (hs->tls_up)
+			return rep_err(hs, opt, FBX_NBD_REP_ERR_INVALID, "TLS already on");
+		/* what was negotiated in plaintext does not carry over */
+		hs->structured = hs->extended = hs->meta_alloc = false;
+		rep(hs, opt, FBX_NBD_REP_ACK, NULL, 0, NULL, 0);
+		return FBX_NBD_HS_STARTTLS;
 	default:
 		return rep_err(hs, opt, FBX_NBD_REP_ERR_UNSUP, "unknown option");
 	}

@@ -62,6 +62,7 @@ struct fbx_nbd_conn {
 	struct fbx_nbd_conn *next, **pprev;
 	struct fbx_nbd_tx tx;
 	atomic_bool dead;          /* sending failed: stop sending */
+	struct fbx_nbd_tls_sess *tls;   /* after STARTTLS: all I/O goes through it */
 
 	uint8_t *in;
 	size_t in_cap, in_pos, in_end;
@@ -93,6 +94,16 @@ static int send_iov(struct fbx_nbd_conn *c, const struct iovec *iov_in, int n)
 	struct iovec tmp[MAP_IOV + 1];
 	struct iovec *iov = (struct iovec *)iov_in;   /* not written until copied */
 	bool copied = false;
+	if (c->tls && n > 0) {
+		if (atomic_load_explicit(&c->dead, memory_order_relaxed))
+			return -EPIPE;
+		int e = fbx_nbd_tls_sendv(c->tls, iov_in, n);
+		if (e) {
+			atomic_store(&c->dead, true);
+			shutdown(c->fd, SHUT_RDWR);
+		}
+		return e;
+	}
 	while (n > 0) {
 		if (atomic_load_explicit(&c->dead, memory_order_relaxed))
 			return -EPIPE;
@@ -131,10 +142,16 @@ static int send_bytes(struct fbx_nbd_conn *c, const void *p, size_t len)
 	return send_iov(c, &iov, 1);
 }
 
-static int recv_exact(int fd, void *p, size_t len)
+/* The one receive: over TLS once it is up. */
+static ssize_t io_recv(struct fbx_nbd_conn *c, void *p, size_t len)
+{
+	return c->tls ? fbx_nbd_tls_recv(c->tls, p, len) : recv(c->fd, p, len, 0);
+}
+
+static int recv_exact(struct fbx_nbd_conn *c, void *p, size_t len)
 {
 	while (len) {
-		ssize_t r = recv(fd, p, len, 0);
+		ssize_t r = io_recv(c, p, len);
 		if (r == 0)
 			return -ECONNRESET;
 		if (r < 0) {
@@ -185,11 +202,12 @@ static bool again(ssize_t r)
 static ssize_t wait_input(struct fbx_nbd_conn *c, void *p, size_t len)
 {
 	if (!c->inline_ok)
-		return recv(c->fd, p, len, 0);
+		return io_recv(c, p, len);
 	flush_out(c);
 	/* With several connections busy, their spinning readers would take
-	 * the CPUs their clients need. */
-	if (atomic_load_explicit(&c->srv->active, memory_order_relaxed) == 1) {
+	 * the CPUs their clients need. Not over TLS: a record may be half
+	 * there, and GnuTLS keeps what it has read. */
+	if (!c->tls && atomic_load_explicit(&c->srv->active, memory_order_relaxed) == 1) {
 		uint64_t t0 = now_ns();
 		do {
 			ssize_t r = recv(c->fd, p, len, MSG_DONTWAIT);
@@ -197,7 +215,7 @@ static ssize_t wait_input(struct fbx_nbd_conn *c, void *p, size_t len)
 				return r;
 		} while (now_ns() - t0 < SPIN_NS);
 	}
-	return recv(c->fd, p, len, 0);
+	return io_recv(c, p, len);
 }
 
 /* Make at least need bytes available at in + in_pos. Before blocking
@@ -625,6 +643,17 @@ static int recv_iov(struct fbx_nbd_conn *c, const struct iovec *v, int n)
 	}
 	if (i < n && c->inline_ok)
 		flush_out(c);      /* replies first: we are about to block */
+	while (c->tls && i < n) {
+		ssize_t r = fbx_nbd_tls_recv(c->tls, (uint8_t *)v[i].iov_base + done,
+		                             v[i].iov_len - done);
+		if (r <= 0)
+			return r == 0 ? -ECONNRESET : -errno;
+		done += (size_t)r;
+		if (done == v[i].iov_len) {
+			i++;
+			done = 0;
+		}
+	}
 	struct iovec tmp[MAP_IOV];
 	while (i < n) {
 		int k = n - i;
@@ -799,7 +828,7 @@ static int transmission(struct fbx_nbd_conn *c)
 			size_t take = have < v.payload ? have : (size_t)v.payload;
 			memcpy(s->buf, c->in + c->in_pos, take);
 			c->in_pos += take;
-			if (take < v.payload && (e = recv_exact(c->fd, s->buf + take, v.payload - take))) {
+			if (take < v.payload && (e = recv_exact(c, s->buf + take, v.payload - take))) {
 				put_slot(c, s, false);
 				return e == -ECONNRESET ? 0 : e;
 			}
@@ -822,7 +851,7 @@ static int handshake(struct fbx_nbd_conn *c)
 	fbx_nbd_hs_init(hs, &srv->ex);
 	uint8_t b[18];
 	if ((rc = send_bytes(c, b, fbx_nbd_hs_greeting(b))) != 0 ||
-	    (rc = recv_exact(c->fd, b, 4)) != 0)
+	    (rc = recv_exact(c, b, 4)) != 0)
 		goto out;
 	if ((rc = fbx_nbd_hs_client_flags(hs, b)) != 0) {
 		fbx_nbd_log(srv, "bad client flags", "unknown client flags 0x%08x: disconnecting",
@@ -832,7 +861,7 @@ static int handshake(struct fbx_nbd_conn *c)
 	for (;;) {
 		uint8_t h[16];
 		uint32_t opt, len;
-		if ((rc = recv_exact(c->fd, h, 16)) != 0)
+		if ((rc = recv_exact(c, h, 16)) != 0)
 			goto out;
 		if ((rc = fbx_nbd_hs_option_header(hs, h, &opt, &len)) != 0) {
 			fbx_nbd_log(srv, "bad option header", "handshake: %s: disconnecting",
@@ -840,7 +869,7 @@ static int handshake(struct fbx_nbd_conn *c)
 			            ? "option data too long" : "too many options");
 			goto out;
 		}
-		if ((rc = recv_exact(c->fd, data, len)) != 0)
+		if ((rc = recv_exact(c, data, len)) != 0)
 			goto out;
 		hs->shutting_down = atomic_load(&srv->stopping);
 		int r = fbx_nbd_hs_option(hs, opt, data, len);
@@ -856,8 +885,21 @@ static int handshake(struct fbx_nbd_conn *c)
 			rc = r;
 			goto out;
 		}
+		if (hs->tls_refused)
+			fbx_nbd_log(srv, "TLS required", "handshake: option %u before STARTTLS refused "
+			            "(--tls=require)%s", opt, r < 0 ? ": disconnecting" : "");
 		if (hs->outlen && (rc = send_bytes(c, hs->out, hs->outlen)) != 0)
 			goto out;
+		if (r == FBX_NBD_HS_STARTTLS) {
+			char why[300] = "";
+			if ((rc = fbx_nbd_tls_accept(srv->tls, c->fd, &c->tls, why, sizeof why)) != 0) {
+				fbx_nbd_log(srv, "TLS handshake failed", "TLS handshake failed: %s: "
+				            "disconnecting", why);
+				goto out;
+			}
+			hs->tls_up = true;
+			continue;
+		}
 		if (r == FBX_NBD_HS_CLOSE) {
 			rc = 1;
 			goto out;
@@ -1014,6 +1056,7 @@ int fbx_nbd_conn_serve(struct fbx_nbd_server *srv, int fd, bool raw, bool counte
 	}
 	if (transmitting)
 		fbx_dev_disc(&srv->dev);
+	fbx_nbd_tls_end(c->tls, !atomic_load(&c->dead));
 
 	pthread_mutex_lock(&srv->lock);
 	*c->pprev = c->next;

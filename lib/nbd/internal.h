@@ -11,6 +11,7 @@
 #include "fusebox/blockdev.h"
 #include "dev/dev.h"
 #include "nbd/proto.h"
+#include "nbd/tls.h"
 
 #define FBX_NBD_MAX_LISTENERS 16
 #define FBX_NBD_MAX_CONNS     256
@@ -30,6 +31,7 @@ struct fbx_nbd_conn;
 struct fbx_nbd_server {
 	struct fbx_dev dev;        /* every device call goes through it */
 	struct fbx_nbd_export ex;  /* what the handshake offers */
+	struct fbx_nbd_tls_creds *tls;   /* NULL: no TLS (ex.tls is 0) */
 	const char *name;          /* dev.name (listen.c puts it in URIs) */
 	atomic_bool verbose;
 

@@ -182,6 +182,29 @@ void fbx_nbd_server_stop(struct fbx_nbd_server *srv)
 	errno = e;
 }
 
+int fbx_nbd_server_set_tls(struct fbx_nbd_server *srv, const struct fbx_nbd_tls *tls)
+{
+	if (!srv || !tls || tls->mode > FBX_NBD_TLS_REQUIRE)
+		return -EINVAL;
+	if (srv->tls)
+		return -EBUSY;
+	if (tls->mode == FBX_NBD_TLS_OFF) {
+		if (!tls->certificates && !tls->psk && !tls->verify_peer)
+			return 0;
+		fprintf(stderr, "fusebox-nbd: TLS certificates or keys given with TLS off "
+		        "(--tls=on or --tls=require)\n");
+		return -EINVAL;
+	}
+	char err[600] = "";
+	int e = fbx_nbd_tls_creds_new(tls, &srv->tls, err, sizeof err);
+	if (e) {
+		fprintf(stderr, "fusebox-nbd: %s\n", err);
+		return e;
+	}
+	srv->ex.tls = (uint8_t)tls->mode;
+	return 0;
+}
+
 void fbx_nbd_server_set_verbose(struct fbx_nbd_server *srv, bool on)
 {
 	atomic_store(&srv->verbose, on);
@@ -322,6 +345,7 @@ void fbx_nbd_server_destroy(struct fbx_nbd_server *srv)
 	pthread_mutex_destroy(&srv->lock);
 	pthread_cond_destroy(&srv->cond);
 	pthread_mutex_destroy(&srv->log_lock);
+	fbx_nbd_tls_creds_free(srv->tls);
 	fbx_dev_fini(&srv->dev);
 	free(srv);
 }
