@@ -266,7 +266,9 @@ struct fbx_nbd_tls {
  * handshake is logged and ends that connection only. Returns 0, or
  * -EINVAL (no certificates or PSK for mode ON/REQUIRE, a missing or
  * unreadable file; the reason on stderr), -ENOTSUP (built without
- * GnuTLS), -EBUSY (TLS already set).
+ * GnuTLS), -EBUSY (TLS already set). fbx_nbd_server_uri keeps giving
+ * nbd:// and nbd+unix:// URIs; fbx_dev_main prints them as nbds:// and
+ * nbds+unix:// when TLS is on.
  */
 int fbx_nbd_server_set_tls(struct fbx_nbd_server *srv, const struct fbx_nbd_tls *tls);
 
