@@ -11,12 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <fusebox/attach.h>
 #include <fusebox/blockdev.h>
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 	        "usage: fusebox-nbd BACKEND ARG [TARGET] [OPTIONS]\n"
+	        "       fusebox-nbd --disconnect /dev/nbdN   free a device whose server died\n"
 	        "backends:\n"
 	        "  memory SIZE    sparse RAM disk (SIZE like 1G, 512M, 4096)\n"
 	        "  file PATH      a regular file or a block device\n"
@@ -87,6 +89,16 @@ static const struct fbx_dev_ops null_ops = {
 
 int main(int argc, char *argv[])
 {
+	if (argc == 3 && !strcmp(argv[1], "--disconnect")) {
+		int e = fbx_attach_nbd_disconnect(argv[2]);
+		if (e)
+			fprintf(stderr, "fusebox-nbd: --disconnect %s: %s\n", argv[2],
+			        e == -EINVAL ? "not an nbd device (/dev/nbdN)" : e == -ENODEV
+			        ? "the nbd module is not loaded" : strerror(-e));
+		else
+			printf("%s: disconnected\n", argv[2]);
+		return e ? 1 : 0;
+	}
 	if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
 		usage(stdout);
 		return 0;

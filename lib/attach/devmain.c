@@ -34,6 +34,7 @@ static void usage(FILE *f, const char *prog)
 	        "  --name NAME       export name (clients asking for another name get\n"
 	        "                    this export too, unless --strict-name)\n"
 	        "  --strict-name     refuse clients that ask for a name other than NAME\n"
+	        "  --disconnect /dev/nbdN   free an nbd device whose server died, and exit\n"
 	        "  -q, --quiet       do not log refused requests\n"
 	        "  --tls=off|on|require     TLS for network clients (STARTTLS); require:\n"
 	        "                    nothing is served before the TLS handshake\n"
@@ -244,6 +245,15 @@ int fbx_dev_main(int argc, char *argv[], const struct fbx_dev_ops *ops, size_t o
 			snprintf(t.name, sizeof t.name, "%s", val);
 			t.has_name = true;
 			i++;
+		} else if (!strcmp(a, "--disconnect") && val) {
+			int e = fbx_attach_nbd_disconnect(val);
+			if (e)
+				fprintf(stderr, "%s: --disconnect %s: %s\n", prog, val,
+				        e == -EINVAL ? "not an nbd device (/dev/nbdN)" : e == -ENODEV
+				        ? "the nbd module is not loaded" : strerror(-e));
+			else
+				printf("%s: disconnected\n", val);
+			return e ? 1 : 0;
 		} else if (!strcmp(a, "--strict-name")) {
 			inf.strict_name = true;
 		} else if (!strcmp(a, "--socket") && val) {

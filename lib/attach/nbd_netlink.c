@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -363,6 +364,38 @@ static void nl_destroy(struct fbx_attach *at)
 	fbx_nbd_server_destroy(nl->srv);
 	free(nl);
 	at->priv = NULL;
+}
+
+/* ---- freeing a device whose server is gone ------------------------ */
+
+static int ioctl_disconnect(const char *dev)
+{
+	int fd = open(dev, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int e = ioctl(fd, NBD_DISCONNECT) < 0 ? -errno : 0;
+	ioctl(fd, NBD_CLEAR_SOCK);
+	close(fd);
+	return e;
+}
+
+int fbx_attach_nbd_disconnect(const char *dev)
+{
+	int index = fbx_attach_dev_index(dev, "/dev/nbd");
+	if (index < 0)
+		return -EINVAL;
+	struct stat st;
+	if (stat("/sys/module/nbd", &st) != 0 && stat("/sys/block/nbd0", &st) != 0)
+		return -ENODEV;
+	uint16_t family;
+	if (resolve_family(&family) != 0)
+		return ioctl_disconnect(dev);   /* a kernel without the netlink family */
+	struct msg m;
+	msg_init(&m, family, NBD_CMD_DISCONNECT, NBD_GENL_VERSION);
+	put_u32(&m, NBD_ATTR_INDEX, (uint32_t)index);
+	int e = transact(&m, NULL, NULL);
+	/* a device set up by the ioctls has no netlink config to drop */
+	return e == -EINVAL ? ioctl_disconnect(dev) : e;
 }
 
 const struct fbx_attach_path_ops fbx_attach_nbd_netlink = {
