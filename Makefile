@@ -59,6 +59,11 @@ ifneq ($(shell pkg-config --exists liburing 2>/dev/null && echo yes),)
 CPPFLAGS_ALL += -DFBX_HAVE_LIBURING=1
 LDLIBS_ALL   += $(shell pkg-config --libs liburing)
 endif
+# GnuTLS is optional too: without it NBD over TLS (--tls) fails with -ENOTSUP.
+ifneq ($(shell pkg-config --exists gnutls 2>/dev/null && echo yes),)
+CPPFLAGS_ALL += -DFBX_HAVE_GNUTLS=1 $(shell pkg-config --cflags gnutls)
+LDLIBS_ALL   += $(shell pkg-config --libs gnutls)
+endif
 
 LIB_SRCS  := $(sort $(wildcard lib/*/*.c))
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
@@ -147,14 +152,15 @@ bench: all
 	BUILD=$(BUILD) bench/run
 
 # A target named fuzz_<layer>_*.c links only lib/<layer>/*.c (and the
-# small shared lib/common/): the pure codec it drives and its neighbours.
+# small shared lib/common/ and lib/dev/, which lib/nbd calls): the pure
+# codec it drives and its neighbours.
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build-fuzz/%)
 fuzz: $(FUZZ_BINS)
 .SECONDEXPANSION:
-build-fuzz/%: tests/fuzz/%.c $$(wildcard lib/$$(word 2,$$(subst _, ,$$*))/*.c) $$(wildcard lib/common/*.c)
+build-fuzz/%: tests/fuzz/%.c $$(wildcard lib/$$(word 2,$$(subst _, ,$$*))/*.c) $$(wildcard lib/common/*.c lib/dev/*.c)
 	@mkdir -p $(@D)
 	$(call quiet,CC,$@)clang $(CPPFLAGS_ALL) -std=c11 -g -O1 -pthread -fsanitize=fuzzer,address,undefined \
-		-o $@ $< $(wildcard lib/$(word 2,$(subst _, ,$*))/*.c) $(wildcard lib/common/*.c) $(filter -l%,$(LDLIBS_ALL))
+		-o $@ $< $(wildcard lib/$(word 2,$(subst _, ,$*))/*.c) $(wildcard lib/common/*.c lib/dev/*.c) $(filter -l%,$(LDLIBS_ALL))
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/include/fusebox $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin

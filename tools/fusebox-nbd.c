@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <fusebox/attach.h>
 #include <fusebox/blockdev.h>
 #include <fusebox/size.h>
 
@@ -18,6 +19,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 	        "usage: fusebox-nbd BACKEND ARG [TARGET] [OPTIONS]\n"
+	        "       fusebox-nbd --disconnect /dev/nbdN   free a device whose server died\n"
 	        "backends:\n"
 	        "  memory SIZE    sparse RAM disk (SIZE like 1G, 512M, 4096)\n"
 	        "  file PATH      a regular file or a block device\n"
@@ -35,6 +37,12 @@ static void usage(FILE *f)
 	        "                    memory/null run inline unless this is given)\n"
 	        "  --name NAME       export name\n"
 	        "  -q, --quiet       do not log refused requests\n"
+	        "  --strict-name               refuse clients asking for another export name\n"
+	        "  --tls=off|on|require        TLS for network clients (require: nothing\n"
+	        "                              before the TLS handshake)\n"
+	        "  --tls-certificates=DIR      X.509: ca-cert.pem, server-cert.pem, server-key.pem\n"
+	        "  --tls-psk=FILE              PSK keys file (psktool)\n"
+	        "  --tls-verify-peer           require client certificates signed by the CA\n"
 	        "  -h, --help        this text\n"
 	        "The URI to connect to is printed on stdout. Stop with SIGINT/SIGTERM.\n");
 }
@@ -62,6 +70,16 @@ static const struct fbx_dev_ops null_ops = {
 
 int main(int argc, char *argv[])
 {
+	if (argc == 3 && !strcmp(argv[1], "--disconnect")) {
+		int e = fbx_attach_nbd_disconnect(argv[2]);
+		if (e)
+			fprintf(stderr, "fusebox-nbd: --disconnect %s: %s\n", argv[2],
+			        e == -EINVAL ? "not an nbd device (/dev/nbdN)" : e == -ENODEV
+			        ? "the nbd module is not loaded" : strerror(-e));
+		else
+			printf("%s: disconnected\n", argv[2]);
+		return e ? 1 : 0;
+	}
 	/* Anywhere on the line, as fbx_dev_main takes it, but with the
 	 * backends in the text. */
 	for (int i = 1; i < argc; i++)

@@ -99,6 +99,16 @@ void fbx_attach_stop(struct fbx_attach *at);
 /** Detach if still attached; free. */
 void fbx_attach_destroy(struct fbx_attach *at);
 
+/**
+ * Free /dev/nbdN after its server died: the kernel keeps the device
+ * bound to the dead sockets (I/O fails, a new server cannot take it)
+ * until told. Asks the nbd driver to disconnect it (netlink, or the
+ * ioctl on kernels without it); requests still queued fail. Harmless
+ * on a device nobody uses. Returns 0, -EINVAL (not /dev/nbdN), -ENODEV
+ * (no nbd module), or the driver's -errno.
+ */
+int fbx_attach_nbd_disconnect(const char *dev);
+
 /** The path named on a command line: "auto", "ublk", "nbd", "nbd-netlink",
  *  "nbd-ioctl", "fuse" / "loop"; -EINVAL for anything else. */
 int fbx_attach_parse_path(const char *s, enum fbx_attach_path *out);

@@ -16,16 +16,26 @@
  * with fbx_nbd_server_new(), add listeners, and call fbx_nbd_server_run().
  *
  * Return convention of every callback: 0 on success, a negated errno on
- * failure (-EIO, -ENOSPC, ...). The server maps errno values to the few
- * the NBD protocol knows (EPERM, EIO, ENOMEM, EINVAL, ENOSPC, EOVERFLOW,
- * ENOTSUP, ESHUTDOWN; anything else becomes EIO). Callbacks are called
- * only with ranges already checked against the device size and the
- * block size limits, and only for features that were advertised.
+ * failure (-EIO, -ENOSPC, ...); a positive return counts as success,
+ * and a value below -4095 (not an errno) as -EIO. The NBD server maps
+ * errno values to the few the protocol knows (EPERM, EIO, ENOMEM,
+ * EINVAL, ENOSPC, EOVERFLOW, ENOTSUP, ESHUTDOWN; anything else becomes
+ * EIO); ublk and FUSE+loop pass them to the kernel as they are.
+ *
+ * The same rules hold whichever way a request arrives (NBD, ublk,
+ * FUSE+loop: one layer applies them). Callbacks are called only with
+ * non-empty ranges inside the device, aligned to block_min, never
+ * longer than block_max (a longer read or write is split into
+ * block_max pieces), and only for features that were offered. A
+ * read-only device (info.read_only, or no write callback) never sees
+ * write, trim or write_zeroes. Flags other than those listed for a
+ * callback never reach it.
  *
  * A missing callback means the feature is not offered to clients: no
  * flush callback, no NBD_FLAG_SEND_FLUSH; nothing is faked. The one
- * emulation the server does: with a flush callback but info.can_fua
- * false, a FUA request is honoured by calling flush after the write.
+ * emulation: with a flush callback but info.can_fua false, a FUA
+ * write, trim or write_zeroes is honoured by calling flush after it
+ * succeeded (the callback itself gets no FBX_DEV_FUA).
  *
  * Threads: callbacks may run concurrently on several threads (several
  * connections, and several requests of one connection), also for
@@ -137,7 +147,11 @@ struct fbx_dev_info {
 	uint64_t size;           /**< bytes; required */
 	uint32_t block_min;      /**< smallest I/O unit, power of 2 (default 1) */
 	uint32_t block_pref;     /**< preferred I/O size (default 4096) */
-	uint32_t block_max;      /**< largest read/write payload (default and cap 32 MiB) */
+	uint32_t block_max;      /**< largest read/write payload a callback gets
+	                              (default and cap 32 MiB). NBD clients are told
+	                              it (NBD_INFO_BLOCK_SIZE); a longer write is
+	                              refused, a longer read (up to 256 MiB) served
+	                              in block_max pieces */
 	bool read_only;          /**< refuse writes with EPERM even if write exists */
 	bool can_fua;            /**< write/trim/write_zeroes honour FBX_DEV_FUA */
 	bool can_multi_conn;     /**< writes flushed on one connection are seen by
@@ -151,8 +165,14 @@ struct fbx_dev_info {
 	                              (lower latency for a little CPU) */
 	unsigned threads;        /**< worker threads per connection when !nonblocking
 	                              (default 4) */
-	const char *name;        /**< export name (default ""; "" always matches) */
+	const char *name;        /**< export name (default ""). A client asking for
+	                              "" gets this export; so does one asking for
+	                              any other name, unless strict_name */
 	const char *description; /**< free text shown by `nbdinfo` (optional) */
+	bool strict_name;        /**< NBD: a client asking for a name other than ""
+	                              and `name` is refused (NBD_REP_ERR_UNKNOWN, or
+	                              a disconnect for NBD_OPT_EXPORT_NAME), with a
+	                              log line naming what it asked for */
 };
 
 /** Opaque: an NBD server exporting one device. */
@@ -218,6 +238,42 @@ int fbx_nbd_server_serve_transmission_fd(struct fbx_nbd_server *srv, int fd);
  *  without structured replies: what an attach path passes to the kernel. */
 void fbx_nbd_server_export_params(struct fbx_nbd_server *srv, uint64_t *size, uint16_t *flags);
 
+/** TLS for network clients (NBD_OPT_STARTTLS, with GnuTLS). */
+enum fbx_nbd_tls_mode {
+	FBX_NBD_TLS_OFF = 0,     /**< no TLS: STARTTLS is answered "unsupported" */
+	FBX_NBD_TLS_ON,          /**< offered: a client may upgrade, or stay plain */
+	FBX_NBD_TLS_REQUIRE,     /**< every option but STARTTLS and ABORT is refused
+	                              with NBD_REP_ERR_TLS_REQD (NBD_OPT_EXPORT_NAME
+	                              by a disconnect) until the TLS handshake is
+	                              done: no data is served in plaintext */
+};
+
+/** Zero-initialize; fields are only ever appended. */
+struct fbx_nbd_tls {
+	enum fbx_nbd_tls_mode mode;
+	/** X.509: a directory holding ca-cert.pem, server-cert.pem and
+	 *  server-key.pem (and optionally ca-crl.pem), as nbdkit and qemu
+	 *  name them. */
+	const char *certificates;
+	/** PSK: a keys file as psktool writes it ("identity:hexkey" lines). */
+	const char *psk;
+	/** X.509: clients must show a certificate signed by ca-cert.pem. */
+	bool verify_peer;
+};
+
+/**
+ * Serve network clients over TLS as tls says (strings are used during
+ * the call only: files are loaded now). Call before run / serve_fd; the
+ * kernel attach paths (serve_transmission_fd) never use TLS. A failed
+ * handshake is logged and ends that connection only. Returns 0, or
+ * -EINVAL (no certificates or PSK for mode ON/REQUIRE, a missing or
+ * unreadable file; the reason on stderr), -ENOTSUP (built without
+ * GnuTLS), -EBUSY (TLS already set). fbx_nbd_server_uri keeps giving
+ * nbd:// and nbd+unix:// URIs; fbx_dev_main prints them as nbds:// and
+ * nbds+unix:// when TLS is on.
+ */
+int fbx_nbd_server_set_tls(struct fbx_nbd_server *srv, const struct fbx_nbd_tls *tls);
+
 /** Log refusals of bad requests to stderr (rate-limited, one line per
  *  kind per 10 s). Default on; off with false. */
 void fbx_nbd_server_set_verbose(struct fbx_nbd_server *srv, bool on);
@@ -228,7 +284,9 @@ void fbx_nbd_server_destroy(struct fbx_nbd_server *srv);
 
 /**
  * BUSE-style main. Command line:
- *   prog [TARGET] [-r] [--threads N] [--name NAME] [-q] [-h]
+ *   prog [TARGET] [-r] [--threads N] [--name NAME] [--strict-name] [-q] [-h]
+ *        [--tls=off|on|require] [--tls-certificates=DIR] [--tls-psk=FILE]
+ *        [--tls-verify-peer]          (as fbx_nbd_server_set_tls; as nbdkit spells them)
  * TARGET is one of
  *   --socket PATH | PATH (a path not under /dev)   Unix socket
  *   --tcp HOST:PORT | --tcp PORT | nbd://HOST[:PORT][/]   TCP ([v6]:port ok)

@@ -1,6 +1,5 @@
 /*
- * lib/attach/attach.c -- fusebox/attach.h: pick a path, run it, and the
- * glue that lets fbx_dev_main attach to /dev/nbdN (or `--attach PATH`).
+ * lib/attach/attach.c -- fusebox/attach.h: pick a path, run it.
  *
  * A path is a struct fbx_attach_path_ops (attach_int.h). AUTO takes the
  * first path whose probe passes and whose start succeeds, in the order
@@ -22,7 +21,6 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-#include "nbd/internal.h"
 
 /* What attach.c keeps besides struct fbx_attach (which the paths see). */
 struct attach_full {
@@ -63,22 +61,36 @@ void fbx_attach_poke(int efd)
 	errno = e;
 }
 
-int fbx_attach_wait_fd(int efd)
+void fbx_attach_wake(struct fbx_attach *at)
 {
-	struct pollfd p = { .fd = efd, .events = POLLIN };
-	for (;;) {
+	fbx_attach_poke(at->wake_fd);
+}
+
+static void drain(int efd)
+{
+	uint64_t v;
+	if (read(efd, &v, sizeof v) < 0) {
+		/* nothing pending (EAGAIN): fine */
+	}
+}
+
+int fbx_attach_sleep(struct fbx_attach *at, bool (*ended)(struct fbx_attach *at))
+{
+	struct pollfd p = { .fd = at->wake_fd, .events = POLLIN };
+	while (!ended(at) && !atomic_load(&at->stopping)) {
 		int n = poll(&p, 1, -1);
-		if (n > 0)
-			return 0;
 		if (n < 0 && errno != EINTR)
 			return -errno;
+		if (n > 0)
+			drain(at->wake_fd);
 	}
+	return 0;
 }
 
 struct fbx_nbd_server *fbx_attach_nbd_server(struct fbx_attach *at)
 {
 	struct fbx_nbd_server *srv =
-		fbx_nbd_server_new(&at->ops, sizeof at->ops, &at->info, at->userdata);
+		fbx_nbd_server_new(&at->dev.ops, sizeof at->dev.ops, &at->info, at->dev.ud);
 	if (!srv)
 		fprintf(stderr, "attach: cannot create the NBD server: %s\n", strerror(errno));
 	else
@@ -227,6 +239,8 @@ static void free_full(struct attach_full *f)
 		close(f->sig_fd);
 	if (f->quit_fd >= 0)
 		close(f->quit_fd);
+	fbx_dev_fini(&f->at.dev);
+	close(f->at.wake_fd);
 	free(f);
 }
 
@@ -247,6 +261,7 @@ static int try_path(struct attach_full *f, enum fbx_attach_path p, bool auto_mod
 	at->device[0] = 0;
 	at->priv = NULL;
 	atomic_store(&at->stopping, 0);
+	drain(at->wake_fd);
 	e = o->start(at);
 	if (e) {
 		o->destroy(at);
@@ -267,23 +282,30 @@ int fbx_attach_start(struct fbx_attach **out, const struct fbx_dev_ops *ops, siz
 	if (!out || !ops || !info)
 		return -EINVAL;
 	*out = NULL;
-	if (!ops->read || info->size == 0) {
-		fprintf(stderr, "attach: the device needs a read callback and a size\n");
-		return -EINVAL;
-	}
 	struct attach_full *f = calloc(1, sizeof *f);
 	if (!f)
 		return -ENOMEM;
 	f->sig_fd = f->quit_fd = -1;
 	struct fbx_attach *at = &f->at;
-	memcpy(&at->ops, ops, ops_size < sizeof at->ops ? ops_size : sizeof at->ops);
-	at->info = *info;
-	at->userdata = userdata;
+	if ((at->wake_fd = fbx_attach_evfd()) < 0) {
+		int e = at->wake_fd;
+		free(f);
+		return e;
+	}
+	int e = fbx_dev_init(&at->dev, ops, ops_size, info, userdata);
+	if (e) {
+		fprintf(stderr, "attach: %s\n", e == -EINVAL ? "bad device: it needs a read "
+		        "callback, a size that is a multiple of block_min, and block sizes that "
+		        "are powers of two up to 32 MiB" : strerror(-e));
+		close(at->wake_fd);
+		free(f);
+		return e;
+	}
+	fbx_dev_get_info(&at->dev, &at->info);
 	if (opts)
 		at->opts = *opts;
 	atomic_init(&at->stopping, 0);
 
-	int e = 0;
 	if (at->opts.handle_signals && (e = start_signals(f)) != 0) {
 		fprintf(stderr, "attach: cannot set up signal handling: %s\n", strerror(-e));
 		free_full(f);
@@ -360,8 +382,7 @@ void fbx_attach_stop(struct fbx_attach *at)
 	if (!at)
 		return;
 	atomic_store(&at->stopping, 1);
-	if (at->p)
-		at->p->stop(at);
+	fbx_attach_wake(at);
 }
 
 void fbx_attach_destroy(struct fbx_attach *at)
@@ -379,74 +400,4 @@ void fbx_attach_destroy(struct fbx_attach *at)
 			fprintf(stderr, "attach: %s detached\n", at->device);
 	}
 	free_full(f);
-}
-
-/* ---- fbx_dev_main's kernel attach (the hook of lib/nbd/devmain.c) --- */
-
-/* What fbx_nbd_server_new made of the caller's struct fbx_dev_info,
- * turned back into one: the attach paths build their own server. */
-static void info_of_server(const struct fbx_nbd_server *srv, struct fbx_dev_info *info)
-{
-	memset(info, 0, sizeof *info);
-	info->size = srv->ex.size;
-	info->block_min = srv->ex.block_min;
-	info->block_pref = srv->ex.block_pref;
-	info->block_max = srv->ex.block_max;
-	info->read_only = srv->ex.tflags & FBX_NBD_FLAG_READ_ONLY;
-	info->can_fua = srv->can_fua;
-	info->can_multi_conn = srv->ex.tflags & FBX_NBD_FLAG_CAN_MULTI_CONN;
-	info->rotational = srv->ex.tflags & FBX_NBD_FLAG_ROTATIONAL;
-	info->nonblocking = srv->nonblocking;
-	info->threads = srv->threads;
-	info->name = srv->name;
-	info->description = srv->desc;
-}
-
-/*
- * dev: "/dev/nbdN" (one of the nbd paths, that device), "/dev/ublkbN",
- * or a path name for `--attach PATH` ("auto", "nbd-ioctl", ...). The
- * environment may choose for tests and scripts: FBX_ATTACH=PATH picks
- * the path, FBX_ATTACH_DEAD_TIMEOUT=S the dead-server timeout.
- */
-int fbx_nbd_attach_kernel(struct fbx_nbd_server *srv, const char *dev, char *err, size_t errlen)
-{
-	struct fbx_attach_opts o = { .path = FBX_ATTACH_AUTO, .handle_signals = true };
-	if (!strncmp(dev, "/dev/", 5)) {
-		o.device = dev;
-		if (fbx_attach_dev_index(dev, "/dev/ublkb") >= 0)
-			o.path = FBX_ATTACH_UBLK;
-	} else if (fbx_attach_parse_path(dev, &o.path) < 0) {
-		snprintf(err, errlen, "unknown attach path '%s' (auto, ublk, nbd, nbd-netlink, "
-		                      "nbd-ioctl, fuse)", dev);
-		return -EINVAL;
-	}
-	const char *env = getenv("FBX_ATTACH");
-	if (env && *env && fbx_attach_parse_path(env, &o.path) < 0) {
-		snprintf(err, errlen, "FBX_ATTACH=%s: unknown attach path", env);
-		return -EINVAL;
-	}
-	env = getenv("FBX_ATTACH_DEAD_TIMEOUT");
-	if (env && *env)
-		o.dead_timeout = (unsigned)strtoul(env, NULL, 10);
-	o.quiet = !atomic_load(&srv->verbose);
-
-	struct fbx_dev_info info;
-	info_of_server(srv, &info);
-	/* devmain has blocked the signals and made a signalfd for them in
-	 * srv; ours reads them instead, as nobody runs the server. */
-	struct fbx_attach *at;
-	int e = fbx_attach_start(&at, &srv->ops, sizeof srv->ops, &info, srv->ud, &o);
-	if (e) {
-		snprintf(err, errlen, "%s", e == -ENODEV || e == -ENOENT
-		                                ? "the kernel has no way to take it (see above)"
-		                                : strerror(-e));
-		return e;
-	}
-	printf("%s\n", fbx_attach_device(at));
-	fflush(stdout);
-	e = fbx_attach_wait(at);
-	fbx_attach_destroy(at);
-	if (e)
-		snprintf(err, errlen, "%s", strerror(-e));
-	return e;
 }

@@ -12,6 +12,7 @@
 #include <stdatomic.h>
 
 #include "fusebox/attach.h"
+#include "dev/dev.h"
 
 struct fbx_attach;
 
@@ -24,8 +25,6 @@ struct fbx_attach_path_ops {
 	int (*start)(struct fbx_attach *at);
 	/* Serve until stopped or the kernel lets go; 0 or -errno. */
 	int (*wait)(struct fbx_attach *at);
-	/* Wake wait (async-signal-safe: atomics and write() only). */
-	void (*stop)(struct fbx_attach *at);
 	/* Remove the device and free the path's state (after wait). */
 	void (*destroy)(struct fbx_attach *at);
 };
@@ -33,12 +32,13 @@ struct fbx_attach_path_ops {
 struct fbx_attach {
 	const struct fbx_attach_path_ops *p;
 	enum fbx_attach_path   path;
-	struct fbx_dev_ops     ops;
-	struct fbx_dev_info    info;
-	void                  *userdata;
+	struct fbx_dev         dev;            /* every device call goes through it */
+	struct fbx_dev_info    info;           /* dev as info, defaults filled in */
 	struct fbx_attach_opts opts;
 	char                   device[64];
 	atomic_int             stopping;
+	int                    wake_fd;        /* eventfd: stop asked, or the path's
+	                                          serving side ended (attach_util.h) */
 	void                  *priv;           /* the path's own state */
 };
 

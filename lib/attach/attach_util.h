@@ -6,6 +6,7 @@
 #define FBX_ATTACH_UTIL_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 struct fbx_attach;
@@ -20,8 +21,13 @@ int fbx_attach_thread(pthread_t *t, void *(*fn)(void *), void *arg);
  *  fbx_attach_poke is async-signal-safe. */
 int fbx_attach_evfd(void);
 void fbx_attach_poke(int efd);
-/** Wait until efd is readable; 0, or -errno. */
-int fbx_attach_wait_fd(int efd);
+
+/** The one way a path's wait sleeps: until ended(at) is true or stop
+ *  was asked, woken by fbx_attach_wake. Returns 0 or -errno (poll). */
+int fbx_attach_sleep(struct fbx_attach *at, bool (*ended)(struct fbx_attach *at));
+/** Make the sleeper look again: call it when what ended() tests changed
+ *  (fbx_attach_stop calls it too). Async-signal-safe. */
+void fbx_attach_wake(struct fbx_attach *at);
 
 /** The server every NBD path serves the kernel with (a plain server
  *  over at->ops/info). NULL with a message on stderr on error. */

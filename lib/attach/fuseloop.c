@@ -13,6 +13,7 @@
  * only then end the FUSE session. Nothing written is lost on the way.
  */
 #include "attach/attach_int.h"
+#include "attach/attach_util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -23,7 +24,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "fusebox/lowlevel.h"
@@ -62,7 +62,7 @@ static void disk_stat(const struct fuseloop *fl, uint64_t ino, struct stat *st)
 		st->st_nlink = 2;
 		return;
 	}
-	bool ro = at->info.read_only || !at->ops.write;
+	bool ro = !fbx_dev_writable(&at->dev);
 	st->st_mode = S_IFREG | (ro ? 0400 : 0600);
 	st->st_nlink = 1;
 	st->st_size = (off_t)at->info.size;
@@ -101,7 +101,7 @@ static void fl_open(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi)
 		return;
 	}
 	if ((fi->flags & O_ACCMODE) != O_RDONLY &&
-	    (fl->at->info.read_only || !fl->at->ops.write)) {
+	    !fbx_dev_writable(&fl->at->dev)) {
 		fbx_reply_err(req, -EROFS);
 		return;
 	}
@@ -148,7 +148,7 @@ static void fl_read(struct fbx_req *req, uint64_t ino, size_t size, off_t off,
 		fbx_reply_err(req, -ENOMEM);
 		return;
 	}
-	int err = size ? at->ops.read(at->userdata, buf, size, (uint64_t)off, 0) : 0;
+	int err = size ? fbx_dev_read(&at->dev, buf, size, (uint64_t)off) : 0;
 	if (err)
 		fbx_reply_err(req, err);
 	else
@@ -162,11 +162,7 @@ static void fl_write(struct fbx_req *req, uint64_t ino, const char *buf, size_t 
 	struct fbx_attach *at = fl_of(req)->at;
 	(void)ino;
 	(void)fi;
-	if ((uint64_t)off + size > at->info.size) {
-		fbx_reply_err(req, -ENOSPC);
-		return;
-	}
-	int err = at->ops.write(at->userdata, buf, size, (uint64_t)off, 0);
+	int err = fbx_dev_write(&at->dev, buf, size, (uint64_t)off, 0);
 	if (err)
 		fbx_reply_err(req, err);
 	else
@@ -179,7 +175,7 @@ static void fl_fsync(struct fbx_req *req, uint64_t ino, int datasync, struct fbx
 	(void)ino;
 	(void)datasync;
 	(void)fi;
-	fbx_reply_err(req, at->ops.flush ? at->ops.flush(at->userdata, 0) : 0);
+	fbx_reply_err(req, fbx_dev_flush(&at->dev));
 }
 
 /* Discard (blkdiscard, fstrim) arrives as PUNCH_HOLE; BLKZEROOUT as
@@ -190,15 +186,13 @@ static void fl_fallocate(struct fbx_req *req, uint64_t ino, int mode, off_t off,
 	struct fbx_attach *at = fl_of(req)->at;
 	(void)ino;
 	(void)fi;
-	if ((uint64_t)off > at->info.size || (uint64_t)len > at->info.size - (uint64_t)off) {
-		fbx_reply_err(req, -EINVAL);
-		return;
-	}
 	int err;
-	if (mode == (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE) && at->ops.trim)
-		err = at->ops.trim(at->userdata, (uint64_t)len, (uint64_t)off, 0);
-	else if ((mode & ~FALLOC_FL_KEEP_SIZE) == FALLOC_FL_ZERO_RANGE && at->ops.write_zeroes)
-		err = at->ops.write_zeroes(at->userdata, (uint64_t)len, (uint64_t)off, 0);
+	if (off < 0 || len <= 0)
+		err = -EINVAL;
+	else if (mode == (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE))
+		err = fbx_dev_trim(&at->dev, (uint64_t)len, (uint64_t)off, 0);
+	else if ((mode & ~FALLOC_FL_KEEP_SIZE) == FALLOC_FL_ZERO_RANGE)
+		err = fbx_dev_zero(&at->dev, (uint64_t)len, (uint64_t)off, 0);
 	else if (mode == 0 || mode == FALLOC_FL_KEEP_SIZE)
 		err = 0;   /* a fixed-size disk is always allocated as far as we know */
 	else
@@ -251,6 +245,7 @@ static void *session_thread(void *arg)
 	fl->session_done = 1;
 	pthread_cond_broadcast(&fl->cond);
 	pthread_mutex_unlock(&fl->lock);
+	fbx_attach_wake(fl->at);
 	return NULL;
 }
 
@@ -272,6 +267,11 @@ static int start_session(struct fuseloop *fl)
 	fbx_options_init(&o);
 	o.max_write = 1u << 20;
 	o.max_threads = 8;
+	/* Not over io_uring: when the kernel has negotiated it in INIT but
+	 * registering the rings fails (EPERM seen with enable_uring=Y), the
+	 * kernel holds every request for the rings and the loop device's
+	 * first open hangs. /dev/fuse serves one loop device well enough. */
+	o.io_uring = FBX_OFF;
 	o.fsname = (char *)"fusebox-disk";
 	o.subtype = (char *)"fusebox-disk";
 	/* Never io_uring here: this process holds its own mount through the
@@ -296,7 +296,7 @@ static int start_session(struct fuseloop *fl)
 static int configure_loop(struct fuseloop *fl)
 {
 	struct fbx_attach *at = fl->at;
-	bool ro = at->info.read_only || !at->ops.write;
+	bool ro = !fbx_dev_writable(&at->dev);
 	int ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
 	if (ctl < 0)
 		return -errno;
@@ -354,31 +354,21 @@ static int fl_start(struct fbx_attach *at)
 	return err;
 }
 
-/* Returns when the session ends by itself or stop was asked. stop may
- * come from a signal handler, which cannot touch a condition variable,
- * so the wait wakes up now and then to look at `stopping`. */
-static int fl_wait(struct fbx_attach *at)
+static bool fl_ended(struct fbx_attach *at)
 {
 	struct fuseloop *fl = at->priv;
 	pthread_mutex_lock(&fl->lock);
-	while (!fl->session_done && !atomic_load(&at->stopping)) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 100 * 1000 * 1000;
-		if (ts.tv_nsec >= 1000000000) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000;
-		}
-		pthread_cond_timedwait(&fl->cond, &fl->lock, &ts);
-	}
-	int done = fl->session_done;
+	bool done = fl->session_done;
 	pthread_mutex_unlock(&fl->lock);
-	return done ? fl->loop_result : 0;
+	return done;
 }
 
-static void fl_stop(struct fbx_attach *at)
+/* Returns when the session ends by itself or stop was asked. */
+static int fl_wait(struct fbx_attach *at)
 {
-	atomic_store(&at->stopping, 1);
+	struct fuseloop *fl = at->priv;
+	int e = fbx_attach_sleep(at, fl_ended);
+	return e ? e : fl_ended(at) ? fl->loop_result : 0;
 }
 
 /* Let the loop device go, wait for the kernel to release the file, then
@@ -419,6 +409,5 @@ const struct fbx_attach_path_ops fbx_attach_fuseloop = {
 	.probe = fl_probe,
 	.start = fl_start,
 	.wait = fl_wait,
-	.stop = fl_stop,
 	.destroy = fl_destroy,
 };

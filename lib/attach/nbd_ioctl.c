@@ -41,7 +41,6 @@ struct nbd_ioctl {
 	struct fbx_nbd_server *srv;
 	int                    devfd;
 	int                    index;
-	int                    wake;          /* eventfd: stop asked or DO_IT returned */
 	pthread_t              doit_thr;
 	int                    doit_started;
 	atomic_int             doit_done;
@@ -106,7 +105,7 @@ static void *doit_thread(void *arg)
 	int rc = ioctl(ni->devfd, NBD_DO_IT);
 	ni->doit_result = rc < 0 ? -errno : 0;
 	atomic_store(&ni->doit_done, 1);
-	fbx_attach_poke(ni->wake);
+	fbx_attach_wake(ni->at);
 	return NULL;
 }
 
@@ -202,10 +201,7 @@ static int ni_start(struct fbx_attach *at)
 	at->priv = ni;
 	ni->at = at;
 	ni->devfd = -1;
-	ni->wake = fbx_attach_evfd();
 	atomic_init(&ni->doit_done, 0);
-	if (ni->wake < 0)
-		return ni->wake;
 	ni->srv = fbx_attach_nbd_server(at);
 	if (!ni->srv)
 		return -errno;
@@ -266,28 +262,21 @@ static int ni_start(struct fbx_attach *at)
 	return 0;
 }
 
+static bool ni_ended(struct fbx_attach *at)
+{
+	struct nbd_ioctl *ni = at->priv;
+	return atomic_load(&ni->doit_done);
+}
+
 static int ni_wait(struct fbx_attach *at)
 {
 	struct nbd_ioctl *ni = at->priv;
-	while (!atomic_load(&ni->doit_done) && !atomic_load(&at->stopping)) {
-		int e = fbx_attach_wait_fd(ni->wake);
-		if (e)
-			return e;
-		uint64_t v;
-		if (read(ni->wake, &v, sizeof v) < 0) {
-			/* drained by someone else: loop and look again */
-		}
-	}
+	int e = fbx_attach_sleep(at, ni_ended);
+	if (e)
+		return e;
 	if (atomic_load(&ni->doit_done) && !atomic_load(&at->stopping) && ni->doit_result)
 		return ni->doit_result;
 	return 0;
-}
-
-static void ni_stop(struct fbx_attach *at)
-{
-	struct nbd_ioctl *ni = at->priv;
-	if (ni)
-		fbx_attach_poke(ni->wake);
 }
 
 static void ni_destroy(struct fbx_attach *at)
@@ -310,8 +299,6 @@ static void ni_destroy(struct fbx_attach *at)
 		fbx_nbd_server_stop(ni->srv);   /* serving threads end */
 	unconfigure(ni);
 	fbx_nbd_server_destroy(ni->srv);
-	if (ni->wake >= 0)
-		close(ni->wake);
 	free(ni);
 	at->priv = NULL;
 }
@@ -321,6 +308,5 @@ const struct fbx_attach_path_ops fbx_attach_nbd_ioctl = {
 	.probe = ni_probe,
 	.start = ni_start,
 	.wait = ni_wait,
-	.stop = ni_stop,
 	.destroy = ni_destroy,
 };

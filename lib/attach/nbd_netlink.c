@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -45,7 +46,6 @@ struct nbd_nl {
 	struct fbx_nbd_server *srv;
 	int                    index;        /* -1 until connected */
 	uint16_t               family;
-	int                    wake;         /* eventfd: stop, or every connection ended */
 	atomic_int             live;         /* serving threads still running */
 	unsigned               nconns;
 	struct nbd_nl_conn     conns[MAX_CONNS];
@@ -209,7 +209,7 @@ static void *serve_thread(void *arg)
 	c->fd = -1;
 	fbx_nbd_server_serve_transmission_fd(nl->srv, fd);
 	if (atomic_fetch_sub(&nl->live, 1) == 1)
-		fbx_attach_poke(nl->wake);
+		fbx_attach_wake(nl->at);
 	return NULL;
 }
 
@@ -237,9 +237,6 @@ static int nl_start(struct fbx_attach *at)
 	atomic_init(&nl->live, 0);
 	for (unsigned i = 0; i < MAX_CONNS; i++)
 		nl->conns[i].fd = -1;
-	nl->wake = fbx_attach_evfd();
-	if (nl->wake < 0)
-		return nl->wake;
 	int want = -1;
 	if (at->opts.device && (want = fbx_attach_dev_index(at->opts.device, "/dev/nbd")) < 0) {
 		fprintf(stderr, "nbd-netlink: %s is not an nbd device (/dev/nbdN)\n", at->opts.device);
@@ -327,26 +324,15 @@ static int nl_start(struct fbx_attach *at)
 	return 0;
 }
 
-static int nl_wait(struct fbx_attach *at)
+static bool nl_ended(struct fbx_attach *at)
 {
 	struct nbd_nl *nl = at->priv;
-	while (atomic_load(&nl->live) > 0 && !atomic_load(&at->stopping)) {
-		int e = fbx_attach_wait_fd(nl->wake);
-		if (e)
-			return e;
-		uint64_t v;
-		if (read(nl->wake, &v, sizeof v) < 0) {
-			/* drained already: look again */
-		}
-	}
-	return 0;
+	return atomic_load(&nl->live) == 0;
 }
 
-static void nl_stop(struct fbx_attach *at)
+static int nl_wait(struct fbx_attach *at)
 {
-	struct nbd_nl *nl = at->priv;
-	if (nl)
-		fbx_attach_poke(nl->wake);
+	return fbx_attach_sleep(at, nl_ended);
 }
 
 static void nl_destroy(struct fbx_attach *at)
@@ -376,10 +362,40 @@ static void nl_destroy(struct fbx_attach *at)
 		if (nl->conns[i].started)
 			pthread_join(nl->conns[i].thr, NULL);
 	fbx_nbd_server_destroy(nl->srv);
-	if (nl->wake >= 0)
-		close(nl->wake);
 	free(nl);
 	at->priv = NULL;
+}
+
+/* ---- freeing a device whose server is gone ------------------------ */
+
+static int ioctl_disconnect(const char *dev)
+{
+	int fd = open(dev, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int e = ioctl(fd, NBD_DISCONNECT) < 0 ? -errno : 0;
+	ioctl(fd, NBD_CLEAR_SOCK);
+	close(fd);
+	return e;
+}
+
+int fbx_attach_nbd_disconnect(const char *dev)
+{
+	int index = fbx_attach_dev_index(dev, "/dev/nbd");
+	if (index < 0)
+		return -EINVAL;
+	struct stat st;
+	if (stat("/sys/module/nbd", &st) != 0 && stat("/sys/block/nbd0", &st) != 0)
+		return -ENODEV;
+	uint16_t family;
+	if (resolve_family(&family) != 0)
+		return ioctl_disconnect(dev);   /* a kernel without the netlink family */
+	struct msg m;
+	msg_init(&m, family, NBD_CMD_DISCONNECT, NBD_GENL_VERSION);
+	put_u32(&m, NBD_ATTR_INDEX, (uint32_t)index);
+	int e = transact(&m, NULL, NULL);
+	/* a device set up by the ioctls has no netlink config to drop */
+	return e == -EINVAL ? ioctl_disconnect(dev) : e;
 }
 
 const struct fbx_attach_path_ops fbx_attach_nbd_netlink = {
@@ -387,6 +403,5 @@ const struct fbx_attach_path_ops fbx_attach_nbd_netlink = {
 	.probe = nl_probe,
 	.start = nl_start,
 	.wait = nl_wait,
-	.stop = nl_stop,
 	.destroy = nl_destroy,
 };

@@ -67,7 +67,6 @@ struct ublk {
 	unsigned           nq, depth, bufsize;
 	struct ublk_q      qs[MAX_QUEUES];
 	int                quit_fd;       /* eventfd: queue threads end */
-	int                wake;          /* eventfd: stop, or a queue ended */
 	atomic_int         live;          /* queue threads running */
 	pthread_mutex_t    lock;
 	pthread_cond_t     cond;
@@ -173,34 +172,26 @@ static int do_io(struct ublk_q *q, unsigned tag)
 	unsigned op = iod->op_flags & 0xff, fl = iod->op_flags >> 8;
 	uint64_t off = iod->start_sector << 9, len = (uint64_t)iod->nr_sectors << 9;
 	char *buf = q->bufs + (size_t)tag * q->ub->bufsize;
-	unsigned fua = (fl & UBLK_IO_F_FUA) ? FBX_DEV_FUA : 0;
+	unsigned dfl = ((fl & UBLK_IO_F_FUA) ? FBX_DEV_FUA : 0) |
+	               ((fl & UBLK_IO_F_NOUNMAP) ? FBX_DEV_NO_HOLE : 0);
 	int r;
 	switch (op) {
 	case UBLK_IO_OP_READ:
 		if (len > q->ub->bufsize)
 			return -EINVAL;
-		r = at->ops.read(at->userdata, buf, len, off, 0);
+		r = fbx_dev_read(&at->dev, buf, len, off);
 		return r ? r : (int)len;
 	case UBLK_IO_OP_WRITE:
 		if (len > q->ub->bufsize)
 			return -EINVAL;
-		if (!at->ops.write || at->info.read_only)
-			return -EPERM;
-		r = at->ops.write(at->userdata, buf, len, off, at->info.can_fua ? fua : 0);
-		if (!r && fua && !at->info.can_fua && at->ops.flush)
-			r = at->ops.flush(at->userdata, 0);
+		r = fbx_dev_write(&at->dev, buf, len, off, dfl);
 		return r ? r : (int)len;
 	case UBLK_IO_OP_FLUSH:
-		return at->ops.flush ? at->ops.flush(at->userdata, 0) : 0;
+		return fbx_dev_flush(&at->dev);
 	case UBLK_IO_OP_DISCARD:
-		return at->ops.trim ? at->ops.trim(at->userdata, len, off, at->info.can_fua ? fua : 0)
-		                    : -EOPNOTSUPP;
+		return fbx_dev_trim(&at->dev, len, off, dfl);
 	case UBLK_IO_OP_WRITE_ZEROES:
-		if (!at->ops.write_zeroes)
-			return -EOPNOTSUPP;
-		return at->ops.write_zeroes(at->userdata, len, off,
-		                            (at->info.can_fua ? fua : 0) |
-		                            ((fl & UBLK_IO_F_NOUNMAP) ? FBX_DEV_NO_HOLE : 0));
+		return fbx_dev_zero(&at->dev, len, off, dfl);
 	default:
 		return -EOPNOTSUPP;
 	}
@@ -290,8 +281,8 @@ static void *queue_thread(void *arg)
 	if (q->result && q->result != -ENODEV && !ub->at->opts.quiet &&
 	    !atomic_load(&ub->at->stopping))
 		fprintf(stderr, "ublk: queue %u: %s\n", q->id, strerror(-q->result));
-	if (atomic_fetch_sub(&ub->live, 1) == 1)
-		fbx_attach_poke(ub->wake);
+	atomic_fetch_sub(&ub->live, 1);
+	fbx_attach_wake(ub->at);   /* one queue gone is the device gone */
 	return NULL;
 }
 
@@ -330,23 +321,23 @@ static int set_params(struct ublk *ub)
 	memset(&p, 0, sizeof p);
 	p.len = sizeof p;
 	p.types = UBLK_PARAM_TYPE_BASIC;
-	bool ro = at->info.read_only || !at->ops.write;
+	bool ro = !fbx_dev_writable(&at->dev);
 	p.basic.attrs = (ro ? UBLK_ATTR_READ_ONLY : 0) |
 	                (at->info.rotational ? UBLK_ATTR_ROTATIONAL : 0) |
-	                (at->ops.flush ? UBLK_ATTR_VOLATILE_CACHE : 0) |
-	                (at->ops.flush && at->info.can_fua ? UBLK_ATTR_FUA : 0);
+	                (fbx_dev_can_flush(&at->dev) ? UBLK_ATTR_VOLATILE_CACHE : 0) |
+	                (fbx_dev_can_flush(&at->dev) && at->info.can_fua ? UBLK_ATTR_FUA : 0);
 	p.basic.logical_bs_shift = (uint8_t)ilog2(bs);
 	p.basic.physical_bs_shift = (uint8_t)ilog2(phys);
 	p.basic.io_min_shift = (uint8_t)ilog2(phys);
 	p.basic.io_opt_shift = (uint8_t)ilog2(opt);
 	p.basic.max_sectors = ub->bufsize >> 9;
 	p.basic.dev_sectors = at->info.size >> 9;
-	if (!ro && (at->ops.trim || at->ops.write_zeroes)) {
+	if (fbx_dev_can_trim(&at->dev) || fbx_dev_can_zero(&at->dev)) {
 		p.types |= UBLK_PARAM_TYPE_DISCARD;
 		p.discard.discard_granularity = bs;
-		p.discard.max_discard_sectors = at->ops.trim ? (1u << 30) >> 9 : 0;
+		p.discard.max_discard_sectors = fbx_dev_can_trim(&at->dev) ? (1u << 30) >> 9 : 0;
 		p.discard.max_discard_segments = 1;
-		p.discard.max_write_zeroes_sectors = at->ops.write_zeroes ? (1u << 30) >> 9 : 0;
+		p.discard.max_write_zeroes_sectors = fbx_dev_can_zero(&at->dev) ? (1u << 30) >> 9 : 0;
 	}
 	return ctrl_cmd(ub, UBLK_CMD_SET_PARAMS, (uint32_t)ub->dev_id, &p, sizeof p, 0);
 }
@@ -385,13 +376,13 @@ static int ublk_start(struct fbx_attach *at)
 		return -ENOMEM;
 	at->priv = ub;
 	ub->at = at;
-	ub->ctrl_fd = ub->cdev_fd = ub->quit_fd = ub->wake = -1;
+	ub->ctrl_fd = ub->cdev_fd = ub->quit_fd = -1;
 	ub->dev_id = -1;
 	atomic_init(&ub->live, 0);
 	pthread_mutex_init(&ub->lock, NULL);
 	pthread_cond_init(&ub->cond, NULL);
-	if ((ub->quit_fd = fbx_attach_evfd()) < 0 || (ub->wake = fbx_attach_evfd()) < 0)
-		return -EMFILE;
+	if ((ub->quit_fd = fbx_attach_evfd()) < 0)
+		return ub->quit_fd;
 
 	int want = -1;
 	if (at->opts.device && (want = fbx_attach_dev_index(at->opts.device, "/dev/ublkb")) < 0) {
@@ -479,26 +470,15 @@ static int ublk_start(struct fbx_attach *at)
 	return 0;
 }
 
-static int ublk_wait(struct fbx_attach *at)
+static bool ublk_ended(struct fbx_attach *at)
 {
 	struct ublk *ub = at->priv;
-	while (atomic_load(&ub->live) == (int)ub->nq && !atomic_load(&at->stopping)) {
-		int e = fbx_attach_wait_fd(ub->wake);
-		if (e)
-			return e;
-		uint64_t v;
-		if (read(ub->wake, &v, sizeof v) < 0) {
-			/* drained already: look again */
-		}
-	}
-	return 0;
+	return atomic_load(&ub->live) < (int)ub->nq;
 }
 
-static void ublk_stop(struct fbx_attach *at)
+static int ublk_wait(struct fbx_attach *at)
 {
-	struct ublk *ub = at->priv;
-	if (ub)
-		fbx_attach_poke(ub->wake);
+	return fbx_attach_sleep(at, ublk_ended);
 }
 
 static void ublk_destroy(struct fbx_attach *at)
@@ -536,8 +516,6 @@ static void ublk_destroy(struct fbx_attach *at)
 		close(ub->ctrl_fd);
 	if (ub->quit_fd >= 0)
 		close(ub->quit_fd);
-	if (ub->wake >= 0)
-		close(ub->wake);
 	pthread_cond_destroy(&ub->cond);
 	pthread_mutex_destroy(&ub->lock);
 	free(ub);
@@ -554,7 +532,6 @@ static int ublk_probe(char *why, size_t whysize)
 
 static int ublk_start(struct fbx_attach *at) { return -ENOTSUP; }
 static int ublk_wait(struct fbx_attach *at) { return 0; }
-static void ublk_stop(struct fbx_attach *at) { }
 static void ublk_destroy(struct fbx_attach *at) { }
 
 #endif
@@ -564,6 +541,5 @@ const struct fbx_attach_path_ops fbx_attach_ublk = {
 	.probe = ublk_probe,
 	.start = ublk_start,
 	.wait = ublk_wait,
-	.stop = ublk_stop,
 	.destroy = ublk_destroy,
 };

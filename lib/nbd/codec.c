@@ -99,12 +99,16 @@ static int rep_err(struct fbx_nbd_hs *hs, uint32_t opt, uint32_t type, const cha
 	return FBX_NBD_HS_CONTINUE;
 }
 
-static bool name_ok(const struct fbx_nbd_hs *hs, const uint8_t *name, uint32_t len)
+static bool name_ok(struct fbx_nbd_hs *hs, const uint8_t *name, uint32_t len)
 {
-	if (len == 0)
-		return true;
+	if (len == 0 || hs->ex->any_name)
+		return true;   /* "" is the default export; any_name: ours is the only one */
 	const char *n = hs->ex->name ? hs->ex->name : "";
-	return strlen(n) == len && memcmp(n, name, len) == 0;
+	if (strlen(n) == len && memcmp(n, name, len) == 0)
+		return true;
+	hs->refused_name = name;
+	hs->refused_len = len;
+	return false;
 }
 
 static uint16_t final_tflags(const struct fbx_nbd_hs *hs)
@@ -136,7 +140,7 @@ static int opt_info_go(struct fbx_nbd_hs *hs, uint32_t opt, const uint8_t *d, ui
 	fbx_be16(b + 10, tflags);
 	rep(hs, opt, FBX_NBD_REP_INFO, b, 12, NULL, 0);
 
-	bool sent_name = false, sent_desc = false, sent_bs = false;
+	bool sent_name = false, sent_desc = false;
 	const uint8_t *q = d + 4 + nlen + 2;
 	for (unsigned i = 0; i < nreq; i++) {
 		uint16_t what = fbx_ld16(q + 2 * i);
@@ -149,18 +153,15 @@ static int opt_info_go(struct fbx_nbd_hs *hs, uint32_t opt, const uint8_t *d, ui
 			fbx_be16(b, FBX_NBD_INFO_DESCRIPTION);
 			rep(hs, opt, FBX_NBD_REP_INFO, b, 2, ex->description, strlen(ex->description));
 			sent_desc = true;
-		} else if (what == FBX_NBD_INFO_BLOCK_SIZE) {
-			sent_bs = true;
 		}
 	}
-	/* Block sizes: when asked, or unasked when we have a real minimum. */
-	if (sent_bs || ex->block_min > 1) {
-		fbx_be16(b, FBX_NBD_INFO_BLOCK_SIZE);
-		fbx_be32(b + 2, ex->block_min);
-		fbx_be32(b + 6, ex->block_pref);
-		fbx_be32(b + 10, ex->block_max);
-		rep(hs, opt, FBX_NBD_REP_INFO, b, 14, NULL, 0);
-	}
+	/* Block sizes, asked for or not: a client learns the largest
+	 * request we take (the spec lets the server send it unasked). */
+	fbx_be16(b, FBX_NBD_INFO_BLOCK_SIZE);
+	fbx_be32(b + 2, ex->block_min);
+	fbx_be32(b + 6, ex->block_pref);
+	fbx_be32(b + 10, ex->block_max);
+	rep(hs, opt, FBX_NBD_REP_INFO, b, 14, NULL, 0);
 	rep(hs, opt, FBX_NBD_REP_ACK, NULL, 0, NULL, 0);
 	if (opt == FBX_NBD_OPT_GO) {
 		hs->tflags = tflags;
@@ -227,8 +228,18 @@ static int opt_meta(struct fbx_nbd_hs *hs, uint32_t opt, const uint8_t *d, uint3
 int fbx_nbd_hs_option(struct fbx_nbd_hs *hs, uint32_t opt, const uint8_t *d, uint32_t len)
 {
 	hs->outlen = 0;
+	hs->refused_name = NULL;
+	hs->tls_refused = false;
 	if (len && !d)
 		return -EINVAL;
+	if (hs->ex->tls == 2 && !hs->tls_up && opt != FBX_NBD_OPT_STARTTLS &&
+	    opt != FBX_NBD_OPT_ABORT) {
+		hs->tls_refused = true;
+		if (opt == FBX_NBD_OPT_EXPORT_NAME)
+			return -EPROTO;    /* no way to send an error: hang up */
+		return rep_err(hs, opt, FBX_NBD_REP_ERR_TLS_REQD,
+		               "TLS required: send NBD_OPT_STARTTLS first");
+	}
 	if (hs->shutting_down && opt != FBX_NBD_OPT_ABORT) {
 		if (opt == FBX_NBD_OPT_EXPORT_NAME)
 			return -EPROTO;
@@ -290,7 +301,16 @@ int fbx_nbd_hs_option(struct fbx_nbd_hs *hs, uint32_t opt, const uint8_t *d, uin
 	case FBX_NBD_OPT_SET_META_CONTEXT:
 		return opt_meta(hs, opt, d, len);
 	case FBX_NBD_OPT_STARTTLS:
-		return rep_err(hs, opt, FBX_NBD_REP_ERR_UNSUP, "TLS not supported");
+		if (len)
+			return rep_err(hs, opt, FBX_NBD_REP_ERR_INVALID, "option takes no data");
+		if (!hs->ex->tls)
+			return rep_err(hs, opt, FBX_NBD_REP_ERR_UNSUP, "TLS not enabled on this server");
+		if (hs->tls_up)
+			return rep_err(hs, opt, FBX_NBD_REP_ERR_INVALID, "TLS already on");
+		/* what was negotiated in plaintext does not carry over */
+		hs->structured = hs->extended = hs->meta_alloc = false;
+		rep(hs, opt, FBX_NBD_REP_ACK, NULL, 0, NULL, 0);
+		return FBX_NBD_HS_STARTTLS;
 	default:
 		return rep_err(hs, opt, FBX_NBD_REP_ERR_UNSUP, "unknown option");
 	}
@@ -415,7 +435,9 @@ void fbx_nbd_check_request(const struct fbx_nbd_tx *tx, const struct fbx_nbd_req
 		refuse(v, FBX_NBD_EINVAL, "unknown or unexpected command flag");
 
 	if (r->type == FBX_NBD_CMD_READ || r->type == FBX_NBD_CMD_WRITE) {
-		if (r->len > tx->block_max)
+		/* block_max is what we advertise; a longer read is still served
+		 * (in pieces, as the spec allows), up to FBX_NBD_MAX_READ */
+		if (r->type == FBX_NBD_CMD_READ ? r->len > FBX_NBD_MAX_READ : r->len > tx->block_max)
 			refuse(v, r->type == FBX_NBD_CMD_READ || r->len > UINT32_MAX ? FBX_NBD_EOVERFLOW
 			       : FBX_NBD_EINVAL, "request larger than the maximum block size");
 	}

@@ -62,6 +62,7 @@ struct fbx_nbd_conn {
 	struct fbx_nbd_conn *next, **pprev;
 	struct fbx_nbd_tx tx;
 	atomic_bool dead;          /* sending failed: stop sending */
+	struct fbx_nbd_tls_sess *tls;   /* after STARTTLS: all I/O goes through it */
 
 	uint8_t *in;
 	size_t in_cap, in_pos, in_end;
@@ -71,7 +72,6 @@ struct fbx_nbd_conn {
 
 	bool inline_ok;            /* the reader runs small requests itself */
 	bool after_big;            /* the last request was a big write */
-	bool workers;              /* worker threads exist */
 	unsigned nthreads;
 	pthread_t *thr;
 	pthread_mutex_t qlock;
@@ -94,6 +94,16 @@ static int send_iov(struct fbx_nbd_conn *c, const struct iovec *iov_in, int n)
 	struct iovec tmp[MAP_IOV + 1];
 	struct iovec *iov = (struct iovec *)iov_in;   /* not written until copied */
 	bool copied = false;
+	if (c->tls && n > 0) {
+		if (atomic_load_explicit(&c->dead, memory_order_relaxed))
+			return -EPIPE;
+		int e = fbx_nbd_tls_sendv(c->tls, iov_in, n);
+		if (e) {
+			atomic_store(&c->dead, true);
+			shutdown(c->fd, SHUT_RDWR);
+		}
+		return e;
+	}
 	while (n > 0) {
 		if (atomic_load_explicit(&c->dead, memory_order_relaxed))
 			return -EPIPE;
@@ -132,10 +142,16 @@ static int send_bytes(struct fbx_nbd_conn *c, const void *p, size_t len)
 	return send_iov(c, &iov, 1);
 }
 
-static int recv_exact(int fd, void *p, size_t len)
+/* The one receive: over TLS once it is up. */
+static ssize_t io_recv(struct fbx_nbd_conn *c, void *p, size_t len)
+{
+	return c->tls ? fbx_nbd_tls_recv(c->tls, p, len) : recv(c->fd, p, len, 0);
+}
+
+static int recv_exact(struct fbx_nbd_conn *c, void *p, size_t len)
 {
 	while (len) {
-		ssize_t r = recv(fd, p, len, 0);
+		ssize_t r = io_recv(c, p, len);
 		if (r == 0)
 			return -ECONNRESET;
 		if (r < 0) {
@@ -159,11 +175,10 @@ static uint64_t now_ns(void)
 static void flush_out(struct fbx_nbd_conn *c)
 {
 	if (c->out_len) {
-		if (c->workers)
-			pthread_mutex_lock(&c->send_lock);
+		/* workers send too (big requests): one sender at a time */
+		pthread_mutex_lock(&c->send_lock);
 		send_bytes(c, c->out, c->out_len);
-		if (c->workers)
-			pthread_mutex_unlock(&c->send_lock);
+		pthread_mutex_unlock(&c->send_lock);
 		c->out_len = 0;
 	}
 }
@@ -187,11 +202,12 @@ static bool again(ssize_t r)
 static ssize_t wait_input(struct fbx_nbd_conn *c, void *p, size_t len)
 {
 	if (!c->inline_ok)
-		return recv(c->fd, p, len, 0);
+		return io_recv(c, p, len);
 	flush_out(c);
 	/* With several connections busy, their spinning readers would take
-	 * the CPUs their clients need. */
-	if (atomic_load_explicit(&c->srv->active, memory_order_relaxed) == 1) {
+	 * the CPUs their clients need. Not over TLS: a record may be half
+	 * there, and GnuTLS keeps what it has read. */
+	if (!c->tls && atomic_load_explicit(&c->srv->active, memory_order_relaxed) == 1) {
 		uint64_t t0 = now_ns();
 		do {
 			ssize_t r = recv(c->fd, p, len, MSG_DONTWAIT);
@@ -199,7 +215,7 @@ static ssize_t wait_input(struct fbx_nbd_conn *c, void *p, size_t len)
 				return r;
 		} while (now_ns() - t0 < SPIN_NS);
 	}
-	return recv(c->fd, p, len, 0);
+	return io_recv(c, p, len);
 }
 
 /* Make at least need bytes available at in + in_pos. Before blocking
@@ -305,7 +321,7 @@ static void read_to_out(struct fbx_nbd_conn *c, const struct fbx_nbd_req *r)
 		flush_out(c);
 	uint8_t *p = c->out + c->out_len;
 	size_t h = fbx_nbd_put_read_hdr(p, &c->tx, r, FBX_NBD_REPLY_FLAG_DONE, r->offset, r->len);
-	int e = srv->ops.read(srv->ud, p + h, r->len, r->offset, 0);
+	int e = fbx_dev_read(&srv->dev, p + h, r->len, r->offset);
 	if (e < 0)
 		reply_status(c, r, e);   /* written over the unfinished one */
 	else
@@ -343,7 +359,7 @@ static int slot_extv(struct slot *s)
 static void slot_unmap(struct fbx_nbd_conn *c, struct slot *s)
 {
 	if (s->mapped) {
-		c->srv->ops.unmap(c->srv->ud, s->iov + 1, s->mapped, s->req.len, s->req.offset, 0);
+		fbx_dev_unmap(&c->srv->dev, s->iov + 1, s->mapped, s->req.len, s->req.offset, 0);
 		s->mapped = 0;
 	}
 }
@@ -363,7 +379,7 @@ static int read_split(struct fbx_nbd_conn *c, struct slot *s)
 	const struct fbx_nbd_req *r = &s->req;
 	struct fbx_extents ex;
 	fbx_extents_reset(&ex, s->extv, FBX_NBD_READ_SPLIT, r->offset, r->len, false);
-	if (srv->ops.extents(srv->ud, r->len, r->offset, 0, &ex) < 0 || ex.n == 0 ||
+	if (fbx_dev_extents(&srv->dev, r->len, r->offset, 0, &ex) < 0 || ex.n == 0 ||
 	    (ex.n == 1 && !(ex.v[0].type & FBX_EXTENT_ZERO)))
 		return 1;          /* nothing to gain: send it as plain data */
 
@@ -379,7 +395,7 @@ static int read_split(struct fbx_nbd_conn *c, struct slot *s)
 		if (zero) {
 			hp += fbx_nbd_put_hole(s->hdr + hp, &c->tx, r, 0, pos, (uint32_t)l);
 		} else {
-			int e = srv->ops.read(srv->ud, s->buf + (pos - r->offset), l, pos, 0);
+			int e = fbx_dev_read(&srv->dev, s->buf + (pos - r->offset), l, pos);
 			if (e < 0) {
 				set_done(c, s, e);
 				return 0;
@@ -400,17 +416,63 @@ static int read_split(struct fbx_nbd_conn *c, struct slot *s)
 	return 0;
 }
 
+#define PIECE_MAX (4u << 20)   /* a long read is read and sent this much at a time */
+
+/* A read over block_max: the client went past the advertised limit,
+ * which the spec lets a server serve. Read and sent piece by piece,
+ * so memory stays bounded, under the send lock, so that a simple reply
+ * is not cut by another. Sends itself: leaves s->iov empty, or an
+ * error reply when one can still be given. */
+static void read_long(struct fbx_nbd_conn *c, struct slot *s)
+{
+	const struct fbx_nbd_req *r = &s->req;
+	uint64_t piece = c->tx.block_max < PIECE_MAX ? c->tx.block_max : PIECE_MAX;
+	s->niov = 0;
+	if (slot_buf(s, piece) < 0)
+		return set_done(c, s, -ENOMEM);
+	pthread_mutex_lock(&c->send_lock);
+	for (uint64_t done = 0, n; done < r->len; done += n) {
+		n = r->len - done < piece ? r->len - done : piece;
+		int e = fbx_dev_read(&c->srv->dev, s->buf, n, r->offset + done);
+		if (e < 0 && (done == 0 || c->tx.structured)) {
+			set_done(c, s, e);     /* an error chunk, or the only reply */
+			break;
+		}
+		if (e < 0) {
+			/* a simple reply half sent: only hanging up tells the client */
+			fbx_nbd_log(c->srv, "long read failed", "read of %llu bytes failed midway: %s: "
+			            "disconnecting", (unsigned long long)r->len, strerrordesc_np(-e));
+			atomic_store(&c->dead, true);
+			shutdown(c->fd, SHUT_RDWR);
+			break;
+		}
+		bool last = done + n == r->len;
+		size_t h = 0;
+		if (c->tx.structured || done == 0)
+			h = fbx_nbd_put_read_hdr(s->hdr, &c->tx, r, last || !c->tx.structured
+			                         ? FBX_NBD_REPLY_FLAG_DONE : 0,
+			                         c->tx.structured ? r->offset + done : r->offset,
+			                         c->tx.structured ? n : r->len);
+		struct iovec iov[2] = { { s->hdr, h }, { s->buf, n } };
+		if (send_iov(c, iov, 2) < 0)
+			break;
+	}
+	pthread_mutex_unlock(&c->send_lock);
+}
+
 static void do_read(struct fbx_nbd_conn *c, struct slot *s)
 {
 	struct fbx_nbd_server *srv = c->srv;
 	const struct fbx_nbd_req *r = &s->req;
-	bool split = c->tx.structured && srv->ops.extents && r->len >= FBX_NBD_HOLE_MIN_READ &&
+	if (r->len > c->tx.block_max)
+		return read_long(c, s);
+	bool split = c->tx.structured && srv->dev.ops.extents && r->len >= FBX_NBD_HOLE_MIN_READ &&
 	             !(r->flags & FBX_NBD_CMD_FLAG_DF);
 	if (split && slot_buf(s, r->len) == 0 && slot_extv(s) == 0 && read_split(c, s) == 0)
 		return;
 	int e;
-	if (srv->ops.map) {
-		e = srv->ops.map(srv->ud, s->iov + 1, MAP_IOV, r->len, r->offset, 0);
+	if (srv->dev.ops.map) {
+		e = fbx_dev_map(&srv->dev, s->iov + 1, MAP_IOV, r->len, r->offset, 0);
 		if (e >= 0) {
 			s->mapped = e;
 			s->niov = 1 + e;
@@ -421,7 +483,7 @@ static void do_read(struct fbx_nbd_conn *c, struct slot *s)
 	}
 	if (slot_buf(s, r->len) < 0)
 		return set_done(c, s, -ENOMEM);
-	e = srv->ops.read(srv->ud, s->buf, r->len, r->offset, 0);
+	e = fbx_dev_read(&srv->dev, s->buf, r->len, r->offset);
 	if (e < 0)
 		return set_done(c, s, e);
 	s->iov[1] = (struct iovec){ s->buf, r->len };
@@ -440,7 +502,7 @@ static void do_block_status(struct fbx_nbd_conn *c, struct slot *s)
 		return set_done(c, s, -ENOMEM);
 	struct fbx_extents ex;
 	fbx_extents_reset(&ex, s->extv, FBX_NBD_EXT_MAX, r->offset, r->len, one);
-	int e = srv->ops.extents(srv->ud, r->len, r->offset, one ? FBX_DEV_REQ_ONE : 0, &ex);
+	int e = fbx_dev_extents(&srv->dev, r->len, r->offset, one ? FBX_DEV_REQ_ONE : 0, &ex);
 	if (e < 0)
 		return set_done(c, s, e);
 	if (ex.n == 0) {
@@ -455,17 +517,21 @@ static void do_block_status(struct fbx_nbd_conn *c, struct slot *s)
 	s->niov = 2;
 }
 
-/* Run one checked request; leaves its reply in s->iov. */
+/* NBD command flags as the device-call layer takes them. */
+static unsigned dev_flags(const struct fbx_nbd_req *r)
+{
+	return (r->flags & FBX_NBD_CMD_FLAG_FUA ? FBX_DEV_FUA : 0) |
+	       (r->flags & FBX_NBD_CMD_FLAG_NO_HOLE ? FBX_DEV_NO_HOLE : 0) |
+	       (r->flags & FBX_NBD_CMD_FLAG_FAST_ZERO ? FBX_DEV_FAST_ZERO : 0);
+}
+
+/* Run one request the codec accepted; leaves its reply in s->iov. The
+ * device-call layer applies read-only, ranges and FUA. */
 static void process(struct fbx_nbd_conn *c, struct slot *s, const uint8_t *payload)
 {
-	struct fbx_nbd_server *srv = c->srv;
-	const struct fbx_dev_ops *o = &srv->ops;
+	struct fbx_dev *d = &c->srv->dev;
 	const struct fbx_nbd_req *r = &s->req;
-	bool fua = r->flags & FBX_NBD_CMD_FLAG_FUA;
-	/* FUA without device support is honoured by a flush afterwards. */
-	unsigned fl = fua && srv->can_fua ? FBX_DEV_FUA : 0;
-	bool fua_flush = fua && !fl;
-	int e = 0;
+	int e;
 
 	switch (r->type) {
 	case FBX_NBD_CMD_READ:
@@ -473,31 +539,25 @@ static void process(struct fbx_nbd_conn *c, struct slot *s, const uint8_t *paylo
 	case FBX_NBD_CMD_BLOCK_STATUS:
 		return do_block_status(c, s);
 	case FBX_NBD_CMD_WRITE:
-		e = o->write(srv->ud, payload, r->len, r->offset, fl);
+		e = fbx_dev_write(d, payload, r->len, r->offset, dev_flags(r));
 		break;
 	case FBX_NBD_CMD_FLUSH:
-		e = o->flush(srv->ud, 0);
+		e = fbx_dev_flush(d);
 		break;
 	case FBX_NBD_CMD_TRIM:
-		e = o->trim(srv->ud, r->len, r->offset, fl);
+		e = fbx_dev_trim(d, r->len, r->offset, dev_flags(r));
 		break;
 	case FBX_NBD_CMD_CACHE:
-		e = o->cache(srv->ud, r->len, r->offset, 0);
+		e = fbx_dev_cache(d, r->len, r->offset);
 		break;
 	case FBX_NBD_CMD_WRITE_ZEROES:
-		if (r->flags & FBX_NBD_CMD_FLAG_NO_HOLE)
-			fl |= FBX_DEV_NO_HOLE;
-		if (r->flags & FBX_NBD_CMD_FLAG_FAST_ZERO)
-			fl |= FBX_DEV_FAST_ZERO;
-		e = o->write_zeroes(srv->ud, r->len, r->offset, fl);
+		e = fbx_dev_zero(d, r->len, r->offset, dev_flags(r));
 		break;
 	default:
 		e = -EINVAL;   /* the codec refuses these first */
 		break;
 	}
-	if (e == 0 && fua_flush)
-		e = o->flush(srv->ud, 0);
-	set_done(c, s, e > 0 ? 0 : e);
+	set_done(c, s, e);
 }
 
 /* ---------- workers ---------- */
@@ -583,6 +643,17 @@ static int recv_iov(struct fbx_nbd_conn *c, const struct iovec *v, int n)
 	}
 	if (i < n && c->inline_ok)
 		flush_out(c);      /* replies first: we are about to block */
+	while (c->tls && i < n) {
+		ssize_t r = fbx_nbd_tls_recv(c->tls, (uint8_t *)v[i].iov_base + done,
+		                             v[i].iov_len - done);
+		if (r <= 0)
+			return r == 0 ? -ECONNRESET : -errno;
+		done += (size_t)r;
+		if (done == v[i].iov_len) {
+			i++;
+			done = 0;
+		}
+	}
 	struct iovec tmp[MAP_IOV];
 	while (i < n) {
 		int k = n - i;
@@ -616,12 +687,12 @@ static int recv_iov(struct fbx_nbd_conn *c, const struct iovec *v, int n)
 static bool has_hole(struct fbx_nbd_conn *c, const struct fbx_nbd_req *r)
 {
 	struct fbx_nbd_server *srv = c->srv;
-	if (!srv->ops.extents)
+	if (!srv->dev.ops.extents)
 		return false;
 	struct fbx_extent_item v[2];
 	struct fbx_extents ex;
 	fbx_extents_reset(&ex, v, 2, r->offset, r->len, false);
-	if (srv->ops.extents(srv->ud, r->len, r->offset, 0, &ex) < 0)
+	if (fbx_dev_extents(&srv->dev, r->len, r->offset, 0, &ex) < 0)
 		return false;
 	for (unsigned i = 0; i < ex.n; i++)
 		if (ex.v[i].type & FBX_EXTENT_HOLE)
@@ -634,15 +705,14 @@ static bool has_hole(struct fbx_nbd_conn *c, const struct fbx_nbd_req *r)
  * error. */
 static int write_mapped(struct fbx_nbd_conn *c, const struct fbx_nbd_req *r)
 {
-	struct fbx_nbd_server *srv = c->srv;
-	bool fua = r->flags & FBX_NBD_CMD_FLAG_FUA;
-	unsigned fl = fua && srv->can_fua ? FBX_DEV_FUA : 0;
-	int n = srv->ops.map(srv->ud, c->wiov, MAP_IOV, r->len, r->offset, FBX_DEV_MAP_WRITE);
+	struct fbx_dev *d = &c->srv->dev;
+	unsigned fl = FBX_DEV_MAP_WRITE | (dev_flags(r) & FBX_DEV_FUA);
+	int n = fbx_dev_map(d, c->wiov, MAP_IOV, r->len, r->offset, FBX_DEV_MAP_WRITE);
 	if (n == -ENOBUFS)
 		return 1;
 	int e = n < 0 ? n : recv_iov(c, c->wiov, n);
 	if (n >= 0) {
-		int u = srv->ops.unmap(srv->ud, c->wiov, n, r->len, r->offset, FBX_DEV_MAP_WRITE | fl);
+		int u = fbx_dev_unmap(d, c->wiov, n, r->len, r->offset, fl);
 		if (e)
 			return e;          /* the client is gone: no reply */
 		e = u;
@@ -651,9 +721,7 @@ static int write_mapped(struct fbx_nbd_conn *c, const struct fbx_nbd_req *r)
 	} else {
 		return e;
 	}
-	if (e == 0 && fua && !fl)
-		e = srv->ops.flush(srv->ud, 0);
-	reply_status(c, r, e > 0 ? 0 : e);
+	reply_status(c, r, e);
 	return 0;
 }
 
@@ -713,13 +781,13 @@ static int transmission(struct fbx_nbd_conn *c)
 
 		bool big = (r.type == FBX_NBD_CMD_READ || r.type == FBX_NBD_CMD_WRITE) && r.len >= BIG_IO;
 		c->after_big = big && r.type == FBX_NBD_CMD_WRITE;
-		if (big && r.type == FBX_NBD_CMD_WRITE && srv->ops.map &&
-		    !(c->workers && has_hole(c, &r)) && (e = write_mapped(c, &r)) <= 0) {
+		if (big && r.type == FBX_NBD_CMD_WRITE && srv->dev.ops.map && !has_hole(c, &r) &&
+		    (e = write_mapped(c, &r)) <= 0) {
 			if (e < 0)
 				return e == -ECONNRESET ? 0 : e;
 			continue;
 		}
-		if (c->inline_ok && !(big && c->workers)) {
+		if (c->inline_ok && !big) {
 			if (r.type == FBX_NBD_CMD_READ && r.len < FBX_NBD_HOLE_MIN_READ &&
 			    r.len <= COPY_MAX) {
 				read_to_out(c, &r);
@@ -760,7 +828,7 @@ static int transmission(struct fbx_nbd_conn *c)
 			size_t take = have < v.payload ? have : (size_t)v.payload;
 			memcpy(s->buf, c->in + c->in_pos, take);
 			c->in_pos += take;
-			if (take < v.payload && (e = recv_exact(c->fd, s->buf + take, v.payload - take))) {
+			if (take < v.payload && (e = recv_exact(c, s->buf + take, v.payload - take))) {
 				put_slot(c, s, false);
 				return e == -ECONNRESET ? 0 : e;
 			}
@@ -783,7 +851,7 @@ static int handshake(struct fbx_nbd_conn *c)
 	fbx_nbd_hs_init(hs, &srv->ex);
 	uint8_t b[18];
 	if ((rc = send_bytes(c, b, fbx_nbd_hs_greeting(b))) != 0 ||
-	    (rc = recv_exact(c->fd, b, 4)) != 0)
+	    (rc = recv_exact(c, b, 4)) != 0)
 		goto out;
 	if ((rc = fbx_nbd_hs_client_flags(hs, b)) != 0) {
 		fbx_nbd_log(srv, "bad client flags", "unknown client flags 0x%08x: disconnecting",
@@ -793,7 +861,7 @@ static int handshake(struct fbx_nbd_conn *c)
 	for (;;) {
 		uint8_t h[16];
 		uint32_t opt, len;
-		if ((rc = recv_exact(c->fd, h, 16)) != 0)
+		if ((rc = recv_exact(c, h, 16)) != 0)
 			goto out;
 		if ((rc = fbx_nbd_hs_option_header(hs, h, &opt, &len)) != 0) {
 			fbx_nbd_log(srv, "bad option header", "handshake: %s: disconnecting",
@@ -801,17 +869,37 @@ static int handshake(struct fbx_nbd_conn *c)
 			            ? "option data too long" : "too many options");
 			goto out;
 		}
-		if ((rc = recv_exact(c->fd, data, len)) != 0)
+		if ((rc = recv_exact(c, data, len)) != 0)
 			goto out;
 		hs->shutting_down = atomic_load(&srv->stopping);
 		int r = fbx_nbd_hs_option(hs, opt, data, len);
-		if (r < 0) {
+		if (hs->refused_name)
+			fbx_nbd_log(srv, "export name refused", "handshake: client asked for export "
+			            "\"%.*s\": refused, this server exports only \"%s\" (--strict-name)%s",
+			            (int)(hs->refused_len > 200 ? 200 : hs->refused_len),
+			            (const char *)hs->refused_name, srv->dev.name,
+			            r < 0 ? ": disconnecting" : "");
+		else if (r < 0)
 			fbx_nbd_log(srv, "export name refused", "handshake: NBD_OPT_EXPORT_NAME refused: disconnecting");
+		if (r < 0) {
 			rc = r;
 			goto out;
 		}
+		if (hs->tls_refused)
+			fbx_nbd_log(srv, "TLS required", "handshake: option %u before STARTTLS refused "
+			            "(--tls=require)%s", opt, r < 0 ? ": disconnecting" : "");
 		if (hs->outlen && (rc = send_bytes(c, hs->out, hs->outlen)) != 0)
 			goto out;
+		if (r == FBX_NBD_HS_STARTTLS) {
+			char why[300] = "";
+			if ((rc = fbx_nbd_tls_accept(srv->tls, c->fd, &c->tls, why, sizeof why)) != 0) {
+				fbx_nbd_log(srv, "TLS handshake failed", "TLS handshake failed: %s: "
+				            "disconnecting", why);
+				goto out;
+			}
+			hs->tls_up = true;
+			continue;
+		}
 		if (r == FBX_NBD_HS_CLOSE) {
 			rc = 1;
 			goto out;
@@ -940,9 +1028,8 @@ int fbx_nbd_conn_serve(struct fbx_nbd_server *srv, int fd, bool raw, bool counte
 	}
 	if (rc == 0) {
 		transmitting = true;
-		c->inline_ok = srv->nonblocking;
-		c->workers = true;
-		c->nthreads = c->inline_ok ? BIG_WORKERS : srv->threads;
+		c->inline_ok = srv->dev.nonblocking;
+		c->nthreads = c->inline_ok ? BIG_WORKERS : srv->dev.threads;
 		c->nslots = 2 * c->nthreads + 4 + (c->inline_ok ? 1 : 0);
 		c->slots = calloc(c->nslots, sizeof *c->slots);
 		c->in = malloc(IN_CAP);
@@ -956,7 +1043,7 @@ int fbx_nbd_conn_serve(struct fbx_nbd_server *srv, int fd, bool raw, bool counte
 			rc = transmission(c);
 			atomic_fetch_sub(&srv->active, 1);
 		}
-		if (c->workers && c->thr) {
+		if (c->thr) {
 			pthread_mutex_lock(&c->qlock);
 			c->closing = true;
 			pthread_cond_broadcast(&c->qcond);
@@ -967,8 +1054,9 @@ int fbx_nbd_conn_serve(struct fbx_nbd_server *srv, int fd, bool raw, bool counte
 		if (c->out)
 			flush_out(c);
 	}
-	if (transmitting && srv->ops.disc)
-		srv->ops.disc(srv->ud);
+	if (transmitting)
+		fbx_dev_disc(&srv->dev);
+	fbx_nbd_tls_end(c->tls, !atomic_load(&c->dead));
 
 	pthread_mutex_lock(&srv->lock);
 	*c->pprev = c->next;

@@ -1,6 +1,5 @@
 /*
- * lib/nbd/internal.h -- what server.c, conn.c, listen.c and devmain.c
- * share. Not installed.
+ * lib/nbd/internal.h -- what server.c, conn.c and listen.c share. Not installed.
  */
 #ifndef FBX_NBD_INTERNAL_H
 #define FBX_NBD_INTERNAL_H
@@ -10,7 +9,9 @@
 #include <time.h>
 
 #include "fusebox/blockdev.h"
+#include "dev/dev.h"
 #include "nbd/proto.h"
+#include "nbd/tls.h"
 
 #define FBX_NBD_MAX_LISTENERS 16
 #define FBX_NBD_MAX_CONNS     256
@@ -18,20 +19,6 @@
 #define FBX_NBD_EXT_MAX       1024  /* descriptors per block status reply */
 #define FBX_NBD_READ_SPLIT    32    /* chunks per hole-aware read */
 #define FBX_NBD_HOLE_MIN_READ (64u << 10) /* smaller reads are sent as data */
-
-struct fbx_extent_item {
-	uint64_t len;
-	uint32_t type;
-};
-
-struct fbx_extents {
-	uint64_t next, end;        /* next expected offset, end of asked range */
-	unsigned n, cap;
-	bool one;
-	struct fbx_extent_item *v;
-};
-void fbx_extents_reset(struct fbx_extents *ex, struct fbx_extent_item *v, unsigned cap,
-                       uint64_t off, uint64_t len, bool one);
 
 struct fbx_nbd_listener {
 	int fd;
@@ -42,12 +29,10 @@ struct fbx_nbd_listener {
 struct fbx_nbd_conn;
 
 struct fbx_nbd_server {
-	struct fbx_dev_ops ops;
-	void *ud;
-	struct fbx_nbd_export ex;
-	char *name, *desc;
-	bool nonblocking, can_fua;
-	unsigned threads;
+	struct fbx_dev dev;        /* every device call goes through it */
+	struct fbx_nbd_export ex;  /* what the handshake offers */
+	struct fbx_nbd_tls_creds *tls;   /* NULL: no TLS (ex.tls is 0) */
+	const char *name;          /* dev.name (listen.c puts it in URIs) */
 	atomic_bool verbose;
 
 	struct fbx_nbd_listener lis[FBX_NBD_MAX_LISTENERS];
@@ -87,12 +72,5 @@ int fbx_nbd_thread(pthread_t *t, void *(*fn)(void *), void *arg, bool detached);
 
 /* listen.c */
 void fbx_nbd_listeners_close(struct fbx_nbd_server *srv);
-
-/* devmain.c: the hook lib/attach replaces with a strong definition:
- * attach srv to the kernel device dev (/dev/nbdN, ...) and serve it
- * (fbx_nbd_server_serve_transmission_fd is there for that) until the
- * server is stopped or the device is disconnected. Returns 0, or -errno
- * with a message in err. The weak default says attach is unavailable. */
-int fbx_nbd_attach_kernel(struct fbx_nbd_server *srv, const char *dev, char *err, size_t errlen);
 
 #endif

@@ -113,6 +113,8 @@ enum {
 #define FBX_NBD_MAX_OPTLEN  (64u << 10)   /* larger option data: hard disconnect */
 #define FBX_NBD_MAX_OPTIONS 1024          /* options per handshake before we give up */
 #define FBX_NBD_MAX_PAYLOAD (32u << 20)   /* our cap on read/write payloads */
+#define FBX_NBD_MAX_READ    (256u << 20)  /* reads over block_max up to this are
+                                             served in pieces; beyond: EOVERFLOW */
 #define FBX_NBD_MAX_DRAIN   (64u << 20)   /* oversized write payloads up to this are
                                              read and dropped; beyond: disconnect */
 
@@ -141,6 +143,8 @@ struct fbx_nbd_export {
 	bool has_extents;       /* offer base:allocation */
 	const char *name;       /* "" default */
 	const char *description;/* may be NULL */
+	bool any_name;          /* every name a client asks for is this export */
+	uint8_t tls;            /* enum fbx_nbd_tls_mode: STARTTLS offered/required */
 };
 
 #define FBX_NBD_HS_OUT_SIZE (3 * FBX_NBD_MAX_STRING + 512)
@@ -152,8 +156,13 @@ struct fbx_nbd_hs {
 	bool structured, extended;      /* negotiated reply mode */
 	bool meta_alloc;                /* base:allocation selected */
 	bool shutting_down;             /* set by the caller: error options */
+	bool tls_up;                    /* set by the caller after the TLS handshake */
+	bool tls_refused;               /* the last option was refused: TLS first */
 	unsigned nopts;
 	uint16_t tflags;                /* final flags, valid after GO/EXPORT_NAME */
+	const uint8_t *refused_name;    /* set by an option that named another
+	                                   export (points into its data) */
+	uint32_t refused_len;
 	size_t outlen;
 	uint8_t out[FBX_NBD_HS_OUT_SIZE];
 };
@@ -163,6 +172,8 @@ enum {
 	FBX_NBD_HS_CONTINUE = 0,   /* send out, read the next option */
 	FBX_NBD_HS_TRANSMIT = 1,   /* send out, enter transmission */
 	FBX_NBD_HS_CLOSE = 2,      /* send out, then close (ABORT) */
+	FBX_NBD_HS_STARTTLS = 3,   /* send out, do the TLS handshake, set tls_up,
+	                              read the next option over TLS */
 };
 
 void fbx_nbd_hs_init(struct fbx_nbd_hs *hs, const struct fbx_nbd_export *ex);

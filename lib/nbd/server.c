@@ -26,37 +26,6 @@
 
 #define GRACE_S 5
 
-/* ---------- extents ---------- */
-
-void fbx_extents_reset(struct fbx_extents *ex, struct fbx_extent_item *v, unsigned cap,
-                       uint64_t off, uint64_t len, bool one)
-{
-	*ex = (struct fbx_extents){ .next = off, .end = off + len, .cap = cap, .one = one, .v = v };
-}
-
-int fbx_extents_add(struct fbx_extents *ex, uint64_t off, uint64_t len, uint32_t type)
-{
-	if (!ex)
-		return -EINVAL;
-	if (ex->next >= ex->end || ex->n == ex->cap || (ex->one && ex->n))
-		return 1;
-	if (off > ex->next || len > UINT64_MAX - off)
-		return -EINVAL;         /* a gap, or nonsense */
-	if (off + len <= ex->next)
-		return 0;               /* entirely before what we still need */
-	len -= ex->next - off;
-	off = ex->next;
-	if (len > ex->end - off)
-		len = ex->end - off;
-	type &= FBX_EXTENT_HOLE | FBX_EXTENT_ZERO;
-	if (ex->n && ex->v[ex->n - 1].type == type)
-		ex->v[ex->n - 1].len += len;
-	else
-		ex->v[ex->n++] = (struct fbx_extent_item){ len, type };
-	ex->next = off + len;
-	return ex->next >= ex->end || ex->one ? 1 : 0;
-}
-
 /* ---------- helpers ---------- */
 
 int fbx_nbd_thread(pthread_t *t, void *(*fn)(void *), void *arg, bool detached)
@@ -132,73 +101,51 @@ static void *watcher(void *arg)
 	return NULL;
 }
 
-static char *dupmax(const char *s)
+/* The transmission flags a client without structured replies gets:
+ * every feature the device-call layer will honour. */
+static uint16_t export_flags(const struct fbx_dev *d)
 {
-	if (!s)
-		return NULL;
-	if (strlen(s) > FBX_NBD_MAX_STRING) {
-		errno = EINVAL;
-		return NULL;
-	}
-	return strdup(s);
+	uint16_t f = FBX_NBD_FLAG_HAS_FLAGS;
+	if (!fbx_dev_writable(d))
+		f |= FBX_NBD_FLAG_READ_ONLY;
+	if (fbx_dev_can_flush(d))
+		f |= FBX_NBD_FLAG_SEND_FLUSH;
+	if (fbx_dev_can_fua(d))
+		f |= FBX_NBD_FLAG_SEND_FUA;
+	if (d->rotational)
+		f |= FBX_NBD_FLAG_ROTATIONAL;
+	if (fbx_dev_can_trim(d))
+		f |= FBX_NBD_FLAG_SEND_TRIM;
+	if (fbx_dev_can_zero(d))
+		f |= FBX_NBD_FLAG_SEND_WRITE_ZEROES | FBX_NBD_FLAG_SEND_FAST_ZERO;
+	if (d->can_multi_conn)
+		f |= FBX_NBD_FLAG_CAN_MULTI_CONN;
+	if (d->ops.cache)
+		f |= FBX_NBD_FLAG_SEND_CACHE;
+	return f;
 }
-
-static bool pow2(uint32_t x) { return x && !(x & (x - 1)); }
 
 struct fbx_nbd_server *fbx_nbd_server_new(const struct fbx_dev_ops *ops, size_t ops_size,
                                           const struct fbx_dev_info *info, void *userdata)
 {
-	struct fbx_dev_ops o = { 0 };
-	if (!ops || !info) {
-		errno = EINVAL;
-		return NULL;
-	}
-	memcpy(&o, ops, ops_size < sizeof o ? ops_size : sizeof o);
-	uint32_t bmin = info->block_min ? info->block_min : 1;
-	uint32_t bmax = info->block_max ? info->block_max : FBX_NBD_MAX_PAYLOAD;
-	uint32_t bpref = info->block_pref ? info->block_pref : (bmin > 4096 ? bmin : 4096);
-	if (!o.read || !info->size || !o.map != !o.unmap || !pow2(bmin) || bmin > (64u << 10) || !pow2(bpref) ||
-	    bpref < bmin || bmax > FBX_NBD_MAX_PAYLOAD || bmax < bmin || bmax % bmin ||
-	    info->size % bmin || info->size > INT64_MAX) {
-		errno = EINVAL;
-		return NULL;
-	}
 	struct fbx_nbd_server *srv = calloc(1, sizeof *srv);
 	if (!srv)
 		return NULL;
-	srv->ops = o;
-	srv->ud = userdata;
 	srv->wake_fd = srv->sig_fd = -1;
-	if ((info->name && !(srv->name = dupmax(info->name))) ||
-	    (info->description && !(srv->desc = dupmax(info->description))))
-		goto fail;
-
-	bool rw = o.write && !info->read_only;
-	uint16_t f = FBX_NBD_FLAG_HAS_FLAGS;
-	if (!rw)
-		f |= FBX_NBD_FLAG_READ_ONLY;
-	if (o.flush)
-		f |= FBX_NBD_FLAG_SEND_FLUSH;
-	if (rw && (info->can_fua || o.flush))
-		f |= FBX_NBD_FLAG_SEND_FUA;
-	if (info->rotational)
-		f |= FBX_NBD_FLAG_ROTATIONAL;
-	if (rw && o.trim)
-		f |= FBX_NBD_FLAG_SEND_TRIM;
-	if (rw && o.write_zeroes)
-		f |= FBX_NBD_FLAG_SEND_WRITE_ZEROES | FBX_NBD_FLAG_SEND_FAST_ZERO;
-	if (info->can_multi_conn)
-		f |= FBX_NBD_FLAG_CAN_MULTI_CONN;
-	if (o.cache)
-		f |= FBX_NBD_FLAG_SEND_CACHE;
+	int e = fbx_dev_init(&srv->dev, ops, ops_size, info, userdata);
+	if (e) {
+		free(srv);
+		errno = -e;
+		return NULL;
+	}
+	const struct fbx_dev *d = &srv->dev;
+	srv->name = d->name;
 	srv->ex = (struct fbx_nbd_export){
-		.size = info->size, .tflags = f, .block_min = bmin, .block_pref = bpref,
-		.block_max = bmax, .has_extents = o.extents != NULL,
-		.name = srv->name ? srv->name : "", .description = srv->desc,
+		.size = d->size, .tflags = export_flags(d), .block_min = d->block_min,
+		.block_pref = d->block_pref, .block_max = d->block_max,
+		.has_extents = d->ops.extents != NULL, .name = d->name, .description = d->desc,
+		.any_name = !d->strict_name,
 	};
-	srv->can_fua = info->can_fua;
-	srv->nonblocking = info->nonblocking;
-	srv->threads = info->threads ? (info->threads > 64 ? 64 : info->threads) : 4;
 	atomic_init(&srv->verbose, true);
 	atomic_init(&srv->stopping, false);
 	atomic_init(&srv->active, 0);
@@ -208,7 +155,7 @@ struct fbx_nbd_server *fbx_nbd_server_new(const struct fbx_dev_ops *ops, size_t 
 	srv->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (srv->wake_fd < 0)
 		goto fail;
-	int e = fbx_nbd_thread(&srv->watcher, watcher, srv, false);
+	e = fbx_nbd_thread(&srv->watcher, watcher, srv, false);
 	if (e) {
 		errno = -e;
 		goto fail;
@@ -218,8 +165,7 @@ fail:
 	e = errno;
 	if (srv->wake_fd >= 0)
 		close(srv->wake_fd);
-	free(srv->name);
-	free(srv->desc);
+	fbx_dev_fini(&srv->dev);
 	free(srv);
 	errno = e;
 	return NULL;
@@ -234,6 +180,29 @@ void fbx_nbd_server_stop(struct fbx_nbd_server *srv)
 		/* the counter is already non-zero: it is readable either way */
 	}
 	errno = e;
+}
+
+int fbx_nbd_server_set_tls(struct fbx_nbd_server *srv, const struct fbx_nbd_tls *tls)
+{
+	if (!srv || !tls || tls->mode > FBX_NBD_TLS_REQUIRE)
+		return -EINVAL;
+	if (srv->tls)
+		return -EBUSY;
+	if (tls->mode == FBX_NBD_TLS_OFF) {
+		if (!tls->certificates && !tls->psk && !tls->verify_peer)
+			return 0;
+		fprintf(stderr, "fusebox-nbd: TLS certificates or keys given with TLS off "
+		        "(--tls=on or --tls=require)\n");
+		return -EINVAL;
+	}
+	char err[600] = "";
+	int e = fbx_nbd_tls_creds_new(tls, &srv->tls, err, sizeof err);
+	if (e) {
+		fprintf(stderr, "fusebox-nbd: %s\n", err);
+		return e;
+	}
+	srv->ex.tls = (uint8_t)tls->mode;
+	return 0;
 }
 
 void fbx_nbd_server_set_verbose(struct fbx_nbd_server *srv, bool on)
@@ -376,7 +345,7 @@ void fbx_nbd_server_destroy(struct fbx_nbd_server *srv)
 	pthread_mutex_destroy(&srv->lock);
 	pthread_cond_destroy(&srv->cond);
 	pthread_mutex_destroy(&srv->log_lock);
-	free(srv->name);
-	free(srv->desc);
+	fbx_nbd_tls_creds_free(srv->tls);
+	fbx_dev_fini(&srv->dev);
 	free(srv);
 }

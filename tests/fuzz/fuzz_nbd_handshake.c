@@ -23,6 +23,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 5)
 		return 0;
 	hs.shutting_down = data[0] == 0xff;
+	/* TLS off / on / required, and any-name or strict, from the same byte */
+	ex.tls = (uint8_t)((data[0] >> 1) % 3);
+	ex.any_name = data[0] & 0x40;
 	data++, size--;
 	if (fbx_nbd_hs_client_flags(&hs, data) < 0)
 		return 0;
@@ -42,6 +45,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		int r = fbx_nbd_hs_option(&hs, opt % 16, len ? data : NULL, len);
 		if (hs.outlen > sizeof hs.out)
 			__builtin_trap();
+		/* under require nothing but STARTTLS and ABORT gets an answer
+		 * other than TLS_REQD before the handshake */
+		if (ex.tls == 2 && !hs.tls_up && r == FBX_NBD_HS_TRANSMIT)
+			__builtin_trap();
+		if (r == FBX_NBD_HS_STARTTLS) {
+			hs.tls_up = true;     /* as conn.c does after the handshake */
+			r = FBX_NBD_HS_CONTINUE;
+		}
 		if (r != FBX_NBD_HS_CONTINUE)
 			return 0;
 		data += len, size -= len;

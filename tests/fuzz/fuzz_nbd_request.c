@@ -45,7 +45,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (r.type <= FBX_NBD_CMD_BLOCK_STATUS && r.type != FBX_NBD_CMD_FLUSH &&
 			    (r.len == 0 || r.offset > tx.size || r.len > tx.size - r.offset))
 				__builtin_trap();
-			if ((r.type == FBX_NBD_CMD_READ || r.type == FBX_NBD_CMD_WRITE) && r.len > tx.block_max)
+			/* a write fits block_max; a longer read is served in pieces,
+			 * up to FBX_NBD_MAX_READ */
+			if (r.type == FBX_NBD_CMD_WRITE && r.len > tx.block_max)
+				__builtin_trap();
+			if (r.type == FBX_NBD_CMD_READ && r.len > FBX_NBD_MAX_READ)
 				__builtin_trap();
 			if (r.type == FBX_NBD_CMD_WRITE && (tx.tflags & FBX_NBD_FLAG_READ_ONLY))
 				__builtin_trap();

@@ -131,15 +131,24 @@ p, sock, uri = T.start([NBD, "memory", "1M", "--name", "disk0"], "named")
 assert uri == "nbd+unix:///disk0?socket=" + sock, uri
 check(uri, 1 << 20)
 check("nbd+unix:///?socket=" + sock, 1 << 20)           # "" always matches
-assert refused("nbd+unix:///disk1?socket=" + sock), "unknown name accepted"
+check("nbd+unix:///disk1?socket=" + sock, 1 << 20)      # the only export: any name
 lst = subprocess.run(["nbdinfo", "--list", uri], capture_output=True, text=True)
 if lst.returncode == 0:
     assert 'export="disk0"' in lst.stdout, lst.stdout
 T.stop(p)
 
+# --strict-name: only "" and the name itself; the refusal is logged by name
+p, sock, uri = T.start([NBD, "memory", "1M", "--name", "disk0", "--strict-name"], "strict")
+check(uri, 1 << 20)
+check("nbd+unix:///?socket=" + sock, 1 << 20)
+assert refused("nbd+unix:///disk1?socket=" + sock), "unknown name accepted under --strict-name"
+T.stop(p)
+err = T.stderr_of("strict")
+assert 'export "disk1"' in err and "--strict-name" in err, err
+
 # the name from a URI target
 sock2 = os.path.join(T.TMP, "u2.sock")
-p = spawn([NBD, "memory", "1M", "nbd+unix:///vol?socket=" + sock2])
+p = spawn([NBD, "memory", "1M", "nbd+unix:///vol?socket=" + sock2, "--strict-name"])
 uri = first_uri(p)
 assert uri == "nbd+unix:///vol?socket=" + sock2, uri
 check(uri, 1 << 20)

@@ -259,7 +259,11 @@ static void test_requests(void)
 	CHECK_EQ_INT(verdict(FBX_NBD_CMD_READ, FBX_NBD_CMD_FLAG_DF, 0, 1, &v), 0);
 	CHECK_EQ_INT(verdict(FBX_NBD_CMD_READ, FBX_NBD_CMD_FLAG_FUA, 0, 1, &v), FBX_NBD_EINVAL);
 	CHECK_EQ_INT(verdict(FBX_NBD_CMD_READ, 0x8000, 0, 1, &v), FBX_NBD_EINVAL);
-	CHECK(verdict(FBX_NBD_CMD_READ, 0, 0, (1 << 16) + 1, &v) != 0);
+	/* over block_max: served in pieces (within the export); over
+	 * FBX_NBD_MAX_READ: EOVERFLOW */
+	CHECK_EQ_INT(verdict(FBX_NBD_CMD_READ, 0, 0, (1 << 16) + 1, &v), 0);
+	CHECK_EQ_INT(verdict(FBX_NBD_CMD_READ, 0, 0, (uint64_t)FBX_NBD_MAX_READ + 1, &v),
+	             FBX_NBD_EOVERFLOW);
 	/* writes: payload always accounted for */
 	CHECK_EQ_INT(verdict(FBX_NBD_CMD_WRITE, FBX_NBD_CMD_FLAG_FUA, 0, 512, &v), 0);
 	CHECK(v.payload == 512 && !v.drop_payload && !v.disconnect);

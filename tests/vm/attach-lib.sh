@@ -119,6 +119,29 @@ t_kill() {
     bad "$name: a read after the kill returned $got bytes"
 }
 
+# t_disconnect DEV: after t_kill on the netlink path, DEV may still be
+# bound to the dead server's sockets; busexmp --disconnect frees it, and
+# a new server takes the same device.
+t_disconnect() {
+  local d=$1 n=${1#/dev/} log=$W/disconnect.log
+  [ -e /sys/block/$n/pid ] && ok "$d: still bound after the kill (pid $(cat /sys/block/$n/pid))" ||
+    echo "note $d: not bound after the kill"
+  if busexmp --disconnect "$d" >"$log" 2>&1; then ok "busexmp --disconnect $d: $(head -n1 "$log")"
+  else bad "busexmp --disconnect $d failed: $(cat "$log")"; fi
+  for _ in $(seq 50); do [ -e /sys/block/$n/pid ] || break; sleep 0.1; done
+  [ ! -e /sys/block/$n/pid ] && ok "$d: freed" || bad "$d: still bound after --disconnect"
+  busexmp --disconnect /dev/sda >"$log" 2>&1 && bad "--disconnect /dev/sda succeeded" ||
+    { grep -q "not an nbd device" "$log" && ok "--disconnect /dev/sda: $(cat "$log")" || bad "--disconnect /dev/sda: $(cat "$log")"; }
+  if start "$W/retake.log" "FBX_ATTACH=nbd-netlink" busexmp "$d"; then
+    echo retaken | dd of="$dev" bs=4k conv=sync oflag=direct 2>/dev/null
+    [ "$(dd if="$dev" bs=4k count=1 iflag=direct 2>/dev/null | head -c 7)" = retaken ] &&
+      ok "$d: taken again by a new server, I/O works" || bad "$d: I/O after re-take"
+    stop_dev || bad "$d: re-taken server did not detach"
+  else
+    bad "$d: a new server could not take it after --disconnect"
+  fi
+}
+
 # t_fio NAME ENV TARGET: fio randrw 4k for 20 s on busexmp's raw device.
 t_fio() {
   local name=$1 envs=$2 want=$3 log=$W/$1.fio.log

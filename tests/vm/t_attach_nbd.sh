@@ -4,7 +4,8 @@
 # formatted ext4, mounted, written, unmounted and found clean by fsck; the
 # file-backed disk is attached again and its files read back; a server
 # killed with -9 in the middle of a dd makes the kernel fail the dd (within
-# a bound), never hang. `busexmp /dev/nbd0` works as typed (nbd-netlink).
+# a bound), never hang; then busexmp --disconnect frees the netlink device
+# and a new server takes it. `busexmp /dev/nbd0` works as typed (nbd-netlink).
 # Prints one fio randrw 4k figure per path (information, not a criterion).
 # Skips (77) only when the VM cannot run here.
 set -u
@@ -33,6 +34,7 @@ for mode in ${FBX_MODES:-nbd-ioctl nbd-netlink}; do
 done
 t_kill nbd-ioctl "FBX_ATTACH=nbd-ioctl" /dev/nbd2
 t_kill nbd-netlink "FBX_ATTACH=nbd-netlink FBX_ATTACH_DEAD_TIMEOUT=5" /dev/nbd3
+t_disconnect /dev/nbd3
 [ "${FBX_FIO:-1}" = 1 ] && { t_fio nbd-ioctl FBX_ATTACH=nbd-ioctl /dev/nbd4; t_fio nbd-netlink FBX_ATTACH=nbd-netlink /dev/nbd5; }
 finish
 BODY

@@ -1,5 +1,5 @@
 /*
- * lib/nbd/memdisk.c -- the sparse, thread-safe memory disk shared by
+ * lib/dev/memdisk.c -- the sparse, thread-safe memory disk shared by
  * busexmp and `fusebox-nbd memory` (declared in fusebox/blockdev.h).
  *
  * Two-level page table: a directory of chunk tables, each chunk table

@@ -1,14 +1,20 @@
 /*
- * lib/nbd/devmain.c -- fbx_dev_main, the BUSE-style one call: parse a
- * small command line, listen (or attach to a kernel device), print the
- * URI, serve until a signal.
+ * lib/attach/devmain.c -- fbx_dev_main, the BUSE-style one call: parse
+ * a small command line, listen (or attach to a kernel device), print
+ * the URI, serve until a signal.
+ *
+ * It sits above both frontends, the NBD server and kernel attach, and
+ * uses only their public calls: nothing below calls up into it.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "nbd/internal.h"
+#include "fusebox/attach.h"
+#include "fusebox/blockdev.h"
+
+#define NAME_MAX_LEN 4096   /* NBD's limit on export names */
 
 
 static void usage(FILE *f, const char *prog)
@@ -25,8 +31,17 @@ static void usage(FILE *f, const char *prog)
 	        "  (default: nbd://127.0.0.1:10809, or LISTEN_FDS when set)\n"
 	        "  -r, --read-only   refuse writes\n"
 	        "  --threads N       worker threads per connection\n"
-	        "  --name NAME       export name\n"
+	        "  --name NAME       export name (clients asking for another name get\n"
+	        "                    this export too, unless --strict-name)\n"
+	        "  --strict-name     refuse clients that ask for a name other than NAME\n"
+	        "  --disconnect /dev/nbdN   free an nbd device whose server died, and exit\n"
 	        "  -q, --quiet       do not log refused requests\n"
+	        "  --tls=off|on|require     TLS for network clients (STARTTLS); require:\n"
+	        "                    nothing is served before the TLS handshake\n"
+	        "  --tls-certificates=DIR   X.509: DIR/ca-cert.pem, server-cert.pem,\n"
+	        "                    server-key.pem\n"
+	        "  --tls-psk=FILE    PSK: a keys file as psktool writes it\n"
+	        "  --tls-verify-peer clients must show a certificate signed by ca-cert.pem\n"
 	        "  -h, --help        this text\n",
 	        prog);
 }
@@ -37,7 +52,7 @@ struct target {
 	enum kind kind;
 	char host[256], port[32];
 	const char *path;
-	char name[FBX_NBD_MAX_STRING + 1];
+	char name[NAME_MAX_LEN + 1];
 	bool has_name;
 };
 
@@ -130,6 +145,89 @@ static void warn_replaced(const char *prog, const char *before, const struct tar
 		fprintf(stderr, "%s: %s: not using %s (one target at a time)\n", prog, now, before);
 }
 
+/*
+ * dev: "/dev/nbdN" (one of the nbd paths, that device), "/dev/ublkbN",
+ * or a path name for `--attach PATH` ("auto", "nbd-ioctl", ...). The
+ * environment may choose for tests and scripts: FBX_ATTACH=PATH picks
+ * the path, FBX_ATTACH_DEAD_TIMEOUT=S the dead-server timeout.
+ */
+static int attach_kernel(const char *prog, const char *dev, const struct fbx_dev_ops *ops,
+                         size_t ops_size, const struct fbx_dev_info *info, void *ud, bool quiet)
+{
+	struct fbx_attach_opts o = { .path = FBX_ATTACH_AUTO, .handle_signals = true,
+	                             .quiet = quiet };
+	if (!strncmp(dev, "/dev/", 5)) {
+		o.device = dev;
+		if (!strncmp(dev, "/dev/ublkb", 10))
+			o.path = FBX_ATTACH_UBLK;
+	} else if (fbx_attach_parse_path(dev, &o.path) < 0) {
+		fprintf(stderr, "%s: unknown attach path '%s' (auto, ublk, nbd, nbd-netlink, "
+		        "nbd-ioctl, fuse)\n", prog, dev);
+		return 2;
+	}
+	const char *env = getenv("FBX_ATTACH");
+	if (env && *env && fbx_attach_parse_path(env, &o.path) < 0) {
+		fprintf(stderr, "%s: FBX_ATTACH=%s: unknown attach path\n", prog, env);
+		return 2;
+	}
+	env = getenv("FBX_ATTACH_DEAD_TIMEOUT");
+	if (env && *env)
+		o.dead_timeout = (unsigned)strtoul(env, NULL, 10);
+	struct fbx_attach *at;
+	int e = fbx_attach_start(&at, ops, ops_size, info, ud, &o);
+	if (e) {
+		fprintf(stderr, "%s: %s: kernel attach not available: %s\n", prog, dev,
+		        e == -ENODEV || e == -ENOENT ? "the kernel has no way to take it (see above)"
+		                                     : strerror(-e));
+		return 1;
+	}
+	printf("%s\n", fbx_attach_device(at));
+	fflush(stdout);
+	e = fbx_attach_wait(at);
+	fbx_attach_destroy(at);
+	if (e)
+		fprintf(stderr, "%s: %s: %s\n", prog, dev, strerror(-e));
+	return e ? 1 : 0;
+}
+
+/* "--tls=on" or "--tls on": the value of option name at argv[*i], or
+ * NULL if argv[*i] is not that option (or lacks its value). */
+static const char *opt_value(const char *name, int argc, char *argv[], int *i)
+{
+	size_t n = strlen(name);
+	const char *a = argv[*i];
+	if (strncmp(a, name, n) != 0)
+		return NULL;
+	if (a[n] == '=')
+		return a + n + 1;
+	if (a[n] == 0 && *i + 1 < argc)
+		return argv[++*i];
+	return NULL;
+}
+
+static int tls_mode(const char *s, enum fbx_nbd_tls_mode *m)
+{
+	if (!strcmp(s, "off"))
+		*m = FBX_NBD_TLS_OFF;
+	else if (!strcmp(s, "on"))
+		*m = FBX_NBD_TLS_ON;
+	else if (!strcmp(s, "require"))
+		*m = FBX_NBD_TLS_REQUIRE;
+	else
+		return -1;
+	return 0;
+}
+
+/* nbd://... as nbds://... when the server does TLS. */
+static void tls_uri(char *uri, size_t size, bool tls)
+{
+	size_t n = strlen(uri);
+	if (!tls || n + 2 > size || strncmp(uri, "nbd", 3) != 0 || (uri[3] != ':' && uri[3] != '+'))
+		return;
+	memmove(uri + 4, uri + 3, n - 2);   /* the rest and its NUL */
+	uri[3] = 's';
+}
+
 int fbx_dev_main(int argc, char *argv[], const struct fbx_dev_ops *ops, size_t ops_size,
                  const struct fbx_dev_info *info, void *userdata)
 {
@@ -138,6 +236,7 @@ int fbx_dev_main(int argc, char *argv[], const struct fbx_dev_ops *ops, size_t o
 	char uribuf[4200];
 	struct fbx_dev_info inf = *info;
 	bool quiet = false;
+	struct fbx_nbd_tls tls = { .mode = FBX_NBD_TLS_OFF };
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -145,7 +244,23 @@ int fbx_dev_main(int argc, char *argv[], const struct fbx_dev_ops *ops, size_t o
 		char before[300] = "";
 		if (t.kind != K_DEFAULT)
 			describe(&t, before, sizeof before);
-		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+		const char *v;
+		if (!strcmp(a, "--tls-verify-peer")) {
+			tls.verify_peer = true;
+		} else if (!strncmp(a, "--tls-certificates", 18)) {
+			if (!(v = opt_value("--tls-certificates", argc, argv, &i)))
+				goto bad;
+			tls.certificates = v;
+		} else if (!strncmp(a, "--tls-psk", 9)) {
+			if (!(v = opt_value("--tls-psk", argc, argv, &i)))
+				goto bad;
+			tls.psk = v;
+		} else if (!strncmp(a, "--tls", 5) && (a[5] == 0 || a[5] == '=')) {
+			if (!(v = opt_value("--tls", argc, argv, &i)) || tls_mode(v, &tls.mode) < 0) {
+				fprintf(stderr, "%s: --tls takes off, on or require\n", prog);
+				return 2;
+			}
+		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			usage(stdout, prog);
 			return 0;
 		} else if (!strcmp(a, "-r") || !strcmp(a, "--read-only")) {
@@ -160,6 +275,17 @@ int fbx_dev_main(int argc, char *argv[], const struct fbx_dev_ops *ops, size_t o
 			snprintf(t.name, sizeof t.name, "%s", val);
 			t.has_name = true;
 			i++;
+		} else if (!strcmp(a, "--disconnect") && val) {
+			int e = fbx_attach_nbd_disconnect(val);
+			if (e)
+				fprintf(stderr, "%s: --disconnect %s: %s\n", prog, val,
+				        e == -EINVAL ? "not an nbd device (/dev/nbdN)" : e == -ENODEV
+				        ? "the nbd module is not loaded" : strerror(-e));
+			else
+				printf("%s: disconnected\n", val);
+			return e ? 1 : 0;
+		} else if (!strcmp(a, "--strict-name")) {
+			inf.strict_name = true;
 		} else if (!strcmp(a, "--socket") && val) {
 			t.kind = K_UNIX;
 			t.path = val;
@@ -196,6 +322,14 @@ bad:
 	}
 	if (t.has_name)
 		inf.name = t.name;
+	if (t.kind == K_DEV) {
+		if (tls.mode != FBX_NBD_TLS_OFF) {
+			fprintf(stderr, "%s: --tls is for network clients; a kernel attach (%s) "
+			        "does not use it\n", prog, t.path);
+			return 2;
+		}
+		return attach_kernel(prog, t.path, ops, ops_size, &inf, userdata, quiet);
+	}
 
 	struct fbx_nbd_server *srv = fbx_nbd_server_new(ops, ops_size, &inf, userdata);
 	if (!srv) {
@@ -203,7 +337,11 @@ bad:
 		return 1;
 	}
 	fbx_nbd_server_set_verbose(srv, !quiet);
-	int e = 0;
+	int e = fbx_nbd_server_set_tls(srv, &tls);
+	if (e < 0) {
+		fbx_nbd_server_destroy(srv);
+		return e == -EINVAL ? 2 : 1;
+	}
 	if (t.kind == K_DEFAULT) {
 		e = fbx_nbd_server_listen_systemd(srv);
 		if (e == 0)
@@ -235,19 +373,11 @@ bad:
 	if ((e = fbx_nbd_server_stop_on_signals(srv)) < 0)
 		fprintf(stderr, "%s: signals: %s\n", prog, strerror(-e));
 
-	if (t.kind == K_DEV) {
-		char err[256] = "";
-		e = fbx_nbd_attach_kernel(srv, t.path, err, sizeof err);
-		if (e < 0)
-			fprintf(stderr, "%s: %s: kernel attach not available: %s\n", prog, t.path,
-			        err[0] ? err : strerror(-e));
-		fbx_nbd_server_destroy(srv);
-		return e < 0 ? 1 : 0;
-	}
-
 	char uri[400];
-	for (unsigned i = 0; fbx_nbd_server_uri(srv, i, uri, sizeof uri) == 0; i++)
+	for (unsigned i = 0; fbx_nbd_server_uri(srv, i, uri, sizeof uri) == 0; i++) {
+		tls_uri(uri, sizeof uri, tls.mode != FBX_NBD_TLS_OFF);
 		printf("%s\n", uri);
+	}
 	fflush(stdout);
 	e = fbx_nbd_server_run(srv);
 	if (e < 0)

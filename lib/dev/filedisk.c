@@ -1,5 +1,5 @@
 /*
- * lib/nbd/filedisk.c -- a block device backed by a regular file or a
+ * lib/dev/filedisk.c -- a block device backed by a regular file or a
  * block device (fbx_filedisk_*, declared in fusebox/blockdev.h); used
  * by examples/filedisk and `fusebox-nbd file`.
  *
