@@ -267,18 +267,14 @@ static int start_session(struct fuseloop *fl)
 	fbx_options_init(&o);
 	o.max_write = 1u << 20;
 	o.max_threads = 8;
-	/* Not over io_uring: when the kernel has negotiated it in INIT but
-	 * registering the rings fails (EPERM seen with enable_uring=Y), the
-	 * kernel holds every request for the rings and the loop device's
-	 * first open hangs. /dev/fuse serves one loop device well enough. */
-	o.io_uring = FBX_OFF;
 	o.fsname = (char *)"fusebox-disk";
 	o.subtype = (char *)"fusebox-disk";
 	/* Never io_uring here: this process holds its own mount through the
 	 * loop device, and when it dies over io_uring (Linux 6.18) the last
 	 * close tears the superblock down from the queue thread's exit work,
 	 * while that same thread owes the kernel the delivery of a request:
-	 * the thread hangs in D state, and every sync(2) after it. */
+	 * the thread hangs in D state, and every sync(2) after it.
+	 * /dev/fuse serves one loop device well enough. */
 	o.io_uring = FBX_OFF;
 	fl->se = fbx_session_new(&o, &fl_ops, sizeof(fl_ops), fl);
 	if (!fl->se)
