@@ -73,8 +73,11 @@ struct fbx_attach_opts {
 	unsigned queue_depth;       /**< ublk queue depth (default 64) */
 	unsigned dead_timeout;      /**< nbd netlink: seconds before a dead server
 	                                 fails I/O (default 30) */
-	const char *fuse_dir;       /**< fuse+loop: directory for the private mount
-	                                 (default: a new one under /run or /tmp) */
+	const char *fuse_dir;       /**< fuse+loop: directory for the private mount,
+	                                 which stays mounted while attached (default:
+	                                 a new one under /run or /tmp, unmounted as
+	                                 soon as the loop device holds the file, so
+	                                 nothing is left behind even by kill -9) */
 	bool handle_signals;        /**< detach on SIGINT/SIGTERM/SIGHUP */
 	bool quiet;                 /**< no progress lines on stderr */
 };

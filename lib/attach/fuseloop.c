@@ -345,6 +345,16 @@ static int fl_start(struct fbx_attach *at)
 		err = start_session(fl);
 	if (!err)
 		err = configure_loop(fl);
+	if (!err && !at->opts.fuse_dir) {
+		/* The loop device holds the file now, and through it the
+		 * superblock: the mount itself is needed no more. Detached at
+		 * once, it cannot outlive us when we are killed (it did, as a
+		 * dead mount under /run, on every kill -9). A fuse_dir the user
+		 * chose stays mounted, for them to look at. */
+		fbx_session_unmount(fl->se);
+		rmdir(fl->dir);
+		fl->dir[0] = '\0';
+	}
 	if (err && !at->opts.quiet)
 		fprintf(stderr, "fuse+loop: attaching failed: %s\n", strerror(-err));
 	return err;

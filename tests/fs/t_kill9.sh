@@ -43,4 +43,32 @@ done
 check "dead mounts after $RUNS kill -9 of memfs -o auto_unmount" 0 "$dead"
 check "callers still waiting 5 s after the kill" 0 "$stuck"
 check "processes of ours left 3 s after the kill" 0 "$guards"
+
+# busexmp --attach fuse: its private FUSE mount (the loop device's file)
+# is detached as soon as the loop device holds the file, so a kill -9
+# leaves no dead mount and no directory under /run; the loop device
+# (autoclear) goes with the process. Root only (loop devices).
+BUSEXMP=$BUILD/examples/busexmp
+if [ "$(id -u)" = 0 ] && [ -e /dev/loop-control ] && [ -x "$BUSEXMP" ]; then
+	left_mounts=0 left_dirs=0 left_loops=0
+	for i in $(seq 10); do
+		before=$(ls -d /run/fusebox-loop.* /tmp/fusebox-loop.* 2>/dev/null | sort)
+		start_fs "$TMP/bx.out" "$BUSEXMP" --attach fuse
+		for _ in $(seq 200); do grep -q "/dev/loop" "$TMP/bx.out" && break; sleep 0.1; done
+		dev=$(grep -o '/dev/loop[0-9]*' "$TMP/bx.out" | head -n1)
+		[ -n "$dev" ] || { cat "$TMP/bx.out"; echo "FAIL  busexmp run $i did not attach"; exit 1; }
+		dd if=/dev/zero of="$dev" bs=64k count=16 oflag=direct 2>/dev/null
+		kill -9 "$PID"
+		wait "$PID" 2>/dev/null
+		sleep 0.5
+		grep -q 'fusebox-loop' /proc/mounts && left_mounts=$((left_mounts + 1))
+		after=$(ls -d /run/fusebox-loop.* /tmp/fusebox-loop.* 2>/dev/null | sort)
+		[ "$before" = "$after" ] || left_dirs=$((left_dirs + 1))
+		losetup -a | grep -q fusebox-loop && left_loops=$((left_loops + 1))
+		for m in $(awk '$2 ~ /fusebox-loop/ {print $2}' /proc/mounts); do umount -l "$m"; done
+	done
+	check "busexmp --attach fuse, 10 kill -9: mounts left" 0 "$left_mounts"
+	check "busexmp --attach fuse, 10 kill -9: directories left" 0 "$left_dirs"
+	check "busexmp --attach fuse, 10 kill -9: loop devices left" 0 "$left_loops"
+fi
 finish
