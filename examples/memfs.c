@@ -53,6 +53,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <linux/falloc.h>
+#include <sys/mount.h>
 #include <sys/xattr.h>
 
 #include <fusebox/fs.h>
@@ -128,6 +129,7 @@ struct mfs {
 	uint64_t          inodes, max_inodes;
 	uint64_t          max_pages;     /* -o size, in pages */
 	atomic_uint_fast64_t used_pages; /* changed under different mutexes */
+	unsigned long     mount_flags;   /* MS_NOATIME, MS_NODIRATIME, MS_STRICTATIME */
 };
 
 static struct mfs *mfs_get(void)
@@ -143,6 +145,13 @@ static void tree_unlock(struct mfs *fs) { pthread_rwlock_unlock(&fs->tree); }
 
 enum { T_A = 1, T_M = 2, T_C = 4 };
 
+static int timespec_cmp(const struct timespec *a, const struct timespec *b)
+{
+	if (a->tv_sec != b->tv_sec)
+		return a->tv_sec < b->tv_sec ? -1 : 1;
+	return (a->tv_nsec > b->tv_nsec) - (a->tv_nsec < b->tv_nsec);
+}
+
 static void touch(struct mfs_inode *n, int which)
 {
 	struct timespec now;
@@ -154,6 +163,26 @@ static void touch(struct mfs_inode *n, int which)
 		n->mtime = now;
 	if (which & T_C)
 		n->ctime = now;
+}
+
+/* A read (read, readdir, readlink) as the kernel dates it on a native
+ * file system: the kernel leaves atime to a FUSE server, so the mount's
+ * atime options are ours to keep. noatime (nodiratime for directories):
+ * never; strictatime: always; the default, relatime: only when atime is
+ * not newer than mtime or ctime, or is a day old. Caller holds n->lock. */
+static void touch_read(struct mfs *fs, struct mfs_inode *n)
+{
+	struct timespec now;
+	unsigned long f = fs->mount_flags;
+
+	if ((f & MS_NOATIME) || ((f & MS_NODIRATIME) && S_ISDIR(n->mode)))
+		return;
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (!(f & MS_STRICTATIME) &&
+	    timespec_cmp(&n->atime, &n->mtime) > 0 && timespec_cmp(&n->atime, &n->ctime) > 0 &&
+	    now.tv_sec - n->atime.tv_sec < 24 * 3600)
+		return;
+	n->atime = now;
 }
 
 /* ---- pages: the radix tree of a regular file ------------------------- */
@@ -628,7 +657,7 @@ static int mfs_readlink(const char *path, char *buf, size_t size)
 	if (err == 0) {
 		pthread_mutex_lock(&n->lock);
 		snprintf(buf, size, "%s", n->u.target);
-		touch(n, T_A);
+		touch_read(fs, n);
 		pthread_mutex_unlock(&n->lock);
 	}
 	tree_unlock(fs);
@@ -686,7 +715,7 @@ static int mfs_readdir(const char *path, void *buf, fbx_fill_dir_t filler, off_t
 		}
 	}
 	pthread_mutex_lock(&d->lock);
-	touch(d, T_A);
+	touch_read(fs, d);
 	pthread_mutex_unlock(&d->lock);
 out:
 	tree_unlock(fs);
@@ -1176,7 +1205,7 @@ static int do_read(struct mfs *fs, struct mfs_inode *n, const void *arg)
 			memset(io->buf + done, 0, chunk);       /* a hole */
 		done += chunk;
 	}
-	touch(n, T_A);
+	touch_read(fs, n);
 	return (int)done;
 }
 
@@ -1550,6 +1579,7 @@ static int mfs_init_tree(void *data, const struct fbx_options *o)
 	pthread_rwlockattr_t attr;
 	struct mfs_inode *root;
 
+	fs->mount_flags = o->mount_flags;
 	/* Writers must not starve behind a steady stream of reads. */
 	pthread_rwlockattr_init(&attr);
 	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);

@@ -95,6 +95,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -138,6 +139,7 @@ struct pt {
 	int opt_killpriv;             /* -o no_killpriv_v2 turns it off */
 	int killpriv;                 /* we clear suid/sgid (handle_killpriv_v2) */
 	int default_permissions;      /* -o default_permissions: the kernel checks */
+	int noatime;                  /* -o noatime: reads do not change atime */
 	int opt_flush;                /* -o flush / -o noflush; -1: by source type */
 	int opt_readdir_cache;        /* -o no_readdir_cache turns it off */
 	int noflush;                  /* close(2) sends no FLUSH */
@@ -1040,7 +1042,12 @@ static void pt_open(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi)
 		fbx_reply_err(req, -ELOOP);
 		return;
 	}
-	fd = open(proc_path(n->fd).s, open_flags(pt, fi->flags));
+	/* The kernel leaves atime to us: on a noatime mount our reads must
+	 * not date the file below either. O_NOATIME needs the file's owner
+	 * or CAP_FOWNER; without them, reads date it as the source says. */
+	fd = open(proc_path(n->fd).s, open_flags(pt, fi->flags) | (pt->noatime ? O_NOATIME : 0));
+	if (fd < 0 && errno == EPERM && pt->noatime)
+		fd = open(proc_path(n->fd).s, open_flags(pt, fi->flags));
 	if (fd < 0) {
 		fbx_reply_err(req, -errno);
 		return;
@@ -1652,6 +1659,7 @@ static int pt_setup(void *data, const struct fbx_options *o)
 	pt->opt_writeback = o->writeback_cache;
 	pt->opt_passthrough = o->passthrough;
 	pt->default_permissions = o->default_permissions;
+	pt->noatime = (o->mount_flags & MS_NOATIME) != 0;
 	pt->kernel_cache = o->kernel_cache;
 	pt->direct_io = o->direct_io;
 

@@ -141,6 +141,8 @@ int fbx_program_main(int argc, char *argv[], const struct fbx_app *app,
                      const void *ops, size_t ops_size, void *userdata)
 {
 	struct fbx_options o;
+	if (fbx_remount_asked(argc, argv))
+		return fbx_remount_main(argc > 0 ? argv[0] : "fusebox", argc, argv);
 	if (fbx_options_parse(&o, argc, argv, app ? app->opt : NULL, userdata) < 0)
 		return 1;
 	int status = 0;

@@ -72,6 +72,10 @@ static int flag_opts(unsigned long f, char *buf, size_t size)
 		err |= opt_add(buf, size, "%s", "noexec");
 	if (f & MS_NOATIME)
 		err |= opt_add(buf, size, "%s", "noatime");
+	if (f & MS_NODIRATIME)
+		err |= opt_add(buf, size, "%s", "nodiratime");
+	if (f & MS_STRICTATIME)
+		err |= opt_add(buf, size, "%s", "strictatime");
 	if (f & MS_SYNCHRONOUS)
 		err |= opt_add(buf, size, "%s", "sync");
 	if (f & MS_DIRSYNC)

@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 
 #include "fuse/codec.h"
 #include "fusebox/lowlevel.h"
@@ -143,6 +144,12 @@ int fbx_uring_probe(void);
  * it close only once this one has fully exited. 0 or a negated errno
  * (then the socket stays here, as before). */
 int fbx_unmount_guard_start(struct fbx_session *se);
+
+/* remount.c: argv asks for -o remount (mount.fuse3 running us again for
+ * `mount -o remount,... MNT`); then fbx_remount_main() does it and
+ * returns the exit status. */
+bool fbx_remount_asked(int argc, char *argv[]);
+int fbx_remount_main(const char *prog, int argc, char *argv[]);
 void fbx_uring_free(struct fbx_session *se);
 int fbx_uring_commit(void *ent, uint64_t unique, int err, const struct iovec *iov, int count);
 int fbx_uring_reply_fd(void *ent, int fd, off_t off, size_t size, size_t *got);
