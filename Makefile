@@ -130,4 +130,6 @@ clean:
 
 .PHONY: all check demo bench fuzz install clean
 
+include compat/libfuse3/build.mk
+
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
