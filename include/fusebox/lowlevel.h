@@ -404,6 +404,15 @@ void fbx_session_destroy(struct fbx_session *se);
 int fbx_session_fd(const struct fbx_session *se);
 /** The options the session runs with. */
 const struct fbx_options *fbx_session_options(const struct fbx_session *se);
+/**
+ * How many threads the next fbx_session_loop() may use: 1 serves every
+ * request in the calling thread (as -s does), more makes a pool of at
+ * most that many. For callers that choose per loop rather than by
+ * option (the libfuse 3 compat layer's fuse_session_loop and
+ * fuse_session_loop_mt). Call before the loop; returns 0, or -EINVAL
+ * for 0 and -EBUSY while the loop runs.
+ */
+int fbx_session_set_threads(struct fbx_session *se, unsigned max_threads);
 
 /**
  * Run a session as a program does: mount at its options' mountpoint,

@@ -71,6 +71,18 @@ int fbx_session_fd(const struct fbx_session *se) { return se->fd; }
 const struct fbx_options *fbx_session_options(const struct fbx_session *se) { return &se->opts; }
 int fbx_session_exited(const struct fbx_session *se) { return atomic_load(&se->exited); }
 
+int fbx_session_set_threads(struct fbx_session *se, unsigned max_threads)
+{
+	if (max_threads == 0)
+		return -EINVAL;
+	if (atomic_load(&se->nworkers) > 0)
+		return -EBUSY;
+	se->opts.singlethread = max_threads == 1;
+	if (max_threads > 1)
+		se->opts.max_threads = max_threads;
+	return 0;
+}
+
 int fbx_session_mount(struct fbx_session *se, const char *mountpoint)
 {
 	if (se->fd >= 0)
@@ -303,6 +315,7 @@ static void workers_free(struct fbx_session *se)
 		w = next;
 	}
 	se->workers = NULL;
+	atomic_store(&se->nworkers, 0);
 }
 
 int fbx_session_loop(struct fbx_session *se)
