@@ -55,6 +55,8 @@ static ssize_t copy_one(const struct fuse_buf *d, size_t doff,
                         const struct fuse_buf *s, size_t soff, size_t len)
 {
 	int dfd = d->flags & FUSE_BUF_IS_FD, sfd = s->flags & FUSE_BUF_IS_FD;
+	if (len == 0)
+		return 0;
 	if (!dfd && !sfd) {
 		if ((char *)d->mem + doff != (char *)s->mem + soff)
 			memmove((char *)d->mem + doff, (char *)s->mem + soff, len);
@@ -94,18 +96,23 @@ static const struct fuse_buf *cur(const struct fuse_bufvec *v)
 	return v->idx < v->count ? &v->buf[v->idx] : NULL;
 }
 
-/* Move the vector's position on by n bytes; 0 at its end. */
+/*
+ * Move the vector's position on by n bytes. At the end of its last
+ * buffer the index goes past it but the offset stays (and 0 says the
+ * vector is used up): callers of libfuse see exactly this state.
+ */
 static int advance(struct fuse_bufvec *v, size_t n)
 {
 	const struct fuse_buf *b = cur(v);
 	if (!b)
 		return 0;
 	v->off += n;
-	if (v->off >= b->size) {
-		v->idx++;
-		v->off = 0;
-	}
-	return v->idx < v->count;
+	if (v->off < b->size)
+		return 1;
+	if (++v->idx == v->count)
+		return 0;
+	v->off = 0;
+	return 1;
 }
 
 ssize_t fuse_buf_copy(struct fuse_bufvec *dstv, struct fuse_bufvec *srcv,
@@ -120,19 +127,14 @@ ssize_t fuse_buf_copy(struct fuse_bufvec *dstv, struct fuse_bufvec *srcv,
 		if (!s || !d)
 			break;
 		size_t sl = s->size - srcv->off, dl = d->size - dstv->off;
-		size_t len = sl < dl ? sl : dl;
-		if (len == 0) {
-			/* an empty buffer: step over it */
-			if (!(sl ? advance(dstv, 0) : advance(srcv, 0)))
-				break;
-			continue;
-		}
+		size_t len = sl < dl ? sl : dl;   /* 0 for an empty buffer: stepped over */
 		ssize_t n = copy_one(d, dstv->off, s, srcv->off, len);
 		if (n < 0)
 			return total ? (ssize_t)total : n;
 		total += (size_t)n;
-		advance(srcv, (size_t)n);
-		advance(dstv, (size_t)n);
+		/* the source used up: the destination keeps its place */
+		if (!advance(srcv, (size_t)n) || !advance(dstv, (size_t)n))
+			break;
 		if ((size_t)n < len)
 			break;   /* end of file or a short write */
 	}

@@ -270,7 +270,7 @@ static int option_list(struct parse *p, const char *list)
 static int one_argument(struct parse *p, int *only_nonopts)
 {
 	const char *arg = p->argv[p->i];
-	if (*only_nonopts || arg[0] != '-' || arg[1] == '\0')
+	if (*only_nonopts || arg[0] != '-')
 		return call_proc(p, arg, FUSE_OPT_KEY_NONOPT, 0);
 	if (strcmp(arg, "--") == 0) {
 		*only_nonopts = 1;
