@@ -87,8 +87,32 @@ static void bufs(void)
 	printf("fd2 has [%.*s]\n", (int)pread(fd2, out, sizeof out, 0), out);
 	close(fd); close(fd2);
 }
+
+static void conn_opts(void)
+{
+	const char *v[] = { "prog", "-o", "max_write=4096,sync_read,readdirplus=no,foo,writeback_cache",
+	                    "-o", "max_readahead=1000,no_remote_lock,time_gran=10,splice_read", "mnt" };
+	struct fuse_args args = FUSE_ARGS_INIT(6, (char **)v);
+	struct fuse_conn_info_opts *o = fuse_parse_conn_info_opts(&args);
+	printf("conn_opts %s:", o ? "parsed" : "failed");
+	for (int i = 0; i < args.argc; i++) printf(" [%s]", args.argv[i]);
+	printf("\n");
+	struct fuse_conn_info c;
+	memset(&c, 0, sizeof c);
+	c.capable = 0x7ffffff;
+	c.want = FUSE_CAP_ASYNC_READ | FUSE_CAP_READDIRPLUS | FUSE_CAP_READDIRPLUS_AUTO |
+	         FUSE_CAP_POSIX_LOCKS | FUSE_CAP_FLOCK_LOCKS;
+	c.max_write = 1; c.max_readahead = 2; c.max_background = 3; c.time_gran = 4;
+	if (o)
+		fuse_apply_conn_info_opts(o, &c);
+	printf("  want=0x%x max_write=%u readahead=%u bg=%u gran=%u\n", c.want, c.max_write,
+	       c.max_readahead, c.max_background, c.time_gran);
+	free(o);
+	fuse_opt_free_args(&args);
+}
 int main(void)
 {
+	conn_opts();
 	bufs();
 	RUN("plain", 1, "-a", "mnt", "--bee");
 	RUN("olist", 1, "-o", "alpha,str=hi,num=42,int=0x10,dbl=2.5,unknown,kp,drop,keep", "mnt");
