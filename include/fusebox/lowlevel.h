@@ -387,6 +387,9 @@ struct fbx_session *fbx_session_new(const struct fbx_options *opts,
                                     const struct fbx_ll_ops *ops, size_t ops_size,
                                     void *userdata);
 /** Mount at `mountpoint`: mount(2) as root, else through fusermount3.
+ *  "/dev/fd/N" instead serves descriptor N, a /dev/fuse connection its
+ *  opener already mounted (mount.fuse3 -o drop_privileges); that mount
+ *  is the opener's and is never unmounted by the session.
  *  Returns 0 or a negated errno, with the reason printed to stderr. */
 int fbx_session_mount(struct fbx_session *se, const char *mountpoint);
 /** Serve requests until unmounted or fbx_session_exit(): multi-threaded
