@@ -71,3 +71,17 @@ int fuse_lowlevel_notify_store(struct fuse_session *se, fuse_ino_t ino,
 	free(mem.buf[0].mem);
 	return r;
 }
+
+int fuse_lowlevel_notify_expire_entry(struct fuse_session *se, fuse_ino_t parent,
+                                      const char *name, size_t namelen,
+                                      enum fuse_expire_flags flags)
+{
+	char buf[256], *heap;
+	const char *n = terminated(name, namelen, buf, sizeof(buf), &heap);
+	if (!n)
+		return -ENOMEM;
+	int r = (flags & FUSE_LL_EXPIRE_ONLY) ? fbx_notify_expire_entry(se->fbx, parent, n)
+	                                      : fbx_notify_inval_entry(se->fbx, parent, n);
+	free(heap);
+	return r;
+}

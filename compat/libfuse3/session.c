@@ -123,7 +123,8 @@ int fuse_session_fd(struct fuse_session *se)
 }
 
 /* A loop's result as libfuse states it: the signal that ended it, if
- * one did, else 0 or the session's error. */
+ * one did, else 0 or the session's error. As in libfuse, a loop that
+ * returns leaves the session reset (fuse_session_exited() is 0 again). */
 static int loop_with(struct fuse_session *se, unsigned threads)
 {
 	int err = fbx_session_set_threads(se->fbx, threads);
@@ -132,7 +133,8 @@ static int loop_with(struct fuse_session *se, unsigned threads)
 		err = fbx_session_loop(se->fbx);
 		fbx_fuse3_signals_loop_end(se);
 	}
-	int sig = atomic_load(&se->signal);
+	int sig = atomic_exchange(&se->signal, 0);
+	fbx_session_reset(se->fbx);
 	return sig ? sig : err;
 }
 
@@ -190,4 +192,10 @@ void fuse_session_destroy(struct fuse_session *se)
 		return;
 	fbx_session_destroy(se->fbx);
 	free(se);
+}
+
+void fuse_session_reset(struct fuse_session *se)
+{
+	atomic_store(&se->signal, 0);
+	fbx_session_reset(se->fbx);
 }

@@ -367,6 +367,10 @@ size_t fbx_direntplus_add(char *buf, size_t bufsize, const char *name,
 int fbx_notify_inval_inode(struct fbx_session *se, uint64_t ino, off_t off, off_t len);
 /** Drop the cached name `name` in `parent`. */
 int fbx_notify_inval_entry(struct fbx_session *se, uint64_t parent, const char *name);
+/** Mark the cached name `name` in `parent` stale without dropping it:
+ *  the next use looks it up again, but a mount on it stays (kernel
+ *  protocol 7.38, Linux 6.2; -ENOSYS before). */
+int fbx_notify_expire_entry(struct fbx_session *se, uint64_t parent, const char *name);
 /** `name` in `parent` (node `child`) was deleted behind the kernel's back. */
 int fbx_notify_delete(struct fbx_session *se, uint64_t parent, uint64_t child,
                       const char *name);
@@ -399,6 +403,9 @@ int fbx_session_loop(struct fbx_session *se);
 void fbx_session_exit(struct fbx_session *se);
 /** Non-zero once the session has been asked to end. */
 int fbx_session_exited(const struct fbx_session *se);
+/** Clear the request to end, so that fbx_session_loop() may serve the
+ *  same mount again (only between loops; libfuse's fuse_session_reset). */
+void fbx_session_reset(struct fbx_session *se);
 /** Unmount (lazily, so a busy mount detaches) if still mounted. */
 void fbx_session_unmount(struct fbx_session *se);
 /** Free everything; unmounts first if needed. */

@@ -37,14 +37,29 @@ int fbx_notify_inval_inode(struct fbx_session *se, uint64_t ino, off_t off, off_
 	return notify(se, FBX_K_NOTIFY_INVAL_INODE, iov, 2);
 }
 
-int fbx_notify_inval_entry(struct fbx_session *se, uint64_t parent, const char *name)
+static int inval_entry(struct fbx_session *se, uint64_t parent, const char *name,
+                       uint32_t flags)
 {
 	int err = name_ok(name);
 	if (err)
 		return err;
-	struct fbx_k_notify_inval_entry_out o = { parent, (uint32_t)strlen(name), 0 };
+	struct fbx_k_notify_inval_entry_out o = { parent, (uint32_t)strlen(name), flags };
 	struct iovec iov[3] = { { 0 }, { &o, sizeof(o) }, { (void *)name, o.namelen + 1 } };
 	return notify(se, FBX_K_NOTIFY_INVAL_ENTRY, iov, 3);
+}
+
+int fbx_notify_inval_entry(struct fbx_session *se, uint64_t parent, const char *name)
+{
+	return inval_entry(se, parent, name, 0);
+}
+
+int fbx_notify_expire_entry(struct fbx_session *se, uint64_t parent, const char *name)
+{
+	/* The flag came with protocol 7.38; an older kernel would take the
+	 * message as a plain invalidation, which is more than was asked. */
+	if (atomic_load(&se->got_init) && se->conn.proto_minor < 38)
+		return -ENOSYS;
+	return inval_entry(se, parent, name, FBX_K_NOTIFY_EXPIRE_ONLY);
 }
 
 int fbx_notify_delete(struct fbx_session *se, uint64_t parent, uint64_t child,

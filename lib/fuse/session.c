@@ -71,6 +71,12 @@ int fbx_session_fd(const struct fbx_session *se) { return se->fd; }
 const struct fbx_options *fbx_session_options(const struct fbx_session *se) { return &se->opts; }
 int fbx_session_exited(const struct fbx_session *se) { return atomic_load(&se->exited); }
 
+void fbx_session_reset(struct fbx_session *se)
+{
+	if (atomic_load(&se->nworkers) == 0)
+		atomic_store(&se->exited, 0);
+}
+
 int fbx_session_set_threads(struct fbx_session *se, unsigned max_threads)
 {
 	if (max_threads == 0)

@@ -33,7 +33,7 @@ fi
 
 # The low-level examples the suite runs; those we support are compared.
 EXAMPLES="hello_ll passthrough_ll notify_inval_entry printcap"
-SUPPORTED="hello_ll or passthrough_ll"
+SUPPORTED="hello_ll or passthrough_ll or notify_inval_entry"
 # the suite's tests of the examples above (the high-level ones are not built here)
 SELECT="hello_ll or passthrough_ll or notify_inval_entry"
 
