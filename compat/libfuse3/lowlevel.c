@@ -396,6 +396,15 @@ static void ll_access(struct fbx_req *req, uint64_t ino, int mask)
 	SE(req)->op.access(UREQ(req), ino, mask);
 }
 
+/* The kernel's cached data, as the one-buffer vector libfuse gives. */
+static void ll_retrieve_reply(struct fbx_req *req, void *cookie, uint64_t ino,
+                              off_t off, const void *data, size_t size)
+{
+	struct fuse_bufvec bv = FUSE_BUFVEC_INIT(size);
+	bv.buf[0].mem = (void *)data;
+	SE(req)->op.retrieve_reply(UREQ(req), cookie, ino, off, &bv);
+}
+
 void fbx_fuse3_ops(struct fuse_session *se)
 {
 	const struct fuse_lowlevel_ops *o = &se->op;
@@ -410,7 +419,7 @@ void fbx_fuse3_ops(struct fuse_session *se)
 	SET(flock); SET(bmap); SET(fallocate); SET(lseek); SET(copy_file_range);
 	SET(opendir); SET(readdir); SET(readdirplus); SET(releasedir);
 	SET(fsyncdir); SET(statfs); SET(setxattr); SET(getxattr); SET(listxattr);
-	SET(removexattr); SET(access);
+	SET(removexattr); SET(access); SET(retrieve_reply);
 #undef SET
 	if (o->write || o->write_buf)
 		l->write = ll_write;

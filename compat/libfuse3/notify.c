@@ -85,3 +85,9 @@ int fuse_lowlevel_notify_expire_entry(struct fuse_session *se, fuse_ino_t parent
 	free(heap);
 	return r;
 }
+
+int fuse_lowlevel_notify_retrieve(struct fuse_session *se, fuse_ino_t ino,
+                                  size_t size, off_t offset, void *cookie)
+{
+	return fbx_notify_retrieve(se->fbx, ino, offset, size, cookie);
+}

@@ -306,6 +306,12 @@ struct fbx_ll_ops {
 	/** O_TMPFILE in directory `parent`. Reply create. Missing: EOPNOTSUPP. */
 	void (*tmpfile)(struct fbx_req *req, uint64_t parent, mode_t mode,
 	                struct fbx_file_info *fi);
+	/** The kernel's answer to fbx_notify_retrieve(): `size` bytes of its
+	 *  cache of `ino` from `off` (fewer than asked where it had none),
+	 *  with the cookie given there. Reply with fbx_reply_none(). Missing:
+	 *  the data is dropped. */
+	void (*retrieve_reply)(struct fbx_req *req, void *cookie, uint64_t ino,
+	                       off_t off, const void *data, size_t size);
 };
 
 /* ---- requests --------------------------------------------------------- */
@@ -377,6 +383,13 @@ int fbx_notify_delete(struct fbx_session *se, uint64_t parent, uint64_t child,
 /** Put data into the kernel's page cache for `ino`. */
 int fbx_notify_store(struct fbx_session *se, uint64_t ino, off_t off,
                      const void *data, size_t size);
+
+/** Ask the kernel for up to `size` bytes of its page cache of `ino` from
+ *  `off`; they come to the retrieve_reply op with `cookie` (or never, if
+ *  the kernel has nothing cached: keep no state that only the answer
+ *  frees). Returns 0 or a negated errno. */
+int fbx_notify_retrieve(struct fbx_session *se, uint64_t ino, off_t off,
+                        size_t size, void *cookie);
 
 /** FUSE passthrough (kernel >= 6.9, root): register `fd` as a backing
  *  file; returns an id > 0 for fbx_file_info.backing_id, or -errno. */

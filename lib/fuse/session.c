@@ -61,6 +61,7 @@ struct fbx_session *fbx_session_new(const struct fbx_options *opts,
 	se->fd = -1;
 	se->commfd = -1;
 	pthread_mutex_init(&se->workers_lock, NULL);
+	pthread_mutex_init(&se->retrieve_lock, NULL);
 	pthread_mutex_init(&se->reader.lock, NULL);
 	pthread_cond_init(&se->reader.park, NULL);
 	pthread_cond_init(&se->reader.wake, NULL);
@@ -383,6 +384,8 @@ void fbx_session_destroy(struct fbx_session *se)
 	if (se->commfd >= 0)
 		close(se->commfd);
 	pthread_mutex_destroy(&se->workers_lock);
+	fbx_retrieve_free_all(se);
+	pthread_mutex_destroy(&se->retrieve_lock);
 	pthread_mutex_destroy(&se->reader.lock);
 	pthread_cond_destroy(&se->reader.park);
 	pthread_cond_destroy(&se->reader.wake);

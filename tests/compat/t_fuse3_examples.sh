@@ -3,7 +3,8 @@
 # package fuse3 (fetched at test time, cached under $BUILD/compat-src),
 # built unchanged against our headers (include/compat/fuse3) and run on
 # our $BUILD/compat/libfuse3.so.3: hello_ll, passthrough_ll (with
-# libfuse's test/test_syscalls.c run through it), notify_inval_inode.
+# libfuse's test/test_syscalls.c run through it), notify_inval_inode,
+# notify_store_retrieve.
 . "${FBX_ROOT:-$(dirname "$0")/../..}/tests/lib/fbx.sh"
 
 [ "$(id -u)" = 0 ] || skip "needs root to mount"
@@ -43,6 +44,7 @@ build() {   # build NAME SOURCE...
 build hello_ll "$SRC/example/hello_ll.c"
 build passthrough_ll "$SRC/example/passthrough_ll.c"
 build notify_inval_inode "$SRC/example/notify_inval_inode.c"
+build notify_store_retrieve "$SRC/example/notify_store_retrieve.c"
 # test_syscalls wants libfuse's generated build config; one fact suffices.
 mkdir -p "$TMP/inc"
 echo '#define HAVE_COPY_FILE_RANGE 1' >"$TMP/inc/fuse_config.h"
@@ -50,7 +52,7 @@ cc -O1 -g -I"$TMP/inc" -o "$BIN/test_syscalls" "$SRC/test/test_syscalls.c" ||
 	{ echo "test_syscalls does not build"; exit 1; }
 
 # The programs must run on our library, not Debian's.
-for p in hello_ll passthrough_ll notify_inval_inode; do
+for p in hello_ll passthrough_ll notify_inval_inode notify_store_retrieve; do
 	check "$p links our libfuse3.so.3" "$LIB" \
 		"$(ldd "$BIN/$p" | awk '$1 == "libfuse3.so.3" {print $3}')"
 done
@@ -158,6 +160,26 @@ if wait_mounted "$MNT" "$PID"; then
 	wait_exit "$PID"; check "notify_inval_inode: exits 0" 0 $?
 else
 	echo "FAIL  notify_inval_inode did not mount"; sed 's/^/      /' "$TMP/notify.log"; fails=$((fails + 1))
+fi
+
+# ---- notify_store_retrieve: data pushed into the cache and read back ----------
+# The program asserts at exit that its last retrieve was answered.
+start_fs "$TMP/nsr.log" "$BIN/notify_store_retrieve" -f --update-interval=1 "$MNT"
+if wait_mounted "$MNT" "$PID"; then
+	first=$(cat "$MNT/current_time")
+	changed=no
+	for _ in $(seq 50); do
+		sleep 0.1
+		[ "$(cat "$MNT/current_time")" != "$first" ] && { changed=yes; break; }
+	done
+	check "notify_store_retrieve: the kernel shows the stored data" yes $changed
+	sleep 1.2   # one more store + retrieve round
+	fusermount3 -u "$MNT"
+	wait_exit "$PID"; rc=$?
+	[ $rc = 0 ] || sed 's/^/      /' "$TMP/nsr.log" | tail -10
+	check "notify_store_retrieve: every retrieve answered (exit 0)" 0 $rc
+else
+	echo "FAIL  notify_store_retrieve did not mount"; sed 's/^/      /' "$TMP/nsr.log"; fails=$((fails + 1))
 fi
 
 [ $fails -eq 0 ]
