@@ -14,6 +14,7 @@ command -v cc >/dev/null || skip "no C compiler"
 cat >"$TMP/probe.c" <<'EOF'
 #include <fuse.h>
 #include <fuse_lowlevel.h>
+#include <cuse_lowlevel.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -130,6 +131,18 @@ int main(void)
 	O(struct fuse_custom_io, writev); O(struct fuse_custom_io, read);
 	O(struct fuse_custom_io, splice_receive); O(struct fuse_custom_io, splice_send);
 	S(fuse_ino_t);
+	S(struct cuse_info);
+	O(struct cuse_info, dev_major); O(struct cuse_info, dev_minor);
+	O(struct cuse_info, dev_info_argc); O(struct cuse_info, dev_info_argv);
+	O(struct cuse_info, flags);
+	S(struct cuse_lowlevel_ops);
+	O(struct cuse_lowlevel_ops, init); O(struct cuse_lowlevel_ops, init_done);
+	O(struct cuse_lowlevel_ops, destroy); O(struct cuse_lowlevel_ops, open);
+	O(struct cuse_lowlevel_ops, read); O(struct cuse_lowlevel_ops, write);
+	O(struct cuse_lowlevel_ops, flush); O(struct cuse_lowlevel_ops, release);
+	O(struct cuse_lowlevel_ops, fsync); O(struct cuse_lowlevel_ops, ioctl);
+	O(struct cuse_lowlevel_ops, poll);
+	C(CUSE_UNRESTRICTED_IOCTL);
 #if FUSE_USE_VERSION < FUSE_MAKE_VERSION(3, 12)
 	S(struct fuse_loop_config);
 	O(struct fuse_loop_config, clone_fd); O(struct fuse_loop_config, max_idle_threads);
