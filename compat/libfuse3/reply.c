@@ -182,3 +182,15 @@ int fuse_req_interrupted(fuse_req_t req)
 {
 	return fbx_req_interrupted(REQ(req)) ? 1 : 0;
 }
+
+/*
+ * libfuse's callback takes a fuse_req_t, which is our struct fbx_req
+ * pointer under another struct name: the same pointer, passed the same
+ * way, so fusebox calls the program's function directly.
+ */
+typedef void (*fbx_intr_fn)(struct fbx_req *req, void *data);
+
+void fuse_req_interrupt_func(fuse_req_t req, fuse_interrupt_func_t func, void *data)
+{
+	fbx_req_on_interrupt(REQ(req), (fbx_intr_fn)(void (*)(void))func, data);
+}

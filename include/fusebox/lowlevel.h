@@ -325,6 +325,16 @@ struct fbx_session *fbx_req_session(const struct fbx_req *req);
 /** Non-zero once the kernel asked to interrupt this request (the caller
  *  got a signal). A long op should then reply -EINTR soon. */
 int fbx_req_interrupted(const struct fbx_req *req);
+/**
+ * Call fn(req, data) once when the kernel interrupts this request (at
+ * once if it already has), from another thread; NULL unregisters. The
+ * request stays valid during the call even if replied to meanwhile, and
+ * fn may reply itself (say -EINTR); it must not block for long, since
+ * it runs on a worker. For ops that wait on something only a callback
+ * can stop (libfuse's fuse_req_interrupt_func).
+ */
+void fbx_req_on_interrupt(struct fbx_req *req, void (*fn)(struct fbx_req *req, void *data),
+                          void *data);
 /** Supplementary groups of the caller (from /proc): fills up to `size`
  *  ids, returns how many there are, or a negated errno. */
 int fbx_req_groups(const struct fbx_req *req, int size, gid_t list[]);

@@ -29,6 +29,12 @@ struct fbx_req {
 	uint32_t            opcode;
 	struct fbx_ctx      ctx;
 	atomic_int          interrupted;
+	/* fbx_req_on_interrupt: called once when INTERRUPT comes. `refs` keeps
+	 * the request alive while that call runs, even if it is replied to
+	 * meanwhile (1 = the op's own reference, dropped by the reply). */
+	void              (*on_intr)(struct fbx_req *req, void *data);
+	void               *on_intr_data;
+	atomic_int          refs;
 	void               *ent;          /* io_uring entry it came in (uring.c), or NULL */
 	struct fbx_req     *prev, *next;  /* in w->inflight */
 };
