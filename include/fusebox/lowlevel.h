@@ -313,6 +313,12 @@ struct fbx_ll_ops {
 	/** O_TMPFILE in directory `parent`. Reply create. Missing: EOPNOTSUPP. */
 	void (*tmpfile)(struct fbx_req *req, uint64_t parent, mode_t mode,
 	                struct fbx_file_info *fi);
+	/** The kernel's answer to fbx_notify_retrieve(): `size` bytes of its
+	 *  cache of `ino` from `off` (fewer than asked where it had none),
+	 *  with the cookie given there. Reply with fbx_reply_none(). Missing:
+	 *  the data is dropped. */
+	void (*retrieve_reply)(struct fbx_req *req, void *cookie, uint64_t ino,
+	                       off_t off, const void *data, size_t size);
 };
 
 /* ---- requests --------------------------------------------------------- */
@@ -326,6 +332,16 @@ struct fbx_session *fbx_req_session(const struct fbx_req *req);
 /** Non-zero once the kernel asked to interrupt this request (the caller
  *  got a signal). A long op should then reply -EINTR soon. */
 int fbx_req_interrupted(const struct fbx_req *req);
+/**
+ * Call fn(req, data) once when the kernel interrupts this request (at
+ * once if it already has), from another thread; NULL unregisters. The
+ * request stays valid during the call even if replied to meanwhile, and
+ * fn may reply itself (say -EINTR); it must not block for long, since
+ * it runs on a worker. For ops that wait on something only a callback
+ * can stop (libfuse's fuse_req_interrupt_func).
+ */
+void fbx_req_on_interrupt(struct fbx_req *req, void (*fn)(struct fbx_req *req, void *data),
+                          void *data);
 /** Supplementary groups of the caller, from /proc/TID/status (FUSE sends
  *  no group list): fills up to `size` ids and returns how many there are
  *  (call again with a larger list when that is more than `size`), or a
@@ -397,12 +413,23 @@ size_t fbx_direntplus_add(char *buf, size_t bufsize, const char *name,
 int fbx_notify_inval_inode(struct fbx_session *se, uint64_t ino, off_t off, off_t len);
 /** Drop the cached name `name` in `parent`. */
 int fbx_notify_inval_entry(struct fbx_session *se, uint64_t parent, const char *name);
+/** Mark the cached name `name` in `parent` stale without dropping it:
+ *  the next use looks it up again, but a mount on it stays (kernel
+ *  protocol 7.38, Linux 6.2; -ENOSYS before). */
+int fbx_notify_expire_entry(struct fbx_session *se, uint64_t parent, const char *name);
 /** `name` in `parent` (node `child`) was deleted behind the kernel's back. */
 int fbx_notify_delete(struct fbx_session *se, uint64_t parent, uint64_t child,
                       const char *name);
 /** Put data into the kernel's page cache for `ino`. */
 int fbx_notify_store(struct fbx_session *se, uint64_t ino, off_t off,
                      const void *data, size_t size);
+
+/** Ask the kernel for up to `size` bytes of its page cache of `ino` from
+ *  `off`; they come to the retrieve_reply op with `cookie` (or never, if
+ *  the kernel has nothing cached: keep no state that only the answer
+ *  frees). Returns 0 or a negated errno. */
+int fbx_notify_retrieve(struct fbx_session *se, uint64_t ino, off_t off,
+                        size_t size, void *cookie);
 
 /** FUSE passthrough (kernel >= 6.9, root): register `fd` as a backing
  *  file; returns an id > 0 for fbx_file_info.backing_id, or -errno.
@@ -426,6 +453,9 @@ struct fbx_session *fbx_session_new(const struct fbx_options *opts,
                                     const struct fbx_ll_ops *ops, size_t ops_size,
                                     void *userdata);
 /** Mount at `mountpoint`: mount(2) as root, else through fusermount3.
+ *  "/dev/fd/N" instead serves descriptor N, a /dev/fuse connection its
+ *  opener already mounted (mount.fuse3 -o drop_privileges); that mount
+ *  is the opener's and is never unmounted by the session.
  *  Returns 0 or a negated errno, with the reason printed to stderr. */
 int fbx_session_mount(struct fbx_session *se, const char *mountpoint);
 /** Serve requests until unmounted or fbx_session_exit(): multi-threaded
@@ -442,6 +472,9 @@ int fbx_session_loop(struct fbx_session *se);
 void fbx_session_exit(struct fbx_session *se);
 /** Non-zero once the session has been asked to end. */
 int fbx_session_exited(const struct fbx_session *se);
+/** Clear the request to end, so that fbx_session_loop() may serve the
+ *  same mount again (only between loops; libfuse's fuse_session_reset). */
+void fbx_session_reset(struct fbx_session *se);
 /** Unmount if still mounted: umount2(MNT_DETACH) as root, so a busy mount
  *  detaches, else fusermount3 -u -z. Idempotent and safe from any thread;
  *  the loop then ends on its own (the kernel ends the connection). */
@@ -452,6 +485,15 @@ void fbx_session_destroy(struct fbx_session *se);
 int fbx_session_fd(const struct fbx_session *se);
 /** The options the session runs with. */
 const struct fbx_options *fbx_session_options(const struct fbx_session *se);
+/**
+ * How many threads the next fbx_session_loop() may use: 1 serves every
+ * request in the calling thread (as -s does), more makes a pool of at
+ * most that many. For callers that choose per loop rather than by
+ * option (the libfuse 3 compat layer's fuse_session_loop and
+ * fuse_session_loop_mt). Call before the loop; returns 0, or -EINVAL
+ * for 0 and -EBUSY while the loop runs.
+ */
+int fbx_session_set_threads(struct fbx_session *se, unsigned max_threads);
 
 /**
  * Run a session as a program does: mount at its options' mountpoint,

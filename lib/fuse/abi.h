@@ -227,8 +227,11 @@ struct fbx_k_direntplus {
 
 struct fbx_k_notify_inval_inode_out { uint64_t ino; int64_t off, len; };
 struct fbx_k_notify_inval_entry_out { uint64_t parent; uint32_t namelen, flags; };
+#define FBX_K_NOTIFY_EXPIRE_ONLY (1u << 0)   /* flags: mark stale, keep (7.38) */
 struct fbx_k_notify_delete_out { uint64_t parent, child; uint32_t namelen, padding; };
 struct fbx_k_notify_store_out { uint64_t nodeid, offset; uint32_t size, padding; };
+struct fbx_k_notify_retrieve_out { uint64_t notify_unique, nodeid, offset; uint32_t size, padding; };
+struct fbx_k_notify_retrieve_in { uint64_t dummy1, offset; uint32_t size, dummy2; uint64_t dummy3, dummy4; };
 
 struct fbx_k_backing_map { int32_t fd; uint32_t flags; uint64_t padding; };
 

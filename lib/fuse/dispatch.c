@@ -507,14 +507,30 @@ static void forget(struct fbx_worker *w, const struct fbx_msg *m)
 	}
 }
 
+/* NOTIFY_REPLY answers our fbx_notify_retrieve; like FORGET it gets no
+ * reply, and the request object only carries the op's handle. */
+static void retrieved(struct fbx_worker *w, const struct fbx_msg *m)
+{
+	void *cookie;
+	if (!fbx_retrieve_take(w->se, m->unique, &cookie) || !w->se->ops.retrieve_reply)
+		return;
+	const struct fbx_k_notify_retrieve_in *in = m->arg;
+	size_t size = m->datalen < in->size ? m->datalen : in->size;
+	struct fbx_req *req = fbx_req_new(w, m);
+	if (req)
+		w->se->ops.retrieve_reply(req, cookie, m->nodeid, (off_t)in->offset, m->data, size);
+}
+
 void fbx_dispatch(struct fbx_worker *w, const struct fbx_msg *m)
 {
 	if (m->opcode == FBX_K_FORGET || m->opcode == FBX_K_BATCH_FORGET) {
 		forget(w, m);
 		return;
 	}
-	if (m->opcode == FBX_K_NOTIFY_REPLY)
-		return;   /* we send no RETRIEVE, so nothing waits for this */
+	if (m->opcode == FBX_K_NOTIFY_REPLY) {
+		retrieved(w, m);
+		return;
+	}
 	if (m->opcode == FBX_K_INTERRUPT) {
 		fbx_interrupt(w->se, m->unique, w,
 		              ((const struct fbx_k_interrupt_in *)m->arg)->unique);

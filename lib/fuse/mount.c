@@ -267,10 +267,34 @@ static int check_not_mounted(const struct fbx_session *se, const char *mnt)
 	return -EBUSY;
 }
 
+/*
+ * "/dev/fd/N": a /dev/fuse descriptor the caller's parent opened and
+ * mounted (mount.fuse3 -o drop_privileges does this). The session
+ * serves it; the mount is not ours, so nothing is unmounted later.
+ */
+static int adopt_fd(struct fbx_session *se, const char *mountpoint)
+{
+	int fd, end = 0;
+	struct stat st;
+	if (sscanf(mountpoint, "/dev/fd/%d%n", &fd, &end) != 1 || mountpoint[end] || fd < 0)
+		return 1;
+	if (fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode)) {
+		fprintf(stderr, "fusebox: %s is not an open /dev/fuse descriptor\n", mountpoint);
+		return -EBADF;
+	}
+	se->fd = fd;
+	return 0;
+}
+
 int fbx_mount(struct fbx_session *se, const char *mountpoint)
 {
 	char mnt[PATH_MAX];
 	struct stat st;
+	if (strncmp(mountpoint, "/dev/fd/", 8) == 0) {
+		int r = adopt_fd(se, mountpoint);
+		if (r <= 0)
+			return r;
+	}
 	if (!realpath(mountpoint, mnt)) {
 		int err = errno;
 		if (err == ENOTCONN)

@@ -1,12 +1,14 @@
 /*
  * lib/fuse/notify.c -- messages the filesystem sends on its own:
- * cache invalidations and stores (unique 0, the notify code in the
- * error field), and registering backing files for FUSE passthrough.
+ * cache invalidations, stores and retrieves (unique 0, the notify code
+ * in the error field), and registering backing files for FUSE
+ * passthrough.
  */
 #include "fuse/session.h"
 
 #include <errno.h>
 #include <linux/capability.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
@@ -40,14 +42,29 @@ int fbx_notify_inval_inode(struct fbx_session *se, uint64_t ino, off_t off, off_
 	return notify(se, FBX_K_NOTIFY_INVAL_INODE, iov, 2);
 }
 
-int fbx_notify_inval_entry(struct fbx_session *se, uint64_t parent, const char *name)
+static int inval_entry(struct fbx_session *se, uint64_t parent, const char *name,
+                       uint32_t flags)
 {
 	int err = name_ok(name);
 	if (err)
 		return err;
-	struct fbx_k_notify_inval_entry_out o = { parent, (uint32_t)strlen(name), 0 };
+	struct fbx_k_notify_inval_entry_out o = { parent, (uint32_t)strlen(name), flags };
 	struct iovec iov[3] = { { 0 }, { &o, sizeof o }, { (void *)name, o.namelen + 1 } };
 	return notify(se, FBX_K_NOTIFY_INVAL_ENTRY, iov, 3);
+}
+
+int fbx_notify_inval_entry(struct fbx_session *se, uint64_t parent, const char *name)
+{
+	return inval_entry(se, parent, name, 0);
+}
+
+int fbx_notify_expire_entry(struct fbx_session *se, uint64_t parent, const char *name)
+{
+	/* The flag came with protocol 7.38; an older kernel would take the
+	 * message as a plain invalidation, which is more than was asked. */
+	if (atomic_load(&se->got_init) && se->conn.proto_minor < 38)
+		return -ENOSYS;
+	return inval_entry(se, parent, name, FBX_K_NOTIFY_EXPIRE_ONLY);
 }
 
 int fbx_notify_delete(struct fbx_session *se, uint64_t parent, uint64_t child,
@@ -69,6 +86,66 @@ int fbx_notify_store(struct fbx_session *se, uint64_t ino, off_t off,
 	struct fbx_k_notify_store_out o = { ino, (uint64_t)off, (uint32_t)size, 0 };
 	struct iovec iov[3] = { { 0 }, { &o, sizeof o }, { (void *)data, size } };
 	return notify(se, FBX_K_NOTIFY_STORE, iov, 3);
+}
+
+/* One retrieve in flight. The kernel answers only where it has pages
+ * cached, so a cookie may wait forever; the list is freed with the
+ * session. */
+struct fbx_retrieve {
+	uint64_t unique;
+	void *cookie;
+	struct fbx_retrieve *next;
+};
+
+int fbx_notify_retrieve(struct fbx_session *se, uint64_t ino, off_t off,
+                        size_t size, void *cookie)
+{
+	if (off < 0 || size > UINT32_MAX)
+		return -EINVAL;
+	struct fbx_retrieve *r = malloc(sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	pthread_mutex_lock(&se->retrieve_lock);
+	r->unique = ++se->retrieve_unique;
+	r->cookie = cookie;
+	r->next = se->retrieves;
+	se->retrieves = r;
+	pthread_mutex_unlock(&se->retrieve_lock);
+	struct fbx_k_notify_retrieve_out o = { r->unique, ino, (uint64_t)off, (uint32_t)size, 0 };
+	struct iovec iov[2] = { { 0 }, { &o, sizeof(o) } };
+	int err = notify(se, FBX_K_NOTIFY_RETRIEVE, iov, 2);
+	if (err) {
+		void *unused;
+		fbx_retrieve_take(se, o.notify_unique, &unused);
+	}
+	return err;
+}
+
+int fbx_retrieve_take(struct fbx_session *se, uint64_t unique, void **cookie)
+{
+	int found = 0;
+	pthread_mutex_lock(&se->retrieve_lock);
+	for (struct fbx_retrieve **p = &se->retrieves; *p; p = &(*p)->next) {
+		if ((*p)->unique == unique) {
+			struct fbx_retrieve *r = *p;
+			*p = r->next;
+			*cookie = r->cookie;
+			free(r);
+			found = 1;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&se->retrieve_lock);
+	return found;
+}
+
+void fbx_retrieve_free_all(struct fbx_session *se)
+{
+	while (se->retrieves) {
+		struct fbx_retrieve *r = se->retrieves;
+		se->retrieves = r->next;
+		free(r);
+	}
 }
 
 struct fbx_caps {

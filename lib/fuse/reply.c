@@ -38,6 +38,9 @@ struct fbx_req *fbx_req_new(struct fbx_worker *w, const struct fbx_msg *m)
 	req->ctx.umask = 0;
 	req->live = 1;
 	atomic_init(&req->interrupted, 0);
+	atomic_init(&req->refs, 1);
+	req->on_intr = NULL;
+	req->on_intr_data = NULL;
 	pthread_mutex_lock(&w->lock);
 	req->next = w->inflight.next;
 	req->prev = &w->inflight;
@@ -56,6 +59,8 @@ static void req_free(struct fbx_req *req)
 	req->prev->next = req->next;
 	req->next->prev = req->prev;
 	pthread_mutex_unlock(&w->lock);
+	if (atomic_fetch_sub(&req->refs, 1) != 1)
+		return;   /* an interrupt callback still runs; it frees req */
 	struct fbx_req *none = NULL;
 	if (!atomic_compare_exchange_strong(&w->spare, &none, req))
 		free(req);
@@ -69,12 +74,17 @@ void fbx_interrupt(struct fbx_session *se, uint64_t unique, struct fbx_worker *s
                    uint64_t req_unique)
 {
 	int found = 0;
+	struct fbx_req *call = NULL;
 	pthread_mutex_lock(&se->workers_lock);
 	for (struct fbx_worker *w = se->workers; w && !found; w = w->next) {
 		pthread_mutex_lock(&w->lock);
 		for (struct fbx_req *r = w->inflight.next; r != &w->inflight; r = r->next) {
 			if (r->unique == req_unique) {
-				atomic_store(&r->interrupted, 1);
+				/* once: a repeated INTERRUPT finds it marked */
+				if (!atomic_exchange(&r->interrupted, 1) && r->on_intr) {
+					atomic_fetch_add(&r->refs, 1);
+					call = r;
+				}
 				found = 1;
 				break;
 			}
@@ -82,6 +92,12 @@ void fbx_interrupt(struct fbx_session *se, uint64_t unique, struct fbx_worker *s
 		pthread_mutex_unlock(&w->lock);
 	}
 	pthread_mutex_unlock(&se->workers_lock);
+	/* Outside the locks: the callback may reply to the request. */
+	if (call) {
+		call->on_intr(call, call->on_intr_data);
+		if (atomic_fetch_sub(&call->refs, 1) == 1)
+			free(call);
+	}
 	if (!found) {
 		struct fbx_k_out_header h = { sizeof h, -EAGAIN, unique };
 		struct iovec iov = { &h, sizeof h };
@@ -138,10 +154,14 @@ int fbx_reply_raw(struct fbx_req *req, int err, const struct iovec *iov, int cou
 	int fd = req->w->fd;
 	void *ent = req->ent;
 	uint64_t unique = req->unique;
-	if (se->opts.debug)
-		fprintf(stderr, "   unique: %llu, %s%s, outsize: %u\n",
-		        (unsigned long long)req->unique, err ? "error: " : "success",
-		        err ? strerror(-err) : "", h.len);
+	/* libfuse's layout of this line ("error: -2 (No such file...)"):
+	 * its test suite and users' log filters know it. */
+	if (se->opts.debug && err)
+		fprintf(stderr, "   unique: %llu, error: %d (%s), outsize: %u\n",
+		        (unsigned long long)req->unique, err, strerror(-err), h.len);
+	else if (se->opts.debug)
+		fprintf(stderr, "   unique: %llu, success, outsize: %u\n",
+		        (unsigned long long)req->unique, h.len);
 	req_free(req);
 	if (ent)
 		return fbx_uring_commit(ent, unique, err, v + 1, count);
@@ -369,3 +389,17 @@ int fbx_req_interrupted(const struct fbx_req *req)
 {
 	return atomic_load(&((struct fbx_req *)req)->interrupted);
 }
+
+void fbx_req_on_interrupt(struct fbx_req *req, void (*fn)(struct fbx_req *req, void *data),
+                          void *data)
+{
+	struct fbx_worker *w = req->w;
+	pthread_mutex_lock(&w->lock);
+	req->on_intr = fn;
+	req->on_intr_data = data;
+	int already = atomic_load(&req->interrupted);
+	pthread_mutex_unlock(&w->lock);
+	if (already && fn)
+		fn(req, data);
+}
+

@@ -62,6 +62,7 @@ struct fbx_session *fbx_session_new(const struct fbx_options *opts,
 	se->fd = -1;
 	se->commfd = -1;
 	pthread_mutex_init(&se->workers_lock, NULL);
+	pthread_mutex_init(&se->retrieve_lock, NULL);
 	pthread_mutex_init(&se->reader.lock, NULL);
 	pthread_cond_init(&se->reader.park, NULL);
 	pthread_cond_init(&se->reader.wake, NULL);
@@ -71,6 +72,24 @@ struct fbx_session *fbx_session_new(const struct fbx_options *opts,
 int fbx_session_fd(const struct fbx_session *se) { return se->fd; }
 const struct fbx_options *fbx_session_options(const struct fbx_session *se) { return &se->opts; }
 int fbx_session_exited(const struct fbx_session *se) { return atomic_load(&se->exited); }
+
+void fbx_session_reset(struct fbx_session *se)
+{
+	if (atomic_load(&se->nworkers) == 0)
+		atomic_store(&se->exited, 0);
+}
+
+int fbx_session_set_threads(struct fbx_session *se, unsigned max_threads)
+{
+	if (max_threads == 0)
+		return -EINVAL;
+	if (atomic_load(&se->nworkers) > 0)
+		return -EBUSY;
+	se->opts.singlethread = max_threads == 1;
+	if (max_threads > 1)
+		se->opts.max_threads = max_threads;
+	return 0;
+}
 
 int fbx_session_mount(struct fbx_session *se, const char *mountpoint)
 {
@@ -328,6 +347,7 @@ static void workers_free(struct fbx_session *se)
 		w = next;
 	}
 	se->workers = NULL;
+	atomic_store(&se->nworkers, 0);
 }
 
 int fbx_session_loop(struct fbx_session *se)
@@ -393,6 +413,8 @@ void fbx_session_destroy(struct fbx_session *se)
 	if (se->commfd >= 0)
 		close(se->commfd);
 	pthread_mutex_destroy(&se->workers_lock);
+	fbx_retrieve_free_all(se);
+	pthread_mutex_destroy(&se->retrieve_lock);
 	pthread_mutex_destroy(&se->reader.lock);
 	pthread_cond_destroy(&se->reader.park);
 	pthread_cond_destroy(&se->reader.wake);

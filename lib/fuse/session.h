@@ -32,6 +32,12 @@ struct fbx_req {
 	atomic_int          interrupted;
 	int                 live;         /* set by fbx_req_new, cleared by the reply:
 	                                   * a second reply is a bug (asserted) */
+	/* fbx_req_on_interrupt: called once when INTERRUPT comes. `refs` keeps
+	 * the request alive while that call runs, even if it is replied to
+	 * meanwhile (1 = the op's own reference, dropped by the reply). */
+	void              (*on_intr)(struct fbx_req *req, void *data);
+	void               *on_intr_data;
+	atomic_int          refs;
 	void               *ent;          /* io_uring entry it came in (uring.c), or NULL */
 	struct fbx_req     *prev, *next;  /* in w->inflight */
 };
@@ -106,6 +112,11 @@ struct fbx_session {
 	pthread_t           main_thread;
 	struct fbx_uring   *uring;       /* io_uring queues, when negotiated */
 	struct fbx_reader   reader;
+
+	/* fbx_notify_retrieve: cookies waiting for their NOTIFY_REPLY */
+	pthread_mutex_t     retrieve_lock;
+	struct fbx_retrieve *retrieves;
+	uint64_t            retrieve_unique;
 };
 
 /* reader.c: the next request into w->buf (a read() result, errno set
@@ -125,6 +136,11 @@ void fbx_dispatch(struct fbx_worker *w, const struct fbx_msg *m);
 /* ...for a request object already made (io_uring entries). */
 void fbx_dispatch_req(struct fbx_req *req, const struct fbx_msg *m);
 uint64_t fbx_ops_caps(const struct fbx_ll_ops *ops);
+
+/* notify.c: the cookie of retrieve `unique`, taken off the list; 0 if
+ * there is none (the answer is not to us). */
+int fbx_retrieve_take(struct fbx_session *se, uint64_t unique, void **cookie);
+void fbx_retrieve_free_all(struct fbx_session *se);
 
 /* reply.c */
 struct fbx_req *fbx_req_new(struct fbx_worker *w, const struct fbx_msg *m);

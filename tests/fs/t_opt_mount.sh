@@ -175,7 +175,7 @@ for dbg in "-d" "-o debug"; do
 		check "$dbg: still our child, in the foreground" yes \
 			"$(kill -0 "$PID" 2>/dev/null && [ "$(ps -o ppid= "$PID" | tr -d ' ')" = $$ ] && echo yes || echo no)"
 		check_contains "$dbg: prints requests" "opcode: LOOKUP (1), nodeid: 1" "$(cat "$LOG")"
-		check_contains "$dbg: prints replies" "error: No such file or directory" "$(cat "$LOG")"
+		check_contains "$dbg: prints replies" "error: -2 (No such file or directory)" "$(cat "$LOG")"
 		check_contains "$dbg: prints INIT" "opcode: INIT" "$(cat "$LOG")"
 		umnt
 	fi

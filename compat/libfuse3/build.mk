@@ -1,0 +1,46 @@
+# compat/libfuse3/build.mk -- fusebox's drop-in libfuse3.so.3.
+# Included from the top Makefile; uses its BUILD, CC, flags and STATIC.
+#
+#   compat/libfuse3/*.c  -> $(BUILD)/compat/libfuse3.so.3 (all files, by wildcard:
+#                           a new file needs no edit here)
+#   compat/libfuse3/fuse3.map  the version nodes and exports (libfuse 3.14's)
+#   include/compat/fuse3/      the headers programs compile against
+#   $(BUILD)/compat/pkgconfig/fuse3.pc  pkg-config name "fuse3" for them
+#
+# The library links the members of libfusebox.a it needs (PIC objects),
+# so it is self-contained: a program needs only libfuse3.so.3.
+
+FUSE3_SRCS := $(sort $(wildcard compat/libfuse3/*.c))
+FUSE3_OBJS := $(FUSE3_SRCS:%.c=$(BUILD)/%.o)
+FUSE3_MAP  := compat/libfuse3/fuse3.map
+FUSE3_SO   := $(BUILD)/compat/libfuse3.so.3
+FUSE3_PC   := $(BUILD)/compat/pkgconfig/fuse3.pc
+FUSE3_PCVERSION := 3.14.0
+
+# Our files see our libfuse headers at the newest API they provide.
+$(FUSE3_OBJS): CPPFLAGS_ALL += -Iinclude/compat/fuse3 -DFUSE_USE_VERSION=314 -D_FILE_OFFSET_BITS=64
+
+# -z defs: an undefined reference is a link error here, not a load
+# error in someone's program (not under SAN: the sanitizer runtime
+# comes with the executable).
+FUSE3_LDFLAGS := -shared -Wl,-soname,libfuse3.so.3 -Wl,--version-script=$(FUSE3_MAP)
+ifneq ($(SAN),1)
+FUSE3_LDFLAGS += -Wl,-z,defs
+endif
+
+$(FUSE3_SO): $(FUSE3_OBJS) $(STATIC) $(FUSE3_MAP)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) $(FUSE3_LDFLAGS) -o $@ $(FUSE3_OBJS) $(STATIC) $(LDLIBS_ALL)
+	ln -sf libfuse3.so.3 $(BUILD)/compat/libfuse3.so
+
+$(FUSE3_PC): compat/libfuse3/build.mk
+	@mkdir -p $(@D)
+	{ echo 'includedir=$(abspath include/compat/fuse3)'; \
+	  echo 'libdir=$(abspath $(BUILD)/compat)'; echo; \
+	  echo 'Name: fuse3'; \
+	  echo 'Description: fusebox libfuse 3 compatible library'; \
+	  echo 'Version: $(FUSE3_PCVERSION)'; \
+	  echo 'Libs: -L$${libdir} -lfuse3 -pthread'; \
+	  echo 'Cflags: -I$${includedir} -D_FILE_OFFSET_BITS=64'; } > $@
+
+all: $(FUSE3_SO) $(FUSE3_PC)

@@ -1,0 +1,39 @@
+/*
+ * compat.h -- internal to fusebox's libfuse3.so.3 (compat/libfuse3/).
+ *
+ * Every file here is built with -DFUSE_USE_VERSION=314 against our own
+ * headers (include/compat/fuse3), so the public prototypes are checked
+ * against the definitions. The old variants of a few calls, which the
+ * 3.14 headers no longer declare under these names, are declared here.
+ *
+ * Symbol versions: fuse3.map lists the nodes; FBX_SYMVER("name@NODE")
+ * on a definition also exports it as that old, non-default version,
+ * and "name@@NODE" as the default one (see fuse3.map).
+ */
+#ifndef FBX_COMPAT_LIBFUSE3_H
+#define FBX_COMPAT_LIBFUSE3_H
+
+#include <fuse_lowlevel.h>
+
+#define FBX_SYMVER(spec) __attribute__((symver(spec)))
+
+/* The libfuse release whose ABI this library has. */
+#define FBX_FUSE3_PKGVERSION "3.14.0"
+
+/* Variants of the multi-threaded loop: 3.0/3.1 (clone_fd), 3.2..3.11
+ * (the old struct), 3.12 (the opaque one). */
+int fuse_session_loop_mt_31(struct fuse_session *se, int clone_fd);
+int fuse_session_loop_mt_32(struct fuse_session *se,
+                            struct fuse_loop_config_v1 *config);
+int fuse_session_loop_mt_312(struct fuse_session *se,
+                             struct fuse_loop_config *config);
+
+/* fuse_parse_cmdline for the 40-byte (3.0) and 48-byte (3.12) struct. */
+int fuse_parse_cmdline_30(struct fuse_args *args, struct fuse_cmdline_opts *opts);
+int fuse_parse_cmdline_312(struct fuse_args *args, struct fuse_cmdline_opts *opts);
+
+/** The library's own messages: fuse_log() at `level`, prefixed
+ *  "fuse: " as libfuse's are (programs and tests grep for them). */
+#define fbx_fuse3_err(...) fuse_log(FUSE_LOG_ERR, "fuse: " __VA_ARGS__)
+
+#endif /* FBX_COMPAT_LIBFUSE3_H */

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# libfuse 3.14's own pytest suite (test/test_examples.py from Debian's
+# source package fuse3, fetched at test time) on the low-level examples,
+# run twice on this machine: with the examples built against Debian's
+# libfuse, and built unchanged against our headers and libfuse3.so.3.
+# Every test that passes on Debian's must pass on ours. Tests of
+# features we do not provide yet are run too and listed, not counted
+# (FBX_FUSE3_PYTEST_ALL=1 counts them).
+. "${FBX_ROOT:-$(dirname "$0")/../..}/tests/lib/fbx.sh"
+
+[ "$(id -u)" = 0 ] || skip "needs root to mount"
+[ -c /dev/fuse ] || skip "no /dev/fuse"
+PY=/usr/bin/python3
+"$PY" -c 'import pytest, py' 2>/dev/null || skip "no python3-pytest"
+[ -f /usr/include/fuse3/fuse_lowlevel.h ] || skip "no libfuse3-dev"
+LIBDIR=$FBX_ROOT/$BUILD/compat
+[ -f "$LIBDIR/libfuse3.so.3" ] || { echo "missing $LIBDIR/libfuse3.so.3 (run make)"; exit 1; }
+
+CACHE=$FBX_ROOT/$BUILD/compat-src/fuse3
+tests/compat/fetch_src.sh fuse3 "$CACHE" >"$TMP/fetch.log" 2>&1
+case $? in
+0) ;;
+77) skip "libfuse source not available: $(tail -n1 "$TMP/fetch.log")";;
+*) cat "$TMP/fetch.log"; exit 1;;
+esac
+SRC=$CACHE/src
+
+SANFLAGS=
+if [ "${FBX_SAN:-0}" = 1 ]; then
+	SANFLAGS="-fsanitize=address,undefined"
+	export LSAN_OPTIONS="suppressions=$FBX_ROOT/tests/compat/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+fi
+
+# The low-level examples the suite runs; those we support are compared.
+EXAMPLES="hello_ll passthrough_ll notify_inval_entry printcap"
+SUPPORTED="hello_ll or passthrough_ll or notify_inval_entry"
+# the suite's tests of the examples above (the high-level ones are not built here)
+SELECT="hello_ll or passthrough_ll or notify_inval_entry"
+
+# A tree shaped like libfuse's build directory: example/, test/, util/.
+tree() {   # tree DIR SIDE
+	local w=$1 side=$2 e
+	mkdir -p "$w/example" "$w/test" "$w/util"
+	cp "$SRC"/test/*.py "$SRC/test/pytest.ini" "$w/test/"
+	ln -s "$(command -v fusermount3)" "$w/util/fusermount3"
+	ln -s "$(command -v mount.fuse3 || echo /sbin/mount.fuse3)" "$w/util/mount.fuse3"
+	echo '#define HAVE_COPY_FILE_RANGE 1' >"$w/fuse_config.h"
+	cc -O1 -g -I"$w" -o "$w/test/test_syscalls" "$SRC/test/test_syscalls.c" || return 1
+	cc -O1 -g -I"$w" -o "$w/test/readdir_inode" "$SRC/test/readdir_inode.c" || return 1
+	for e in $EXAMPLES; do
+		if [ "$side" = debian ]; then
+			cc -O1 -g -D_FILE_OFFSET_BITS=64 -I/usr/include/fuse3 -o "$w/example/$e" \
+				"$SRC/example/$e.c" -lfuse3 -pthread
+		else
+			cc -O1 -g $SANFLAGS -D_FILE_OFFSET_BITS=64 -I"$FBX_ROOT/include/compat/fuse3" \
+				-o "$w/example/$e" "$SRC/example/$e.c" -L"$LIBDIR" -lfuse3 -pthread \
+				-Wl,-rpath,"$LIBDIR"
+		fi >"$w/cc_$e.log" 2>&1 || echo "info  $side: $e does not build: $(grep -m1 -oE "undefined reference to \`[a-z_0-9]+'|error: .*" "$w/cc_$e.log")"
+	done
+}
+
+# run SIDE: the suite's verdicts as "PASSED|FAILED|SKIPPED test-id" lines
+run() {
+	local side=$1 w=$TMP/$1
+	tree "$w" "$side" || { echo "FAIL  $side: cannot build the test tree"; return 1; }
+	(cd "$w/test" && PATH="$w/example:$PATH" timeout -k 10 600 "$PY" -m pytest -p no:cacheprovider \
+		-o addopts="" -rA -q test_examples.py -k "$SELECT" \
+		>"$TMP/pytest_$side.log" 2>&1)
+	grep -E '^(PASSED|FAILED|SKIPPED|ERROR) ' "$TMP/pytest_$side.log" |
+		sed -E 's/^SKIPPED \[[0-9]+\] /SKIPPED /; s/ - .*//' | sort -u >"$TMP/verdicts_$side"
+}
+run debian
+run ours
+ids() { grep "^$1 " "$TMP/verdicts_$2" | cut -d' ' -f2 | sort -u; }
+# passed: PASSED and no ERROR in its setup or teardown
+passed() { comm -23 <(ids PASSED "$1") <(ids ERROR "$1"); }
+for side in debian ours; do
+	echo "info  $side: $(passed $side | wc -l) passed, $(ids FAILED $side | wc -l) failed," \
+	     "$(grep -c '^SKIPPED' "$TMP/verdicts_$side") skipped, $(ids ERROR $side | wc -l) errors"
+done
+echo "info  passing on both:"; comm -12 <(passed debian) <(passed ours) | sed 's/^/      /'
+[ -s "$TMP/verdicts_debian" ] || { echo "FAIL  no verdicts from the suite on Debian's libfuse"; tail -20 "$TMP/pytest_debian.log"; exit 1; }
+
+counted() {   # the test ids we claim: those of supported examples
+	if [ "${FBX_FUSE3_PYTEST_ALL:-0}" = 1 ]; then cat; else grep -E "$(echo "$SUPPORTED" | sed 's/ or /|/g')"; fi
+}
+lost=$(comm -23 <(passed debian | counted) <(passed ours))
+check "every supported test passing on Debian's libfuse passes on ours" "" "$lost"
+if [ -n "$lost" ]; then
+	grep -E '^(FAILED|ERROR)' "$TMP/pytest_ours.log" | head -20 | sed 's/^/      /'
+fi
+others=$(comm -23 <(passed debian) <(passed ours))
+[ -n "$others" ] && echo "info  not passing on ours yet (features to come): $(echo $others)"
+check "the suite ran the supported tests" yes "$([ -n "$(passed debian | counted)" ] && echo yes || echo no)"
+[ -n "${FBX_KEEP_LOGS:-}" ] && cp "$TMP"/pytest_*.log "$FBX_KEEP_LOGS"/
+[ $fails -eq 0 ]
