@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # libfuse 3.14's own high-level examples (Debian source package fuse3,
-# fetched at test time into $BUILD/fuse3-src, never committed), built
+# fetched at test time into build/fuse3-src, never committed), built
 # unchanged against our headers and $BUILD/compat/libfuse3.so.3, mounted
 # and used:
 #   hello            ls, cat, stat; and under -o modules=subdir,subdir=/
@@ -19,7 +19,8 @@ command -v cc >/dev/null || skip "no C compiler"
 LIB=$FBX_ROOT/$BUILD/compat/libfuse3.so.3
 [ -f "$LIB" ] || { echo "missing $LIB (run make)"; exit 1; }
 
-SRC=$FBX_ROOT/$BUILD/fuse3-src
+# One cached copy for every build directory (build/ is never committed).
+SRC=$FBX_ROOT/build/fuse3-src
 out=$(bash "$FBX_ROOT/tests/compat/fetch_src.sh" fuse3 "$SRC" 2>&1)
 case $? in
 0) ;;
