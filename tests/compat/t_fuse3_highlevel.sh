@@ -9,6 +9,9 @@
 #                    hard link is one inode; a file unlinked while open
 #                    stays usable through its descriptor
 #   passthrough + -o modules=subdir,subdir=DIR: DIR becomes the root
+#   invalidate_path  (FUSE_USE_VERSION 34: fuse_loop_mt@FUSE_3.2) caches
+#                    attributes forever and calls fuse_invalidate_path
+#                    each second: a stat must see the file grow
 # ldd must show the binaries bound to our library. Under a SAN build the
 # examples are linked with the sanitizer runtime the library needs.
 . "${FBX_ROOT:-$(dirname "$0")/../..}/tests/lib/fbx.sh"
@@ -45,7 +48,7 @@ build() {   # build NAME: $TMP/bin/NAME from example/NAME.c
 	bound=$(ldd "$TMP/bin/$1" | awk '$1 == "libfuse3.so.3" {print $3}')
 	check "ldd $1: libfuse3.so.3 is ours" "$(readlink -f "$LIB")" "$(readlink -f "$bound")"
 }
-for p in hello passthrough passthrough_fh; do build $p; done
+for p in hello passthrough passthrough_fh invalidate_path; do build $p; done
 
 MNT=$TMP/mnt
 mkdir -p "$MNT"
@@ -162,5 +165,19 @@ echo more >"$MNT/new"
 check "passthrough+subdir: create lands in the subdir" "more" "$(cat "$BACK/new")"
 unmount_fs "passthrough+subdir"
 rm -f "$BACK/file" "$BACK/new"
+
+# ---- invalidate_path ------------------------------------------------------------
+mount_fs "$TMP/inval.log" "$TMP/bin/invalidate_path" --update-interval=1
+s1=$(stat -c %s "$MNT/growing")
+check "invalidate_path: current_time" "The current time is" "$(cut -c1-19 "$MNT/current_time")"
+grown=no
+for _ in $(seq 100); do   # the program grows the file once a second
+	[ "$(stat -c %s "$MNT/growing")" -gt "$s1" ] && { grown=yes; break; }
+	sleep 0.1
+done
+check "invalidate_path: the cached size is invalidated" yes "$grown"
+check "invalidate_path: the program is alive (its asserts held)" yes \
+	"$(kill -0 "$PID" 2>/dev/null && echo yes || echo no)"
+unmount_fs invalidate_path
 
 finish
