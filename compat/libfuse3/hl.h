@@ -13,6 +13,7 @@
  *   hl_main.c     fuse_main_real
  *   hl_modules.c  -o modules=: the built-in modules and dlopen ones
  *   hl_subdir.c   the subdir module
+ *   hl_iconv.c    the iconv module
  *   hl_cache.c    -o auto_cache
  *
  * The path layer's private_data is always the struct fuse: the
@@ -76,5 +77,7 @@ int fbx_hl_push_module(struct fuse *f, const char *name, struct fuse_args *args)
 /* The built-in modules. */
 struct fuse_fs *fbx_hl_subdir_factory(struct fuse_args *args, struct fuse_fs *fs[]);
 void fbx_hl_subdir_help(void);
+struct fuse_fs *fbx_hl_iconv_factory(struct fuse_args *args, struct fuse_fs *fs[]);
+void fbx_hl_iconv_help(void);
 
 #endif

@@ -2,7 +2,7 @@
  * hl_modules.c -- -o modules=NAME[:NAME...]: layers stacked over the
  * program's ops.
  *
- * A module is found, in this order: built in (subdir); a factory the
+ * A module is found, in this order: built in (subdir, iconv); a factory the
  * program itself defines with FUSE_REGISTER_MODULE (the symbol
  * fuse_module_NAME_factory, looked up in the running program); a
  * shared object libfusemod_NAME.so on the library path defining it.
@@ -20,6 +20,7 @@ struct builtin {
 
 static const struct builtin builtins[] = {
 	{ "subdir", fbx_hl_subdir_factory },
+	{ "iconv", fbx_hl_iconv_factory },
 };
 
 static fuse_module_factory_t lookup(const char *name, void **dl)

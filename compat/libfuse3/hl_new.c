@@ -101,6 +101,8 @@ void fuse_lib_help(struct fuse_args *args)
 		for (char *m = strtok(c.modules, ":"); m; m = strtok(NULL, ":"))
 			if (strcmp(m, "subdir") == 0)
 				fbx_hl_subdir_help();
+			else if (strcmp(m, "iconv") == 0)
+				fbx_hl_iconv_help();
 	}
 	free(c.modules);
 	fuse_opt_free_args(&copy);

@@ -9,6 +9,7 @@
 #                    hard link is one inode; a file unlinked while open
 #                    stays usable through its descriptor
 #   passthrough + -o modules=subdir,subdir=DIR: DIR becomes the root
+#   passthrough + -o modules=iconv: Latin-1 names below, UTF-8 above
 #   invalidate_path  (FUSE_USE_VERSION 34: fuse_loop_mt@FUSE_3.2) caches
 #                    attributes forever and calls fuse_invalidate_path
 #                    each second: a stat must see the file grow
@@ -165,6 +166,22 @@ echo more >"$MNT/new"
 check "passthrough+subdir: create lands in the subdir" "more" "$(cat "$BACK/new")"
 unmount_fs "passthrough+subdir"
 rm -f "$BACK/file" "$BACK/new"
+
+# iconv over passthrough: names stored in Latin-1 are shown in UTF-8.
+printf 'latin' >"$BACK/$(printf 'caf\351')"
+mount_fs "$TMP/pt_ic.log" "$TMP/bin/passthrough" -o modules=iconv,from_code=ISO-8859-1,to_code=UTF-8
+check "passthrough+iconv: the Latin-1 name is shown in UTF-8" "café" "$(ls "$MNT$BACK")"
+check "passthrough+iconv: opened by its UTF-8 name" "latin" "$(cat "$MNT$BACK/café")"
+echo new >"$MNT$BACK/né"
+check "passthrough+iconv: a new name is stored in Latin-1" "new" "$(cat "$BACK/$(printf 'n\351')")"
+ln -s "café" "$MNT$BACK/lnk"
+check "passthrough+iconv: symlink target stored in Latin-1" "$(printf 'caf\351')" "$(readlink "$BACK/lnk")"
+check "passthrough+iconv: and shown in UTF-8" "café" "$(readlink "$MNT$BACK/lnk")"
+unmount_fs "passthrough+iconv"
+rm -f "$BACK"/*
+out=$("$TMP/bin/hello" -o modules=iconv,from_code=NO-SUCH-CHARSET -f "$MNT" 2>&1); rc=$?
+check "iconv with an unknown charset: fails" 1 "$((rc != 0))"
+check_contains "iconv with an unknown charset: named" "NO-SUCH-CHARSET" "$out"
 
 # ---- invalidate_path ------------------------------------------------------------
 mount_fs "$TMP/inval.log" "$TMP/bin/invalidate_path" --update-interval=1
