@@ -14,7 +14,10 @@
  * it. The library keeps the kernel's inode view itself: lookup counts,
  * FORGET, node ids. When getattr reports a stable st_ino (non-zero) for
  * the same file under several names (hard links), the kernel sees one
- * inode. A file unlinked or renamed over while open stays usable until
+ * inode; st_nlink must count those names (a file reported with one
+ * link is taken as a new file when its st_ino is one the library
+ * still knows under another name: the old file was removed behind the
+ * mount's back and its number recycled). A file unlinked or renamed over while open stays usable until
  * its last close: it is renamed to ".fbx_hidden<N>" and removed on the
  * last release (-o hard_remove: removed at once, and later ops on the
  * open file get a NULL path if .flag_nullpath_ok, else -ENOENT).
