@@ -14,7 +14,10 @@
  * it. The library keeps the kernel's inode view itself: lookup counts,
  * FORGET, node ids. When getattr reports a stable st_ino (non-zero) for
  * the same file under several names (hard links), the kernel sees one
- * inode. A file unlinked or renamed over while open stays usable until
+ * inode; st_nlink must count those names (a file reported with one
+ * link is taken as a new file when its st_ino is one the library
+ * still knows under another name: the old file was removed behind the
+ * mount's back and its number recycled). A file unlinked or renamed over while open stays usable until
  * its last close: it is renamed to ".fbx_hidden<N>" and removed on the
  * last release (-o hard_remove: removed at once, and later ops on the
  * open file get a NULL path if .flag_nullpath_ok, else -ENOENT).
@@ -175,6 +178,14 @@ struct fbx_fs_ops {
 	/** Ops on an open file whose name is gone (hard_remove) may get a
 	 *  NULL path; set this when the callbacks handle that through fi. */
 	unsigned flag_nullpath_ok : 1;
+
+	/** chmod, chown and utimens of an open file (fchmod(2), fchown(2),
+	 *  futimens(2)); path may be NULL as for the other ops on open
+	 *  files. Missing: chmod, chown, utimens by path. */
+	int (*fchmod)(const char *path, mode_t mode, struct fbx_file_info *fi);
+	int (*fchown)(const char *path, uid_t uid, gid_t gid, struct fbx_file_info *fi);
+	int (*futimens)(const char *path, const struct timespec tv[2],
+	                struct fbx_file_info *fi);
 };
 
 /** The context of the running callback (see struct fbx_fs_context). */
@@ -201,6 +212,26 @@ struct fbx_fs *fbx_fs_new(const struct fbx_options *opts,
 /** The low-level session under the path layer (mount, loop, exit). */
 struct fbx_session *fbx_fs_session(struct fbx_fs *fs);
 void fbx_fs_destroy(struct fbx_fs *fs);
+
+/**
+ * The path layer's own copy of its options. The init callback may
+ * change the path-API fields (hard_remove, use_ino, readdir_ino,
+ * umask/uid/gid and their set_ flags), the three timeouts, kernel_cache
+ * and direct_io: they apply to every request after init (the session's
+ * mount and protocol options are fixed by then and are not read from
+ * here). Reached from init through fbx_fs_context()->fs.
+ */
+struct fbx_options *fbx_fs_options(struct fbx_fs *fs);
+/** As flag_nullpath_ok in the ops, decided later (from init). */
+void fbx_fs_set_nullpath_ok(struct fbx_fs *fs, int on);
+/**
+ * Drop what the kernel caches of `path` (an absolute path in the fs):
+ * its attributes and data, and its name in its parent directory.
+ * Returns 0, -ENOENT when the kernel has no node for path (then it
+ * caches nothing of it either), or the notification's negated errno.
+ * Callable from any thread once mounted, also inside a callback.
+ */
+int fbx_fs_invalidate_path(struct fbx_fs *fs, const char *path);
 
 #ifdef __cplusplus
 }

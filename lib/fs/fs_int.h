@@ -18,7 +18,8 @@
 struct fbx_fs {
 	struct fbx_fs_ops ops;         /* the caller's, zero-filled past its size */
 	struct fbx_session *se;
-	const struct fbx_options *opts; /* the session's copy */
+	const struct fbx_options *opts; /* = &cfg */
+	struct fbx_options cfg;        /* ours, changeable from init (fbx_fs_options) */
 	struct fbx_nodes *nodes;
 	void *userdata;
 	void *private_data;            /* userdata, then init's return value */

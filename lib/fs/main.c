@@ -134,7 +134,11 @@ struct fbx_fs *fbx_fs_new(const struct fbx_options *opts, const struct fbx_fs_op
 	fs->se = fbx_session_new(opts, &ll, sizeof ll, fs);
 	if (!fs->se)
 		goto fail;
-	fs->opts = fbx_session_options(fs->se);
+	if (fbx_options_copy(&fs->cfg, fbx_session_options(fs->se)) < 0) {
+		fbx_session_destroy(fs->se);
+		goto fail;
+	}
+	fs->opts = &fs->cfg;
 	return fs;
 fail:
 	fbx_nodes_free(fs->nodes);
@@ -154,6 +158,7 @@ void fbx_fs_destroy(struct fbx_fs *fs)
 		return;
 	fbx_session_destroy(fs->se); /* runs destroy if the fs was inited */
 	fbx_nodes_free(fs->nodes);
+	fbx_options_free(&fs->cfg);
 	free(fs);
 }
 
@@ -172,6 +177,43 @@ int fbx_main_app(int argc, char *argv[], const struct fbx_fs_ops *ops, size_t op
                  void *userdata, const struct fbx_app *app)
 {
 	return fbx_program_main(argc, argv, app, fs_make, fs_destroy, ops, ops_size, userdata);
+}
+
+struct fbx_options *fbx_fs_options(struct fbx_fs *fs)
+{
+	return &fs->cfg;
+}
+
+void fbx_fs_set_nullpath_ok(struct fbx_fs *fs, int on)
+{
+	fs->ops.flag_nullpath_ok = on ? 1 : 0;
+}
+
+int fbx_fs_invalidate_path(struct fbx_fs *fs, const char *path)
+{
+	uint64_t parent = FBX_ROOT_ID, id = FBX_ROOT_ID;
+	char *copy = strdup(path ? path : "");
+	char *name = NULL, *save = NULL;
+	struct fbx_node_info info;
+	int err = 0;
+	if (!copy)
+		return -ENOMEM;
+	if (copy[0] != '/')
+		err = -EINVAL;
+	/* Walk the names the kernel knows: a path it never looked up has
+	 * nothing cached to drop. */
+	for (char *c = strtok_r(copy, "/", &save); !err && c; c = strtok_r(NULL, "/", &save)) {
+		err = fbx_nodes_find(fs->nodes, id, c, &info);
+		parent = id;
+		id = info.id;
+		name = c;
+	}
+	if (!err)
+		err = fbx_notify_inval_inode(fs->se, id, 0, 0);
+	if (!err && name)
+		err = fbx_notify_inval_entry(fs->se, parent, name);
+	free(copy);
+	return err;
 }
 
 int fbx_main(int argc, char *argv[], const struct fbx_fs_ops *ops, size_t ops_size,

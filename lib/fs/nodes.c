@@ -416,6 +416,15 @@ static void name_make_current(struct name *nm)
 	name_attach(nm, n, 1);
 }
 
+/* Forget every name of n (it may be freed, when nothing else holds it). */
+static void drop_names(struct fbx_nodes *t, struct node *n)
+{
+	pin(n);
+	while (n->names)
+		name_drop(t, n->names);
+	unpin(t, n);
+}
+
 static int enter_locked(struct fbx_nodes *t, struct node *parent, const char *s,
                         const struct stat *st, struct node **out)
 {
@@ -434,6 +443,15 @@ static int enter_locked(struct fbx_nodes *t, struct node *parent, const char *s,
 		name_drop(t, nm);
 	if (st->st_ino && !S_ISDIR(type))
 		n = ino_find(t, st->st_dev, st->st_ino, type);
+	if (n && st->st_nlink == 1 && !n->open) {
+		/* The file has one name, this one: the names the table holds
+		 * for that inode number belong to a file removed behind our
+		 * back whose number the filesystem gave to this new one. They
+		 * must not make this file look hard-linked (unlink would then
+		 * not hide it while open). */
+		drop_names(t, n);
+		n = NULL;
+	}
 	if (!n) {
 		n = node_new(t, st);
 		if (!n)

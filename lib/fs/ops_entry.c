@@ -123,7 +123,7 @@ static int set_times_utime(struct fbx_fs *fs, const char *path, const struct tim
 }
 
 static int set_times(struct fbx_fs *fs, const char *path, const struct stat *attr,
-                     unsigned to_set)
+                     unsigned to_set, struct fbx_file_info *fi)
 {
 	struct timespec tv[2] = { { 0, UTIME_OMIT }, { 0, UTIME_OMIT } };
 	if (to_set & FBX_SET_ATIME_NOW)
@@ -134,6 +134,8 @@ static int set_times(struct fbx_fs *fs, const char *path, const struct stat *att
 		tv[1].tv_nsec = UTIME_NOW;
 	else if (to_set & FBX_SET_MTIME)
 		tv[1] = attr->st_mtim;
+	if (fi && fs->ops.futimens)
+		return fs->ops.futimens(path, tv, fi);
 	if (!path)
 		return -ENOENT;
 	if (fs->ops.utimens)
@@ -163,15 +165,20 @@ static int do_setattr(struct fbx_fs *fs, const char *path, const struct stat *at
 	if (to_set & (FBX_SET_UID | FBX_SET_GID)) {
 		uid_t uid = to_set & FBX_SET_UID ? attr->st_uid : (uid_t)-1;
 		gid_t gid = to_set & FBX_SET_GID ? attr->st_gid : (gid_t)-1;
-		err = !path ? -ENOENT : fs->ops.chown ? fs->ops.chown(path, uid, gid) : -ENOSYS;
+		if (fi && fs->ops.fchown)
+			err = fs->ops.fchown(path, uid, gid, fi);
+		else
+			err = !path ? -ENOENT : fs->ops.chown ? fs->ops.chown(path, uid, gid) : -ENOSYS;
 	}
-	if (!err && (to_set & FBX_SET_MODE))
+	if (!err && (to_set & FBX_SET_MODE) && fi && fs->ops.fchmod)
+		err = fs->ops.fchmod(path, attr->st_mode, fi);
+	else if (!err && (to_set & FBX_SET_MODE))
 		err = !path ? -ENOENT : fs->ops.chmod ? fs->ops.chmod(path, attr->st_mode) : -ENOSYS;
 	if (!err && (to_set & FBX_SET_SIZE))
 		err = set_size(fs, path, attr->st_size, fi);
 	if (!err && (to_set & (FBX_SET_ATIME | FBX_SET_MTIME | FBX_SET_ATIME_NOW |
 	                       FBX_SET_MTIME_NOW)))
-		err = set_times(fs, path, attr, to_set);
+		err = set_times(fs, path, attr, to_set, fi);
 	return err;
 }
 

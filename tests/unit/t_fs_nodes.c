@@ -31,6 +31,16 @@ static struct stat mkst(mode_t type, ino_t ino)
 	return st;
 }
 
+static uint64_t enter_n(struct fbx_nodes *t, uint64_t parent, const char *name,
+                        mode_t type, ino_t ino, nlink_t nlink)
+{
+	struct stat st = mkst(type, ino);
+	uint64_t id = 0;
+	st.st_nlink = nlink;
+	CHECK_EQ_INT(fbx_nodes_enter(t, parent, name, &st, 0, &id), 0);
+	return id;
+}
+
 static uint64_t enter(struct fbx_nodes *t, uint64_t parent, const char *name,
                       mode_t type, ino_t ino)
 {
@@ -103,8 +113,8 @@ static void test_hard_links(void)
 {
 	struct fbx_nodes *t = fbx_nodes_new();
 	struct fbx_node_info info;
-	uint64_t a = enter(t, ROOT, "a", S_IFREG, 10);
-	uint64_t b = enter(t, ROOT, "b", S_IFREG, 10);
+	uint64_t a = enter_n(t, ROOT, "a", S_IFREG, 10, 2);
+	uint64_t b = enter_n(t, ROOT, "b", S_IFREG, 10, 2);
 	CHECK_EQ_INT(b, a);          /* same (dev, ino): one node */
 	CHECK_EQ_INT(fbx_nodes_info(t, a, &info), 0);
 	CHECK_EQ_INT(info.nnames, 2);
@@ -141,6 +151,15 @@ static void test_hard_links(void)
 	CHECK(r1 != r2);
 	CHECK_EQ_STR(path_of(t, r1), "E2");
 	CHECK_EQ_STR(path_of(t, r2), "/r");
+	/* A file removed behind our back whose st_ino the filesystem gave
+	 * to a new one-link file: the old names are not the new file's. */
+	uint64_t o = enter(t, ROOT, "old", S_IFREG, 600);
+	uint64_t n = enter(t, ROOT, "new", S_IFREG, 600);
+	CHECK(n != o);
+	CHECK_EQ_INT(fbx_nodes_info(t, n, &info), 0);
+	CHECK_EQ_INT(info.nnames, 1);
+	CHECK_EQ_STR(path_of(t, o), "E2");
+	CHECK_EQ_STR(path_of(t, n), "/new");
 	fbx_nodes_free(t);
 }
 
