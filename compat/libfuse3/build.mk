@@ -30,12 +30,12 @@ endif
 
 $(FUSE3_SO): $(FUSE3_OBJS) $(STATIC) $(FUSE3_MAP)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_ALL) $(FUSE3_LDFLAGS) -o $@ $(FUSE3_OBJS) $(STATIC) $(LDLIBS_ALL)
-	ln -sf libfuse3.so.3 $(BUILD)/compat/libfuse3.so
+	$(call quiet,LD,$@)$(CC) $(CFLAGS_ALL) $(FUSE3_LDFLAGS) -o $@ $(FUSE3_OBJS) $(STATIC) $(LDLIBS_ALL)
+	$(Q)ln -sf libfuse3.so.3 $(BUILD)/compat/libfuse3.so
 
 $(FUSE3_PC): compat/libfuse3/build.mk
 	@mkdir -p $(@D)
-	{ echo 'includedir=$(abspath include/compat/fuse3)'; \
+	$(call quiet,GEN,$@){ echo 'includedir=$(abspath include/compat/fuse3)'; \
 	  echo 'libdir=$(abspath $(BUILD)/compat)'; echo; \
 	  echo 'Name: fuse3'; \
 	  echo 'Description: fusebox libfuse 3 compatible library'; \

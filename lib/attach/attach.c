@@ -35,16 +35,6 @@ struct attach_full {
 
 /* ---- helpers shared with the paths (attach_util.h) ---------------- */
 
-int fbx_attach_thread(pthread_t *t, void *(*fn)(void *), void *arg)
-{
-	sigset_t all, old;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	int e = pthread_create(t, NULL, fn, arg);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	return -e;
-}
-
 int fbx_attach_evfd(void)
 {
 	int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -222,7 +212,7 @@ static int start_signals(struct attach_full *f)
 	f->quit_fd = fbx_attach_evfd();
 	if (f->quit_fd < 0)
 		return f->quit_fd;
-	e = fbx_attach_thread(&f->sig_thr, sig_thread, f);
+	e = fbx_thread_start(&f->sig_thr, sig_thread, f, false);
 	if (e)
 		return e;
 	f->sig_started = 1;

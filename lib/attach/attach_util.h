@@ -12,10 +12,10 @@
 struct fbx_attach;
 struct fbx_nbd_server;
 
-/** pthread_create with every signal blocked in the new thread: signals
- *  belong to the program (or to attach.c's signal thread), and a signal
- *  landing in a thread that sits in NBD_DO_IT would tear the device down. */
-int fbx_attach_thread(pthread_t *t, void *(*fn)(void *), void *arg);
+/* Threads start through fbx_thread_start (common/signals.h): signals
+ * belong to the program (or to attach.c's signal thread), and a signal
+ * landing in a thread that sits in NBD_DO_IT would tear the device down. */
+#include "common/signals.h"
 
 /** An eventfd used as a "something happened" flag: readable once poked.
  *  fbx_attach_poke is async-signal-safe. */

@@ -137,7 +137,7 @@ static int configure(struct nbd_ioctl *ni, uint64_t size, uint16_t flags)
 		struct nbd_ioctl_conn *c = &ni->conns[i];
 		c->ni = ni;
 		c->fd = sv[1];
-		int e = fbx_attach_thread(&c->thr, serve_thread, c);
+		int e = fbx_thread_start(&c->thr, serve_thread, c, false);
 		if (e) {
 			close(sv[1]);
 			c->fd = -1;
@@ -252,7 +252,7 @@ static int ni_start(struct fbx_attach *at)
 			return e;
 		}
 	}
-	if ((e = fbx_attach_thread(&ni->doit_thr, doit_thread, ni)) != 0)
+	if ((e = fbx_thread_start(&ni->doit_thr, doit_thread, ni, false)) != 0)
 		return e;
 	ni->doit_started = 1;
 	if ((e = wait_up(ni)) != 0) {

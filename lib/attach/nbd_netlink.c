@@ -270,7 +270,7 @@ static int nl_start(struct fbx_attach *at)
 		c->nl = nl;
 		c->fd = sv[1];
 		atomic_fetch_add(&nl->live, 1);
-		if ((e = fbx_attach_thread(&c->thr, serve_thread, c)) != 0) {
+		if ((e = fbx_thread_start(&c->thr, serve_thread, c, false)) != 0) {
 			atomic_fetch_sub(&nl->live, 1);
 			close(sv[1]);
 			c->fd = -1;

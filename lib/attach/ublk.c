@@ -439,7 +439,7 @@ static int ublk_start(struct fbx_attach *at)
 		q->ub = ub;
 		q->id = i;
 		atomic_fetch_add(&ub->live, 1);
-		if ((e = fbx_attach_thread(&q->thr, queue_thread, q)) != 0) {
+		if ((e = fbx_thread_start(&q->thr, queue_thread, q, false)) != 0) {
 			atomic_fetch_sub(&ub->live, 1);
 			queue_ready(ub, e);
 		} else {

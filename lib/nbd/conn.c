@@ -956,7 +956,7 @@ static int start_workers(struct fbx_nbd_conn *c)
 		c->freelist = &c->slots[i];
 	}
 	for (unsigned i = 0; i < c->nthreads; i++) {
-		int e = fbx_nbd_thread(&c->thr[i], worker, c, false);
+		int e = fbx_thread_start(&c->thr[i], worker, c, false);
 		if (e) {
 			c->nthreads = i;
 			return e;

@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 #include <time.h>
 
+#include "common/signals.h"
 #include "fusebox/blockdev.h"
 #include "dev/dev.h"
 #include "nbd/proto.h"
@@ -68,7 +69,6 @@ void fbx_nbd_log(struct fbx_nbd_server *srv, const char *why, const char *fmt, .
 	__attribute__((format(printf, 3, 4)));
 /** Start a thread with all signals blocked (signals belong to the
  *  program's main thread or the server's signalfd). */
-int fbx_nbd_thread(pthread_t *t, void *(*fn)(void *), void *arg, bool detached);
 
 /* listen.c */
 void fbx_nbd_listeners_close(struct fbx_nbd_server *srv);

@@ -28,21 +28,6 @@
 
 /* ---------- helpers ---------- */
 
-int fbx_nbd_thread(pthread_t *t, void *(*fn)(void *), void *arg, bool detached)
-{
-	sigset_t all, old;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	pthread_attr_t a;
-	pthread_attr_init(&a);
-	if (detached)
-		pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-	int e = pthread_create(t, &a, fn, arg);
-	pthread_attr_destroy(&a);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	return -e;
-}
-
 void fbx_nbd_log(struct fbx_nbd_server *srv, const char *why, const char *fmt, ...)
 {
 	if (!atomic_load_explicit(&srv->verbose, memory_order_relaxed))
@@ -155,7 +140,7 @@ struct fbx_nbd_server *fbx_nbd_server_new(const struct fbx_dev_ops *ops, size_t 
 	srv->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (srv->wake_fd < 0)
 		goto fail;
-	e = fbx_nbd_thread(&srv->watcher, watcher, srv, false);
+	e = fbx_thread_start(&srv->watcher, watcher, srv, false);
 	if (e) {
 		errno = -e;
 		goto fail;
@@ -285,7 +270,7 @@ static void accept_one(struct fbx_nbd_server *srv, int lfd)
 	int e = -ENOMEM;
 	if (a) {
 		*a = (struct accepted){ srv, fd };
-		e = fbx_nbd_thread(&t, conn_thread, a, true);
+		e = fbx_thread_start(&t, conn_thread, a, true);
 	}
 	if (e) {
 		fbx_nbd_log(srv, "thread failed", "cannot start a connection thread: %s", strerror(-e));
