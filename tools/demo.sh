@@ -21,7 +21,7 @@ BUILD=${BUILD:-build}
 D=${FBX_DEMO_DIR:-/tmp/fusebox-demo}
 FS=$D/fs DISK=$D/disk
 log=$D/busexmp.log
-pids=() dev= back= stty_saved= sleeper=
+pids=() dev='' back='' stty_saved='' sleeper=''
 
 trap '' PIPE
 say() { printf '%s\n' "$*" 2>/dev/null; }

@@ -4,7 +4,7 @@
 # static library, one program and the pkg-config file into a scratch
 # build folder, so the real one is left alone.
 set -u
-cd "$FBX_ROOT"
+cd "$FBX_ROOT" || exit 1
 T=$(mktemp -d /tmp/fbx-make.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 B=$T/b

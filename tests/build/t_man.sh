@@ -7,7 +7,7 @@
 # (or a .so link) of its own name, and fusebox(7) names every public
 # header.
 set -u
-cd "$FBX_ROOT"
+cd "$FBX_ROOT" || exit 1
 command -v man >/dev/null && command -v groff >/dev/null ||
   { echo "skip: needs man-db and groff-base (tests/install-deps)"; exit 77; }
 T=$(mktemp -d /tmp/fbx-man.XXXXXX)
@@ -27,7 +27,7 @@ for p in doc/man/*.[0-9]; do
 done
 
 # Render from the installed tree, where `.so man1/hello.1` resolves.
-cd "$M"
+cd "$M" || exit 1
 for p in man*/*; do
   out=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings=all -E UTF-8 -l "$p" 2>"$T/err")
   [ -s "$T/err" ] && bad "$p: man warns: $(head -n3 "$T/err")"
@@ -36,7 +36,7 @@ for p in man*/*; do
   LC_ALL=C.UTF-8 groff -ww -z -man -Tutf8 "$p" 2>"$T/err" || bad "$p: groff failed"
   [ -s "$T/err" ] && bad "$p: groff warns: $(head -n3 "$T/err")"
 done
-cd "$FBX_ROOT"
+cd "$FBX_ROOT" || exit 1
 
 # The page's text with roff escapes taken out, for looking up options.
 plain() { sed -e 's/\\-/-/g' -e 's/\\f[BIRP]//g' -e 's/\\&//g' "$1"; }
@@ -64,7 +64,7 @@ for p in doc/man/*.3; do
   grep -q '^\.so ' "$p" && continue
   names=$(sed -n '/^\.SH NAME/{n;p}' "$p" | sed 's/ \\-.*//; s/,//g')
   for n in $names; do
-    grep -qE "\b$n[[:space:]]*\(" include/fusebox/*.h || bad "$p names $n, which no public header declares"
+    grep -qE "\b${n}[[:space:]]*\(" include/fusebox/*.h || bad "$p names $n, which no public header declares"
     [ -f "$M/man3/$n.3" ] || bad "man $n: no page installed for it"
   done
 done

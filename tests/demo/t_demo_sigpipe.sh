@@ -8,7 +8,7 @@
 # sends it (with SIGINT at its default, as under a terminal: a
 # background job of a script starts with it ignored).
 set -u
-cd "$FBX_ROOT"
+cd "$FBX_ROOT" || exit 1
 [ "$(id -u)" = 0 ] || { echo "skip: needs root (the demo mounts and attaches)"; exit 77; }
 [ -e /dev/fuse ] && [ -e /dev/loop-control ] || { echo "skip: needs /dev/fuse and loop"; exit 77; }
 T=$(mktemp -d /tmp/fbx-test.XXXXXX)

@@ -30,12 +30,12 @@ for i in $(seq "$RUNS"); do
 	kill -9 "$PID"
 	wait "$PID" 2>/dev/null
 	# The walker must stop by itself: its ls fails once the daemon is gone.
-	for t in $(seq 50); do kill -0 "$walker" 2>/dev/null || break; sleep 0.1; done
+	for _ in $(seq 50); do kill -0 "$walker" 2>/dev/null || break; sleep 0.1; done
 	if kill -0 "$walker" 2>/dev/null; then
 		stuck=$((stuck + 1)); kill -9 "$walker"
 	fi
 	wait "$walker" 2>/dev/null
-	for t in $(seq 30); do mounted || break; sleep 0.1; done
+	for _ in $(seq 30); do mounted || break; sleep 0.1; done
 	if mounted; then dead=$((dead + 1)); umount -l "$MNT"; fi
 	pgrep -f "$MEMFS -f -o auto_unmount $MNT" >/dev/null && guards=$((guards + 1))
 	pkill -9 -f "$MEMFS -f -o auto_unmount $MNT" 2>/dev/null
