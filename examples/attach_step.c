@@ -19,9 +19,10 @@ int main(int argc, char *argv[])
 {
 	/* 1. Which way into the kernel: named on the command line, or auto. */
 	struct fbx_attach_opts ao = { .path = FBX_ATTACH_AUTO, .handle_signals = true };
-	if (argc > 2 || (argc == 2 && fbx_attach_parse_path(argv[1], &ao.path) < 0)) {
-		fprintf(stderr, "usage: %s [auto|ublk|nbd|nbd-ioctl|fuse]\n", argv[0]);
-		return 2;
+	bool help = argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"));
+	if (help || argc > 2 || (argc == 2 && fbx_attach_parse_path(argv[1], &ao.path) < 0)) {
+		fprintf(help ? stdout : stderr, "usage: %s [auto|ublk|nbd|nbd-ioctl|fuse]\n", argv[0]);
+		return help ? 0 : 2;
 	}
 	/* 2. The device: callbacks, their state, and what it is. */
 	uint64_t size = 64 << 20;

@@ -24,9 +24,10 @@ static int fail(const char *what, int err)
 
 int main(int argc, char *argv[])
 {
-	if (argc < 2 || argc > 3) {
-		fprintf(stderr, "usage: %s SOCKET [HOST:PORT]\n", argv[0]);
-		return 2;
+	bool help = argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"));
+	if (help || argc < 2 || argc > 3 || argv[1][0] == '-') {
+		fprintf(help ? stdout : stderr, "usage: %s SOCKET [HOST:PORT]\n", argv[0]);
+		return help ? 0 : 2;
 	}
 	/* 1. What the device is, and its state. */
 	const struct fbx_dev_info info = {

@@ -130,10 +130,12 @@ static const struct fbx_dev_ops rd_ops = {
 int main(int argc, char *argv[])
 {
 	uint64_t size;
-	if (argc < 2 || fbx_parse_size(argv[1], &size) < 0 || size == 0) {
-		fprintf(stderr, "usage: %s SIZE [TARGET] [-r]   (SIZE: 64M, 1G, ...; TARGET as for busexmp)\n",
+	bool help = argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"));
+	if (help || argc < 2 || fbx_parse_size(argv[1], &size) < 0 || size == 0) {
+		fprintf(help ? stdout : stderr,
+		        "usage: %s SIZE [TARGET] [-r]   (SIZE: 64M, 1G, ...; TARGET as for busexmp)\n",
 		        argv[0]);
-		return 2;
+		return help ? 0 : 2;
 	}
 	struct ramdisk d = { .nchunks = (size + CHUNK - 1) / CHUNK };
 	d.chunk = calloc(d.nchunks, sizeof *d.chunk);
