@@ -32,6 +32,13 @@ int fuse_session_loop_mt_312(struct fuse_session *se,
 int fuse_parse_cmdline_30(struct fuse_args *args, struct fuse_cmdline_opts *opts);
 int fuse_parse_cmdline_312(struct fuse_args *args, struct fuse_cmdline_opts *opts);
 
+/* One -o item or argument of fuse_session_new/fuse_new onto `o`:
+ * 0, or -1 after a message (a non-option argument is refused, naming
+ * `mount_call`, which takes the mount point). */
+struct fbx_options;
+int fbx_fuse3_session_item(struct fbx_options *o, const char *arg, int key,
+                           const char *mount_call);
+
 /** The library's own messages: fuse_log() at `level`, prefixed
  *  "fuse: " as libfuse's are (programs and tests grep for them). */
 #define fbx_fuse3_err(...) fuse_log(FUSE_LOG_ERR, "fuse: " __VA_ARGS__)

@@ -110,27 +110,10 @@ void fuse_lib_help(struct fuse_args *args)
 
 /* ---- the session's options --------------------------------------------- */
 
-static int unknown_item(void *data, const char *key, const char *value, int is_arg)
-{
-	(void)data; (void)value;
-	return !is_arg && strncmp(key, "x-", 2) == 0;
-}
-
 static int session_opt(void *data, const char *arg, int key, struct fuse_args *out)
 {
-	struct fbx_options *o = data;
 	(void)out;
-	if (key == FUSE_OPT_KEY_NONOPT) {
-		fbx_fuse3_err("unknown argument `%s' (the mount point goes to fuse_mount)\n", arg);
-		return -1;
-	}
-	if (strcmp(arg, "-d") == 0 || strcmp(arg, "--debug") == 0)
-		arg = "debug";
-	else if (arg[0] == '-') {
-		fbx_fuse3_err("unknown option `%s'\n", arg);
-		return -1;
-	}
-	return fbx_options_parse_o(o, arg, unknown_item, NULL) < 0 ? -1 : 0;
+	return fbx_fuse3_session_item(data, arg, key, "fuse_mount");
 }
 
 static int session_options(struct fbx_options *o, const struct fuse_args *args,

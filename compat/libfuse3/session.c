@@ -18,7 +18,6 @@
 
 struct parsed {
 	struct fbx_options o;
-	int failed;
 };
 
 /* -o items fusebox does not know: "x-*" items are for other tools
@@ -29,12 +28,11 @@ static int unknown_item(void *data, const char *key, const char *value, int is_a
 	return !is_arg && strncmp(key, "x-", 2) == 0;
 }
 
-static int session_opt(void *data, const char *arg, int key, struct fuse_args *out)
+int fbx_fuse3_session_item(struct fbx_options *o, const char *arg, int key,
+                           const char *mount_call)
 {
-	struct parsed *p = data;
-	(void)out;
 	if (key == FUSE_OPT_KEY_NONOPT) {
-		fbx_fuse3_err("unknown argument `%s' (the mount point goes to fuse_session_mount)\n", arg);
+		fbx_fuse3_err("unknown argument `%s' (the mount point goes to %s)\n", arg, mount_call);
 		return -1;
 	}
 	if (strcmp(arg, "-d") == 0 || strcmp(arg, "--debug") == 0)
@@ -43,11 +41,14 @@ static int session_opt(void *data, const char *arg, int key, struct fuse_args *o
 		fbx_fuse3_err("unknown option `%s'\n", arg);
 		return -1;
 	}
-	if (fbx_options_parse_o(&p->o, arg, unknown_item, NULL) < 0) {
-		p->failed = 1;
-		return -1;
-	}
-	return 0;
+	return fbx_options_parse_o(o, arg, unknown_item, NULL) < 0 ? -1 : 0;
+}
+
+static int session_opt(void *data, const char *arg, int key, struct fuse_args *out)
+{
+	struct parsed *p = data;
+	(void)out;
+	return fbx_fuse3_session_item(&p->o, arg, key, "fuse_session_mount");
 }
 
 static int parse_args(struct parsed *p, struct fuse_args *args)
