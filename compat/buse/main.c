@@ -98,7 +98,8 @@ static int serve(const char *dev, struct fbx_buse *b, const struct fbx_dev_info 
 		say_attach_error(dev, e);
 		return e;
 	}
-	const char *got = fbx_attach_device(at);
+	char got[64];   /* kept past fbx_attach_destroy, for the last message */
+	snprintf(got, sizeof got, "%s", fbx_attach_device(at));
 	if (strcmp(got, dev) != 0)
 		fprintf(stderr, "%s: %s is the device (%s), not %s\n", ME, got,
 		        fbx_attach_path_name(fbx_attach_path_taken(at)), dev);
