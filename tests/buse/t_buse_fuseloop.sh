@@ -8,7 +8,8 @@
 # disc is called once and nothing is left. The file disk's image is
 # checked again after the detach. Bad input: a device name that is not
 # /dev/nbdN, FBX_ATTACH=nonsense, the default path without the nbd
-# module, a read callback failing (the reader sees EIO), kill -9 (I/O
+# module, a read callback failing with EIO, -EIO or -1 (the reader sees
+# EIO), kill -9 (I/O
 # fails, no loop device or mount left). Callbacks run one at a time by
 # default and up to N at once with FBX_BUSE_THREADS=N.
 . "$FBX_ROOT/tests/lib/fbx.sh"
@@ -108,8 +109,10 @@ fi
 
 # 4. a read callback's error reaches the reader as EIO; the rest reads
 if run "$TMP/bad.log" "$TMP/memdisk" /dev/nbd0 $((64 << 20)); then
-  out=$(dd if="$DEV" of=/dev/null bs=4096 skip=16384 count=1 iflag=direct 2>&1)
-  check_contains "read of the failing block: EIO" "Input/output error" "$out"
+  for b in "16384 EIO" "16385 -EIO" "16386 -1"; do
+    out=$(dd if="$DEV" of=/dev/null bs=4096 skip="${b% *}" count=1 iflag=direct 2>&1)
+    check_contains "read callback returning ${b#* }: the reader sees EIO" "Input/output error" "$out"
+  done
   check_true "read of the block before it works" \
     dd if="$DEV" of=/dev/null bs=4096 skip=16383 count=1 iflag=direct status=none
   stop bad-read

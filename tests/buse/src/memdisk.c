@@ -8,7 +8,8 @@
  *   memdisk DEVICE [BAD_OFFSET]
  *
  * BAD_OFFSET: reads of the 4 KiB block there fail with EIO (a positive
- * errno, BUSE's convention). MEMDISK_SLOW_US=N in the environment makes
+ * errno, BUSE's convention), of the next one with -EIO, of the third
+ * with -1. MEMDISK_SLOW_US=N in the environment makes
  * every read sleep N microseconds, so that concurrent requests overlap.
  * On disc it prints how many callbacks ever ran at once, for the tests
  * that check buse_main's one-at-a-time default and FBX_BUSE_THREADS.
@@ -16,6 +17,7 @@
 #define _DEFAULT_SOURCE
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,8 +55,13 @@ static int md_read(void *buf, u_int32_t len, u_int64_t offset, void *userdata)
   if (slow_us)
     usleep(slow_us);
   leave();
+  /* the three ways a BUSE program says EIO: EIO, -EIO, -1 */
   if (bad >= 0 && (long long)offset < bad + 4096 && (long long)(offset + len) > bad)
     return EIO;
+  if (bad >= 0 && (long long)offset < bad + 8192 && (long long)(offset + len) > bad + 4096)
+    return -EIO;
+  if (bad >= 0 && (long long)offset < bad + 12288 && (long long)(offset + len) > bad + 8192)
+    return -1;
   memcpy(buf, data + offset, len);
   return 0;
 }
@@ -90,6 +97,7 @@ static void md_disc(void *userdata)
 int main(int argc, char *argv[])
 {
   struct buse_operations bop;
+  sigset_t mask;
   const char *slow = getenv("MEMDISK_SLOW_US");
   if (argc < 2 || argc > 3) {
     fprintf(stderr, "usage: memdisk DEVICE [BAD_OFFSET]\n");
@@ -115,5 +123,12 @@ int main(int argc, char *argv[])
     return 1;
   }
   free(data);
+  /* buse_main gives the program back the signal mask it had */
+  sigemptyset(&mask);
+  pthread_sigmask(SIG_BLOCK, NULL, &mask);
+  if (sigismember(&mask, SIGTERM) || sigismember(&mask, SIGINT)) {
+    fprintf(stderr, "memdisk: stop signals still blocked after buse_main\n");
+    return 1;
+  }
   return 0;
 }
