@@ -170,6 +170,10 @@ install: all
 	ln -sf libfusebox.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libfusebox.so.$(SOVERSION)
 	ln -sf libfusebox.so.$(SOVERSION) $(DESTDIR)$(PREFIX)/lib/libfusebox.so
 	install -m 644 $(BUILD)/fusebox.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	@# BUSE's interface: fusebox.pc's Cflags and Libs name both (buse.h says why so)
+	install -d $(DESTDIR)$(PREFIX)/include/fusebox/compat/buse
+	install -m 644 include/compat/buse/buse.h $(DESTDIR)$(PREFIX)/include/fusebox/compat/buse/
+	install -m 644 $(BUSE_LIB) $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(TOOL_BINS) $(DESTDIR)$(PREFIX)/bin/
 	for s in $(sort $(subst .,,$(suffix $(MAN_PAGES)))); do \
 	  install -d $(DESTDIR)$(PREFIX)/share/man/man$$s && \
@@ -191,5 +195,6 @@ FORCE:
 .PHONY: all check demo bench fuzz install clean FORCE
 
 include compat/libfuse3/build.mk
+include compat/buse/build.mk
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

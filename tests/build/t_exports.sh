@@ -55,6 +55,14 @@ report "declared in include/fusebox/*.h but not exported by $so" "$T/missing.so"
 report "exported by $so but declared in no public header" "$T/extra.so"
 report "declared in include/fusebox/*.h but not defined in $a" "$T/missing.a"
 report "globals of $a without the fbx_ prefix" "$T/unprefixed.a"
+# libfusebox-buse.a (compat/buse) is linked into BUSE programs: its one
+# name for them is buse_main, as buse.h declares; all else is fbx_.
+buse=$B/compat/libfusebox-buse.a
+[ -e "$buse" ] || { echo "missing $buse"; exit 1; }
+nm -g --defined-only "$buse" | awk 'NF == 3 && $2 ~ /^[BCDGRSTVWiu]$/ && $3 !~ /^__odr_asan\./ { print $3 }' |
+  grep -v '^fbx_' | sort -u >"$T/buse"
+[ "$(cat "$T/buse")" = buse_main ] ||
+  { echo "globals of $buse without the fbx_ prefix, want only buse_main:"; sed 's/^/  /' "$T/buse"; fail=1; }
 [ $fail = 0 ] || exit 1
 echo "$(wc -l <"$T/declared") declared = $(wc -l <"$T/so") exported by the .so;" \
      "$(wc -l <"$T/a") globals in the .a, all fbx_"

@@ -64,7 +64,8 @@ for p in doc/man/*.3; do
   grep -q '^\.so ' "$p" && continue
   names=$(sed -n '/^\.SH NAME/{n;p}' "$p" | sed 's/ \\-.*//; s/,//g')
   for n in $names; do
-    grep -qE "\b${n}[[:space:]]*\(" include/fusebox/*.h || bad "$p names $n, which no public header declares"
+    grep -qE "\b${n}[[:space:]]*\(" include/fusebox/*.h include/compat/buse/buse.h ||
+      bad "$p names $n, which no public header declares"
     [ -f "$M/man3/$n.3" ] || bad "man $n: no page installed for it"
   done
 done
