@@ -191,5 +191,6 @@ FORCE:
 .PHONY: all check demo bench fuzz install clean FORCE
 
 include compat/libfuse3/build.mk
+include compat/libfuse2/build.mk
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
