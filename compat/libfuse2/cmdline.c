@@ -75,7 +75,7 @@ static int take(void *data, const char *arg, int key, struct fuse_args *out)
 	case K_VERSION:
 		c->version = 1;
 		fprintf(stderr, "FUSE library version: %s (fusebox %s)\n", "2.9.9", fbx_version());
-		return 1;
+		return fuse_opt_add_arg(out, "--version");
 	case FUSE_OPT_KEY_NONOPT:
 		break;
 	default:
