@@ -196,5 +196,6 @@ FORCE:
 
 include compat/libfuse3/build.mk
 include compat/buse/build.mk
+include compat/libfuse2/build.mk
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

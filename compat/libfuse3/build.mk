@@ -3,6 +3,9 @@
 #
 #   compat/libfuse3/*.c  -> $(BUILD)/compat/libfuse3.so.3 (all files, by wildcard:
 #                           a new file needs no edit here)
+#   compat/common/*.c    -> the same library: what libfuse 2 shares (fuse_opt,
+#                           buffers, daemonize), compiled here against our
+#                           libfuse 3 headers into $(BUILD)/compat/libfuse3/common/
 #   compat/libfuse3/fuse3.map  the version nodes and exports (libfuse 3.14's)
 #   include/compat/fuse3/      the headers programs compile against
 #   $(BUILD)/compat/pkgconfig/fuse3.pc  pkg-config name "fuse3" for them
@@ -11,14 +14,19 @@
 # so it is self-contained: a program needs only libfuse3.so.3.
 
 FUSE3_SRCS := $(sort $(wildcard compat/libfuse3/*.c))
-FUSE3_OBJS := $(FUSE3_SRCS:%.c=$(BUILD)/%.o)
+FUSE3_OBJS := $(FUSE3_SRCS:%.c=$(BUILD)/%.o) \
+              $(patsubst compat/common/%.c,$(BUILD)/compat/libfuse3/common/%.o,$(sort $(wildcard compat/common/*.c)))
 FUSE3_MAP  := compat/libfuse3/fuse3.map
 FUSE3_SO   := $(BUILD)/compat/libfuse3.so.3
 FUSE3_PC   := $(BUILD)/compat/pkgconfig/fuse3.pc
 FUSE3_PCVERSION := 3.14.0
 
 # Our files see our libfuse headers at the newest API they provide.
-$(FUSE3_OBJS): CPPFLAGS_ALL += -Iinclude/compat/fuse3 -DFUSE_USE_VERSION=314 -D_FILE_OFFSET_BITS=64
+$(FUSE3_OBJS): CPPFLAGS_ALL += -Iinclude/compat/fuse3 -Icompat/common -DFUSE_USE_VERSION=314 -D_FILE_OFFSET_BITS=64
+
+$(BUILD)/compat/libfuse3/common/%.o: compat/common/%.c
+	@mkdir -p $(@D)
+	$(call quiet,CC,$<)$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
 
 # -z defs: an undefined reference is a link error here, not a load
 # error in someone's program (not under SAN: the sanitizer runtime

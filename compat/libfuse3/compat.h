@@ -15,6 +15,8 @@
 
 #include <fuse_lowlevel.h>
 
+#include "common.h"
+
 #define FBX_SYMVER(spec) __attribute__((symver(spec)))
 
 /* The libfuse release whose ABI this library has. */
@@ -39,8 +41,8 @@ struct fbx_options;
 int fbx_fuse3_session_item(struct fbx_options *o, const char *arg, int key,
                            const char *mount_call);
 
-/** The library's own messages: fuse_log() at `level`, prefixed
- *  "fuse: " as libfuse's are (programs and tests grep for them). */
-#define fbx_fuse3_err(...) fuse_log(FUSE_LOG_ERR, "fuse: " __VA_ARGS__)
+/** The library's own messages: fuse_log() at FUSE_LOG_ERR, prefixed
+ *  "fuse: " (compat/common/common.h; log.c routes them). */
+#define fbx_fuse3_err(...) fbx_compat_err(__VA_ARGS__)
 
 #endif /* FBX_COMPAT_LIBFUSE3_H */

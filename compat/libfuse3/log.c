@@ -30,3 +30,12 @@ void fuse_log(enum fuse_log_level level, const char *fmt, ...)
 	log_sink(level, fmt, ap);
 	va_end(ap);
 }
+
+void fbx_compat_log(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_sink(FUSE_LOG_ERR, fmt, ap);
+	va_end(ap);
+}

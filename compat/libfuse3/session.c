@@ -130,9 +130,9 @@ static int loop_with(struct fuse_session *se, unsigned threads)
 {
 	int err = fbx_session_set_threads(se->fbx, threads);
 	if (err == 0) {
-		fbx_fuse3_signals_loop_start(se);
+		fbx_compat_signals_loop_start(se);
 		err = fbx_session_loop(se->fbx);
-		fbx_fuse3_signals_loop_end(se);
+		fbx_compat_signals_loop_end(se);
 	}
 	int sig = atomic_exchange(&se->signal, 0);
 	fbx_session_reset(se->fbx);
@@ -199,4 +199,15 @@ void fuse_session_reset(struct fuse_session *se)
 {
 	atomic_store(&se->signal, 0);
 	fbx_session_reset(se->fbx);
+}
+
+/* What compat/common/signals.c needs of a session. */
+struct fbx_session *fbx_compat_session_fbx(struct fuse_session *se)
+{
+	return se->fbx;
+}
+
+_Atomic int *fbx_compat_session_signal(struct fuse_session *se)
+{
+	return &se->signal;
 }

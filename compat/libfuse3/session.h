@@ -39,10 +39,6 @@ void fbx_fuse3_fi_in(struct fuse_file_info *f, const struct fbx_file_info *b);
 void fbx_fuse3_fi_out(struct fbx_file_info *b, const struct fuse_file_info *f);
 void fbx_fuse3_entry_out(struct fbx_entry *b, const struct fuse_entry_param *e);
 
-/* signals.c: the thread that turns a caught signal into an exit runs
- * while a loop does (it would not survive fuse_daemonize's fork). */
-void fbx_fuse3_signals_loop_start(struct fuse_session *se);
-void fbx_fuse3_signals_loop_end(struct fuse_session *se);
 
 /* loop_cfg.c: the pool bound of an opaque loop configuration. */
 unsigned fbx_fuse3_cfg_max_threads(const struct fuse_loop_config *config);

@@ -7,7 +7,7 @@
  * back as "-o LIST" right after argv[0], as libfuse programs expect
  * when they hand the rest to fuse_session_new or fuse_new.
  */
-#include "compat.h"
+#include "common.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +26,7 @@ struct parse {
 
 static int oom(void)
 {
-	fbx_fuse3_err("memory allocation failed\n");
+	fbx_compat_err("memory allocation failed\n");
 	return -1;
 }
 
@@ -58,7 +58,7 @@ int fuse_opt_add_arg(struct fuse_args *args, const char *arg)
 int fuse_opt_insert_arg(struct fuse_args *args, int pos, const char *arg)
 {
 	if (pos < 0 || pos > args->argc) {
-		fbx_fuse3_err("fuse_opt_insert_arg: position %d outside 0..%d\n", pos, args->argc);
+		fbx_compat_err("fuse_opt_insert_arg: position %d outside 0..%d\n", pos, args->argc);
 		return -1;
 	}
 	if (own(args) < 0)
@@ -193,7 +193,7 @@ static int store_for_caller(struct parse *p, const struct fuse_opt *o, const cha
 		return 0;
 	}
 	if (sscanf(val, fmt, dst) != 1) {
-		fbx_fuse3_err("invalid parameter in option `%s'\n", arg);
+		fbx_compat_err("invalid parameter in option `%s'\n", arg);
 		return -1;
 	}
 	return 0;
@@ -226,7 +226,7 @@ static int separate_value(struct parse *p, const char *arg)
 		if (!sp || strlen(arg) != n || strncmp(arg, o->templ, n) != 0)
 			continue;
 		if (p->i + 1 >= p->argc) {
-			fbx_fuse3_err("missing argument after `%s'\n", arg);
+			fbx_compat_err("missing argument after `%s'\n", arg);
 			return -1;
 		}
 		const char *val = p->argv[++p->i];
@@ -280,7 +280,7 @@ static int one_argument(struct parse *p, int *only_nonopts)
 		if (arg[2])
 			return option_list(p, arg + 2);
 		if (p->i + 1 >= p->argc) {
-			fbx_fuse3_err("missing argument after `-o'\n");
+			fbx_compat_err("missing argument after `-o'\n");
 			return -1;
 		}
 		return option_list(p, p->argv[++p->i]);

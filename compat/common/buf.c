@@ -6,7 +6,7 @@
  * through a bounce buffer). The SPLICE flags are hints and are ignored;
  * FORCE_SPLICE too, as libfuse also copies where it cannot splice.
  */
-#include "compat.h"
+#include "common.h"
 
 #include <errno.h>
 #include <stdint.h>

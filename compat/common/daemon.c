@@ -5,7 +5,7 @@
  * so a shell or test that runs the program sees it return only once the
  * filesystem is being served from the background.
  */
-#include "compat.h"
+#include "common.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -35,12 +35,12 @@ int fuse_daemonize(int foreground)
 	}
 	int done[2];
 	if (pipe(done) < 0) {
-		fbx_fuse3_err("fuse_daemonize: pipe: %s\n", strerror(errno));
+		fbx_compat_err("fuse_daemonize: pipe: %s\n", strerror(errno));
 		return -1;
 	}
 	pid_t pid = fork();
 	if (pid < 0) {
-		fbx_fuse3_err("fuse_daemonize: fork: %s\n", strerror(errno));
+		fbx_compat_err("fuse_daemonize: fork: %s\n", strerror(errno));
 		close(done[0]);
 		close(done[1]);
 		return -1;
@@ -54,7 +54,7 @@ int fuse_daemonize(int foreground)
 	}
 	close(done[0]);
 	if (setsid() < 0) {
-		fbx_fuse3_err("fuse_daemonize: setsid: %s\n", strerror(errno));
+		fbx_compat_err("fuse_daemonize: setsid: %s\n", strerror(errno));
 		close(done[1]);
 		return -1;
 	}

@@ -12,8 +12,12 @@
  * programs the filesystem runs would inherit across exec.
  *
  * libfuse's API has one such session per process; so has this file.
+ * Each library says what its session is made of (common.h):
+ * fbx_compat_session_fbx and fbx_compat_session_signal.
  */
-#include "session.h"
+#include "common.h"
+
+#include <stdatomic.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +25,8 @@
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "fusebox/lowlevel.h"
 
 static const int stop_signals[] = { SIGHUP, SIGINT, SIGTERM };
 
@@ -57,8 +63,8 @@ static void *watch(void *arg)
 			continue;
 		if (n <= 0 || b == 0)
 			return NULL;   /* 0: fuse_remove_signal_handlers */
-		atomic_store(&se->signal, (int)b);
-		fuse_session_exit(se);
+		atomic_store(fbx_compat_session_signal(se), (int)b);
+		fbx_session_exit(fbx_compat_session_fbx(se));
 	}
 }
 
@@ -84,11 +90,11 @@ static void give_back(int signo, void (*fn)(int))
 int fuse_set_signal_handlers(struct fuse_session *se)
 {
 	if (sig.se) {
-		fbx_fuse3_err("signal handlers already set for another session\n");
+		fbx_compat_err("signal handlers already set for another session\n");
 		return -1;
 	}
 	if (pipe2(sig.pipe, O_CLOEXEC) < 0) {
-		fbx_fuse3_err("cannot set signal handlers: %s\n", strerror(errno));
+		fbx_compat_err("cannot set signal handlers: %s\n", strerror(errno));
 		return -1;
 	}
 	fcntl(sig.pipe[1], F_SETFL, O_NONBLOCK);
@@ -103,18 +109,18 @@ int fuse_set_signal_handlers(struct fuse_session *se)
 	return 0;
 }
 
-void fbx_fuse3_signals_loop_start(struct fuse_session *se)
+void fbx_compat_signals_loop_start(struct fuse_session *se)
 {
 	if (sig.se != se || sig.watching)
 		return;
 	int e = pthread_create(&sig.watcher, NULL, watch, se);
 	if (e)
-		fbx_fuse3_err("signals will not end the loop: %s\n", strerror(e));
+		fbx_compat_err("signals will not end the loop: %s\n", strerror(e));
 	else
 		sig.watching = 1;
 }
 
-void fbx_fuse3_signals_loop_end(struct fuse_session *se)
+void fbx_compat_signals_loop_end(struct fuse_session *se)
 {
 	if (sig.se != se || !sig.watching)
 		return;
@@ -129,7 +135,7 @@ void fuse_remove_signal_handlers(struct fuse_session *se)
 {
 	if (!sig.se || sig.se != se)
 		return;
-	fbx_fuse3_signals_loop_end(se);
+	fbx_compat_signals_loop_end(se);
 	for (unsigned i = 0; i < 3; i++)
 		if (sig.installed & (1u << i))
 			give_back(stop_signals[i], on_stop_signal);

@@ -1,0 +1,111 @@
+/*
+ * fuse2.h -- internal to fusebox's libfuse.so.2 (compat/libfuse2/).
+ *
+ * Every file here is built with -DFUSE_USE_VERSION=29 against our own
+ * headers (include/compat/fuse2), so the public prototypes are checked
+ * against the definitions. FBX_SYMVER("name@NODE") on a definition also
+ * exports it as that old, non-default version (see fuse2.map).
+ *
+ *   chan.c      fuse_mount/fuse_unmount and the fuse_chan_* calls
+ *   session.c   fuse_lowlevel_new, the session's channel, loops, exit
+ *   lowlevel.c  struct fuse_lowlevel_ops onto struct fbx_ll_ops
+ *   reply.c     fuse_reply_*, fuse_req_*, directory entries
+ *   notify.c    fuse_lowlevel_notify_*
+ *   cmdline.c   fuse_parse_cmdline, fuse_version, option lists
+ *   hl_*.c      the high-level API (fuse.h) over fusebox's path layer
+ *   log.c       where messages go (stderr)
+ * and compat/common/ (fuse_opt, buffers, daemonize, signals), shared
+ * with the libfuse 3 layer.
+ *
+ * A libfuse 2 program mounts before it makes its session (fuse_mount
+ * returns a channel, fuse_new / fuse_lowlevel_new take it), while
+ * fusebox's session mounts itself with the options it was made with.
+ * So a channel made by fuse_mount only holds the mount point and the
+ * mount options; the session made on it takes those options too and
+ * mounts (fuse_new, or fuse_session_add_chan for the low-level API).
+ */
+#ifndef FBX_COMPAT_LIBFUSE2_H
+#define FBX_COMPAT_LIBFUSE2_H
+
+#include <fuse.h>
+#include <fuse_lowlevel.h>
+
+#include <stdatomic.h>
+
+#include "common.h"
+#include "fusebox/fs.h"
+#include "fusebox/lowlevel.h"
+
+#define FBX_SYMVER(spec) __attribute__((symver(spec)))
+
+#define fbx_fuse2_err(...) fbx_compat_err(__VA_ARGS__)
+
+struct fuse_chan {
+	char *mountpoint;           /* absolute, or "/dev/fd/N" (fuse_kern_chan_new) */
+	struct fuse_args margs;     /* the mount options fuse_mount was given */
+	struct fuse_session *se;    /* the session holding it, or NULL */
+	struct fuse_session *mounted_by;   /* whose fusebox session mounted it */
+	struct fuse_chan *next_pending;    /* made, not yet taken by a session */
+};
+
+/* libfuse 2's connection options (-o sync_read, max_readahead=N, ...),
+ * applied to struct fuse_conn_info before the program's init sees it. */
+struct fbx_fuse2_conn_opts {
+	unsigned clear;             /* FUSE_CAP_* to turn off */
+	unsigned max_readahead, max_background, congestion_threshold;
+	int set_readahead, set_background, set_congestion;
+};
+
+struct fuse_session {
+	struct fbx_session *fbx;
+	struct fuse_lowlevel_ops op;   /* the program's, zero beyond its op_size */
+	void *userdata;
+	struct fbx_ll_ops ll;          /* lowlevel.c's translations of op */
+	struct fuse_chan *ch;          /* the one channel */
+	struct fuse_chan *mounted;     /* the channel it mounted (even once removed) */
+	struct fuse *f;                /* the high-level filesystem, if this is its session */
+	struct fbx_fuse2_conn_opts conn;
+	int mount_failed;              /* the channel could not be mounted: loops fail */
+	atomic_int signal;             /* the signal that ended the loop, or 0 */
+};
+
+/* chan.c */
+/* The oldest channel fuse_mount made that no session took: its mount
+ * options belong to the next fuse_lowlevel_new. */
+struct fuse_chan *fbx_fuse2_pending_chan(void);
+/* Attach ch to se and mount it with se's fusebox session: 0 or -1. */
+int fbx_fuse2_attach(struct fuse_session *se, struct fuse_chan *ch);
+/* se is going away: its channel is freed, a channel it mounted forgets it. */
+void fbx_fuse2_chan_session_gone(struct fuse_session *se);
+
+/* session.c: the options of args (and of the channel's mount options)
+ * onto o, for fbx_session_new / fbx_fs_new. 0 or -1 after a message. */
+int fbx_fuse2_session_options(struct fbx_options *o, const struct fuse_args *args,
+                              const struct fuse_chan *ch);
+/* The same, keeping the connection options in *conn (may be NULL). */
+int fbx_fuse2_session_options_conn(struct fbx_options *o, const struct fuse_args *args,
+                                   const struct fuse_chan *ch,
+                                   struct fbx_fuse2_conn_opts *conn);
+/* Apply conn options to ci. */
+void fbx_fuse2_conn_apply(const struct fbx_fuse2_conn_opts *c, struct fuse_conn_info *ci);
+int fbx_fuse2_loop(struct fuse_session *se, unsigned threads);
+
+/* lowlevel.c */
+void fbx_fuse2_ops(struct fuse_session *se);
+void fbx_fuse2_fi_in(struct fuse_file_info *f, const struct fbx_file_info *b);
+void fbx_fuse2_fi_out(struct fbx_file_info *b, const struct fuse_file_info *f);
+/* libfuse 2's FUSE_CAP_* are the kernel's flag bits; want/capable are 32 bits. */
+unsigned fbx_fuse2_caps(uint64_t kernel_caps);
+
+/* The request handle the program sees is fusebox's own. */
+static inline struct fbx_req *fbx_fuse2_req(fuse_req_t req) { return (struct fbx_req *)req; }
+static inline fuse_req_t fbx_fuse2_ureq(struct fbx_req *req) { return (fuse_req_t)req; }
+static inline struct fuse_session *fbx_fuse2_session(struct fbx_req *req)
+{
+	return fbx_req_userdata(req);
+}
+
+/* cmdline.c: libfuse's option names */
+int fbx_fuse2_is_hl_option(const char *opt);
+
+#endif /* FBX_COMPAT_LIBFUSE2_H */

@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# libfuse 2.9.9's own example filesystems, from Debian's source package
+# fuse (fetched at test time, cached under $BUILD/compat-src), built
+# unchanged against our headers (include/compat/fuse2) and run on our
+# $BUILD/compat/libfuse.so.2: hello, hello_ll, fusexmp, fusexmp_fh, null;
+# and libfuse's syscall test (test/test_syscalls.c of the fuse3 source:
+# the 2.9.9 tarball ships no test/) through a fusexmp mount. The same
+# binaries then run once more on Debian's libfuse.so.2 for comparison:
+# its results are reported, ours decide.
+#
+# Which library runs a program is chosen by LD_LIBRARY_PATH alone (the
+# binaries carry no rpath), as fusebox-run does: see on_lib below.
+. "${FBX_ROOT:-$(dirname "$0")/../..}/tests/lib/fbx.sh"
+
+[ "$(id -u)" = 0 ] || skip "needs root to mount"
+[ -c /dev/fuse ] || skip "no /dev/fuse"
+command -v cc >/dev/null || skip "no C compiler"
+OURDIR=$FBX_ROOT/$BUILD/compat
+LIB=$OURDIR/libfuse.so.2
+[ -f "$LIB" ] || { echo "missing $LIB (run make)"; exit 1; }
+DEBLIB=/lib/x86_64-linux-gnu/libfuse.so.2
+
+CACHE=$FBX_ROOT/$BUILD/compat-src
+for pkg in fuse fuse3; do
+	tests/compat/fetch_src.sh $pkg "$CACHE/$pkg" >"$TMP/fetch.log" 2>&1
+	case $? in
+	0) ;;
+	77) skip "libfuse source not available: $(tail -n1 "$TMP/fetch.log")";;
+	*) cat "$TMP/fetch.log"; exit 1;;
+	esac
+done
+SRC=$CACHE/fuse/src
+BIN=$TMP/bin
+mkdir -p "$BIN"
+
+# Sanitizer builds: the library carries ASan, so the programs must too
+# (and Debian's library is not run then).
+SANFLAGS=
+if [ "${FBX_SAN:-0}" = 1 ]; then
+	SANFLAGS="-fsanitize=address,undefined"
+	export LSAN_OPTIONS="suppressions=$FBX_ROOT/tests/compat/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+fi
+# What libfuse's configure finds on Linux (the examples read it from
+# its config.h): with these the xattr, utimens and fallocate ops are in.
+HAVE="-DHAVE_SETXATTR -DHAVE_UTIMENSAT -DHAVE_POSIX_FALLOCATE -DHAVE_FDATASYNC"
+build() {   # build NAME EXTRA_LIBS...
+	local name=$1; shift
+	# shellcheck disable=SC2086
+	if ! cc -O1 -g -Wall $HAVE $SANFLAGS -I"$FBX_ROOT/include/compat/fuse2" -D_FILE_OFFSET_BITS=64 \
+		-o "$BIN/$name" "$SRC/example/$name.c" -L"$OURDIR" -lfuse "$@" -pthread \
+		>"$TMP/cc_$name.log" 2>&1; then
+		echo "FAIL  $name does not build against our headers:"
+		sed 's/^/      /' "$TMP/cc_$name.log" | head -20
+		exit 1
+	fi
+	echo "ok    $name builds unchanged"
+}
+build hello
+build hello_ll
+build fusexmp
+build null
+# fusexmp_fh's locks go through libulockmgr (Debian's libfuse-dev), which
+# is a client of ulockmgr_server, not of libfuse.
+if [ -f /usr/lib/x86_64-linux-gnu/libulockmgr.so ]; then build fusexmp_fh -lulockmgr; fi
+mkdir -p "$TMP/inc"
+echo '#define HAVE_COPY_FILE_RANGE 1' >"$TMP/inc/fuse_config.h"
+cc -O1 -g -I"$TMP/inc" -o "$BIN/test_syscalls" "$CACHE/fuse3/src/test/test_syscalls.c" ||
+	{ echo "test_syscalls does not build"; exit 1; }
+
+# on_lib LIBDIR CMD...: run CMD on the libfuse.so.2 in LIBDIR ("" = Debian's).
+# env execs CMD, so a background one's $! is the program itself: start_fs
+# gets "env LD_...=DIR" spelled out ($RUN), as a function would fork.
+on_lib() {
+	local dir=$1; shift
+	env LD_LIBRARY_PATH="$dir" "$@"
+}
+
+MNT=$TMP/mnt
+DATA=$TMP/data
+mkdir -p "$MNT" "$DATA"
+
+# suite LIBDIR LABEL: every check on one library; prints ok/FAIL lines
+# prefixed with LABEL, and the test_syscalls outcome.
+suite() {
+	local dir=$1 who=$2 want=$DEBLIB rc
+	local RUN=(env LD_LIBRARY_PATH="$dir")
+	[ -n "$dir" ] && want=$LIB
+	check "$who: runs on $who's library" "$want" \
+		"$(on_lib "$dir" ldd "$BIN/hello" | awk '$1 == "libfuse.so.2" {print $3}')"
+
+	# hello: daemonizes, then ends on umount
+	on_lib "$dir" "$BIN/hello" "$MNT" >"$TMP/hello.log" 2>&1
+	check "$who: hello starts (daemon)" 0 $?
+	if is_fuse_mounted "$MNT"; then
+		check "$who: hello readdir" "hello" "$(ls "$MNT")"
+		check "$who: hello read" "Hello World!" "$(cat "$MNT/hello")"
+		check "$who: hello stat" "13 regular file 444" "$(stat -c '%s %F %a' "$MNT/hello")"
+		check "$who: hello write refused" "EACCES" "$(errno_of write "$MNT/hello")"
+		check "$who: hello subtype" "fuse.hello" "$(awk -v m="$MNT" '$2 == m {print $3}' /proc/mounts)"
+		dpid=$(pgrep -f "^$BIN/hello $MNT\$" | head -n1)
+		umount "$MNT"
+		wait_gone "$dpid"; check "$who: hello exits on umount" 0 $?
+	else
+		echo "FAIL  $who: hello is not mounted"; sed 's/^/      /' "$TMP/hello.log"; fails=$((fails + 1))
+	fi
+
+	# hello_ll: foreground; SIGTERM ends it and unmounts
+	start_fs "$TMP/hello_ll.log" "${RUN[@]}" "$BIN/hello_ll" "$MNT"
+	if wait_mounted "$MNT" "$PID"; then
+		check "$who: hello_ll read" "Hello World!" "$(cat "$MNT/hello")"
+		check "$who: hello_ll missing name" "ENOENT" "$(errno_of stat "$MNT/nothere")"
+		kill -TERM "$PID"
+		wait_exit "$PID"; rc=$?
+		[ $rc = 0 ] || sed 's/^/      /' "$TMP/hello_ll.log" | tail -30
+		check "$who: hello_ll exits 0 on SIGTERM" 0 $rc
+		wait_unmounted "$MNT"; check "$who: hello_ll unmounted on SIGTERM" 0 $?
+	else
+		echo "FAIL  $who: hello_ll did not mount"; sed 's/^/      /' "$TMP/hello_ll.log"; fails=$((fails + 1))
+	fi
+
+	# fusexmp and fusexmp_fh over a scratch directory
+	local prog
+	for prog in fusexmp fusexmp_fh; do
+		[ -x "$BIN/$prog" ] || continue
+		rm -rf "${DATA:?}"/*
+		echo "hello from below" >"$DATA/below"
+		start_fs "$TMP/$prog.log" "${RUN[@]}" "$BIN/$prog" -f "$MNT"
+		if ! wait_mounted "$MNT" "$PID"; then
+			echo "FAIL  $who: $prog did not mount"; sed 's/^/      /' "$TMP/$prog.log"; fails=$((fails + 1))
+			continue
+		fi
+		local M=$MNT$DATA
+		check "$who: $prog reads" "hello from below" "$(cat "$M/below")"
+		echo "new data" >"$M/new"
+		check "$who: $prog create+write lands below" "new data" "$(cat "$DATA/new")"
+		mv "$M/new" "$M/renamed"
+		mkdir "$M/dir" && ln -s below "$M/dir/link" && ln "$M/renamed" "$M/hard"
+		check "$who: $prog rename, mkdir, symlink, link" "below dir hard renamed / below / 2" \
+			"$(ls "$DATA" | tr '\n' ' ')/ $(readlink "$M/dir/link") / $(stat -c %h "$M/renamed")"
+		head -c 3000000 /dev/urandom >"$TMP/blob"
+		cp "$TMP/blob" "$M/blob"
+		check_true "$who: $prog 3 MB copy intact" cmp -s "$TMP/blob" "$DATA/blob"
+		truncate -s 10 "$M/blob"; chmod 600 "$M/blob"; touch -d @1000000000 "$M/blob"
+		check "$who: $prog truncate, chmod, utimens" "10 600 1000000000" "$(stat -c '%s %a %Y' "$DATA/blob")"
+		setfattr -n user.k -v val "$M/blob" 2>/dev/null
+		check "$who: $prog xattr" "val" "$(getfattr --only-values -n user.k "$M/blob" 2>/dev/null)"
+		rm -r "$M/renamed" "$M/hard" "$M/blob" "$M/dir"
+		check "$who: $prog unlink, rmdir" "below" "$(ls "$DATA")"
+		mkdir -p "$TMP/sys"
+		if "$BIN/test_syscalls" "$MNT$TMP/sys" ":$TMP/sys" >"$TMP/sys_$prog.log" 2>&1; then
+			echo "ok    $who: $prog: test_syscalls passes ($(grep -c '^[0-9 ]*\[' "$TMP/sys_$prog.log") cases)"
+		else
+			echo "FAIL  $who: $prog: test_syscalls:"
+			grep -iE 'fail|error' "$TMP/sys_$prog.log" | head -10 | sed 's/^/      /'
+			fails=$((fails + 1))
+		fi
+		umount "$MNT"
+		wait_exit "$PID"; check "$who: $prog exits 0 on umount" 0 $?
+	done
+
+	# null: a 4 GiB file of zeros mounted on a file
+	: >"$TMP/nullfile"
+	start_fs "$TMP/null.log" "${RUN[@]}" "$BIN/null" -f "$TMP/nullfile"
+	if wait_mounted "$TMP/nullfile" "$PID"; then
+		check "$who: null size" "4294967296" "$(stat -c %s "$TMP/nullfile")"
+		check "$who: null reads" "65536" "$(head -c 65536 "$TMP/nullfile" | wc -c)"
+		check "$who: null takes writes" "65536" "$(dd if=/dev/zero of="$TMP/nullfile" bs=64k count=1 conv=notrunc 2>&1 | awk '/bytes/ {print $1}')"
+		umount "$TMP/nullfile"
+		wait_exit "$PID"; check "$who: null exits 0 on umount" 0 $?
+	else
+		echo "FAIL  $who: null did not mount"; sed 's/^/      /' "$TMP/null.log"; fails=$((fails + 1))
+	fi
+}
+
+suite "$OURDIR" fusebox
+ours=$fails
+# Debian's libfuse 2 for comparison: reported, not judged.
+if [ -f "$DEBLIB" ] && [ -z "$SANFLAGS" ]; then
+	fails=0
+	suite "" debian 2>&1 | sed 's/^ok    /info  ok    /; s/^FAIL  /info  FAIL  /'
+	echo "info  the same checks on Debian's libfuse.so.2 are above (info lines)"
+fi
+fails=$ours
+[ $fails -eq 0 ]

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Debian's libfuse 2 programs, unchanged binaries, run on our
+# libfuse.so.2: fuse-zip (zip a tree, mount it, diff -r, write through
+# it, unmount, unzip and compare) and bindfs (a mirror with its
+# ownership and permission options).
+. "${FBX_ROOT:-$(dirname "$0")/../..}/tests/lib/fbx.sh"
+
+[ "$(id -u)" = 0 ] || skip "needs root to mount"
+[ -c /dev/fuse ] || skip "no /dev/fuse"
+[ "${FBX_SAN:-0}" = 1 ] && skip "peer programs run in the normal build only"
+command -v fuse-zip >/dev/null || skip "no fuse-zip (apt-get install fuse-zip)"
+command -v bindfs >/dev/null || skip "no bindfs (apt-get install bindfs)"
+command -v zip >/dev/null && command -v unzip >/dev/null || skip "no zip/unzip"
+LIB=$FBX_ROOT/$BUILD/compat/libfuse.so.2
+[ -f "$LIB" ] || { echo "missing $LIB (run make)"; exit 1; }
+
+# How a program is run on our library: the one line to change when
+# fusebox-run does it.
+RUN=(env LD_LIBRARY_PATH="$FBX_ROOT/$BUILD/compat")
+
+check "fuse-zip runs on our library" "$LIB" \
+	"$("${RUN[@]}" ldd "$(command -v fuse-zip)" | awk '$1 == "libfuse.so.2" {print $3}')"
+
+# ---- fuse-zip -----------------------------------------------------------------
+TREE=$TMP/tree MNT=$TMP/mnt
+mkdir -p "$TREE/sub/deeper" "$MNT" "$TMP/out"
+echo "first" >"$TREE/a"
+head -c 300000 /dev/urandom >"$TREE/sub/blob"
+printf 'x%.0s' $(seq 1000) >"$TREE/sub/deeper/text"
+ln -s a "$TREE/link"
+(cd "$TREE" && zip -qry "$TMP/t.zip" .) || { echo "zip failed"; exit 1; }
+
+start_fs "$TMP/zip.log" "${RUN[@]}" fuse-zip -f "$TMP/t.zip" "$MNT"
+if wait_mounted "$MNT" "$PID"; then
+	check_true "fuse-zip: the mount shows the tree (diff -r)" diff -r "$TREE" "$MNT"
+	check "fuse-zip: symlink" "a" "$(readlink "$MNT/link")"
+	echo "written through" >"$MNT/new"
+	check "fuse-zip: reads what it was given" "written through" "$(cat "$MNT/new")"
+	# (not read again after the changes below: fuse-zip renumbers st_ino
+	# as the archive changes, and fusebox's path layer takes a changed
+	# st_ino for a file replaced behind its back, so a name the kernel
+	# still caches answers ENOENT for up to entry_timeout; a known gap
+	# of the core, see the libfuse 2 report)
+	mkdir "$MNT/made"
+	cp "$TREE/sub/blob" "$MNT/made/copy"
+	echo "appended" >>"$MNT/a"
+	rm "$MNT/sub/deeper/text"
+	mv "$MNT/sub/blob" "$MNT/sub/moved"
+	umount "$MNT"
+	# fuse-zip writes the archive when it ends: wait for that
+	wait_exit "$PID" 300; check "fuse-zip: exits 0 after umount" 0 $?
+	if (cd "$TMP/out" && unzip -q "$TMP/t.zip"); then
+		check "fuse-zip: new file in the archive" "written through" "$(cat "$TMP/out/new")"
+		check_true "fuse-zip: copied file intact" cmp -s "$TREE/sub/blob" "$TMP/out/made/copy"
+		check_true "fuse-zip: renamed file intact" cmp -s "$TREE/sub/blob" "$TMP/out/sub/moved"
+		check "fuse-zip: appended" "first appended" "$(tr '\n' ' ' <"$TMP/out/a" | sed 's/ $//')"
+		check "fuse-zip: removed stays removed" "no" "$([ -e "$TMP/out/sub/deeper/text" ] && echo yes || echo no)"
+	else
+		echo "FAIL  fuse-zip: the archive it wrote does not unzip"; fails=$((fails + 1))
+	fi
+else
+	echo "FAIL  fuse-zip did not mount"; sed 's/^/      /' "$TMP/zip.log"; fails=$((fails + 1))
+fi
+
+# ---- bindfs ---------------------------------------------------------------------
+SRC=$TMP/src
+mkdir -p "$SRC/d"
+echo "below" >"$SRC/f"
+chmod 600 "$SRC/f"
+start_fs "$TMP/bindfs.log" "${RUN[@]}" bindfs -f -u 1234 -g 4321 -p a+r "$SRC" "$MNT"
+if wait_mounted "$MNT" "$PID"; then
+	check "bindfs: owner and mode mapped" "1234 4321 644" "$(stat -c '%u %g %a' "$MNT/f")"
+	check "bindfs: reads" "below" "$(cat "$MNT/f")"
+	echo "through" >"$MNT/d/new"
+	check "bindfs: writes land below" "through" "$(cat "$SRC/d/new")"
+	check "bindfs: the file below is root's" "0" "$(stat -c %u "$SRC/d/new")"
+	mv "$MNT/d/new" "$MNT/moved" && rmdir "$MNT/d"
+	check "bindfs: rename, rmdir" "f moved" "$(ls "$SRC" | tr '\n' ' ' | sed 's/ $//')"
+	umount "$MNT"
+	wait_exit "$PID"; check "bindfs: exits 0 after umount" 0 $?
+else
+	echo "FAIL  bindfs did not mount"; sed 's/^/      /' "$TMP/bindfs.log"; fails=$((fails + 1))
+fi
+
+[ $fails -eq 0 ]
