@@ -486,6 +486,17 @@ int fbx_session_fd(const struct fbx_session *se);
 /** The options the session runs with. */
 const struct fbx_options *fbx_session_options(const struct fbx_session *se);
 /**
+ * Hand the mount's /dev/fuse descriptor over to the caller, who then
+ * serves it (or passes it on as /dev/fd/N): the session forgets both the
+ * descriptor and the mount, so fbx_session_destroy() neither closes it
+ * nor unmounts. For a privileged helper that mounts and passes the
+ * connection on (libfuse's fuse_open_channel, mount.fuse3 -o
+ * drop_privileges). Returns the descriptor; -ENOTCONN when not mounted
+ * on /dev/fuse; -EBUSY once requests were served; -EINVAL with
+ * -o auto_unmount (the mount would end with the session anyway).
+ */
+int fbx_session_release_fd(struct fbx_session *se);
+/**
  * How many threads the next fbx_session_loop() may use: 1 serves every
  * request in the calling thread (as -s does), more makes a pool of at
  * most that many. For callers that choose per loop rather than by

@@ -122,6 +122,23 @@ int fbx_session_mount(struct fbx_session *se, const char *mountpoint)
 	return 0;
 }
 
+int fbx_session_release_fd(struct fbx_session *se)
+{
+	if (se->fd < 0 || !se->ch || !se->ch->ops->clone)
+		return -ENOTCONN;
+	if (atomic_load(&se->nworkers) > 0 || se->ext || atomic_load(&se->got_init))
+		return -EBUSY;
+	if (atomic_load(&se->commfd) >= 0)
+		return -EINVAL;
+	int fd = se->fd;
+	fbx_chan_close(se->ch);
+	se->ch = NULL;
+	se->fd = -1;
+	free(se->mountpoint);
+	se->mountpoint = NULL;
+	return fd;
+}
+
 void fbx_session_unmount(struct fbx_session *se)
 {
 	if (se->mountpoint)
