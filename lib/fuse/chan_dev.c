@@ -108,5 +108,5 @@ struct fbx_chan *fbx_chan_dev_new(int fd, bool own)
 	d->ch.ops = &dev_ops;
 	d->ch.fd = fd;
 	d->own = own;
-	return &d->ch;
+	return (struct fbx_chan *)d;   /* ch is its first member */
 }
