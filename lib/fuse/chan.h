@@ -48,8 +48,9 @@ struct fbx_chan_ops {
 	int (*set_nonblock)(struct fbx_chan *ch, bool on);
 	/* Optional: another channel on the same connection, for one more
 	 * worker (FUSE_DEV_IOC_CLONE), or ch itself when several workers
-	 * may receive on it at once; NULL with errno set. Without it the
-	 * session is served by one worker. */
+	 * may receive on it at once (a /dev/cuse descriptor; it is then no
+	 * longer polled); NULL with errno set. Without it the session is
+	 * served by one worker. */
 	struct fbx_chan *(*clone)(struct fbx_chan *ch);
 	/* Free the channel (and close what it owns). */
 	void (*close)(struct fbx_chan *ch);

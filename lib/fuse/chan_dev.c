@@ -20,6 +20,7 @@ struct dev_chan {
 	struct fbx_chan ch;
 	bool            own;
 	bool            nonblock;
+	bool            shared;    /* several workers read it (CUSE): never polled */
 };
 
 static ssize_t dev_receive(struct fbx_chan *ch, void *buf, size_t size)
@@ -54,6 +55,8 @@ static int dev_set_nonblock(struct fbx_chan *ch, bool on)
 	struct dev_chan *d = (struct dev_chan *)ch;
 	if (d->nonblock == on)
 		return 0;
+	if (on && d->shared)
+		return -ENOTSUP;   /* O_NONBLOCK is per open file: it would reach every reader */
 	int fl = fcntl(ch->fd, F_GETFL);
 	if (fl < 0 || fcntl(ch->fd, F_SETFL, on ? fl | O_NONBLOCK : fl & ~O_NONBLOCK) < 0)
 		return -errno;
@@ -73,8 +76,11 @@ static struct fbx_chan *dev_clone(struct fbx_chan *ch)
 		/* A /dev/cuse descriptor cannot be cloned (the kernel wants both
 		 * of the same device, and opening /dev/cuse makes a new device);
 		 * its readers share it, which the kernel allows. */
-		if (err == EINVAL)
+		if (err == EINVAL) {
+			((struct dev_chan *)ch)->shared = true;
+			dev_set_nonblock(ch, false);
 			return ch;
+		}
 		errno = err;
 		return NULL;
 	}
