@@ -21,6 +21,7 @@ struct fuse_session {
 	struct fbx_ll_ops ll;          /* lowlevel.c's translations of op */
 	int debug;
 	atomic_int signal;             /* the signal that ended the loop, or 0 */
+	struct fuse_custom_io io;      /* fuse_session_custom_io's, or zero */
 };
 
 /* lowlevel.c: fill se->ll with a translation for each op the program has. */

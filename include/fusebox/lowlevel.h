@@ -486,6 +486,17 @@ int fbx_session_fd(const struct fbx_session *se);
 /** The options the session runs with. */
 const struct fbx_options *fbx_session_options(const struct fbx_session *se);
 /**
+ * Hand the mount's /dev/fuse descriptor over to the caller, who then
+ * serves it (or passes it on as /dev/fd/N): the session forgets both the
+ * descriptor and the mount, so fbx_session_destroy() neither closes it
+ * nor unmounts. For a privileged helper that mounts and passes the
+ * connection on (libfuse's fuse_open_channel, mount.fuse3 -o
+ * drop_privileges). Returns the descriptor; -ENOTCONN when not mounted
+ * on /dev/fuse; -EBUSY once requests were served; -EINVAL with
+ * -o auto_unmount (the mount would end with the session anyway).
+ */
+int fbx_session_release_fd(struct fbx_session *se);
+/**
  * How many threads the next fbx_session_loop() may use: 1 serves every
  * request in the calling thread (as -s does), more makes a pool of at
  * most that many. For callers that choose per loop rather than by
@@ -494,6 +505,77 @@ const struct fbx_options *fbx_session_options(const struct fbx_session *se);
  * for 0 and -EBUSY while the loop runs.
  */
 int fbx_session_set_threads(struct fbx_session *se, unsigned max_threads);
+
+/* ---- a program's own event loop --------------------------------------- */
+
+/*
+ * Instead of fbx_session_loop(), a program with an event loop of its
+ * own (trio, glib, a qemu main loop) serves requests one at a time: it
+ * waits until fbx_session_fd() is readable, reads one request with
+ * fbx_session_receive() into a buffer of its own and hands it to
+ * fbx_session_process(), which calls the op in that thread. Replies may
+ * still come later, from any thread. Such a session never uses io_uring
+ * (all requests come to this thread); fbx_session_exit() makes the next
+ * receive return 0, and fbx_session_destroy() runs the destroy op if no
+ * loop did.
+ */
+
+/** Bytes a buffer for fbx_session_receive() needs (the largest request:
+ *  max_write plus headers); 0 before mounting or fbx_session_custom_io(). */
+size_t fbx_session_bufsize(const struct fbx_session *se);
+/**
+ * Read one request into buf (size bytes, at least fbx_session_bufsize()).
+ * Blocks unless the descriptor is non-blocking (O_NONBLOCK on
+ * fbx_session_fd()). Returns the request's length; 0 once the session
+ * has ended (unmounted from outside, or fbx_session_exit(): stop serving);
+ * -EAGAIN (non-blocking, nothing there) or -EINTR (a signal): wait and
+ * try again; -ENOTCONN when not mounted; -EIO for a request shorter
+ * than a header; any other negated errno of the read. A request
+ * interrupted before it was read is skipped.
+ */
+ssize_t fbx_session_receive(struct fbx_session *se, void *buf, size_t size);
+/**
+ * Serve the request of `len` bytes in buf that fbx_session_receive()
+ * read: INIT, or one op call in the calling thread. buf may be reused
+ * once this returns (ops copy what they keep, see "Lifetimes" above).
+ * Several threads may process requests at once. Returns 0; -EPROTO for
+ * a malformed request (dropped, with a message on stderr, as the loop
+ * does); -ENOTCONN when not mounted; -ENOMEM.
+ */
+int fbx_session_process(struct fbx_session *se, const void *buf, size_t len);
+
+/**
+ * A transport of the program's own, for fbx_session_custom_io(): the
+ * session calls these instead of read(2) and writev(2) on /dev/fuse,
+ * with the descriptor and the data pointer given there. Append-only;
+ * the program passes sizeof(struct fbx_custom_io) as it knows it.
+ */
+struct fbx_custom_io {
+	/** Read one whole request (as the kernel would write it) into buf:
+	 *  its length; 0 or -ENODEV when the connection has ended; -EAGAIN,
+	 *  -EINTR: nothing now (the loop reads again); another negated errno
+	 *  ends the loop with that error. */
+	ssize_t (*read)(int fd, void *buf, size_t size, void *data);
+	/** Send one whole message (a reply or a notification) gathered from
+	 *  iov: the bytes sent, all of them, or a negated errno. Called from
+	 *  whichever thread replies, so it must be safe to call from several
+	 *  at once when the filesystem replies from other threads. */
+	ssize_t (*writev)(int fd, const struct iovec *iov, int count, void *data);
+};
+
+/**
+ * Serve the connection behind `fd` through `io` instead of mounting
+ * (call it instead of fbx_session_mount(): a process that holds
+ * /dev/fuse passes requests over a socket, or a test feeds them).
+ * fbx_session_fd() is then `fd`, which fbx_session_destroy() closes.
+ * fbx_session_loop() serves it with one worker, and so do
+ * fbx_session_receive()/fbx_session_process(); io_uring, the polling
+ * reader (spin) and fbx_backing_open() need /dev/fuse itself and stay
+ * off. Returns 0; -EBADF for fd < 0; -EINVAL without read or writev (or
+ * io_size too small for them); -EBUSY when already mounted; -ENOMEM.
+ */
+int fbx_session_custom_io(struct fbx_session *se, const struct fbx_custom_io *io,
+                          size_t io_size, int fd, void *data);
 
 /**
  * Run a session as a program does: mount at its options' mountpoint,

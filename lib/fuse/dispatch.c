@@ -540,7 +540,7 @@ void fbx_dispatch(struct fbx_worker *w, const struct fbx_msg *m)
 	if (!req) {
 		struct fbx_k_out_header h = { sizeof h, -ENOMEM, m->unique };
 		struct iovec iov = { &h, sizeof h };
-		fbx_send_iov(w->se, w->fd, &iov, 1);
+		fbx_chan_send(w->ch, &iov, 1);
 		return;
 	}
 	fbx_dispatch_req(req, m);

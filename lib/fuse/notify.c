@@ -21,12 +21,12 @@ static int notify(struct fbx_session *se, int code, struct iovec *iov, int count
 	iov[0].iov_len = sizeof h;
 	for (int i = 1; i < count; i++)
 		h.len += (uint32_t)iov[i].iov_len;
-	if (se->fd < 0)
+	if (!se->ch)
 		return -ENOTCONN;
 	/* Notifications need protocol 7.12+; INIT must be done first. */
 	if (!atomic_load(&se->got_init))
 		return -EAGAIN;
-	return fbx_send_iov(se, se->fd, iov, count);
+	return fbx_chan_send(se->ch, iov, count);
 }
 
 static int name_ok(const char *name)

@@ -57,7 +57,6 @@
 
 #include <assert.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -78,12 +77,11 @@ static uint64_t now_ns(void)
 
 static void set_nonblock(struct fbx_worker *w, int on)
 {
-	if (w->nonblock == on)
-		return;
-	int fl = fcntl(w->fd, F_GETFL);
-	if (fl < 0 || fcntl(w->fd, F_SETFL, on ? fl | O_NONBLOCK : fl & ~O_NONBLOCK) < 0)
-		return;   /* stays as it was: a blocking fd only means no polling */
-	w->nonblock = on;
+	struct fbx_chan *ch = w->ch;
+	if (w->nonblock == on || !ch->ops->set_nonblock)
+		return;   /* a channel that cannot poll only means no polling */
+	if (ch->ops->set_nonblock(ch, on) == 0)
+		w->nonblock = on;
 }
 
 static void to_pool(struct fbx_reader *r)
@@ -149,6 +147,8 @@ void fbx_reader_init(struct fbx_session *se)
 {
 	struct fbx_reader *r = &se->reader;
 	uint64_t ns = (uint64_t)se->opts.spin_us * 1000;
+	if (!se->ch->ops->set_nonblock || !se->ch->ops->clone)
+		ns = 0;   /* a channel that cannot poll, or serves one worker */
 	atomic_store(&r->spin_ns, ns);
 	atomic_store(&r->mode, ns ? MODE_SPIN : MODE_POOL);
 	if (!ns || se->opts.singlethread)
@@ -184,12 +184,12 @@ void fbx_reader_no_spin(struct fbx_session *se)
 	to_pool(&se->reader);
 }
 
-/* Poll for up to spin_ns; -1/EAGAIN when nothing came. */
+/* Poll for up to spin_ns; -EAGAIN when nothing came. */
 static ssize_t spin_read(struct fbx_worker *w)
 {
 	struct fbx_reader *r = &w->se->reader;
 	set_nonblock(w, 1);
-	ssize_t n = read(w->fd, w->buf, w->bufsize);
+	ssize_t n = fbx_chan_receive(w->ch, w->buf, w->bufsize);
 	if (n >= 0) {
 		if (++w->backlog >= BACKLOG_TO_POOL) {
 			w->backlog = 0;
@@ -198,15 +198,15 @@ static ssize_t spin_read(struct fbx_worker *w)
 		return n;
 	}
 	w->backlog = 0;
-	if (errno != EAGAIN || !w->nonblock)
+	if (n != -EAGAIN || !w->nonblock)
 		return n;
 	uint64_t end = now_ns() + atomic_load(&r->spin_ns);
 	do {
-		n = read(w->fd, w->buf, w->bufsize);
-		if (n >= 0 || errno != EAGAIN)
+		n = fbx_chan_receive(w->ch, w->buf, w->bufsize);
+		if (n != -EAGAIN)
 			return n;
 	} while (now_ns() < end && !atomic_load(&w->se->exited));
-	return -1;   /* errno is EAGAIN */
+	return -EAGAIN;
 }
 
 /* The calling thread (0 for the kernel's own: FORGET, async RELEASE). */
@@ -248,15 +248,13 @@ static ssize_t read_as_reader(struct fbx_worker *w)
 	assert(w->has_baton && atomic_load(&r->baton) == 1);   /* I2 */
 	atomic_store(&r->handling, 0);
 	ssize_t n = spin_read(w);
-	if (n < 0 && errno == EAGAIN) {
+	if (n == -EAGAIN) {
 		set_nonblock(w, 0);
 		assert(!atomic_load(&r->handling));   /* I3 */
 		atomic_store(&r->asleep, 1);
-		n = read(w->fd, w->buf, w->bufsize);
-		int e = errno;
+		n = fbx_chan_receive(w->ch, w->buf, w->bufsize);
 		atomic_store(&r->asleep, 0);
 		wake_sentinel(r);
-		errno = e;
 	}
 	if (n >= 0) {
 		atomic_fetch_add(&r->gen, 1);
@@ -272,10 +270,8 @@ ssize_t fbx_reader_next(struct fbx_worker *w)
 	struct fbx_session *se = w->se;
 	struct fbx_reader *r = &se->reader;
 	for (;;) {
-		if (atomic_load(&se->exited)) {
-			errno = EINTR;
-			return -1;
-		}
+		if (atomic_load(&se->exited))
+			return -EINTR;
 		int mode = atomic_load(&r->mode);
 		assert(mode == MODE_POOL || mode == MODE_SPIN);   /* I1 */
 		if (mode != MODE_SPIN)
@@ -299,7 +295,7 @@ ssize_t fbx_reader_next(struct fbx_worker *w)
 		atomic_store(&r->baton, 0);
 	}
 	set_nonblock(w, 0);
-	ssize_t n = read(w->fd, w->buf, w->bufsize);
+	ssize_t n = fbx_chan_receive(w->ch, w->buf, w->bufsize);
 	w->pid = caller_of(w, n);
 	return n;
 }

@@ -3,8 +3,8 @@
  *
  * A request is registered in its worker's in-flight list while an op
  * works on it, so that INTERRUPT can find it; the reply unregisters it,
- * writes header + payload with one writev() to the descriptor the
- * request came from, and frees it.
+ * frees it, and sends header + payload to the channel the request came
+ * in on (chan.h: one writev() on /dev/fuse).
  *
  * Layer boundary: every request gets exactly one reply (fbx_reply_* or
  * fbx_reply_none). A second one would answer whatever request reused the
@@ -29,7 +29,7 @@ struct fbx_req *fbx_req_new(struct fbx_worker *w, const struct fbx_msg *m)
 		return NULL;
 	req->se = w->se;
 	req->w = w;
-	req->ent = NULL;
+	req->ch = w->ch;
 	req->unique = m->unique;
 	req->opcode = m->opcode;
 	req->ctx.uid = m->uid;
@@ -76,7 +76,9 @@ void fbx_interrupt(struct fbx_session *se, uint64_t unique, struct fbx_worker *s
 	int found = 0;
 	struct fbx_req *call = NULL;
 	pthread_mutex_lock(&se->workers_lock);
-	for (struct fbx_worker *w = se->workers; w && !found; w = w->next) {
+	/* se->ext: the requests of fbx_session_process() callers */
+	for (struct fbx_worker *w = se->ext ? se->ext : se->workers; w && !found;
+	     w = w == se->ext ? se->workers : w->next) {
 		pthread_mutex_lock(&w->lock);
 		for (struct fbx_req *r = w->inflight.next; r != &w->inflight; r = r->next) {
 			if (r->unique == req_unique) {
@@ -101,29 +103,8 @@ void fbx_interrupt(struct fbx_session *se, uint64_t unique, struct fbx_worker *s
 	if (!found) {
 		struct fbx_k_out_header h = { sizeof h, -EAGAIN, unique };
 		struct iovec iov = { &h, sizeof h };
-		fbx_send_iov(se, self->fd, &iov, 1);
+		fbx_chan_send(self->ch, &iov, 1);
 	}
-}
-
-int fbx_send_iov(struct fbx_session *se, int fd, struct iovec *iov, int count)
-{
-	size_t total = 0;
-	for (int i = 0; i < count; i++)
-		total += iov[i].iov_len;
-	ssize_t n = writev(fd, iov, count);
-	if (n < 0) {
-		int err = errno;
-		/* ENOENT: the request was interrupted and is gone; not an error
-		 * of ours. ENODEV: the connection ended under us. */
-		if (err != ENOENT && err != ENODEV)
-			fprintf(stderr, "fusebox: writing reply: %s\n", strerror(err));
-		return -err;
-	}
-	if ((size_t)n != total) {
-		fprintf(stderr, "fusebox: short reply write (%zd of %zu)\n", n, total);
-		return -EIO;
-	}
-	return 0;
 }
 
 int fbx_reply_raw(struct fbx_req *req, int err, const struct iovec *iov, int count)
@@ -151,9 +132,7 @@ int fbx_reply_raw(struct fbx_req *req, int err, const struct iovec *iov, int cou
 		count = 0;
 	}
 	struct fbx_session *se = req->se;
-	int fd = req->w->fd;
-	void *ent = req->ent;
-	uint64_t unique = req->unique;
+	struct fbx_chan *ch = req->ch;
 	/* libfuse's layout of this line ("error: -2 (No such file...)"):
 	 * its test suite and users' log filters know it. */
 	if (se->opts.debug && err)
@@ -163,9 +142,7 @@ int fbx_reply_raw(struct fbx_req *req, int err, const struct iovec *iov, int cou
 		fprintf(stderr, "   unique: %llu, success, outsize: %u\n",
 		        (unsigned long long)req->unique, h.len);
 	req_free(req);
-	if (ent)
-		return fbx_uring_commit(ent, unique, err, v + 1, count);
-	return fbx_send_iov(se, fd, v, count + 1);
+	return fbx_chan_send(ch, v, count + 1);
 }
 
 static int reply_one(struct fbx_req *req, const void *p, size_t len)
@@ -279,25 +256,21 @@ int fbx_reply_iov(struct fbx_req *req, const struct iovec *iov, int count)
 
 int fbx_reply_fd(struct fbx_req *req, int fd, off_t off, size_t size)
 {
-	if (req->ent) {
-		/* io_uring: read straight into the entry's payload buffer. */
-		size_t got;
-		int err = fbx_uring_reply_fd(req->ent, fd, off, size, &got);
-		if (err)
-			return fbx_reply_err(req, err);
-		return reply_one(req, fbx_uring_payload(req->ent), got);
+	/* Where the channel wants the data (an io_uring entry's payload
+	 * buffer), else inside the op the worker's buffer (as large as the
+	 * largest request); an asynchronous reply from another thread must
+	 * not touch that one. */
+	size_t room = 0;
+	struct fbx_chan *ch = req->ch;
+	char *buf = ch->ops->data_buf ? ch->ops->data_buf(ch, &room) : NULL, *own = NULL;
+	if (!buf && req->w->buf && pthread_equal(pthread_self(), req->w->thread)) {
+		buf = req->w->buf + FBX_REPLY_ALIGN;
+		room = req->w->bufsize - FBX_REPLY_ALIGN;
 	}
-	/* Inside the op, the worker's buffer (as large as the largest
-	 * request) is free to hold the data; an asynchronous reply from
-	 * another thread must not touch it. */
-	char *buf = req->w->buf + FBX_REPLY_ALIGN, *own = NULL;
-	if (size > req->w->bufsize - FBX_REPLY_ALIGN)
-		size = req->w->bufsize - FBX_REPLY_ALIGN;
-	if (!pthread_equal(pthread_self(), req->w->thread)) {
-		buf = own = malloc(size ? size : 1);
-		if (!own)
-			return fbx_reply_err(req, -ENOMEM);
-	}
+	if (buf && size > room)
+		size = room;
+	if (!buf && !(buf = own = malloc(size ? size : 1)))
+		return fbx_reply_err(req, -ENOMEM);
 	size_t got;
 	int err = fbx_pread_full(fd, buf, size, off, &got);
 	if (err) {

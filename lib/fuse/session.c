@@ -4,8 +4,9 @@
  * The first worker reads from the mount's own /dev/fuse descriptor and
  * answers INIT before anything else runs. Further workers are started
  * on demand, when no worker is left idle, up to max_threads; each gets
- * its own clone of the descriptor (FUSE_DEV_IOC_CLONE), so reading,
- * decoding and replying share no lock between threads.
+ * its own clone of the session's channel (chan.h; for /dev/fuse a clone
+ * of the descriptor, FUSE_DEV_IOC_CLONE), so reading, decoding and
+ * replying share no lock between threads.
  *
  * Ending: fbx_session_exit() marks the session and wakes workers blocked
  * in read() with FBX_WAKE_SIGNAL (a no-op handler installed without
@@ -22,7 +23,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 static void wake_handler(int sig) { }
@@ -91,11 +91,52 @@ int fbx_session_set_threads(struct fbx_session *se, unsigned max_threads)
 	return 0;
 }
 
+/* The largest request is a WRITE of max_write plus its headers. */
+static size_t request_bufsize(const struct fbx_session *se)
+{
+	uint32_t mw = se->opts.max_write ? se->opts.max_write : 1u << 20;
+	return (size_t)(mw < 4096 ? 4096 : mw) + FBX_REPLY_ALIGN;
+}
+
+void fbx_session_set_chan(struct fbx_session *se, struct fbx_chan *ch)
+{
+	se->ch = ch;
+	se->fd = ch->fd;
+	se->bufsize = request_bufsize(se);
+}
+
 int fbx_session_mount(struct fbx_session *se, const char *mountpoint)
 {
-	if (se->fd >= 0)
+	if (se->fd >= 0 || se->ch)
 		return -EBUSY;
-	return fbx_mount(se, mountpoint);
+	int err = fbx_mount(se, mountpoint);
+	if (err)
+		return err;
+	/* The mount's descriptor stays se->fd (closed by destroy). */
+	struct fbx_chan *ch = fbx_chan_dev_new(se->fd, false);
+	if (!ch) {
+		fbx_unmount(se);
+		return -ENOMEM;
+	}
+	fbx_session_set_chan(se, ch);
+	return 0;
+}
+
+int fbx_session_release_fd(struct fbx_session *se)
+{
+	if (se->fd < 0 || !se->ch || !se->ch->ops->clone)
+		return -ENOTCONN;
+	if (atomic_load(&se->nworkers) > 0 || se->ext || atomic_load(&se->got_init))
+		return -EBUSY;
+	if (atomic_load(&se->commfd) >= 0)
+		return -EINVAL;
+	int fd = se->fd;
+	fbx_chan_close(se->ch);
+	se->ch = NULL;
+	se->fd = -1;
+	free(se->mountpoint);
+	se->mountpoint = NULL;
+	return fd;
 }
 
 void fbx_session_unmount(struct fbx_session *se)
@@ -135,6 +176,10 @@ static uint64_t uring_deny(struct fbx_session *se)
 {
 	if (!(se->conn.capable & FBX_CAP_OVER_IO_URING))
 		return 0;
+	/* The rings need /dev/fuse itself, and a program that reads its
+	 * requests itself (fbx_session_process) wants them all in its thread. */
+	if (se->ext || !se->ch->ops->clone)
+		return FBX_CAP_OVER_IO_URING;
 	int err = fbx_uring_probe();
 	if (err == 0)
 		return 0;
@@ -145,7 +190,7 @@ static uint64_t uring_deny(struct fbx_session *se)
 	return FBX_CAP_OVER_IO_URING;
 }
 
-static void reply_init(struct fbx_session *se, int fd, const struct fbx_msg *m)
+static void reply_init(struct fbx_session *se, struct fbx_chan *ch, const struct fbx_msg *m)
 {
 	struct fbx_k_init_out out;
 	struct fbx_k_out_header h = { 0, 0, m->unique };
@@ -177,7 +222,7 @@ static void reply_init(struct fbx_session *se, int fd, const struct fbx_msg *m)
 			        (unsigned long long)(se->conn.want & se->conn.capable), out.max_write);
 	}
 	h.len = (uint32_t)(sizeof h + (h.error ? 0 : iov[1].iov_len));
-	fbx_send_iov(se, fd, iov, h.error ? 1 : 2);
+	fbx_chan_send(ch, iov, h.error ? 1 : 2);
 }
 
 /* ---- workers --------------------------------------------------------- */
@@ -186,26 +231,29 @@ static void reply_error_raw(struct fbx_worker *w, uint64_t unique, int err)
 {
 	struct fbx_k_out_header h = { sizeof h, err, unique };
 	struct iovec iov = { &h, sizeof h };
-	fbx_send_iov(w->se, w->fd, &iov, 1);
+	fbx_chan_send(w->ch, &iov, 1);
 }
 
-static void handle(struct fbx_worker *w, size_t n)
+/* Inlined into the worker loop, as when it had no other caller: a
+ * call here costs a dozen instructions per request. */
+static inline __attribute__((always_inline))
+int handle(struct fbx_worker *w, char *buf, size_t n)
 {
 	struct fbx_session *se = w->se;
 	struct fbx_msg m;
-	int err = fbx_msg_decode(&m, w->buf, n, &se->proto);
+	int err = fbx_msg_decode(&m, buf, n, &se->proto);
 	if (se->opts.debug && err != -EPROTO)
 		fbx_debug_req(&m, -1);
 	if (err == -EPROTO) {
 		fprintf(stderr, "fusebox: dropped a malformed request (%zu bytes)\n", n);
-		return;
+		return -EPROTO;
 	}
 	if (err) {
 		reply_error_raw(w, m.unique, err);
-		return;
+		return 0;
 	}
 	if (m.opcode == FBX_K_INIT) {
-		reply_init(se, w->fd, &m);
+		reply_init(se, w->ch, &m);
 		/* The rings can only be registered once INIT is answered. */
 		if (se->conn.want & se->conn.capable & FBX_CAP_OVER_IO_URING) {
 			int e = fbx_uring_start(se);
@@ -219,28 +267,35 @@ static void handle(struct fbx_worker *w, size_t n)
 				fbx_session_die(se, e);
 			}
 		}
-		return;
+		return 0;
 	}
 	if (!atomic_load(&se->got_init)) {
 		reply_error_raw(w, m.unique, -EIO);
-		return;
+		return 0;
 	}
 	fbx_dispatch(w, &m);
+	return 0;
 }
 
-static struct fbx_worker *worker_new(struct fbx_session *se, int fd)
+int fbx_session_handle(struct fbx_worker *w, char *buf, size_t n)
+{
+	return handle(w, buf, n);
+}
+
+/* bufsize 0: a worker without a buffer of its own (the callers of
+ * fbx_session_process bring theirs, an io_uring queue has its entries). */
+struct fbx_worker *fbx_worker_new(struct fbx_session *se, struct fbx_chan *ch,
+                                  size_t bufsize)
 {
 	struct fbx_worker *w = calloc(1, sizeof *w);
 	if (!w)
 		return NULL;
 	w->se = se;
-	w->fd = fd;
-	w->bufsize = se->bufsize;
+	w->ch = ch;
+	w->bufsize = bufsize;
 	/* Page-aligned: fbx_reply_fd reads file data to the page after the
 	 * request, so a 4 KiB reply is one page for the kernel to pin. */
-	if (posix_memalign((void **)&w->buf, FBX_REPLY_ALIGN, w->bufsize) != 0)
-		w->buf = NULL;
-	if (!w->buf) {
+	if (bufsize && posix_memalign((void **)&w->buf, FBX_REPLY_ALIGN, w->bufsize) != 0) {
 		free(w);
 		return NULL;
 	}
@@ -249,18 +304,14 @@ static struct fbx_worker *worker_new(struct fbx_session *se, int fd)
 	return w;
 }
 
-static int clone_fd(struct fbx_session *se)
+void fbx_worker_free(struct fbx_session *se, struct fbx_worker *w)
 {
-	int fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	uint32_t master = (uint32_t)se->fd;
-	if (ioctl(fd, FBX_K_DEV_IOC_CLONE, &master) < 0) {
-		int err = -errno;
-		close(fd);
-		return err;
-	}
-	return fd;
+	if (w->ch != se->ch)
+		fbx_chan_close(w->ch);
+	pthread_mutex_destroy(&w->lock);
+	free(atomic_load(&w->spare));
+	free(w->buf);
+	free(w);
 }
 
 static void *worker_main(void *arg);
@@ -269,7 +320,7 @@ static void *worker_main(void *arg);
  * idle worker takes a request, so a blocking op never starves the rest. */
 static void maybe_spawn(struct fbx_session *se)
 {
-	if (se->opts.singlethread || atomic_load(&se->exited))
+	if (se->opts.singlethread || !se->ch->ops->clone || atomic_load(&se->exited))
 		return;
 	if ((unsigned)atomic_load(&se->nworkers) >= se->opts.max_threads)
 		return;
@@ -279,8 +330,8 @@ static void maybe_spawn(struct fbx_session *se)
 		pthread_mutex_unlock(&se->workers_lock);
 		return;
 	}
-	int fd = clone_fd(se);
-	struct fbx_worker *w = fd >= 0 ? worker_new(se, fd) : NULL;
+	struct fbx_chan *ch = se->ch->ops->clone(se->ch);
+	struct fbx_worker *w = ch ? fbx_worker_new(se, ch, se->bufsize) : NULL;
 	if (w && pthread_create(&w->thread, NULL, worker_main, w) == 0) {
 		w->next = se->workers;
 		se->workers = w;
@@ -288,12 +339,10 @@ static void maybe_spawn(struct fbx_session *se)
 		atomic_fetch_add(&se->idle, 1);
 	} else {
 		/* Serving on with fewer threads is better than failing. */
-		if (w) {
-			free(w->buf);
-			free(w);
-		}
-		if (fd >= 0)
-			close(fd);
+		if (w)
+			fbx_worker_free(se, w);
+		else if (ch && ch != se->ch)
+			fbx_chan_close(ch);
 	}
 	pthread_mutex_unlock(&se->workers_lock);
 }
@@ -304,7 +353,7 @@ static int worker_run(struct fbx_worker *w)
 	while (!atomic_load(&se->exited)) {
 		ssize_t n = fbx_reader_next(w);
 		if (n < 0) {
-			int err = errno;
+			int err = (int)-n;
 			if (err == EINTR || err == EAGAIN || err == ENOENT)
 				continue;   /* ENOENT: the request was interrupted before we read it */
 			if (err == ENODEV || err == ECONNABORTED) {
@@ -320,7 +369,7 @@ static int worker_run(struct fbx_worker *w)
 		}
 		if (atomic_fetch_sub(&se->idle, 1) == 1)
 			maybe_spawn(se);
-		handle(w, (size_t)n);
+		handle(w, w->buf, (size_t)n);
 		int busy = atomic_load(&se->nworkers) - atomic_fetch_add(&se->idle, 1);
 		fbx_reader_done(w, busy > 1);
 	}
@@ -338,12 +387,7 @@ static void workers_free(struct fbx_session *se)
 	struct fbx_worker *w = se->workers;
 	while (w) {
 		struct fbx_worker *next = w->next;
-		if (w->fd != se->fd)
-			close(w->fd);
-		pthread_mutex_destroy(&w->lock);
-		free(atomic_load(&w->spare));
-		free(w->buf);
-		free(w);
+		fbx_worker_free(se, w);
 		w = next;
 	}
 	se->workers = NULL;
@@ -352,17 +396,14 @@ static void workers_free(struct fbx_session *se)
 
 int fbx_session_loop(struct fbx_session *se)
 {
-	if (se->fd < 0)
+	if (!se->ch)
 		return -ENOTCONN;
 	install_wake_handler();
 	int gerr = fbx_unmount_guard_start(se);
 	if (gerr < 0)
 		fprintf(stderr, "fusebox: auto_unmount guard not started (%s): a "
 		        "kill -9 may leave the mount behind\n", strerror(-gerr));
-	/* The largest request is a WRITE of max_write plus its headers. */
-	uint32_t mw = se->opts.max_write ? se->opts.max_write : 1u << 20;
-	se->bufsize = (size_t)(mw < 4096 ? 4096 : mw) + FBX_REPLY_ALIGN;
-	struct fbx_worker *first = worker_new(se, se->fd);
+	struct fbx_worker *first = fbx_worker_new(se, se->ch, se->bufsize);
 	if (!first)
 		return -ENOMEM;
 	first->thread = pthread_self();
@@ -408,6 +449,14 @@ void fbx_session_destroy(struct fbx_session *se)
 	if (!se)
 		return;
 	fbx_session_unmount(se);
+	/* A program that served requests itself (fbx_session_process) has
+	 * no loop to run destroy: it runs here, as the loop would. */
+	if (atomic_load(&se->got_init) && !atomic_exchange(&se->got_destroy, 1) &&
+	    se->ops.destroy)
+		se->ops.destroy(se->userdata);
+	if (se->ext)
+		fbx_worker_free(se, se->ext);
+	fbx_chan_close(se->ch);
 	if (se->fd >= 0)
 		close(se->fd);
 	if (se->commfd >= 0)

@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
+#include "fuse/chan.h"
 #include "fuse/codec.h"
 #include "fusebox/lowlevel.h"
 
@@ -25,7 +26,8 @@ struct fbx_worker;
 
 struct fbx_req {
 	struct fbx_session *se;
-	struct fbx_worker  *w;       /* whose fd the reply goes to */
+	struct fbx_worker  *w;       /* whose in-flight list it is on */
+	struct fbx_chan    *ch;      /* where the reply goes: the channel it came in on */
 	uint64_t            unique;
 	uint32_t            opcode;
 	struct fbx_ctx      ctx;
@@ -38,22 +40,23 @@ struct fbx_req {
 	void              (*on_intr)(struct fbx_req *req, void *data);
 	void               *on_intr_data;
 	atomic_int          refs;
-	void               *ent;          /* io_uring entry it came in (uring.c), or NULL */
 	struct fbx_req     *prev, *next;  /* in w->inflight */
 };
 
 /*
- * A worker owns one clone of the /dev/fuse descriptor: the kernel hands
- * a request to whichever reader is free, and its reply must be written
- * to the descriptor it was read from. `lock` only guards `inflight`,
+ * A worker owns one channel (chan.h; for /dev/fuse a clone of the
+ * descriptor): the kernel hands a request to whichever reader is free,
+ * and its reply must be written to the descriptor it was read from.
+ * An io_uring queue thread is a worker too, its requests coming in on
+ * ring entries (uring.c). `lock` only guards `inflight`,
  * which INTERRUPT searches; it is per worker so the hot path shares no
  * lock across threads.
  */
 struct fbx_worker {
 	struct fbx_session *se;
 	pthread_t           thread;
-	int                 fd;
-	int                 nonblock;    /* fd is O_NONBLOCK now (reader.c) */
+	struct fbx_chan    *ch;          /* se->ch, or a clone of it (closed with the worker) */
+	int                 nonblock;    /* ch polls now (reader.c) */
 	int                 has_baton;   /* this worker is the lone reader */
 	int                 backlog;     /* requests in a row found already queued */
 	int                 callers;     /* requests in a row from another caller */
@@ -92,6 +95,8 @@ struct fbx_session {
 	uint64_t            ops_caps;    /* FBX_CAP_* implied by the ops present */
 
 	int                 fd;          /* the /dev/fuse fd of the mount */
+	struct fbx_chan    *ch;          /* the transport of fd (or a custom one); NULL before mounting */
+	struct fbx_worker  *ext;         /* the worker of fbx_session_process() callers */
 	char               *mountpoint;  /* set once mounted */
 	atomic_int          commfd;      /* fusermount3 socket (auto_unmount), or -1 */
 	atomic_int          unmounted;
@@ -119,8 +124,9 @@ struct fbx_session {
 	uint64_t            retrieve_unique;
 };
 
-/* reader.c: the next request into w->buf (a read() result, errno set
- * when < 0); after handling it, done() with whether others were busy. */
+/* reader.c: the next request into w->buf (its length, or a negated
+ * errno as fbx_chan_receive gives it); after handling it, done() with
+ * whether others were busy. */
 void fbx_reader_init(struct fbx_session *se);
 ssize_t fbx_reader_next(struct fbx_worker *w);
 void fbx_reader_done(struct fbx_worker *w, int others_busy);
@@ -130,6 +136,16 @@ void fbx_reader_join(struct fbx_session *se);
 
 /* session.c */
 void fbx_session_die(struct fbx_session *se, int err);
+/* One request of n bytes in buf, read by worker w: INIT, or decoded
+ * and dispatched. buf stays valid until the ops called return. 0, or
+ * -EPROTO for a malformed request (dropped with a message). */
+int fbx_session_handle(struct fbx_worker *w, char *buf, size_t n);
+struct fbx_worker *fbx_worker_new(struct fbx_session *se, struct fbx_chan *ch,
+                                  size_t bufsize);
+void fbx_worker_free(struct fbx_session *se, struct fbx_worker *w);
+
+/* session.c: the session's channel is ch from now on (owned). */
+void fbx_session_set_chan(struct fbx_session *se, struct fbx_chan *ch);
 
 /* dispatch.c: handle one decoded request read by worker w. */
 void fbx_dispatch(struct fbx_worker *w, const struct fbx_msg *m);
@@ -145,7 +161,6 @@ void fbx_retrieve_free_all(struct fbx_session *se);
 /* reply.c */
 struct fbx_req *fbx_req_new(struct fbx_worker *w, const struct fbx_msg *m);
 int fbx_reply_raw(struct fbx_req *req, int err, const struct iovec *iov, int count);
-int fbx_send_iov(struct fbx_session *se, int fd, struct iovec *iov, int count);
 void fbx_interrupt(struct fbx_session *se, uint64_t unique, struct fbx_worker *w,
                    uint64_t req_unique);
 
@@ -167,9 +182,6 @@ int fbx_unmount_guard_start(struct fbx_session *se);
 bool fbx_remount_asked(int argc, char *argv[]);
 int fbx_remount_main(const char *prog, int argc, char *argv[]);
 void fbx_uring_free(struct fbx_session *se);
-int fbx_uring_commit(void *ent, uint64_t unique, int err, const struct iovec *iov, int count);
-int fbx_uring_reply_fd(void *ent, int fd, off_t off, size_t size, size_t *got);
-char *fbx_uring_payload(void *ent);
 
 /* mount.c */
 int fbx_mount(struct fbx_session *se, const char *mountpoint);

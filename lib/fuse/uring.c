@@ -14,13 +14,14 @@
  * and keeps using /dev/fuse for FORGET and INTERRUPT, so the ordinary
  * workers go on running beside the queues. Requests reach the same
  * dispatcher: the header and the fixed argument are copied in front of
- * the payload so the decoder sees one contiguous message.
+ * the payload so the decoder sees one contiguous message. Each entry
+ * is the channel (chan.h) of the request it carries: the reply is put
+ * into its buffers and committed, whichever thread sends it.
  *
  * Needs the kernel parameter /sys/module/fuse/parameters/enable_uring
  * (root) and liburing at build time; without either, nothing changes.
  */
 #include "fuse/session.h"
-#include "common/io.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -40,6 +41,7 @@
 _Static_assert(PREFIX <= FBX_REPLY_ALIGN, "the request header fits before the payload");
 
 struct fbx_uring_ent {
+	struct fbx_chan                ch;        /* first: the request's channel */
 	struct fbx_uring_queue        *q;
 	struct fbx_k_uring_req_header *hdr;
 	char                          *buf;       /* a page (header at its end), then the payload */
@@ -133,12 +135,16 @@ static int commit_submit(struct fbx_uring_ent *e)
 	return write(q->efd, &one, sizeof one) == sizeof one ? 0 : -errno;
 }
 
-int fbx_uring_commit(void *ent, uint64_t unique, int err, const struct iovec *iov, int count)
+/* iov[0] is the reply's header; the rest goes into the payload. */
+static int ent_send(struct fbx_chan *ch, const struct iovec *iov, int count)
 {
-	struct fbx_uring_ent *e = ent;
+	struct fbx_uring_ent *e = (struct fbx_uring_ent *)ch;
 	struct fbx_k_out_header *oh = (struct fbx_k_out_header *)e->hdr->in_out;
+	struct fbx_k_out_header h;
+	memcpy(&h, iov[0].iov_base, sizeof h);
+	int err = h.error;
 	size_t total = 0;
-	for (int i = 0; err == 0 && i < count; i++) {
+	for (int i = 1; err == 0 && i < count; i++) {
 		if (total + iov[i].iov_len > e->payload_size) {
 			err = -EIO;   /* larger than the kernel allowed for */
 			break;
@@ -152,21 +158,27 @@ int fbx_uring_commit(void *ent, uint64_t unique, int err, const struct iovec *io
 		total = 0;
 	oh->len = (uint32_t)(sizeof *oh + total);
 	oh->error = err;
-	oh->unique = unique;
+	oh->unique = h.unique;
 	e->hdr->ring_ent_in_out.payload_sz = (uint32_t)total;
 	return commit_submit(e);
 }
 
 /* A read answered from a file goes straight into the payload buffer. */
-int fbx_uring_reply_fd(void *ent, int fd, off_t off, size_t size, size_t *got)
+static void *ent_data_buf(struct fbx_chan *ch, size_t *room)
 {
-	struct fbx_uring_ent *e = ent;
-	if (size > e->payload_size)
-		size = e->payload_size;
-	return fbx_pread_full(fd, e->payload, size, off, got);
+	struct fbx_uring_ent *e = (struct fbx_uring_ent *)ch;
+	*room = e->payload_size;
+	return e->payload;
 }
 
-char *fbx_uring_payload(void *ent) { return ((struct fbx_uring_ent *)ent)->payload; }
+/* Entries belong to their queue: nothing to free one by one. */
+static void ent_close(struct fbx_chan *ch) { }
+
+static const struct fbx_chan_ops ent_ops = {
+	.send = ent_send,
+	.data_buf = ent_data_buf,
+	.close = ent_close,
+};
 
 static void handle(struct fbx_uring_queue *q, struct fbx_uring_ent *e)
 {
@@ -192,7 +204,7 @@ static void handle(struct fbx_uring_queue *q, struct fbx_uring_ent *e)
 	if (!req)
 		return;   /* the entry stays with us; the queue has others */
 	req->unique = ih.unique;
-	req->ent = e;
+	req->ch = &e->ch;
 	if (err)
 		fbx_reply_err(req, err == -EPROTO ? -EIO : err);
 	else
@@ -286,6 +298,8 @@ static int queue_init(struct fbx_session *se, struct fbx_uring_queue *q, unsigne
 	q->ring_ok = 1;
 	for (unsigned i = 0; i < ENTRIES_PER_QUEUE; i++) {
 		struct fbx_uring_ent *e = &q->ents[i];
+		e->ch.ops = &ent_ops;
+		e->ch.fd = se->fd;
 		e->q = q;
 		e->hdr = calloc(1, sizeof *e->hdr);
 		/* The payload starts on a page (the kernel pins fewer pages
@@ -301,19 +315,6 @@ static int queue_init(struct fbx_session *se, struct fbx_uring_queue *q, unsigne
 	return 0;
 }
 
-/* A pseudo worker per queue, so the shutdown and interrupt code that
- * walks se->workers sees the queue threads too. */
-static struct fbx_worker *queue_worker(struct fbx_session *se)
-{
-	struct fbx_worker *w = calloc(1, sizeof *w);
-	if (!w)
-		return NULL;
-	w->se = se;
-	w->fd = se->fd;
-	pthread_mutex_init(&w->lock, NULL);
-	w->inflight.next = w->inflight.prev = &w->inflight;
-	return w;
-}
 
 int fbx_uring_probe(void)
 {
@@ -347,13 +348,14 @@ int fbx_uring_start(struct fbx_session *se)
 		int err = queue_init(se, q, i, pages);
 		if (err)
 			return err;
-		q->w = queue_worker(se);
+		/* A worker on se->workers, so the shutdown and interrupt code
+		 * sees the queue thread; its requests carry their entry. */
+		q->w = fbx_worker_new(se, se->ch, 0);
 		if (!q->w)
 			return -ENOMEM;
 		if (pthread_create(&q->w->thread, NULL, queue_main, q) != 0) {
 			/* Not on se->workers yet, so nothing else would free it. */
-			pthread_mutex_destroy(&q->w->lock);
-			free(q->w);
+			fbx_worker_free(se, q->w);
 			q->w = NULL;
 			return -EAGAIN;
 		}
@@ -392,15 +394,5 @@ void fbx_uring_free(struct fbx_session *se)
 int fbx_uring_start(struct fbx_session *se) { return -ENOTSUP; }
 int fbx_uring_probe(void) { return -ENOTSUP; }
 void fbx_uring_free(struct fbx_session *se) { }
-int fbx_uring_commit(void *ent, uint64_t unique, int err, const struct iovec *iov, int count)
-{
-	return -ENOTSUP;
-}
-int fbx_uring_reply_fd(void *ent, int fd, off_t off, size_t size, size_t *got)
-{
-	*got = 0;
-	return -ENOTSUP;
-}
-char *fbx_uring_payload(void *ent) { return NULL; }
 
 #endif
