@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/sysmacros.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 
 /* What follows the header of each opcode. */
 struct layout {
@@ -100,6 +101,12 @@ static int check_data(struct fbx_msg *m)
 	case FBX_K_SETXATTR: {
 		const struct fbx_k_setxattr_in *x = m->arg;
 		return x->size == m->datalen ? 0 : -EINVAL;
+	}
+	case FBX_K_IOCTL: {
+		/* The caller's input, exactly: a retried unrestricted ioctl
+		 * sends the bytes of all its input iovecs. */
+		const struct fbx_k_ioctl_in *io = m->arg;
+		return io->in_size == m->datalen ? 0 : -EINVAL;
 	}
 	case FBX_K_BATCH_FORGET: {
 		const struct fbx_k_batch_forget_in *b = m->arg;
@@ -345,4 +352,44 @@ void fbx_statx_encode(struct fbx_k_statx *o, const struct statx *s)
 	o->rdev_minor = s->stx_rdev_minor;
 	o->dev_major = s->stx_dev_major;
 	o->dev_minor = s->stx_dev_minor;
+}
+
+/* ---- ioctl --------------------------------------------------------- */
+
+static int iov_put(struct fbx_k_ioctl_iovec *o, const struct iovec *v, size_t n,
+                   int compat, uint64_t *total)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint64_t base = (uint64_t)(uintptr_t)v[i].iov_base, len = v[i].iov_len;
+		/* A 32-bit caller's addresses and sizes fit 32 bits; the
+		 * kernel fails the ioctl with EIO on one that does not. */
+		if (compat && (base > UINT32_MAX || len > UINT32_MAX))
+			return -EINVAL;
+		if (len > UINT64_MAX - *total)
+			return -EINVAL;
+		*total += len;
+		o[i].base = base;
+		o[i].len = len;
+	}
+	return 0;
+}
+
+int fbx_ioctl_retry_encode(struct fbx_k_ioctl_out *o, struct fbx_k_ioctl_iovec *vec,
+                           uint32_t req_flags, const struct iovec *in, size_t nin,
+                           const struct iovec *out, size_t nout)
+{
+	memset(o, 0, sizeof *o);
+	if (!(req_flags & FBX_K_IOCTL_UNRESTRICTED))
+		return -EPERM;
+	if (nin > FBX_K_IOCTL_MAX_IOV || nout > FBX_K_IOCTL_MAX_IOV ||
+	    nin + nout > FBX_K_IOCTL_MAX_IOV)
+		return -E2BIG;
+	int compat = (req_flags & FBX_K_IOCTL_COMPAT) != 0;
+	uint64_t tin = 0, tout = 0;
+	if (iov_put(vec, in, nin, compat, &tin) || iov_put(vec + nin, out, nout, compat, &tout))
+		return -EINVAL;
+	o->flags = FBX_K_IOCTL_RETRY;
+	o->in_iovs = (uint32_t)nin;
+	o->out_iovs = (uint32_t)nout;
+	return (int)(nin + nout);
 }

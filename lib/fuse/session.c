@@ -48,7 +48,8 @@ struct fbx_session *fbx_session_new(const struct fbx_options *opts,
 		fbx_options_init(&defaults);
 		opts = &defaults;
 	}
-	if (fbx_options_copy(&se->opts, opts) < 0) {
+	if (fbx_options_copy(&se->opts, opts) < 0 || !(se->pollhub = fbx_pollhub_new(se))) {
+		fbx_options_free(&se->opts);
 		free(se);
 		errno = ENOMEM;
 		return NULL;
@@ -408,6 +409,8 @@ void fbx_session_destroy(struct fbx_session *se)
 	if (!se)
 		return;
 	fbx_session_unmount(se);
+	/* Poll handles the filesystem still holds now answer -ENOTCONN. */
+	fbx_pollhub_release(se->pollhub, true);
 	if (se->fd >= 0)
 		close(se->fd);
 	if (se->commfd >= 0)
