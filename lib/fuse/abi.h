@@ -39,6 +39,20 @@ enum {
 	FBX_K_OPCODE_MAX = 54,
 };
 
+/* CUSE: the first request on /dev/cuse, and its answer (then the
+ * device's info strings, "DEVNAME=name\0KEY=VALUE\0...", at most
+ * FBX_K_CUSE_INIT_INFO_MAX bytes). */
+#define FBX_K_CUSE_INIT 4096
+#define FBX_K_CUSE_UNRESTRICTED_IOCTL (1u << 0)
+#define FBX_K_CUSE_INIT_INFO_MAX 4096
+struct fbx_k_cuse_init_in { uint32_t major, minor, unused, flags; };
+struct fbx_k_cuse_init_out {
+	uint32_t major, minor, unused, flags;
+	uint32_t max_read, max_write;
+	uint32_t dev_major, dev_minor;   /* 0, 0: the kernel picks */
+	uint32_t spare[10];
+};
+
 /* notification codes (unique == 0 in the out header) */
 enum {
 	FBX_K_NOTIFY_POLL = 1, FBX_K_NOTIFY_INVAL_INODE = 2,
@@ -294,5 +308,6 @@ _Static_assert(sizeof(struct fbx_k_dirent) == 24, "fuse_dirent");
 _Static_assert(sizeof(struct fbx_k_ioctl_in) == 32, "fuse_ioctl_in");
 _Static_assert(sizeof(struct fbx_k_ioctl_out) == 16, "fuse_ioctl_out");
 _Static_assert(sizeof(struct fbx_k_poll_in) == 24, "fuse_poll_in");
+_Static_assert(sizeof(struct fbx_k_cuse_init_out) == 72, "cuse_init_out");
 
 #endif /* FBX_FUSE_ABI_H */

@@ -76,6 +76,8 @@ const char *fbx_opcode_name(uint32_t opcode)
 {
 	if (opcode < FBX_K_OPCODE_MAX && layouts[opcode].name)
 		return layouts[opcode].name;
+	if (opcode == FBX_K_CUSE_INIT)
+		return "CUSE_INIT";
 	return "UNKNOWN";
 }
 
@@ -135,6 +137,14 @@ int fbx_msg_decode(struct fbx_msg *m, const void *buf, size_t len,
 	size_t ext = (size_t)h->total_extlen * 8;
 	if (ext > len - sizeof *h)
 		return -EINVAL;
+	if (m->opcode == FBX_K_CUSE_INIT) {
+		/* Outside the table (4096); take what is there, as for INIT. */
+		if (len - ext - sizeof *h < sizeof(struct fbx_k_cuse_init_in))
+			return -EINVAL;
+		m->arg = (const char *)buf + sizeof *h;
+		m->arglen = len - ext - sizeof *h;
+		return 0;
+	}
 	if (m->opcode >= FBX_K_OPCODE_MAX || !layouts[m->opcode].name)
 		return -ENOSYS;
 
@@ -392,4 +402,49 @@ int fbx_ioctl_retry_encode(struct fbx_k_ioctl_out *o, struct fbx_k_ioctl_iovec *
 	o->in_iovs = (uint32_t)nin;
 	o->out_iovs = (uint32_t)nout;
 	return (int)(nin + nout);
+}
+
+/* ---- CUSE ---------------------------------------------------------- */
+
+static int info_put(char *info, size_t size, size_t *len, const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	if (la + lb + 1 > size - *len)
+		return -ENAMETOOLONG;
+	memcpy(info + *len, a, la);
+	memcpy(info + *len + la, b, lb + 1);
+	*len += la + lb + 1;
+	return 0;
+}
+
+int fbx_cuse_info_encode(char *info, size_t size, const char *dev_name,
+                         const char *const *dev_info)
+{
+	size_t len = 0;
+	if (!dev_name || !*dev_name)
+		return -EINVAL;
+	if (size > FBX_K_CUSE_INIT_INFO_MAX)
+		size = FBX_K_CUSE_INIT_INFO_MAX;
+	int err = info_put(info, size, &len, "DEVNAME=", dev_name);
+	for (size_t i = 0; !err && dev_info && dev_info[i]; i++) {
+		/* The kernel reads KEY=VALUE; DEVNAME is the one above. */
+		const char *eq = strchr(dev_info[i], '=');
+		if (!eq || eq == dev_info[i] || strncmp(dev_info[i], "DEVNAME=", 8) == 0)
+			return -EINVAL;
+		err = info_put(info, size, &len, dev_info[i], "");
+	}
+	return err ? err : (int)len;
+}
+
+void fbx_cuse_init_encode(struct fbx_k_cuse_init_out *o, const struct fbx_conn *conn,
+                          uint32_t flags, uint32_t dev_major, uint32_t dev_minor)
+{
+	memset(o, 0, sizeof *o);
+	o->major = FBX_K_MAJOR;
+	o->minor = conn->proto_minor;
+	o->flags = flags & FBX_K_CUSE_UNRESTRICTED_IOCTL;
+	o->max_read = conn->max_read ? conn->max_read : conn->max_write;
+	o->max_write = conn->max_write;
+	o->dev_major = dev_major;
+	o->dev_minor = dev_minor;
 }

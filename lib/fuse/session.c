@@ -205,6 +205,10 @@ static void handle(struct fbx_worker *w, size_t n)
 		reply_error_raw(w, m.unique, err);
 		return;
 	}
+	if (m.opcode == FBX_K_CUSE_INIT && se->cuse) {
+		fbx_cuse_reply_init(se, w->fd, &m);
+		return;
+	}
 	if (m.opcode == FBX_K_INIT) {
 		reply_init(se, w->fd, &m);
 		/* The rings can only be registered once INIT is answered. */
@@ -270,7 +274,8 @@ static void *worker_main(void *arg);
  * idle worker takes a request, so a blocking op never starves the rest. */
 static void maybe_spawn(struct fbx_session *se)
 {
-	if (se->opts.singlethread || atomic_load(&se->exited))
+	/* CUSE: the kernel clones only /dev/fuse descriptors. */
+	if (se->opts.singlethread || se->cuse || atomic_load(&se->exited))
 		return;
 	if ((unsigned)atomic_load(&se->nworkers) >= se->opts.max_threads)
 		return;
@@ -423,6 +428,7 @@ void fbx_session_destroy(struct fbx_session *se)
 	pthread_cond_destroy(&se->reader.wake);
 	fbx_options_free(&se->opts);
 	free(se->mountpoint);
+	free(se->cuse);
 	free(se);
 }
 

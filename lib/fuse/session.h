@@ -115,6 +115,8 @@ struct fbx_session {
 	struct fbx_uring   *uring;       /* io_uring queues, when negotiated */
 	struct fbx_reader   reader;
 
+	struct fbx_cuse    *cuse;        /* a CUSE device (cuse.c), else NULL */
+
 	/* poll handles outlive the session; they reach it through this */
 	struct fbx_pollhub *pollhub;
 
@@ -153,6 +155,9 @@ struct fbx_pollhub *fbx_pollhub_new(struct fbx_session *se);
 void fbx_pollhub_release(struct fbx_pollhub *hub, bool detach);
 /* A handle for the poll request kh; NULL on ENOMEM. */
 struct fbx_pollhandle *fbx_pollhandle_new(struct fbx_session *se, uint64_t kh);
+
+/* cuse.c: answer CUSE_INIT (the first request of a CUSE session). */
+void fbx_cuse_reply_init(struct fbx_session *se, int fd, const struct fbx_msg *m);
 
 /* notify.c: send one notification (iov[0] is filled with the header). */
 int fbx_notify_send(struct fbx_session *se, int code, struct iovec *iov, int count);

@@ -332,8 +332,47 @@ static void test_ioctl_retry(void)
 	CHECK_EQ_INT(fbx_ioctl_retry_encode(&o, vec, unr, huge, 2, NULL, 0), -EINVAL);
 }
 
+/* CUSE_INIT sits outside the opcode table; its answer's info strings. */
+static void test_cuse(void)
+{
+	char buf[256], info[64];
+	struct fbx_msg m;
+	struct fbx_k_cuse_init_in ci = { 7, 41, 0, FBX_K_CUSE_UNRESTRICTED_IOCTL };
+	size_t n = build(buf, FBX_K_CUSE_INIT, 0, &ci, sizeof(ci), NULL, 0);
+	CHECK_EQ_INT(fbx_msg_decode(&m, buf, n, &proto), 0);
+	CHECK_EQ_INT(m.arglen, sizeof(ci));
+	CHECK_EQ_STR(fbx_opcode_name(FBX_K_CUSE_INIT), "CUSE_INIT");
+	n = build(buf, FBX_K_CUSE_INIT, 0, &ci, 12, NULL, 0);
+	CHECK_EQ_INT(fbx_msg_decode(&m, buf, n, &proto), -EINVAL);
+
+	const char *lines[] = { "MODE=0666", NULL };
+	int len = fbx_cuse_info_encode(info, sizeof(info), "dev0", lines);
+	CHECK_EQ_INT(len, 23);
+	CHECK(memcmp(info, "DEVNAME=dev0\0MODE=0666\0", 23) == 0);
+	CHECK_EQ_INT(fbx_cuse_info_encode(info, sizeof(info), "", NULL), -EINVAL);
+	CHECK_EQ_INT(fbx_cuse_info_encode(info, sizeof(info), NULL, NULL), -EINVAL);
+	const char *noeq[] = { "MODE", NULL }, *twice[] = { "DEVNAME=x", NULL };
+	CHECK_EQ_INT(fbx_cuse_info_encode(info, sizeof(info), "d", noeq), -EINVAL);
+	CHECK_EQ_INT(fbx_cuse_info_encode(info, sizeof(info), "d", twice), -EINVAL);
+	CHECK_EQ_INT(fbx_cuse_info_encode(info, 13, "dev0", NULL), 13);
+	CHECK_EQ_INT(fbx_cuse_info_encode(info, 12, "dev0", NULL), -ENAMETOOLONG);
+	CHECK_EQ_INT(fbx_cuse_info_encode(info, 20, "dev0", lines), -ENAMETOOLONG);
+
+	struct fbx_conn conn = { .proto_minor = 41, .max_write = 65536 };
+	struct fbx_k_cuse_init_out o;
+	fbx_cuse_init_encode(&o, &conn, 0xff, 10, 3);
+	CHECK_EQ_INT(o.major, 7);
+	CHECK_EQ_INT(o.minor, 41);
+	CHECK_EQ_INT(o.flags, FBX_K_CUSE_UNRESTRICTED_IOCTL);
+	CHECK_EQ_INT(o.max_read, 65536);
+	CHECK_EQ_INT(o.max_write, 65536);
+	CHECK_EQ_INT(o.dev_major, 10);
+	CHECK_EQ_INT(o.dev_minor, 3);
+}
+
 int main(void)
 {
+	test_cuse();
 	test_ioctl_poll();
 	test_ioctl_retry();
 	test_lookup();
