@@ -365,3 +365,8 @@ void fuse_fs_destroy(struct fuse_fs *fs)
 	free(fs);
 	(void)dl;   /* module libraries stay loaded: code may still run from them */
 }
+
+int fuse_notify_poll(struct fuse_pollhandle *ph)
+{
+	return fuse_lowlevel_notify_poll(ph);
+}

@@ -296,6 +296,23 @@ static ssize_t hl_copy_file_range(const char *path_in, struct fbx_file_info *bfi
 	                               off_out, len, flags);
 }
 
+static int hl_ioctl(const char *path, unsigned int cmd, uint64_t arg,
+                    struct fbx_file_info *bfi, unsigned int flags, void *data)
+{
+	FI_IN(bfi);
+	return fuse_fs_ioctl(TOP, path, cmd, (void *)(uintptr_t)arg, &fi, flags, data);
+}
+
+/* libfuse hands the asked events over in the file info; its poll handle
+ * is fusebox's under libfuse's struct name. */
+static int hl_poll(const char *path, struct fbx_file_info *bfi, unsigned events,
+                   struct fbx_pollhandle *ph, unsigned *reventsp)
+{
+	FI_IN(bfi);
+	fi.poll_events = events;
+	return fuse_fs_poll(TOP, path, &fi, (struct fuse_pollhandle *)ph, reventsp);
+}
+
 #define SET(name, fn) (o->name = fs->op.name ? fn : NULL)
 
 void fbx_hl_make_ops(const struct fuse_fs *fs, struct fbx_fs_ops *o)
@@ -346,4 +363,6 @@ void fbx_hl_make_ops(const struct fuse_fs *fs, struct fbx_fs_ops *o)
 	SET(fallocate, hl_fallocate);
 	SET(lseek, hl_lseek);
 	SET(copy_file_range, hl_copy_file_range);
+	SET(ioctl, hl_ioctl);
+	SET(poll, hl_poll);
 }

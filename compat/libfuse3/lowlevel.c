@@ -405,6 +405,24 @@ static void ll_retrieve_reply(struct fbx_req *req, void *cookie, uint64_t ino,
 	SE(req)->op.retrieve_reply(UREQ(req), cookie, ino, off, &bv);
 }
 
+static void ll_ioctl(struct fbx_req *req, uint64_t ino, unsigned int cmd, uint64_t arg,
+                     struct fbx_file_info *bfi, unsigned flags, const void *in_buf,
+                     size_t in_bufsz, size_t out_bufsz)
+{
+	FI(fi, bfi);
+	SE(req)->op.ioctl(UREQ(req), ino, cmd, (void *)(uintptr_t)arg, fi, flags, in_buf,
+	                  in_bufsz, out_bufsz);
+}
+
+/* libfuse hands the asked events over in the file info. */
+static void ll_poll(struct fbx_req *req, uint64_t ino, struct fbx_file_info *bfi,
+                    unsigned events, struct fbx_pollhandle *ph)
+{
+	FI(fi, bfi);
+	fi->poll_events = events;
+	SE(req)->op.poll(UREQ(req), ino, fi, (struct fuse_pollhandle *)ph);
+}
+
 void fbx_fuse3_ops(struct fuse_session *se)
 {
 	const struct fuse_lowlevel_ops *o = &se->op;
@@ -419,7 +437,7 @@ void fbx_fuse3_ops(struct fuse_session *se)
 	SET(flock); SET(bmap); SET(fallocate); SET(lseek); SET(copy_file_range);
 	SET(opendir); SET(readdir); SET(readdirplus); SET(releasedir);
 	SET(fsyncdir); SET(statfs); SET(setxattr); SET(getxattr); SET(listxattr);
-	SET(removexattr); SET(access); SET(retrieve_reply);
+	SET(removexattr); SET(access); SET(retrieve_reply); SET(ioctl); SET(poll);
 #undef SET
 	if (o->write || o->write_buf)
 		l->write = ll_write;

@@ -91,3 +91,19 @@ int fuse_lowlevel_notify_retrieve(struct fuse_session *se, fuse_ino_t ino,
 {
 	return fbx_notify_retrieve(se->fbx, ino, offset, size, cookie);
 }
+
+/* A libfuse poll handle is fusebox's, under libfuse's struct name. */
+static struct fbx_pollhandle *ph_of(struct fuse_pollhandle *ph)
+{
+	return (struct fbx_pollhandle *)ph;
+}
+
+int fuse_lowlevel_notify_poll(struct fuse_pollhandle *ph)
+{
+	return fbx_notify_poll(ph_of(ph));
+}
+
+void fuse_pollhandle_destroy(struct fuse_pollhandle *ph)
+{
+	fbx_pollhandle_destroy(ph_of(ph));
+}

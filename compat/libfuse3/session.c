@@ -74,6 +74,14 @@ static int parse_args(struct parsed *p, struct fuse_args *args)
 	return r;
 }
 
+int fbx_fuse3_session_opts(struct fbx_options *o, struct fuse_args *args)
+{
+	struct parsed p;
+	int r = parse_args(&p, args);
+	*o = p.o;
+	return r;
+}
+
 struct fuse_session *fuse_session_new(struct fuse_args *args,
                                       const struct fuse_lowlevel_ops *op,
                                       size_t op_size, void *userdata)

@@ -24,6 +24,10 @@ struct fuse_session {
 	struct fuse_custom_io io;      /* fuse_session_custom_io's, or zero */
 };
 
+/* session.c: fuse_session_new's options in args onto o (0, or -1
+ * after a message); o is to be freed either way. */
+int fbx_fuse3_session_opts(struct fbx_options *o, struct fuse_args *args);
+
 /* lowlevel.c: fill se->ll with a translation for each op the program has. */
 void fbx_fuse3_ops(struct fuse_session *se);
 

@@ -186,6 +186,31 @@ struct fbx_fs_ops {
 	int (*fchown)(const char *path, uid_t uid, gid_t gid, struct fbx_file_info *fi);
 	int (*futimens)(const char *path, const struct timespec tv[2],
 	                struct fbx_file_info *fi);
+
+	/**
+	 * ioctl(2) of an open file, or of a directory (FBX_IOCTL_DIR in
+	 * flags, fi from opendir; see the ioctl op in fusebox/lowlevel.h for
+	 * the flags). The command's encoding says the data's size and
+	 * direction: `data` holds _IOC_SIZE(cmd) bytes, filled with the
+	 * caller's input for _IOW commands; for _IOR ones the callback fills
+	 * it and the library copies it back to the caller. `arg` is the
+	 * caller's argument as passed (an address in its memory or a number:
+	 * never dereference it). Return ioctl(2)'s result (>= 0) or a
+	 * negated errno. Unrestricted ioctls (CUSE only) are refused with
+	 * -EPERM. Missing: the caller gets ENOTTY.
+	 */
+	int (*ioctl)(const char *path, unsigned int cmd, uint64_t arg,
+	             struct fbx_file_info *fi, unsigned int flags, void *data);
+	/**
+	 * poll(2) of an open file: set *reventsp to the ready ones among
+	 * `events` (POLLIN, POLLOUT, ...) and return 0, or a negated errno.
+	 * A non-NULL `ph` belongs to the callback, also when it fails: keep
+	 * it to wake the caller with fbx_notify_poll() once the file is
+	 * ready, then fbx_pollhandle_destroy() it; or destroy it at once.
+	 * Missing: the kernel takes every file as always ready.
+	 */
+	int (*poll)(const char *path, struct fbx_file_info *fi, unsigned events,
+	            struct fbx_pollhandle *ph, unsigned *reventsp);
 };
 
 /** The context of the running callback (see struct fbx_fs_context). */

@@ -154,6 +154,32 @@ struct fbx_entry {
 #define FBX_CAP_NO_EXPORT_SUPPORT (1ull << 38)
 #define FBX_CAP_OVER_IO_URING     (1ull << 41)
 
+/*
+ * Bits of `flags` in the ioctl op: the kernel's own values.
+ *  COMPAT        the caller is a 32-bit program on a 64-bit kernel
+ *                (its compat_ioctl path)
+ *  UNRESTRICTED  the ioctl is not bound by its command's encoded size
+ *                and direction (CUSE devices that allow it). Only
+ *                these may be answered
+ *                with fbx_reply_ioctl_retry().
+ *  RETRY         this request is the kernel's answer to a retry reply
+ *  32BIT         the caller's pointers and longs are 32 bits wide
+ *  DIR           the file is a directory (fi is its opendir handle)
+ *  COMPAT_X32    the caller uses the x32 ABI
+ */
+#define FBX_IOCTL_COMPAT       (1u << 0)
+#define FBX_IOCTL_UNRESTRICTED (1u << 1)
+#define FBX_IOCTL_RETRY        (1u << 2)
+#define FBX_IOCTL_32BIT        (1u << 3)
+#define FBX_IOCTL_DIR          (1u << 4)
+#define FBX_IOCTL_COMPAT_X32   (1u << 5)
+/** Most iovecs (in + out) one fbx_reply_ioctl_retry() may name. */
+#define FBX_IOCTL_MAX_IOV      256
+
+/** Opaque: the right to wake the poll(2)/select(2)/epoll callers of one
+ *  open file, given to the poll op (see fbx_notify_poll()). */
+struct fbx_pollhandle;
+
 /** Connection parameters, seen and adjusted by the init op. */
 struct fbx_conn {
 	unsigned proto_major;     /**< negotiated protocol version (7) */
@@ -319,6 +345,38 @@ struct fbx_ll_ops {
 	 *  the data is dropped. */
 	void (*retrieve_reply)(struct fbx_req *req, void *cookie, uint64_t ino,
 	                       off_t off, const void *data, size_t size);
+	/**
+	 * ioctl(2) of an open file (or directory: FBX_IOCTL_DIR in flags, fi
+	 * from opendir). `arg` is the caller's argument as it passed it: an
+	 * address in the caller's memory, or a plain number; never
+	 * dereference it. For an ordinary (restricted) ioctl the kernel
+	 * follows the command's encoding (_IOC_DIR, _IOC_SIZE): in_buf holds
+	 * the in_bufsz bytes the caller passes in (_IOW), and the reply may
+	 * return up to out_bufsz bytes (_IOR), which the kernel copies to
+	 * `arg`. Valid replies: fbx_reply_ioctl(), fbx_reply_ioctl_iov(),
+	 * fbx_reply_ioctl_retry() (only with FBX_IOCTL_UNRESTRICTED), err.
+	 * Directory ioctls reach the op only while conn->want keeps
+	 * FBX_CAP_IOCTL_DIR (on by default); else -ENOTTY. Missing: ENOSYS,
+	 * which the kernel turns into ENOTTY for the caller.
+	 */
+	void (*ioctl)(struct fbx_req *req, uint64_t ino, unsigned int cmd, uint64_t arg,
+	              struct fbx_file_info *fi, unsigned flags, const void *in_buf,
+	              size_t in_bufsz, size_t out_bufsz);
+	/**
+	 * poll(2), select(2), epoll of an open file: which of `events`
+	 * (POLLIN, POLLOUT, ...) are ready now. Valid replies:
+	 * fbx_reply_poll(), err. When `ph` is non-NULL the caller will sleep
+	 * if nothing is ready, and the op owns ph: keep it, and when the
+	 * file becomes ready call fbx_notify_poll(ph) (the kernel then polls
+	 * again, with a new handle), then fbx_pollhandle_destroy(ph); or
+	 * destroy it at once if the file never changes. A handle kept for
+	 * the same file replaces nothing by itself: the op destroys an older
+	 * one it no longer needs. Missing: ENOSYS, which the kernel
+	 * remembers: every file of the mount is then always ready for
+	 * reading and writing.
+	 */
+	void (*poll)(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi,
+	             unsigned events, struct fbx_pollhandle *ph);
 };
 
 /* ---- requests --------------------------------------------------------- */
@@ -395,6 +453,38 @@ struct statx;
 int fbx_reply_statx(struct fbx_req *req, const struct statx *stx, double timeout);
 
 /**
+ * ioctl: `result` is what ioctl(2) returns to the caller (a negative
+ * value is taken by the kernel as -errno: the caller gets -1 and that
+ * errno, and no data), with `size` bytes of output copied to the
+ * caller's memory (at most out_bufsz of the op; for a retried
+ * unrestricted ioctl, spread over its out iovecs in order). A size above
+ * out_bufsz is refused: the request gets -EIO, as the kernel would
+ * answer it, and the call returns -EINVAL.
+ */
+int fbx_reply_ioctl(struct fbx_req *req, int result, const void *buf, size_t size);
+/** fbx_reply_ioctl() with the output gathered from `count` iovecs. */
+int fbx_reply_ioctl_iov(struct fbx_req *req, int result, const struct iovec *iov,
+                        int count);
+/**
+ * Unrestricted ioctls only (FBX_IOCTL_UNRESTRICTED in the op's flags):
+ * the kernel cannot know from an unrestricted command what the caller's
+ * argument points to, so the op names it: `in` are ranges of the
+ * caller's memory (addresses in the caller's space, e.g. `arg`, or read
+ * from an earlier retry's input) to copy in, `out` ranges to copy out
+ * afterwards. The kernel sends the ioctl again with FBX_IOCTL_RETRY,
+ * in_buf holding the in ranges one after the other and out_bufsz their
+ * total; a retried op may ask again (e.g. after reading a pointer from
+ * a struct). At most FBX_IOCTL_MAX_IOV ranges in all; a 32-bit caller's
+ * (FBX_IOCTL_COMPAT) must fit 32 bits. A restricted request, too many
+ * ranges or one out of bounds: the request gets -EIO (the caller's
+ * answer either way) and the call returns -EINVAL.
+ */
+int fbx_reply_ioctl_retry(struct fbx_req *req, const struct iovec *in, size_t in_count,
+                          const struct iovec *out, size_t out_count);
+/** poll: the ready events among those asked (POLLIN, POLLOUT, ...). */
+int fbx_reply_poll(struct fbx_req *req, unsigned revents);
+
+/**
  * Directory listing helpers. Each appends one entry to buf (bufsize
  * bytes left) and returns the bytes the entry needs; when that exceeds
  * bufsize nothing was written and the listing reply is full. `next_off`
@@ -430,6 +520,16 @@ int fbx_notify_store(struct fbx_session *se, uint64_t ino, off_t off,
  *  frees). Returns 0 or a negated errno. */
 int fbx_notify_retrieve(struct fbx_session *se, uint64_t ino, off_t off,
                         size_t size, void *cookie);
+
+/** Wake the callers waiting in poll(2) on the file `ph` was given for
+ *  (any thread, any time after the poll op). The kernel polls again.
+ *  0, or a negated errno: -ENOTCONN once the session is destroyed
+ *  (the handle stays valid until fbx_pollhandle_destroy()). */
+int fbx_notify_poll(struct fbx_pollhandle *ph);
+/** Free a poll handle (NULL: nothing). Each handle given to the poll op
+ *  is destroyed exactly once, by the filesystem, also after its session
+ *  is gone. */
+void fbx_pollhandle_destroy(struct fbx_pollhandle *ph);
 
 /** FUSE passthrough (kernel >= 6.9, root): register `fd` as a backing
  *  file; returns an id > 0 for fbx_file_info.backing_id, or -errno.

@@ -6,6 +6,7 @@
  *   context.c   fbx_fs_context, attribute fix-ups, path helpers
  *   ops_entry.c lookup, forget, getattr, setattr, names (mknod..link)
  *   ops_file.c  open, read, write, release, locks, xattrs, misc
+ *   ops_ioctl.c ioctl and poll
  *   ops_dir.c   opendir, readdir(plus) with snapshots, releasedir
  *   nodes.c     the node table
  */
@@ -126,6 +127,15 @@ void fbx_fsi_ll_copy_file_range(struct fbx_req *req, uint64_t ino_in, off_t off_
                            off_t off_out, struct fbx_file_info *fi_out, size_t len,
                            int flags);
 
+void fbx_fsi_ll_ioctl(struct fbx_req *req, uint64_t ino, unsigned int cmd, uint64_t arg,
+                      struct fbx_file_info *fi, unsigned flags, const void *in_buf,
+                      size_t in_bufsz, size_t out_bufsz);
+void fbx_fsi_ll_poll(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi,
+                     unsigned events, struct fbx_pollhandle *ph);
+
+/** The filesystem's own file info of a directory handle (the kernel's
+ *  fi->fh of a directory is the path layer's, see ops_dir.c). */
+struct fbx_file_info *fbx_fsi_dir_fi(struct fbx_file_info *fi);
 void fbx_fsi_ll_opendir(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi);
 void fbx_fsi_ll_readdir(struct fbx_req *req, uint64_t ino, size_t size, off_t off,
                    struct fbx_file_info *fi);

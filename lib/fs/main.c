@@ -112,6 +112,8 @@ static void make_ll_ops(const struct fbx_fs_ops *o, struct fbx_ll_ops *ll)
 	ll->lseek = o->lseek ? fbx_fsi_ll_lseek : NULL;
 	ll->copy_file_range = o->copy_file_range ? fbx_fsi_ll_copy_file_range : NULL;
 	ll->statx = o->statx ? fbx_fsi_ll_statx : NULL;
+	ll->ioctl = o->ioctl ? fbx_fsi_ll_ioctl : NULL;
+	ll->poll = o->poll ? fbx_fsi_ll_poll : NULL;
 	ll->readdir = o->readdir ? fbx_fsi_ll_readdir : NULL;
 	ll->readdirplus = o->readdir && o->getattr ? fbx_fsi_ll_readdirplus : NULL;
 }

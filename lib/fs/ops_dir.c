@@ -362,6 +362,11 @@ void fbx_fsi_ll_releasedir(struct fbx_req *req, uint64_t ino, struct fbx_file_in
 	fbx_fsi_leave();
 }
 
+struct fbx_file_info *fbx_fsi_dir_fi(struct fbx_file_info *fi)
+{
+	return &((struct dirh *)(uintptr_t)fi->fh)->fi;
+}
+
 void fbx_fsi_ll_fsyncdir(struct fbx_req *req, uint64_t ino, int datasync,
                     struct fbx_file_info *fi)
 {

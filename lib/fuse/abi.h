@@ -39,6 +39,20 @@ enum {
 	FBX_K_OPCODE_MAX = 54,
 };
 
+/* CUSE: the first request on /dev/cuse, and its answer (then the
+ * device's info strings, "DEVNAME=name\0KEY=VALUE\0...", at most
+ * FBX_K_CUSE_INIT_INFO_MAX bytes). */
+#define FBX_K_CUSE_INIT 4096
+#define FBX_K_CUSE_UNRESTRICTED_IOCTL (1u << 0)
+#define FBX_K_CUSE_INIT_INFO_MAX 4096
+struct fbx_k_cuse_init_in { uint32_t major, minor, unused, flags; };
+struct fbx_k_cuse_init_out {
+	uint32_t major, minor, unused, flags;
+	uint32_t max_read, max_write;
+	uint32_t dev_major, dev_minor;   /* 0, 0: the kernel picks */
+	uint32_t spare[10];
+};
+
 /* notification codes (unique == 0 in the out header) */
 enum {
 	FBX_K_NOTIFY_POLL = 1, FBX_K_NOTIFY_INVAL_INODE = 2,
@@ -205,6 +219,21 @@ struct fbx_k_bmap_in { uint64_t block; uint32_t blocksize, padding; };
 struct fbx_k_bmap_out { uint64_t block; };
 struct fbx_k_ioctl_in { uint64_t fh; uint32_t flags, cmd; uint64_t arg; uint32_t in_size, out_size; };
 struct fbx_k_poll_in { uint64_t fh, kh; uint32_t flags, events; };
+struct fbx_k_poll_out { uint32_t revents, padding; };
+#define FBX_K_POLL_SCHEDULE_NOTIFY (1u << 0)   /* poll_in.flags: kh may be notified */
+struct fbx_k_notify_poll_wakeup_out { uint64_t kh; };
+/* ioctl_in.flags and ioctl_out.flags: the same values as FBX_IOCTL_* of
+ * lowlevel.h. A reply with FBX_K_IOCTL_RETRY carries in_iovs + out_iovs
+ * fbx_k_ioctl_iovec after ioctl_out (protocol 7.16+: always 64-bit). */
+#define FBX_K_IOCTL_COMPAT       (1u << 0)
+#define FBX_K_IOCTL_UNRESTRICTED (1u << 1)
+#define FBX_K_IOCTL_RETRY        (1u << 2)
+#define FBX_K_IOCTL_32BIT        (1u << 3)
+#define FBX_K_IOCTL_DIR          (1u << 4)
+#define FBX_K_IOCTL_COMPAT_X32   (1u << 5)
+#define FBX_K_IOCTL_MAX_IOV      256
+struct fbx_k_ioctl_out { int32_t result; uint32_t flags, in_iovs, out_iovs; };
+struct fbx_k_ioctl_iovec { uint64_t base, len; };
 struct fbx_k_fallocate_in { uint64_t fh, offset, length; uint32_t mode, padding; };
 struct fbx_k_lseek_in { uint64_t fh, offset; uint32_t whence, padding; };
 struct fbx_k_lseek_out { uint64_t offset; };
@@ -276,5 +305,9 @@ _Static_assert(sizeof(struct fbx_k_statx) == 256, "fuse_statx");
 _Static_assert(sizeof(struct fbx_k_lk_in) == 48, "fuse_lk_in");
 _Static_assert(sizeof(struct fbx_k_copy_file_range_in) == 56, "copy_file_range_in");
 _Static_assert(sizeof(struct fbx_k_dirent) == 24, "fuse_dirent");
+_Static_assert(sizeof(struct fbx_k_ioctl_in) == 32, "fuse_ioctl_in");
+_Static_assert(sizeof(struct fbx_k_ioctl_out) == 16, "fuse_ioctl_out");
+_Static_assert(sizeof(struct fbx_k_poll_in) == 24, "fuse_poll_in");
+_Static_assert(sizeof(struct fbx_k_cuse_init_out) == 72, "cuse_init_out");
 
 #endif /* FBX_FUSE_ABI_H */

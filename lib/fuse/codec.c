@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/sysmacros.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 
 /* What follows the header of each opcode. */
 struct layout {
@@ -75,6 +76,8 @@ const char *fbx_opcode_name(uint32_t opcode)
 {
 	if (opcode < FBX_K_OPCODE_MAX && layouts[opcode].name)
 		return layouts[opcode].name;
+	if (opcode == FBX_K_CUSE_INIT)
+		return "CUSE_INIT";
 	return "UNKNOWN";
 }
 
@@ -100,6 +103,12 @@ static int check_data(struct fbx_msg *m)
 	case FBX_K_SETXATTR: {
 		const struct fbx_k_setxattr_in *x = m->arg;
 		return x->size == m->datalen ? 0 : -EINVAL;
+	}
+	case FBX_K_IOCTL: {
+		/* The caller's input, exactly: a retried unrestricted ioctl
+		 * sends the bytes of all its input iovecs. */
+		const struct fbx_k_ioctl_in *io = m->arg;
+		return io->in_size == m->datalen ? 0 : -EINVAL;
 	}
 	case FBX_K_BATCH_FORGET: {
 		const struct fbx_k_batch_forget_in *b = m->arg;
@@ -128,6 +137,14 @@ int fbx_msg_decode(struct fbx_msg *m, const void *buf, size_t len,
 	size_t ext = (size_t)h->total_extlen * 8;
 	if (ext > len - sizeof *h)
 		return -EINVAL;
+	if (m->opcode == FBX_K_CUSE_INIT) {
+		/* Outside the table (4096); take what is there, as for INIT. */
+		if (len - ext - sizeof *h < sizeof(struct fbx_k_cuse_init_in))
+			return -EINVAL;
+		m->arg = (const char *)buf + sizeof *h;
+		m->arglen = len - ext - sizeof *h;
+		return 0;
+	}
 	if (m->opcode >= FBX_K_OPCODE_MAX || !layouts[m->opcode].name)
 		return -ENOSYS;
 
@@ -345,4 +362,89 @@ void fbx_statx_encode(struct fbx_k_statx *o, const struct statx *s)
 	o->rdev_minor = s->stx_rdev_minor;
 	o->dev_major = s->stx_dev_major;
 	o->dev_minor = s->stx_dev_minor;
+}
+
+/* ---- ioctl --------------------------------------------------------- */
+
+static int iov_put(struct fbx_k_ioctl_iovec *o, const struct iovec *v, size_t n,
+                   int compat, uint64_t *total)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint64_t base = (uint64_t)(uintptr_t)v[i].iov_base, len = v[i].iov_len;
+		/* A 32-bit caller's addresses and sizes fit 32 bits; the
+		 * kernel fails the ioctl with EIO on one that does not. */
+		if (compat && (base > UINT32_MAX || len > UINT32_MAX))
+			return -EINVAL;
+		if (len > UINT64_MAX - *total)
+			return -EINVAL;
+		*total += len;
+		o[i].base = base;
+		o[i].len = len;
+	}
+	return 0;
+}
+
+int fbx_ioctl_retry_encode(struct fbx_k_ioctl_out *o, struct fbx_k_ioctl_iovec *vec,
+                           uint32_t req_flags, const struct iovec *in, size_t nin,
+                           const struct iovec *out, size_t nout)
+{
+	memset(o, 0, sizeof *o);
+	if (!(req_flags & FBX_K_IOCTL_UNRESTRICTED))
+		return -EPERM;
+	if (nin > FBX_K_IOCTL_MAX_IOV || nout > FBX_K_IOCTL_MAX_IOV ||
+	    nin + nout > FBX_K_IOCTL_MAX_IOV)
+		return -E2BIG;
+	int compat = (req_flags & FBX_K_IOCTL_COMPAT) != 0;
+	uint64_t tin = 0, tout = 0;
+	if (iov_put(vec, in, nin, compat, &tin) || iov_put(vec + nin, out, nout, compat, &tout))
+		return -EINVAL;
+	o->flags = FBX_K_IOCTL_RETRY;
+	o->in_iovs = (uint32_t)nin;
+	o->out_iovs = (uint32_t)nout;
+	return (int)(nin + nout);
+}
+
+/* ---- CUSE ---------------------------------------------------------- */
+
+static int info_put(char *info, size_t size, size_t *len, const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	if (la + lb + 1 > size - *len)
+		return -ENAMETOOLONG;
+	memcpy(info + *len, a, la);
+	memcpy(info + *len + la, b, lb + 1);
+	*len += la + lb + 1;
+	return 0;
+}
+
+int fbx_cuse_info_encode(char *info, size_t size, const char *dev_name,
+                         const char *const *dev_info)
+{
+	size_t len = 0;
+	if (!dev_name || !*dev_name)
+		return -EINVAL;
+	if (size > FBX_K_CUSE_INIT_INFO_MAX)
+		size = FBX_K_CUSE_INIT_INFO_MAX;
+	int err = info_put(info, size, &len, "DEVNAME=", dev_name);
+	for (size_t i = 0; !err && dev_info && dev_info[i]; i++) {
+		/* The kernel reads KEY=VALUE; DEVNAME is the one above. */
+		const char *eq = strchr(dev_info[i], '=');
+		if (!eq || eq == dev_info[i] || strncmp(dev_info[i], "DEVNAME=", 8) == 0)
+			return -EINVAL;
+		err = info_put(info, size, &len, dev_info[i], "");
+	}
+	return err ? err : (int)len;
+}
+
+void fbx_cuse_init_encode(struct fbx_k_cuse_init_out *o, const struct fbx_conn *conn,
+                          uint32_t flags, uint32_t dev_major, uint32_t dev_minor)
+{
+	memset(o, 0, sizeof *o);
+	o->major = FBX_K_MAJOR;
+	o->minor = conn->proto_minor;
+	o->flags = flags & FBX_K_CUSE_UNRESTRICTED_IOCTL;
+	o->max_read = conn->max_read ? conn->max_read : conn->max_write;
+	o->max_write = conn->max_write;
+	o->dev_major = dev_major;
+	o->dev_minor = dev_minor;
 }

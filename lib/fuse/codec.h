@@ -68,6 +68,35 @@ void fbx_statx_encode(struct fbx_k_statx *o, const struct statx *stx);
 void fbx_statx_from_stat(struct statx *stx, const struct stat *st);
 
 /**
+ * An unrestricted ioctl's request to be sent again with the caller's
+ * memory at `in` (copied in) and `out` (copied out): fills o and
+ * vec[0..nin+nout) (room for FBX_K_IOCTL_MAX_IOV). Returns that count,
+ * or -EPERM for a restricted request (req_flags without UNRESTRICTED:
+ * the kernel cannot retry it), -E2BIG for more than FBX_K_IOCTL_MAX_IOV
+ * iovecs, -EINVAL for a range past 32 bits in a 32-bit caller's
+ * request (FBX_K_IOCTL_COMPAT) or lengths that overflow.
+ */
+struct iovec;
+int fbx_ioctl_retry_encode(struct fbx_k_ioctl_out *o, struct fbx_k_ioctl_iovec *vec,
+                           uint32_t req_flags, const struct iovec *in, size_t nin,
+                           const struct iovec *out, size_t nout);
+
+/**
+ * CUSE_INIT's answer: the info strings "DEVNAME=dev_name" and each of
+ * dev_info (NULL-terminated list of "KEY=VALUE"), NUL-terminated one
+ * after the other, into info (size bytes, at most the kernel's 4096
+ * are used). Returns their length, -EINVAL for an empty name or an item
+ * that is not KEY=VALUE (or a second DEVNAME), -ENAMETOOLONG when they
+ * do not fit.
+ */
+int fbx_cuse_info_encode(char *info, size_t size, const char *dev_name,
+                         const char *const *dev_info);
+/** ...and the fixed part, from the negotiated connection. */
+struct fbx_k_cuse_init_out;
+void fbx_cuse_init_encode(struct fbx_k_cuse_init_out *o, const struct fbx_conn *conn,
+                          uint32_t flags, uint32_t dev_major, uint32_t dev_minor);
+
+/**
  * INIT negotiation, pure: from the kernel's init_in, our options and
  * the ops present, fill conn (for the init op to adjust) and, after the
  * op ran, the reply. Returns 0, or -EPROTO for an unusable major.

@@ -431,17 +431,48 @@ static void h_syncfs(struct fbx_req *req, const struct fbx_msg *m)
 		fbx_reply_err(req, 0);
 }
 
+static void h_ioctl(struct fbx_req *req, const struct fbx_msg *m)
+{
+	const struct fbx_k_ioctl_in *in = m->arg;
+	struct fbx_file_info fi;
+	fi_with_fh(&fi, in->fh, 0);
+	req->ioctl_flags = in->flags;
+	req->ioctl_out = in->out_size;
+	/* The kernel sends directory ioctls whatever INIT said; the
+	 * capability is the filesystem's way to say it takes them. */
+	if ((in->flags & FBX_K_IOCTL_DIR) && !(req->se->conn.want & FBX_CAP_IOCTL_DIR))
+		fbx_reply_err(req, -ENOTTY);
+	else if (!OPS(req)->ioctl)
+		fbx_reply_err(req, -ENOSYS);
+	else
+		OPS(req)->ioctl(req, m->nodeid, in->cmd, in->arg, &fi, in->flags,
+		                in->in_size ? m->data : NULL, in->in_size, in->out_size);
+}
+
+static void h_poll(struct fbx_req *req, const struct fbx_msg *m)
+{
+	const struct fbx_k_poll_in *in = m->arg;
+	struct fbx_file_info fi;
+	struct fbx_pollhandle *ph = NULL;
+	fi_with_fh(&fi, in->fh, 0);
+	if (!OPS(req)->poll) {
+		fbx_reply_err(req, -ENOSYS);
+		return;
+	}
+	if ((in->flags & FBX_K_POLL_SCHEDULE_NOTIFY) &&
+	    !(ph = fbx_pollhandle_new(req->se, in->kh))) {
+		fbx_reply_err(req, -ENOMEM);
+		return;
+	}
+	OPS(req)->poll(req, m->nodeid, &fi, in->events, ph);
+}
+
 static void h_destroy(struct fbx_req *req, const struct fbx_msg *m)
 {
 	struct fbx_session *se = req->se;
 	if (!atomic_exchange(&se->got_destroy, 1) && se->ops.destroy)
 		se->ops.destroy(se->userdata);
 	fbx_reply_err(req, 0);
-}
-
-static void h_enosys(struct fbx_req *req, const struct fbx_msg *m)
-{
-	fbx_reply_err(req, -ENOSYS);
 }
 
 typedef void (*handler_fn)(struct fbx_req *, const struct fbx_msg *);
@@ -460,8 +491,8 @@ static const handler_fn handlers[FBX_K_OPCODE_MAX] = {
 	[FBX_K_LISTXATTR] = h_xattr, [FBX_K_REMOVEXATTR] = h_xattr,
 	[FBX_K_GETLK] = h_lock, [FBX_K_SETLK] = h_lock, [FBX_K_SETLKW] = h_lock,
 	[FBX_K_ACCESS] = h_access, [FBX_K_CREATE] = h_create, [FBX_K_TMPFILE] = h_create,
-	[FBX_K_BMAP] = h_bmap, [FBX_K_DESTROY] = h_destroy, [FBX_K_IOCTL] = h_enosys,
-	[FBX_K_POLL] = h_enosys, [FBX_K_FALLOCATE] = h_fallocate, [FBX_K_LSEEK] = h_lseek,
+	[FBX_K_BMAP] = h_bmap, [FBX_K_DESTROY] = h_destroy, [FBX_K_IOCTL] = h_ioctl,
+	[FBX_K_POLL] = h_poll, [FBX_K_FALLOCATE] = h_fallocate, [FBX_K_LSEEK] = h_lseek,
 	[FBX_K_COPY_FILE_RANGE] = h_copy_file_range,
 	[FBX_K_COPY_FILE_RANGE_64] = h_copy_file_range, [FBX_K_SYNCFS] = h_syncfs,
 	[FBX_K_STATX] = h_statx,

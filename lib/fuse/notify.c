@@ -14,7 +14,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-static int notify(struct fbx_session *se, int code, struct iovec *iov, int count)
+int fbx_notify_send(struct fbx_session *se, int code, struct iovec *iov, int count)
 {
 	struct fbx_k_out_header h = { sizeof h, code, 0 };
 	iov[0].iov_base = &h;
@@ -39,7 +39,7 @@ int fbx_notify_inval_inode(struct fbx_session *se, uint64_t ino, off_t off, off_
 {
 	struct fbx_k_notify_inval_inode_out o = { ino, off, len };
 	struct iovec iov[2] = { { 0 }, { &o, sizeof o } };
-	return notify(se, FBX_K_NOTIFY_INVAL_INODE, iov, 2);
+	return fbx_notify_send(se, FBX_K_NOTIFY_INVAL_INODE, iov, 2);
 }
 
 static int inval_entry(struct fbx_session *se, uint64_t parent, const char *name,
@@ -50,7 +50,7 @@ static int inval_entry(struct fbx_session *se, uint64_t parent, const char *name
 		return err;
 	struct fbx_k_notify_inval_entry_out o = { parent, (uint32_t)strlen(name), flags };
 	struct iovec iov[3] = { { 0 }, { &o, sizeof o }, { (void *)name, o.namelen + 1 } };
-	return notify(se, FBX_K_NOTIFY_INVAL_ENTRY, iov, 3);
+	return fbx_notify_send(se, FBX_K_NOTIFY_INVAL_ENTRY, iov, 3);
 }
 
 int fbx_notify_inval_entry(struct fbx_session *se, uint64_t parent, const char *name)
@@ -75,7 +75,7 @@ int fbx_notify_delete(struct fbx_session *se, uint64_t parent, uint64_t child,
 		return err;
 	struct fbx_k_notify_delete_out o = { parent, child, (uint32_t)strlen(name), 0 };
 	struct iovec iov[3] = { { 0 }, { &o, sizeof o }, { (void *)name, o.namelen + 1 } };
-	return notify(se, FBX_K_NOTIFY_DELETE, iov, 3);
+	return fbx_notify_send(se, FBX_K_NOTIFY_DELETE, iov, 3);
 }
 
 int fbx_notify_store(struct fbx_session *se, uint64_t ino, off_t off,
@@ -85,7 +85,7 @@ int fbx_notify_store(struct fbx_session *se, uint64_t ino, off_t off,
 		return -EINVAL;
 	struct fbx_k_notify_store_out o = { ino, (uint64_t)off, (uint32_t)size, 0 };
 	struct iovec iov[3] = { { 0 }, { &o, sizeof o }, { (void *)data, size } };
-	return notify(se, FBX_K_NOTIFY_STORE, iov, 3);
+	return fbx_notify_send(se, FBX_K_NOTIFY_STORE, iov, 3);
 }
 
 /* One retrieve in flight. The kernel answers only where it has pages
@@ -113,7 +113,7 @@ int fbx_notify_retrieve(struct fbx_session *se, uint64_t ino, off_t off,
 	pthread_mutex_unlock(&se->retrieve_lock);
 	struct fbx_k_notify_retrieve_out o = { r->unique, ino, (uint64_t)off, (uint32_t)size, 0 };
 	struct iovec iov[2] = { { 0 }, { &o, sizeof(o) } };
-	int err = notify(se, FBX_K_NOTIFY_RETRIEVE, iov, 2);
+	int err = fbx_notify_send(se, FBX_K_NOTIFY_RETRIEVE, iov, 2);
 	if (err) {
 		void *unused;
 		fbx_retrieve_take(se, o.notify_unique, &unused);

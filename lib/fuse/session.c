@@ -48,7 +48,8 @@ struct fbx_session *fbx_session_new(const struct fbx_options *opts,
 		fbx_options_init(&defaults);
 		opts = &defaults;
 	}
-	if (fbx_options_copy(&se->opts, opts) < 0) {
+	if (fbx_options_copy(&se->opts, opts) < 0 || !(se->pollhub = fbx_pollhub_new(se))) {
+		fbx_options_free(&se->opts);
 		free(se);
 		errno = ENOMEM;
 		return NULL;
@@ -252,6 +253,10 @@ int handle(struct fbx_worker *w, char *buf, size_t n)
 		reply_error_raw(w, m.unique, err);
 		return 0;
 	}
+	if (m.opcode == FBX_K_CUSE_INIT && se->cuse) {
+		fbx_cuse_reply_init(se, w->ch, &m);
+		return 0;
+	}
 	if (m.opcode == FBX_K_INIT) {
 		reply_init(se, w->ch, &m);
 		/* The rings can only be registered once INIT is answered. */
@@ -320,7 +325,9 @@ static void *worker_main(void *arg);
  * idle worker takes a request, so a blocking op never starves the rest. */
 static void maybe_spawn(struct fbx_session *se)
 {
-	if (se->opts.singlethread || !se->ch->ops->clone || atomic_load(&se->exited))
+	/* CUSE: the kernel clones only /dev/fuse descriptors. */
+	if (se->opts.singlethread || se->cuse || !se->ch->ops->clone ||
+	    atomic_load(&se->exited))
 		return;
 	if ((unsigned)atomic_load(&se->nworkers) >= se->opts.max_threads)
 		return;
@@ -457,6 +464,8 @@ void fbx_session_destroy(struct fbx_session *se)
 	if (se->ext)
 		fbx_worker_free(se, se->ext);
 	fbx_chan_close(se->ch);
+	/* Poll handles the filesystem still holds now answer -ENOTCONN. */
+	fbx_pollhub_release(se->pollhub, true);
 	if (se->fd >= 0)
 		close(se->fd);
 	if (se->commfd >= 0)
@@ -469,6 +478,7 @@ void fbx_session_destroy(struct fbx_session *se)
 	pthread_cond_destroy(&se->reader.wake);
 	fbx_options_free(&se->opts);
 	free(se->mountpoint);
+	free(se->cuse);
 	free(se);
 }
 

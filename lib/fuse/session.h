@@ -40,6 +40,8 @@ struct fbx_req {
 	void              (*on_intr)(struct fbx_req *req, void *data);
 	void               *on_intr_data;
 	atomic_int          refs;
+	uint32_t            ioctl_flags;  /* IOCTL: the request's flags and */
+	uint32_t            ioctl_out;    /* out_size, which the replies check */
 	struct fbx_req     *prev, *next;  /* in w->inflight */
 };
 
@@ -118,6 +120,11 @@ struct fbx_session {
 	struct fbx_uring   *uring;       /* io_uring queues, when negotiated */
 	struct fbx_reader   reader;
 
+	struct fbx_cuse    *cuse;        /* a CUSE device (cuse.c), else NULL */
+
+	/* poll handles outlive the session; they reach it through this */
+	struct fbx_pollhub *pollhub;
+
 	/* fbx_notify_retrieve: cookies waiting for their NOTIFY_REPLY */
 	pthread_mutex_t     retrieve_lock;
 	struct fbx_retrieve *retrieves;
@@ -157,6 +164,19 @@ uint64_t fbx_ops_caps(const struct fbx_ll_ops *ops);
  * there is none (the answer is not to us). */
 int fbx_retrieve_take(struct fbx_session *se, uint64_t unique, void **cookie);
 void fbx_retrieve_free_all(struct fbx_session *se);
+
+/* poll.c: the session's hub for poll handles; released (and cut off
+ * from the session) by fbx_session_destroy. */
+struct fbx_pollhub *fbx_pollhub_new(struct fbx_session *se);
+void fbx_pollhub_release(struct fbx_pollhub *hub, bool detach);
+/* A handle for the poll request kh; NULL on ENOMEM. */
+struct fbx_pollhandle *fbx_pollhandle_new(struct fbx_session *se, uint64_t kh);
+
+/* cuse.c: answer CUSE_INIT (the first request of a CUSE session). */
+void fbx_cuse_reply_init(struct fbx_session *se, struct fbx_chan *ch, const struct fbx_msg *m);
+
+/* notify.c: send one notification (iov[0] is filled with the header). */
+int fbx_notify_send(struct fbx_session *se, int code, struct iovec *iov, int count);
 
 /* reply.c */
 struct fbx_req *fbx_req_new(struct fbx_worker *w, const struct fbx_msg *m);

@@ -35,7 +35,7 @@ SRC=$SRC/src
 
 SANFLAGS=
 [ "${FBX_SAN:-0}" = 1 ] && SANFLAGS="-fsanitize=address,undefined"
-EXAMPLES="hello null passthrough passthrough_fh"
+EXAMPLES="hello null passthrough passthrough_fh ioctl poll"
 HAVE="-DHAVE_SETXATTR -DHAVE_UTIMENSAT -DHAVE_POSIX_FALLOCATE -DHAVE_COPY_FILE_RANGE
       -DHAVE_FSTATAT -DHAVE_FDATASYNC"
 
@@ -49,6 +49,10 @@ tree() {   # tree DIR SIDE
 	echo '#define HAVE_COPY_FILE_RANGE 1' >"$w/fuse_config.h"
 	cc -O1 -g -I"$w" -o "$w/test/test_syscalls" "$SRC/test/test_syscalls.c" || return 1
 	cc -O1 -g -o "$w/test/readdir_inode" "$SRC/test/readdir_inode.c" || return 1
+	# the clients of ioctl and poll (poll_client wants libfuse's build config)
+	: >"$w/libfuse_config.h"
+	cc -O1 -g -o "$w/example/ioctl_client" "$SRC/example/ioctl_client.c" || return 1
+	cc -O1 -g -I"$w" -o "$w/example/poll_client" "$SRC/example/poll_client.c" || return 1
 	for e in $EXAMPLES; do
 		# shellcheck disable=SC2086
 		if [ "$side" = debian ]; then
@@ -67,7 +71,7 @@ run() {
 	local side=$1 w=$TMP/$1
 	tree "$w" "$side" || exit 1
 	(cd "$w/test" && timeout -k 10 600 "$PY" -m pytest -p no:cacheprovider -o addopts="" -rA -q \
-		test_examples.py -k "(test_hello or test_null or test_passthrough) and not _ll and not _hp" \
+		test_examples.py -k "(test_hello or test_null or test_passthrough or test_ioctl or test_poll) and not _ll and not _hp" \
 		>"$TMP/pytest_$side.log" 2>&1)
 	grep -E '^(PASSED|FAILED|ERROR) ' "$TMP/pytest_$side.log" | sed -E 's/ - .*//' |
 		sort -u >"$TMP/verdicts_$side"

@@ -10,6 +10,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/uio.h>
 
 #include "../lib/check.h"
 #include "fuse/codec.h"
@@ -255,8 +256,125 @@ static void test_encoders(void)
 	CHECK_EQ_INT(fbx_dirent_add(buf, 16, "abc", &d, 1), 32);   /* too small: size only */
 }
 
+/* IOCTL carries exactly in_size bytes of the caller's input; POLL none. */
+static void test_ioctl_poll(void)
+{
+	char buf[256];
+	struct fbx_msg m;
+	struct fbx_k_ioctl_in io = { .fh = 9, .cmd = 0x40084500, .arg = 0x7ffd0000,
+	                             .in_size = 8, .out_size = 16 };
+	size_t n = build(buf, FBX_K_IOCTL, 2, &io, sizeof(io), "12345678", 8);
+	CHECK_EQ_INT(fbx_msg_decode(&m, buf, n, &proto), 0);
+	CHECK_EQ_INT(m.datalen, 8);
+	CHECK(memcmp(m.data, "12345678", 8) == 0);
+	/* Fewer or more bytes than announced. */
+	n = build(buf, FBX_K_IOCTL, 2, &io, sizeof(io), "1234", 4);
+	CHECK_EQ_INT(fbx_msg_decode(&m, buf, n, &proto), -EINVAL);
+	n = build(buf, FBX_K_IOCTL, 2, &io, sizeof(io), "1234567890", 10);
+	CHECK_EQ_INT(fbx_msg_decode(&m, buf, n, &proto), -EINVAL);
+	io.in_size = 0;
+	n = build(buf, FBX_K_IOCTL, 2, &io, sizeof(io), NULL, 0);
+	CHECK_EQ_INT(fbx_msg_decode(&m, buf, n, &proto), 0);
+	CHECK(m.data == NULL);
+	/* A truncated argument. */
+	n = build(buf, FBX_K_IOCTL, 2, &io, sizeof(io) - 4, NULL, 0);
+	CHECK_EQ_INT(fbx_msg_decode(&m, buf, n, &proto), -EINVAL);
+
+	struct fbx_k_poll_in pi = { .fh = 1, .kh = 77, .flags = FBX_K_POLL_SCHEDULE_NOTIFY,
+	                            .events = 1 };
+	n = build(buf, FBX_K_POLL, 2, &pi, sizeof(pi), NULL, 0);
+	CHECK_EQ_INT(fbx_msg_decode(&m, buf, n, &proto), 0);
+	CHECK_EQ_INT(((const struct fbx_k_poll_in *)m.arg)->kh, 77);
+	n = build(buf, FBX_K_POLL, 2, &pi, sizeof(pi), "x", 1);
+	CHECK_EQ_INT(fbx_msg_decode(&m, buf, n, &proto), -EINVAL);
+}
+
+/* A retry reply: the iovecs as the kernel reads them, and every case it
+ * would fail the caller's ioctl with refused here first. */
+static void test_ioctl_retry(void)
+{
+	static struct fbx_k_ioctl_iovec vec[FBX_K_IOCTL_MAX_IOV];
+	static struct iovec many[FBX_K_IOCTL_MAX_IOV + 1];
+	struct fbx_k_ioctl_out o;
+	struct iovec in[1] = { { (void *)(uintptr_t)0x1000, 24 } };
+	struct iovec out[2] = { { (void *)(uintptr_t)0x2000, 8 },
+	                        { (void *)(uintptr_t)0x7fff00000000ull, 4096 } };
+	uint32_t unr = FBX_K_IOCTL_UNRESTRICTED;
+	CHECK_EQ_INT(fbx_ioctl_retry_encode(&o, vec, unr, in, 1, out, 2), 3);
+	CHECK_EQ_INT(o.flags, FBX_K_IOCTL_RETRY);
+	CHECK_EQ_INT(o.in_iovs, 1);
+	CHECK_EQ_INT(o.out_iovs, 2);
+	CHECK_EQ_INT(o.result, 0);
+	CHECK_EQ_INT(vec[0].base, 0x1000);
+	CHECK_EQ_INT(vec[0].len, 24);
+	CHECK_EQ_INT(vec[2].base, 0x7fff00000000ll);
+	CHECK_EQ_INT(vec[2].len, 4096);
+	/* Only nothing at all, too. */
+	CHECK_EQ_INT(fbx_ioctl_retry_encode(&o, vec, unr, NULL, 0, NULL, 0), 0);
+	/* A restricted ioctl cannot be retried. */
+	CHECK_EQ_INT(fbx_ioctl_retry_encode(&o, vec, 0, in, 1, out, 2), -EPERM);
+	CHECK_EQ_INT(fbx_ioctl_retry_encode(&o, vec, FBX_K_IOCTL_DIR, in, 1, NULL, 0), -EPERM);
+	/* A 32-bit caller: addresses above 4 GiB cannot be its own. */
+	CHECK_EQ_INT(fbx_ioctl_retry_encode(&o, vec, unr | FBX_K_IOCTL_COMPAT, in, 1, out, 2),
+	             -EINVAL);
+	CHECK_EQ_INT(fbx_ioctl_retry_encode(&o, vec, unr | FBX_K_IOCTL_COMPAT, in, 1, out, 1), 2);
+	/* At most FBX_K_IOCTL_MAX_IOV in all, either way. */
+	for (size_t i = 0; i <= FBX_K_IOCTL_MAX_IOV; i++)
+		many[i] = in[0];
+	CHECK_EQ_INT(fbx_ioctl_retry_encode(&o, vec, unr, many, FBX_K_IOCTL_MAX_IOV, NULL, 0),
+	             FBX_K_IOCTL_MAX_IOV);
+	CHECK_EQ_INT(fbx_ioctl_retry_encode(&o, vec, unr, many, FBX_K_IOCTL_MAX_IOV + 1, NULL, 0),
+	             -E2BIG);
+	CHECK_EQ_INT(fbx_ioctl_retry_encode(&o, vec, unr, many, 200, many, 57), -E2BIG);
+	CHECK_EQ_INT(fbx_ioctl_retry_encode(&o, vec, unr, NULL, 0, many, (size_t)-1), -E2BIG);
+	/* Lengths that overflow when added. */
+	struct iovec huge[2] = { { NULL, SIZE_MAX }, { NULL, 2 } };
+	CHECK_EQ_INT(fbx_ioctl_retry_encode(&o, vec, unr, huge, 2, NULL, 0), -EINVAL);
+}
+
+/* CUSE_INIT sits outside the opcode table; its answer's info strings. */
+static void test_cuse(void)
+{
+	char buf[256], info[64];
+	struct fbx_msg m;
+	struct fbx_k_cuse_init_in ci = { 7, 41, 0, FBX_K_CUSE_UNRESTRICTED_IOCTL };
+	size_t n = build(buf, FBX_K_CUSE_INIT, 0, &ci, sizeof(ci), NULL, 0);
+	CHECK_EQ_INT(fbx_msg_decode(&m, buf, n, &proto), 0);
+	CHECK_EQ_INT(m.arglen, sizeof(ci));
+	CHECK_EQ_STR(fbx_opcode_name(FBX_K_CUSE_INIT), "CUSE_INIT");
+	n = build(buf, FBX_K_CUSE_INIT, 0, &ci, 12, NULL, 0);
+	CHECK_EQ_INT(fbx_msg_decode(&m, buf, n, &proto), -EINVAL);
+
+	const char *lines[] = { "MODE=0666", NULL };
+	int len = fbx_cuse_info_encode(info, sizeof(info), "dev0", lines);
+	CHECK_EQ_INT(len, 23);
+	CHECK(memcmp(info, "DEVNAME=dev0\0MODE=0666\0", 23) == 0);
+	CHECK_EQ_INT(fbx_cuse_info_encode(info, sizeof(info), "", NULL), -EINVAL);
+	CHECK_EQ_INT(fbx_cuse_info_encode(info, sizeof(info), NULL, NULL), -EINVAL);
+	const char *noeq[] = { "MODE", NULL }, *twice[] = { "DEVNAME=x", NULL };
+	CHECK_EQ_INT(fbx_cuse_info_encode(info, sizeof(info), "d", noeq), -EINVAL);
+	CHECK_EQ_INT(fbx_cuse_info_encode(info, sizeof(info), "d", twice), -EINVAL);
+	CHECK_EQ_INT(fbx_cuse_info_encode(info, 13, "dev0", NULL), 13);
+	CHECK_EQ_INT(fbx_cuse_info_encode(info, 12, "dev0", NULL), -ENAMETOOLONG);
+	CHECK_EQ_INT(fbx_cuse_info_encode(info, 20, "dev0", lines), -ENAMETOOLONG);
+
+	struct fbx_conn conn = { .proto_minor = 41, .max_write = 65536 };
+	struct fbx_k_cuse_init_out o;
+	fbx_cuse_init_encode(&o, &conn, 0xff, 10, 3);
+	CHECK_EQ_INT(o.major, 7);
+	CHECK_EQ_INT(o.minor, 41);
+	CHECK_EQ_INT(o.flags, FBX_K_CUSE_UNRESTRICTED_IOCTL);
+	CHECK_EQ_INT(o.max_read, 65536);
+	CHECK_EQ_INT(o.max_write, 65536);
+	CHECK_EQ_INT(o.dev_major, 10);
+	CHECK_EQ_INT(o.dev_minor, 3);
+}
+
 int main(void)
 {
+	test_cuse();
+	test_ioctl_poll();
+	test_ioctl_retry();
 	test_lookup();
 	test_header();
 	test_two_names();

@@ -9,10 +9,12 @@
  * fuse_reply_*() calls as a low-level filesystem's (fuse_lowlevel.h).
  * There are no inodes: every op works on the open file (fi->fh).
  *
- * Status in fusebox: the declarations are complete and layouts match
- * libfuse 3.14; the calls are exported only once fusebox's core serves
- * CUSE sessions (a program using them fails to load until then, with
- * the dynamic linker naming the call).
+ * Status in fusebox: complete, with libfuse 3.14's layouts, over
+ * fusebox's own CUSE sessions (fusebox/cuse.h). A CUSE session serves
+ * with one thread even when asked for more (the kernel cannot clone a
+ * /dev/cuse descriptor per worker); ops may still reply from other
+ * threads. libfuse's cuse example and client run on it unchanged
+ * (tests/vm/t_cuse.sh).
  *
  * Define FUSE_USE_VERSION (see fuse_common.h) before including this.
  */
