@@ -13,12 +13,19 @@
 #include <linux/ublk_cmd.h>
 
 #define FBX_UBLK_IOC(nr, type) _IOWR('u', (nr), type)
+#define FBX_UBLK_IOC_R(nr, type) _IOR('u', (nr), type)
 
 #define FBX_UBLK_U_CMD_ADD_DEV     FBX_UBLK_IOC(UBLK_CMD_ADD_DEV, struct ublksrv_ctrl_cmd)
 #define FBX_UBLK_U_CMD_DEL_DEV     FBX_UBLK_IOC(UBLK_CMD_DEL_DEV, struct ublksrv_ctrl_cmd)
 #define FBX_UBLK_U_CMD_START_DEV   FBX_UBLK_IOC(UBLK_CMD_START_DEV, struct ublksrv_ctrl_cmd)
 #define FBX_UBLK_U_CMD_STOP_DEV    FBX_UBLK_IOC(UBLK_CMD_STOP_DEV, struct ublksrv_ctrl_cmd)
 #define FBX_UBLK_U_CMD_SET_PARAMS  FBX_UBLK_IOC(UBLK_CMD_SET_PARAMS, struct ublksrv_ctrl_cmd)
+#define FBX_UBLK_U_CMD_GET_DEV_INFO FBX_UBLK_IOC_R(UBLK_CMD_GET_DEV_INFO, struct ublksrv_ctrl_cmd)
+#define FBX_UBLK_U_CMD_GET_PARAMS  FBX_UBLK_IOC_R(UBLK_CMD_GET_PARAMS, struct ublksrv_ctrl_cmd)
+#define FBX_UBLK_U_CMD_START_USER_RECOVERY \
+	FBX_UBLK_IOC(UBLK_CMD_START_USER_RECOVERY, struct ublksrv_ctrl_cmd)
+#define FBX_UBLK_U_CMD_END_USER_RECOVERY \
+	FBX_UBLK_IOC(UBLK_CMD_END_USER_RECOVERY, struct ublksrv_ctrl_cmd)
 #define FBX_UBLK_U_IO_FETCH_REQ    FBX_UBLK_IOC(UBLK_IO_FETCH_REQ, struct ublksrv_io_cmd)
 #define FBX_UBLK_U_IO_COMMIT_AND_FETCH_REQ \
 	FBX_UBLK_IOC(UBLK_IO_COMMIT_AND_FETCH_REQ, struct ublksrv_io_cmd)
