@@ -17,7 +17,10 @@
  *      fusebox was built with liburing. One thread per queue, io_uring
  *      commands; a blocking device (info.nonblocking false) gets
  *      info.threads workers per queue, so requests overlap. The fastest
- *      path.
+ *      path. Without CAP_SYS_ADMIN (but with access to /dev/ublk-control)
+ *      the device is added unprivileged (UBLK_F_UNPRIVILEGED_DEV, Linux
+ *      6.5 on): its nodes are created for root, and something (a udev
+ *      rule) must give /dev/ublkcN to the user within 5 s.
  *   2. FBX_ATTACH_NBD_NETLINK: the nbd module is loaded and its generic
  *      netlink family answers: one socket per connection, a dead-
  *      connection timeout, clean disconnect.

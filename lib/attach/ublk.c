@@ -90,6 +90,7 @@ struct ublk {
 	struct io_uring    ctrl;
 	int                ctrl_ok;
 	bool               legacy;        /* the driver wants the bare command numbers */
+	bool               unpriv;        /* an unprivileged device: commands name it */
 	int                dev_id;        /* -1 until added */
 	bool               owned;         /* ours to remove: added, or recovered */
 	int                dev_started;
@@ -117,14 +118,27 @@ static unsigned ctrl_op(const struct ublk *ub, unsigned nr)
 	case UBLK_CMD_GET_DEV_INFO: return FBX_UBLK_U_CMD_GET_DEV_INFO;
 	case UBLK_CMD_START_USER_RECOVERY: return FBX_UBLK_U_CMD_START_USER_RECOVERY;
 	case UBLK_CMD_END_USER_RECOVERY: return FBX_UBLK_U_CMD_END_USER_RECOVERY;
+	case FBX_UBLK_CMD_GET_DEV_INFO2: return FBX_UBLK_U_CMD_GET_DEV_INFO2;
 	default:                  return nr;
 	}
 }
 
-/* One control command, synchronously; the cqe's result (0 or -errno). */
+/* One control command, synchronously; the cqe's result (0 or -errno).
+ * On an unprivileged device (and for GET_DEV_INFO2) the buffer starts
+ * with the char device's path. */
 static int ctrl_cmd(struct ublk *ub, unsigned nr, uint32_t dev_id, void *buf, uint16_t len,
                     uint64_t data0)
 {
+	char named[512];
+	uint16_t plen = 0;
+	if ((ub->unpriv && nr != UBLK_CMD_ADD_DEV) || nr == FBX_UBLK_CMD_GET_DEV_INFO2) {
+		int n = snprintf(named, sizeof named, "/dev/ublkc%u", dev_id);
+		if (n < 0 || (size_t)n + len > sizeof named)
+			return -EINVAL;
+		plen = (uint16_t)n;
+		if (len)
+			memcpy(named + plen, buf, len);
+	}
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&ub->ctrl);
 	if (!sqe)
 		return -EBUSY;
@@ -135,9 +149,10 @@ static int ctrl_cmd(struct ublk *ub, unsigned nr, uint32_t dev_id, void *buf, ui
 	struct ublksrv_ctrl_cmd *c = (struct ublksrv_ctrl_cmd *)sqe->cmd;
 	c->dev_id = dev_id;
 	c->queue_id = (uint16_t)-1;
-	c->addr = (uint64_t)(uintptr_t)buf;
-	c->len = len;
+	c->addr = (uint64_t)(uintptr_t)(plen ? named : buf);
+	c->len = (uint16_t)(plen + len);
 	c->data[0] = data0;
+	memcpy(&c->data[1], &plen, sizeof plen);
 	int e = io_uring_submit(&ub->ctrl);
 	if (e < 0)
 		return e;
@@ -149,6 +164,8 @@ static int ctrl_cmd(struct ublk *ub, unsigned nr, uint32_t dev_id, void *buf, ui
 		return e;
 	int res = cqe->res;
 	io_uring_cqe_seen(&ub->ctrl, cqe);
+	if (plen && len)
+		memcpy(buf, named + plen, len);   /* what a GET wrote */
 	return res;
 }
 
@@ -520,6 +537,8 @@ static int add_dev(struct ublk *ub, int want)
 	info.flags = ub->legacy ? 0 : FBX_UBLK_F_CMD_IOCTL_ENCODE;
 	if (ub->at->opts.recoverable)
 		info.flags |= UBLK_F_USER_RECOVERY | UBLK_F_USER_RECOVERY_REISSUE;
+	if (ub->unpriv)
+		info.flags |= FBX_UBLK_F_UNPRIVILEGED_DEV;
 	int e = ctrl_cmd(ub, UBLK_CMD_ADD_DEV, info.dev_id, &info, sizeof info, 0);
 	if (e == 0) {
 		ub->dev_id = (int)info.dev_id;
@@ -534,7 +553,9 @@ static void nap_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
-/* GET_DEV_INFO of device id, trying the ioctl encoding first. */
+/* GET_DEV_INFO of device id, trying the ioctl encoding first; an
+ * unprivileged device (or a caller without CAP_SYS_ADMIN) needs
+ * GET_DEV_INFO2, which names the char device. */
 static int get_info(struct ublk *ub, int id, struct ublksrv_ctrl_dev_info *info)
 {
 	memset(info, 0, sizeof *info);
@@ -543,6 +564,13 @@ static int get_info(struct ublk *ub, int id, struct ublksrv_ctrl_dev_info *info)
 		ub->legacy = true;
 		e = ctrl_cmd(ub, UBLK_CMD_GET_DEV_INFO, (uint32_t)id, info, sizeof *info, 0);
 	}
+	if (e == -EPERM || e == -EINVAL) {
+		int e2 = ctrl_cmd(ub, FBX_UBLK_CMD_GET_DEV_INFO2, (uint32_t)id, info, sizeof *info, 0);
+		if (e2 == 0)
+			e = 0;
+	}
+	if (e == 0)
+		ub->unpriv = info->flags & FBX_UBLK_F_UNPRIVILEGED_DEV;
 	return e;
 }
 
@@ -613,6 +641,20 @@ static int wait_node(const char *path)
 	return -ENOENT;
 }
 
+/* Open the char device; an unprivileged device's node is created for
+ * root and given to us by udev a moment later: wait for that. */
+static int open_cdev(struct ublk *ub, const char *cdev)
+{
+	for (int i = 0; i < (ub->unpriv ? 100 : 1); i++) {
+		if ((ub->cdev_fd = open(cdev, O_RDWR | O_CLOEXEC)) >= 0)
+			return 0;
+		if (errno != EACCES)
+			break;
+		nap_ms(50);
+	}
+	return -errno;
+}
+
 static int ublk_start(struct fbx_attach *at)
 {
 	struct ublk *ub = calloc(1, sizeof *ub);
@@ -668,6 +710,17 @@ static int ublk_start(struct fbx_attach *at)
 			ub->legacy = true;   /* a driver from before the ioctl encoding */
 			e = add_dev(ub, want);
 		}
+		if (e == -EPERM) {
+			/* not CAP_SYS_ADMIN: a device of our own, where the
+			 * driver allows it (6.5 on) */
+			ub->unpriv = true;
+			e = add_dev(ub, want);
+			if (e == -EINVAL || e == -EOPNOTSUPP) {
+				fprintf(stderr, "ublk: ADD_DEV: not permitted, and this kernel has no "
+				        "unprivileged ublk devices (attaching needs root)\n");
+				return -EPERM;
+			}
+		}
 		if (e) {
 			fprintf(stderr, "ublk: ADD_DEV: %s\n", e == -EEXIST ? "the device exists already"
 			                                                   : strerror(-e));
@@ -677,14 +730,18 @@ static int ublk_start(struct fbx_attach *at)
 	char cdev[64];
 	snprintf(cdev, sizeof cdev, "/dev/ublkc%d", ub->dev_id);
 	snprintf(at->device, sizeof at->device, "/dev/ublkb%d", ub->dev_id);
-	if (!at->opts.recover && (e = set_params(ub)) != 0) {
-		fprintf(stderr, "ublk: SET_PARAMS: %s\n", strerror(-e));
+	if ((e = wait_node(cdev)) != 0 || (e = open_cdev(ub, cdev)) != 0) {
+		if (e == -EACCES && ub->unpriv)
+			fprintf(stderr, "ublk: %s: this user cannot open it: an unprivileged ublk "
+			        "device needs its nodes given to its user (a udev rule)\n", cdev);
+		else
+			fprintf(stderr, "ublk: %s: %s\n", cdev, strerror(-e));
 		return e;
 	}
-	if ((e = wait_node(cdev)) != 0 ||
-	    (ub->cdev_fd = open(cdev, O_RDWR | O_CLOEXEC)) < 0) {
-		e = e ? e : -errno;
-		fprintf(stderr, "ublk: %s: %s\n", cdev, strerror(-e));
+	/* after the open: an unprivileged device's commands are checked
+	 * against our access to the char device */
+	if (!at->opts.recover && (e = set_params(ub)) != 0) {
+		fprintf(stderr, "ublk: SET_PARAMS: %s\n", strerror(-e));
 		return e;
 	}
 	for (unsigned i = 0; i < ub->nq; i++) {

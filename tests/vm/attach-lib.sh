@@ -225,6 +225,33 @@ t_recover() {
   fi
 }
 
+# t_unpriv NAME: filedisk run as uid 1000 adds its own ublk device
+# (UBLK_F_UNPRIVILEGED_DEV; /dev/ublk-control opened to all, and a loop
+# standing in for the udev rule that gives the new char device to its
+# user); root makes ext4 on it, fsck clean; SIGTERM removes it.
+t_unpriv() {
+  local name=$1 log=$W/$1.unpriv.log gpid
+  chmod 755 "$W"; truncate -s 64M "$W/u.img"; chown 1000:1000 "$W/u.img"
+  chmod 666 /dev/ublk-control
+  ( for _ in $(seq 300); do for c in /dev/ublkc*; do [ -c "$c" ] && chown 1000:1000 "$c"; done; sleep 0.05; done ) &
+  gpid=$!
+  if start "$log" "" /fbx/bin/setpriv --reuid=1000 --regid=1000 --clear-groups filedisk "$W/u.img" --attach ublk; then
+    ok "$name: uid 1000 attached $dev"
+    if mkfs.ext4 -q -F "$dev" && mount "$dev" "$W/mnt"; then
+      head -c 500000 /dev/urandom >"$W/mnt/u"; cp "$W/mnt/u" "$W/u.copy"
+      umount "$W/mnt" && fsck.ext4 -fn "$dev" >/dev/null 2>&1 && ok "$name: ext4 on the unprivileged device, fsck clean" ||
+        bad "$name: unprivileged umount/fsck"
+    else
+      bad "$name: unprivileged mkfs/mount"
+    fi
+    stop_dev && [ ! -e "$dev" ] && ok "$name: removed on SIGTERM" || bad "$name: unprivileged detach"
+  else
+    bad "$name: uid 1000 could not attach: $(cat "$log")"
+  fi
+  kill $gpid 2>/dev/null; wait $gpid 2>/dev/null
+  chmod 600 /dev/ublk-control
+}
+
 finish() {
   echo "---- $fails failure(s)"
   [ $fails = 0 ]
