@@ -40,7 +40,7 @@ static void usage(FILE *f)
 	        "  -q, --quiet       do not log refused requests\n"
 	        "  --recoverable     ublk: the device outlives this server; its I/O waits\n"
 	        "                    for a new one started with --recover\n"
-	        "  --recover /dev/ublkbN   take over that device, whose server died\n"
+	        "  --recover /dev/ublkbN|/dev/nbdN   take over that device, whose server died\n"
 	        "  --strict-name               refuse clients asking for another export name\n"
 	        "  --tls=off|on|require        TLS for network clients (require: nothing\n"
 	        "                              before the TLS handshake)\n"

@@ -96,14 +96,19 @@ struct fbx_attach_opts {
 	                                 fbx_attach_ublk_remove). Without it, a dying
 	                                 process fails the device's I/O. A clean
 	                                 detach removes the device either way */
-	bool recover;               /**< take over `device` ("/dev/ublkbN"), a
-	                                 recoverable ublk device whose serving
-	                                 process died: the same device node, and a
-	                                 filesystem mounted on it, go on. The queues
-	                                 and depth are the device's; its size must
-	                                 equal info.size (-EINVAL otherwise), and
-	                                 -EBUSY while the old process still holds
-	                                 it. Implies the ublk path */
+	bool recover;               /**< take over `device` whose serving process
+	                                 died: the same device node, and a
+	                                 filesystem mounted on it, go on. Its size
+	                                 must equal info.size (-EINVAL otherwise);
+	                                 -EBUSY while the old process still runs.
+	                                 "/dev/ublkbN": a recoverable ublk device
+	                                 (its queues and depth are kept).
+	                                 "/dev/nbdN": nbd-netlink's
+	                                 NBD_CMD_RECONFIGURE, within the dead
+	                                 server's dead_timeout (I/O fails after
+	                                 it); requests the dead server held are
+	                                 sent again when the request timeout
+	                                 (dead_timeout too) expires */
 };
 
 /** Opaque: one attached device. */

@@ -38,7 +38,7 @@ static void usage(FILE *f, const char *prog)
 	        "  --disconnect /dev/ublkbN remove a ublk device whose server died, and exit\n"
 	        "  --recoverable     ublk: if this server dies, the device stays and its\n"
 	        "                    I/O waits for a new server started with --recover\n"
-	        "  --recover /dev/ublkbN    take over that device, whose server died\n"
+	        "  --recover /dev/ublkbN|/dev/nbdN   take over that device, whose server died\n"
 	        "  -q, --quiet       do not log refused requests\n"
 	        "  --tls=off|on|require     TLS for network clients (STARTTLS); require:\n"
 	        "                    nothing is served before the TLS handshake\n"

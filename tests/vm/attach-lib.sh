@@ -179,17 +179,23 @@ t_overlap() {
     bad "$name: requests did not overlap (peak '${n:-none}'): $(cat "$log")"
 }
 
-# t_recover NAME TARGET: filedisk on TARGET with --recoverable, ext4
-# mounted, a writer (files written and fsync'ed one after another) running
-# while the server is killed with -9 and a new one takes the device over
-# with --recover; the writer ends well, the files match, fsck is clean.
-t_recover() {
-  local name=$1 want=$2 log=$W/$1.rec.log i n f wpid d rc
+# t_recover NAME TARGET: takeover with --recoverable (ublk), then a size
+# mismatch refused and an orphaned device removed with --disconnect.
+# takeover NAME ENV TARGET: filedisk on TARGET, ext4 mounted, a writer
+# (files written and fsync'ed one after another) running while the server
+# is killed with -9 and a new one started with --recover on the same
+# device; the writer ends well, the files match, fsck is clean; SIGTERM
+# then detaches. Returns 1 when the device could not be had at all.
+takeover() {
+  local name=$1 envs=$2 want=$3 log=$W/$1.rec.log i n f wpid d rc
   truncate -s 64M "$W/rec.img"
   head -c 300000 /dev/urandom >"$W/src"
-  if ! start "$log" "" filedisk "$W/rec.img" $want --recoverable; then bad "$name: recoverable: did not attach"; return; fi
+  if ! start "$log" "$envs" filedisk "$W/rec.img" $want; then bad "$name: takeover: did not attach"; return 1; fi
   d=$dev
-  if ! { mkfs.ext4 -q -F "$d" && mount "$d" "$W/mnt"; }; then bad "$name: recover: mkfs/mount"; stop_dev; return; fi
+  if ! { mkfs.ext4 -q -F "$d" && mount "$d" "$W/mnt"; }; then bad "$name: recover: mkfs/mount"; stop_dev; return 1; fi
+  env $envs filedisk "$W/rec.img" --recover "$d" >"$W/rec1.log" 2>&1 && bad "$name: --recover took $d from a live server" ||
+    { grep -q "still running" "$W/rec1.log" && ok "$name: --recover of a live server's device refused: $(grep -m1 'still running' "$W/rec1.log")" ||
+      bad "$name: --recover of a live device: $(cat "$W/rec1.log")"; }
   ( for i in $(seq 40); do dd if="$W/src" of="$W/mnt/f$i" bs=64k conv=fsync 2>"$W/w.err" || exit 1; done ) &
   wpid=$!
   sleep 1
@@ -197,11 +203,11 @@ t_recover() {
   kill -9 "$pid"; wait "$pid" 2>/dev/null
   sleep 1
   kill -0 $wpid 2>/dev/null && ok "$name: server killed, the writer waits ($(ls "$W/mnt" | wc -l) files so far)"
-  if start "$W/$1.rec2.log" "" filedisk "$W/rec.img" --recover "$d"; then
+  if start "$W/$1.rec2.log" "$envs" filedisk "$W/rec.img" --recover "$d"; then
     [ "$dev" = "$d" ] && ok "$name: a new server took $d over" || bad "$name: recovered as $dev, not $d"
   else
     bad "$name: --recover $d failed"; cat "$W/$1.rec2.log"
-    busexmp --disconnect "$d"; umount -l "$W/mnt"; return
+    busexmp --disconnect "$d"; umount -l "$W/mnt"; return 1
   fi
   for _ in $(seq 600); do kill -0 $wpid 2>/dev/null || break; sleep 0.1; done
   if kill -0 $wpid 2>/dev/null; then bad "$name: writer still blocked 60 s after recovery"; kill -9 $wpid
@@ -211,7 +217,15 @@ t_recover() {
   umount "$W/mnt" || bad "$name: umount after recovery"
   fsck.ext4 -fn "$d" >"$W/fsck.out" 2>&1 && ok "$name: fsck clean after the restart" || { bad "$name: fsck after recovery"; tail -n5 "$W/fsck.out"; }
   stop_dev || bad "$name: recovered server did not detach"
-  [ ! -e "$d" ] && ok "$name: $d removed on SIGTERM" || bad "$name: $d left after detach"
+  case $d in
+    /dev/nbd*) [ ! -e "/sys/block/${d#/dev/}/pid" ] && ok "$name: $d disconnected on SIGTERM" || bad "$name: $d bound after detach";;
+    *) [ ! -e "$d" ] && ok "$name: $d removed on SIGTERM" || bad "$name: $d left after detach";;
+  esac
+}
+
+t_recover() {
+  local name=$1 want=$2 log=$W/$1.rec.log d
+  takeover "$name" "" "$want --recoverable" || return
   # a recoverable device whose server died and is not coming back
   if start "$log" "" filedisk "$W/rec.img" $want --recoverable; then
     d=$dev; kill -9 "$pid"; wait "$pid" 2>/dev/null
