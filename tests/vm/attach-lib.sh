@@ -182,21 +182,25 @@ t_overlap() {
 # t_recover NAME TARGET: takeover with --recoverable (ublk), then a size
 # mismatch refused and an orphaned device removed with --disconnect.
 # takeover NAME ENV TARGET: filedisk on TARGET, ext4 mounted, a writer
-# (files written and fsync'ed one after another) running while the server
-# is killed with -9 and a new one started with --recover on the same
+# (files written and fsync'ed one after another, until a second after the
+# restart) running while the server is killed with -9 and a new one started with --recover on the same
 # device; the writer ends well, the files match, fsck is clean; SIGTERM
 # then detaches. Returns 1 when the device could not be had at all.
 takeover() {
   local name=$1 envs=$2 want=$3 log=$W/$1.rec.log i n f wpid d rc
   truncate -s 64M "$W/rec.img"
-  head -c 300000 /dev/urandom >"$W/src"
+  head -c 100000 /dev/urandom >"$W/src"; rm -f "$W/stop"
   if ! start "$log" "$envs" filedisk "$W/rec.img" $want; then bad "$name: takeover: did not attach"; return 1; fi
   d=$dev
   if ! { mkfs.ext4 -q -F "$d" && mount "$d" "$W/mnt"; }; then bad "$name: recover: mkfs/mount"; stop_dev; return 1; fi
   env $envs filedisk "$W/rec.img" --recover "$d" >"$W/rec1.log" 2>&1 && bad "$name: --recover took $d from a live server" ||
     { grep -q "still running" "$W/rec1.log" && ok "$name: --recover of a live server's device refused: $(grep -m1 'still running' "$W/rec1.log")" ||
       bad "$name: --recover of a live device: $(cat "$W/rec1.log")"; }
-  ( for i in $(seq 40); do dd if="$W/src" of="$W/mnt/f$i" bs=64k conv=fsync 2>"$W/w.err" || exit 1; done ) &
+  # the writer goes on until told to stop (after the restart), at most
+  # 400 files (40 MB)
+  ( i=0; while [ $i -lt 400 ] && { [ $i -lt 5 ] || [ ! -e "$W/stop" ]; }; do
+      i=$((i + 1)); dd if="$W/src" of="$W/mnt/f$i" bs=64k conv=fsync 2>"$W/w.err" || exit 1
+    done ) &
   wpid=$!
   sleep 1
   kill -0 $wpid 2>/dev/null || bad "$name: the writer ended before the kill"
@@ -209,6 +213,7 @@ takeover() {
     bad "$name: --recover $d failed"; cat "$W/$1.rec2.log"
     busexmp --disconnect "$d"; umount -l "$W/mnt"; return 1
   fi
+  sleep 1; touch "$W/stop"
   for _ in $(seq 600); do kill -0 $wpid 2>/dev/null || break; sleep 0.1; done
   if kill -0 $wpid 2>/dev/null; then bad "$name: writer still blocked 60 s after recovery"; kill -9 $wpid
   else wait $wpid; rc=$?; [ $rc = 0 ] && ok "$name: the writer finished across the restart" || bad "$name: writer failed: $(cat "$W/w.err")"; fi
