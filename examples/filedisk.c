@@ -25,6 +25,10 @@ static void usage(FILE *f, const char *prog)
 	        "  --threads N       worker threads per connection\n"
 	        "  --name NAME       export name\n"
 	        "  -q, --quiet       do not log refused requests\n"
+	        "  --recoverable     ublk: the device outlives this server; its I/O waits\n"
+	        "                    for a new one started with --recover\n"
+	        "  --recover /dev/ublkbN|/dev/nbdN   take over that device, whose server died\n"
+	        "  --disconnect /dev/nbdN|/dev/ublkbN   free a device whose server died\n"
 	        "  -h, --help        this text\n", prog);
 }
 

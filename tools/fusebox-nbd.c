@@ -20,6 +20,7 @@ static void usage(FILE *f)
 	fprintf(f,
 	        "usage: fusebox-nbd BACKEND ARG [TARGET] [OPTIONS]\n"
 	        "       fusebox-nbd --disconnect /dev/nbdN   free a device whose server died\n"
+	        "       fusebox-nbd --disconnect /dev/ublkbN remove a device whose server died\n"
 	        "backends:\n"
 	        "  memory SIZE    sparse RAM disk (SIZE like 1G, 512M, 4096)\n"
 	        "  file PATH      a regular file or a block device\n"
@@ -37,6 +38,9 @@ static void usage(FILE *f)
 	        "                    memory/null run inline unless this is given)\n"
 	        "  --name NAME       export name\n"
 	        "  -q, --quiet       do not log refused requests\n"
+	        "  --recoverable     ublk: the device outlives this server; its I/O waits\n"
+	        "                    for a new one started with --recover\n"
+	        "  --recover /dev/ublkbN|/dev/nbdN   take over that device, whose server died\n"
 	        "  --strict-name               refuse clients asking for another export name\n"
 	        "  --tls=off|on|require        TLS for network clients (require: nothing\n"
 	        "                              before the TLS handshake)\n"
@@ -71,13 +75,17 @@ static const struct fbx_dev_ops null_ops = {
 int main(int argc, char *argv[])
 {
 	if (argc == 3 && !strcmp(argv[1], "--disconnect")) {
-		int e = fbx_attach_nbd_disconnect(argv[2]);
+		bool ub = !strncmp(argv[2], "/dev/ublkb", 10);
+		int e = ub ? fbx_attach_ublk_remove(argv[2]) : fbx_attach_nbd_disconnect(argv[2]);
 		if (e)
 			fprintf(stderr, "fusebox-nbd: --disconnect %s: %s\n", argv[2],
-			        e == -EINVAL ? "not an nbd device (/dev/nbdN)" : e == -ENODEV
-			        ? "the nbd module is not loaded" : strerror(-e));
+			        e == -EINVAL ? (ub ? "not a ublk device (/dev/ublkbN)"
+			                           : "not an nbd device (/dev/nbdN)")
+			        : e == -ENODEV ? (ub ? "no such device, or no ublk_drv module"
+			                             : "the nbd module is not loaded")
+			        : strerror(-e));
 		else
-			printf("%s: disconnected\n", argv[2]);
+			printf("%s: %s\n", argv[2], ub ? "removed" : "disconnected");
 		return e ? 1 : 0;
 	}
 	/* Anywhere on the line, as fbx_dev_main takes it, but with the

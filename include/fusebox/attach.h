@@ -14,8 +14,13 @@
  *
  * The paths, and what FBX_ATTACH_AUTO picks, in this order:
  *   1. FBX_ATTACH_UBLK: /dev/ublk-control exists (module ublk_drv) and
- *      fusebox was built with liburing. One queue per thread, io_uring
- *      commands; the fastest path.
+ *      fusebox was built with liburing. One thread per queue, io_uring
+ *      commands; a blocking device (info.nonblocking false) gets
+ *      info.threads workers per queue, so requests overlap. The fastest
+ *      path. Without CAP_SYS_ADMIN (but with access to /dev/ublk-control)
+ *      the device is added unprivileged (UBLK_F_UNPRIVILEGED_DEV, Linux
+ *      6.5 on): its nodes are created for root, and something (a udev
+ *      rule) must give /dev/ublkcN to the user within 5 s.
  *   2. FBX_ATTACH_NBD_NETLINK: the nbd module is loaded and its generic
  *      netlink family answers: one socket per connection, a dead-
  *      connection timeout, clean disconnect.
@@ -39,7 +44,9 @@
  * is removed and every in-flight request completed or failed, never
  * left hanging. If the serving process dies, the kernel errors out I/O
  * on the device (nbd: the socket closes; ublk: the daemon's io_uring
- * goes; fuse+loop: the FUSE connection aborts).
+ * goes; fuse+loop: the FUSE connection aborts), unless it was attached
+ * recoverable (ublk, opts.recoverable): then I/O waits for a new process
+ * started with opts.recover, which takes the same device over.
  *
  * Return convention: 0 or a negated errno; messages go to stderr.
  */
@@ -80,6 +87,28 @@ struct fbx_attach_opts {
 	                                 nothing is left behind even by kill -9) */
 	bool handle_signals;        /**< detach on SIGINT/SIGTERM/SIGHUP */
 	bool quiet;                 /**< no progress lines on stderr */
+	bool recoverable;           /**< ublk: the device outlives a serving
+	                                 process that dies (UBLK_F_USER_RECOVERY
+	                                 and _REISSUE): its I/O waits, requests the
+	                                 dead process held are issued again, until
+	                                 a new process takes the device over with
+	                                 `recover` (or it is removed, see
+	                                 fbx_attach_ublk_remove). Without it, a dying
+	                                 process fails the device's I/O. A clean
+	                                 detach removes the device either way */
+	bool recover;               /**< take over `device` whose serving process
+	                                 died: the same device node, and a
+	                                 filesystem mounted on it, go on. Its size
+	                                 must equal info.size (-EINVAL otherwise);
+	                                 -EBUSY while the old process still runs.
+	                                 "/dev/ublkbN": a recoverable ublk device
+	                                 (its queues and depth are kept).
+	                                 "/dev/nbdN": nbd-netlink's
+	                                 NBD_CMD_RECONFIGURE, within the dead
+	                                 server's dead_timeout (I/O fails after
+	                                 it); requests the dead server held are
+	                                 sent again when the request timeout
+	                                 (dead_timeout too) expires */
 };
 
 /** Opaque: one attached device. */
@@ -111,6 +140,15 @@ void fbx_attach_destroy(struct fbx_attach *at);
  * (no nbd module), or the driver's -errno.
  */
 int fbx_attach_nbd_disconnect(const char *dev);
+
+/**
+ * Remove a ublk device ("/dev/ublkbN") whose serving process died: one
+ * attached with opts.recoverable keeps waiting for a new process
+ * otherwise. Requests still waiting fail. Returns 0, -EINVAL (not
+ * /dev/ublkbN), -ENODEV (no ublk module, or no such device), or the
+ * driver's -errno.
+ */
+int fbx_attach_ublk_remove(const char *dev);
 
 /** The path named on a command line: "auto", "ublk", "nbd", "nbd-netlink",
  *  "nbd-ioctl", "fuse" / "loop"; -EINVAL for anything else. */

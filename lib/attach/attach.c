@@ -296,6 +296,20 @@ int fbx_attach_start(struct fbx_attach **out, const struct fbx_dev_ops *ops, siz
 		at->opts = *opts;
 	atomic_init(&at->stopping, 0);
 
+	if (at->opts.recover) {
+		/* taking over names the device, and its kind names the path */
+		if (fbx_attach_dev_index(at->opts.device, "/dev/ublkb") >= 0) {
+			at->opts.path = FBX_ATTACH_UBLK;
+		} else if (fbx_attach_dev_index(at->opts.device, "/dev/nbd") >= 0) {
+			at->opts.path = FBX_ATTACH_NBD_NETLINK;
+		} else {
+			fprintf(stderr, "attach: recover: %s is not a device that can be taken over "
+			        "(/dev/ublkbN, /dev/nbdN)\n", at->opts.device ? at->opts.device
+			                                                 : "no device");
+			free_full(f);
+			return -EINVAL;
+		}
+	}
 	if (at->opts.handle_signals && (e = start_signals(f)) != 0) {
 		fprintf(stderr, "attach: cannot set up signal handling: %s\n", strerror(-e));
 		free_full(f);

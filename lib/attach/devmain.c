@@ -35,6 +35,10 @@ static void usage(FILE *f, const char *prog)
 	        "                    this export too, unless --strict-name)\n"
 	        "  --strict-name     refuse clients that ask for a name other than NAME\n"
 	        "  --disconnect /dev/nbdN   free an nbd device whose server died, and exit\n"
+	        "  --disconnect /dev/ublkbN remove a ublk device whose server died, and exit\n"
+	        "  --recoverable     ublk: if this server dies, the device stays and its\n"
+	        "                    I/O waits for a new server started with --recover\n"
+	        "  --recover /dev/ublkbN|/dev/nbdN   take over that device, whose server died\n"
 	        "  -q, --quiet       do not log refused requests\n"
 	        "  --tls=off|on|require     TLS for network clients (STARTTLS); require:\n"
 	        "                    nothing is served before the TLS handshake\n"
@@ -152,10 +156,12 @@ static void warn_replaced(const char *prog, const char *before, const struct tar
  * the path, FBX_ATTACH_DEAD_TIMEOUT=S the dead-server timeout.
  */
 static int attach_kernel(const char *prog, const char *dev, const struct fbx_dev_ops *ops,
-                         size_t ops_size, const struct fbx_dev_info *info, void *ud, bool quiet)
+                         size_t ops_size, const struct fbx_dev_info *info, void *ud, bool quiet,
+                         bool recoverable, bool recover)
 {
 	struct fbx_attach_opts o = { .path = FBX_ATTACH_AUTO, .handle_signals = true,
-	                             .quiet = quiet };
+	                             .quiet = quiet, .recoverable = recoverable,
+	                             .recover = recover };
 	if (!strncmp(dev, "/dev/", 5)) {
 		o.device = dev;
 		if (!strncmp(dev, "/dev/ublkb", 10))
@@ -235,7 +241,7 @@ int fbx_dev_main(int argc, char *argv[], const struct fbx_dev_ops *ops, size_t o
 	struct target t = { 0 };
 	char uribuf[4200];
 	struct fbx_dev_info inf = *info;
-	bool quiet = false;
+	bool quiet = false, recoverable = false, recover = false;
 	struct fbx_nbd_tls tls = { .mode = FBX_NBD_TLS_OFF };
 
 	for (int i = 1; i < argc; i++) {
@@ -276,14 +282,25 @@ int fbx_dev_main(int argc, char *argv[], const struct fbx_dev_ops *ops, size_t o
 			t.has_name = true;
 			i++;
 		} else if (!strcmp(a, "--disconnect") && val) {
-			int e = fbx_attach_nbd_disconnect(val);
+			bool ub = !strncmp(val, "/dev/ublkb", 10);
+			int e = ub ? fbx_attach_ublk_remove(val) : fbx_attach_nbd_disconnect(val);
 			if (e)
 				fprintf(stderr, "%s: --disconnect %s: %s\n", prog, val,
-				        e == -EINVAL ? "not an nbd device (/dev/nbdN)" : e == -ENODEV
-				        ? "the nbd module is not loaded" : strerror(-e));
+				        e == -EINVAL ? (ub ? "not a ublk device (/dev/ublkbN)"
+				                           : "not an nbd device (/dev/nbdN)")
+				        : e == -ENODEV ? (ub ? "no such device, or no ublk_drv module"
+				                             : "the nbd module is not loaded")
+				        : strerror(-e));
 			else
-				printf("%s: disconnected\n", val);
+				printf("%s: %s\n", val, ub ? "removed" : "disconnected");
 			return e ? 1 : 0;
+		} else if (!strcmp(a, "--recoverable")) {
+			recoverable = true;
+		} else if (!strcmp(a, "--recover") && val) {
+			recover = true;
+			t.kind = K_DEV;
+			t.path = val;
+			i++;
 		} else if (!strcmp(a, "--strict-name")) {
 			inf.strict_name = true;
 		} else if (!strcmp(a, "--socket") && val) {
@@ -328,7 +345,12 @@ bad:
 			        "does not use it\n", prog, t.path);
 			return 2;
 		}
-		return attach_kernel(prog, t.path, ops, ops_size, &inf, userdata, quiet);
+		return attach_kernel(prog, t.path, ops, ops_size, &inf, userdata, quiet, recoverable,
+		                     recover);
+	}
+	if (recoverable) {
+		fprintf(stderr, "%s: --recoverable is for a kernel attach (--attach ublk)\n", prog);
+		return 2;
 	}
 
 	struct fbx_nbd_server *srv = fbx_nbd_server_new(ops, ops_size, &inf, userdata);

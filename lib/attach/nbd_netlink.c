@@ -10,6 +10,13 @@
  * sockets and our threads end, which ends wait). If this process dies,
  * the sockets close: requests fail after the request timeout plus the
  * dead-connection timeout (opts.dead_timeout each), never hang.
+ *
+ * Taking over (opts.recover): the driver keeps a device whose sockets
+ * all died bound, and holds its I/O for the dead-connection timeout.
+ * NBD_CMD_RECONFIGURE with new sockets puts each in a dead one's place,
+ * and the held I/O goes on through them: a filesystem mounted on the
+ * device never notices beyond the wait. The size must be the device's
+ * (a resize under a mounted filesystem is not what anyone wants).
  */
 #include "attach/attach_int.h"
 #include "attach/attach_util.h"
@@ -23,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -226,6 +234,72 @@ static void connect_cb(const struct nlattr *attrs, size_t len, void *arg)
 		}
 }
 
+/* Bytes of /dev/nbdN as the kernel has it, or -errno. */
+static int64_t dev_bytes(int index)
+{
+	char path[64], buf[32];
+	snprintf(path, sizeof path, "/sys/block/nbd%d/size", index);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	int64_t r = fgets(buf, sizeof buf, f) ? (int64_t)strtoull(buf, NULL, 10) * 512 : -EIO;
+	fclose(f);
+	return r;
+}
+
+/* NBD_CMD_RECONFIGURE of /dev/nbd<want> with our sockets kfd. */
+static int reconfigure(struct nbd_nl *nl, int want, uint64_t size, const int *kfd)
+{
+	struct fbx_attach *at = nl->at;
+	if (want < 0) {
+		fprintf(stderr, "nbd-netlink: recover: name the device to take over (/dev/nbdN)\n");
+		return -EINVAL;
+	}
+	int64_t have = dev_bytes(want);
+	if (have >= 0 && (uint64_t)have != size) {
+		fprintf(stderr, "nbd-netlink: %s has %lld bytes, this device %llu: not taking it "
+		        "over\n", at->opts.device, (long long)have, (unsigned long long)size);
+		return -EINVAL;
+	}
+	/* The driver answers a device whose sockets are alive with success
+	 * and ignores our sockets; ask who connected it instead. */
+	char path[64], buf[32];
+	snprintf(path, sizeof path, "/sys/block/nbd%d/pid", want);
+	FILE *f = fopen(path, "re");
+	long pid = f && fgets(buf, sizeof buf, f) ? strtol(buf, NULL, 10) : 0;
+	if (f)
+		fclose(f);
+	if (pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM)) {
+		fprintf(stderr, "nbd-netlink: %s: its server (pid %ld) is still running\n",
+		        at->opts.device, pid);
+		return -EBUSY;
+	}
+	struct msg m;
+	unsigned timeout = fbx_attach_dead_timeout(at);
+	msg_init(&m, nl->family, NBD_CMD_RECONFIGURE, NBD_GENL_VERSION);
+	put_u32(&m, NBD_ATTR_INDEX, (uint32_t)want);
+	put_u64(&m, NBD_ATTR_TIMEOUT, timeout);
+	put_u64(&m, NBD_ATTR_DEAD_CONN_TIMEOUT, timeout);
+	int socks = attr_put(&m, NBD_ATTR_SOCKETS | NLA_F_NESTED, NULL, 0);
+	for (unsigned i = 0; i < nl->nconns; i++) {
+		int item = attr_put(&m, NBD_SOCK_ITEM | NLA_F_NESTED, NULL, 0);
+		put_u32(&m, NBD_SOCK_FD, (uint32_t)kfd[i]);
+		nest_end(&m, item);
+	}
+	nest_end(&m, socks);
+	/* Sockets beyond the dead ones are not taken (the driver says
+	 * nothing): closing ours ends their serving threads. */
+	int e = transact(&m, NULL, NULL);
+	if (e) {
+		fprintf(stderr, "nbd-netlink: %s: NBD_CMD_RECONFIGURE: %s\n", at->opts.device,
+		        e == -EINVAL ? "not bound to a server (nothing to take over)"
+		        : e == -EBUSY ? "its server is still alive" : strerror(-e));
+		return e;
+	}
+	nl->index = want;
+	return 0;
+}
+
 static int nl_start(struct fbx_attach *at)
 {
 	struct nbd_nl *nl = calloc(1, sizeof *nl);
@@ -278,7 +352,9 @@ static int nl_start(struct fbx_attach *at)
 			c->started = 1;
 		}
 	}
-	if (!e) {
+	if (!e && at->opts.recover) {
+		e = reconfigure(nl, want, size, kfd);
+	} else if (!e) {
 		struct msg m;
 		unsigned timeout = fbx_attach_dead_timeout(at);
 		msg_init(&m, nl->family, NBD_CMD_CONNECT, NBD_GENL_VERSION);

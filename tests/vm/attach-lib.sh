@@ -157,6 +157,120 @@ t_fio() {
   stop_dev || bad "$name: fio detach"
 }
 
+# t_overlap NAME TARGET: filedisk on TARGET, fio random writes at queue
+# depth 32 with verification (every block read back and checked); the
+# server's "up to N requests in the device at once" on detach must say
+# N > 1 (a blocking device is not serialised).
+t_overlap() {
+  local name=$1 want=$2 log=$W/$1.ov.log n
+  command -v fio >/dev/null || { bad "$name: overlap needs fio in the VM"; return; }
+  truncate -s 128M "$W/ov.img"
+  if ! start "$log" "" filedisk "$W/ov.img" $want --threads 8; then bad "$name: overlap: did not attach"; return; fi
+  if fio --name=ov --filename="$dev" --rw=randwrite --bs=4k --direct=1 --ioengine=libaio \
+       --iodepth=32 --size=16M --verify=crc32c --verify_fatal=1 --do_verify=1 \
+       --output-format=terse --terse-version=3 >"$W/ov.out" 2>&1; then
+    ok "$name: fio randwrite 4k QD32 16 MiB, verified ($(awk -F';' '{print $49}' "$W/ov.out") write IOPS under TCG)"
+  else
+    bad "$name: fio verify failed: $(tail -n3 "$W/ov.out")"
+  fi
+  stop_dev || bad "$name: overlap detach"
+  n=$(sed -n 's/.*up to \([0-9]*\) request.*/\1/p' "$log")
+  [ "${n:-0}" -gt 1 ] && ok "$name: filedisk saw up to $n requests at once" ||
+    bad "$name: requests did not overlap (peak '${n:-none}'): $(cat "$log")"
+}
+
+# t_recover NAME TARGET: takeover with --recoverable (ublk), then a size
+# mismatch refused and an orphaned device removed with --disconnect.
+# takeover NAME ENV TARGET: filedisk on TARGET, ext4 mounted, a writer
+# (files written and fsync'ed one after another, until a second after the
+# restart) running while the server is killed with -9 and a new one started with --recover on the same
+# device; the writer ends well, the files match, fsck is clean; SIGTERM
+# then detaches. Returns 1 when the device could not be had at all.
+takeover() {
+  local name=$1 envs=$2 want=$3 log=$W/$1.rec.log i n f wpid d rc
+  truncate -s 64M "$W/rec.img"
+  head -c 100000 /dev/urandom >"$W/src"; rm -f "$W/stop"
+  if ! start "$log" "$envs" filedisk "$W/rec.img" $want; then bad "$name: takeover: did not attach"; return 1; fi
+  d=$dev
+  if ! { mkfs.ext4 -q -F "$d" && mount "$d" "$W/mnt"; }; then bad "$name: recover: mkfs/mount"; stop_dev; return 1; fi
+  env $envs filedisk "$W/rec.img" --recover "$d" >"$W/rec1.log" 2>&1 && bad "$name: --recover took $d from a live server" ||
+    { grep -q "still running" "$W/rec1.log" && ok "$name: --recover of a live server's device refused: $(grep -m1 'still running' "$W/rec1.log")" ||
+      bad "$name: --recover of a live device: $(cat "$W/rec1.log")"; }
+  # the writer goes on until told to stop (after the restart), at most
+  # 400 files (40 MB)
+  ( i=0; while [ $i -lt 400 ] && { [ $i -lt 5 ] || [ ! -e "$W/stop" ]; }; do
+      i=$((i + 1)); dd if="$W/src" of="$W/mnt/f$i" bs=64k conv=fsync 2>"$W/w.err" || exit 1
+    done ) &
+  wpid=$!
+  sleep 1
+  kill -0 $wpid 2>/dev/null || bad "$name: the writer ended before the kill"
+  kill -9 "$pid"; wait "$pid" 2>/dev/null
+  sleep 1
+  kill -0 $wpid 2>/dev/null && ok "$name: server killed, the writer waits ($(ls "$W/mnt" | wc -l) files so far)"
+  if start "$W/$1.rec2.log" "$envs" filedisk "$W/rec.img" --recover "$d"; then
+    [ "$dev" = "$d" ] && ok "$name: a new server took $d over" || bad "$name: recovered as $dev, not $d"
+  else
+    bad "$name: --recover $d failed"; cat "$W/$1.rec2.log"
+    busexmp --disconnect "$d"; umount -l "$W/mnt"; return 1
+  fi
+  sleep 1; touch "$W/stop"
+  for _ in $(seq 600); do kill -0 $wpid 2>/dev/null || break; sleep 0.1; done
+  if kill -0 $wpid 2>/dev/null; then bad "$name: writer still blocked 60 s after recovery"; kill -9 $wpid
+  else wait $wpid; rc=$?; [ $rc = 0 ] && ok "$name: the writer finished across the restart" || bad "$name: writer failed: $(cat "$W/w.err")"; fi
+  i=0 n=0; for f in "$W"/mnt/f*; do n=$((n + 1)); cmp -s "$f" "$W/src" || i=$((i + 1)); done
+  [ $i = 0 ] && ok "$name: all $n files intact" || bad "$name: $i of $n files differ"
+  umount "$W/mnt" || bad "$name: umount after recovery"
+  fsck.ext4 -fn "$d" >"$W/fsck.out" 2>&1 && ok "$name: fsck clean after the restart" || { bad "$name: fsck after recovery"; tail -n5 "$W/fsck.out"; }
+  stop_dev || bad "$name: recovered server did not detach"
+  case $d in
+    /dev/nbd*) [ ! -e "/sys/block/${d#/dev/}/pid" ] && ok "$name: $d disconnected on SIGTERM" || bad "$name: $d bound after detach";;
+    *) [ ! -e "$d" ] && ok "$name: $d removed on SIGTERM" || bad "$name: $d left after detach";;
+  esac
+}
+
+t_recover() {
+  local name=$1 want=$2 log=$W/$1.rec.log d
+  takeover "$name" "" "$want --recoverable" || return
+  # a recoverable device whose server died and is not coming back
+  if start "$log" "" filedisk "$W/rec.img" $want --recoverable; then
+    d=$dev; kill -9 "$pid"; wait "$pid" 2>/dev/null
+    busexmp --recover "$d" >"$W/rec3.log" 2>&1 && bad "$name: a 64 MiB device taken over by a 128 MiB one" ||
+      { grep -q "not taking it over" "$W/rec3.log" && ok "$name: size mismatch refused: $(grep -m1 'not taking' "$W/rec3.log")" || bad "$name: size mismatch: $(cat "$W/rec3.log")"; }
+    busexmp --disconnect "$d" >"$W/rec4.log" 2>&1 && ok "$name: busexmp --disconnect $d: $(cat "$W/rec4.log")" || bad "$name: --disconnect $d: $(cat "$W/rec4.log")"
+    for _ in $(seq 50); do [ -e "$d" ] || break; sleep 0.1; done
+    [ ! -e "$d" ] && ok "$name: $d gone" || bad "$name: $d still there after --disconnect"
+  else
+    bad "$name: second recoverable attach"
+  fi
+}
+
+# t_unpriv NAME: filedisk run as uid 1000 adds its own ublk device
+# (UBLK_F_UNPRIVILEGED_DEV; /dev/ublk-control opened to all, and a loop
+# standing in for the udev rule that gives the new char device to its
+# user); root makes ext4 on it, fsck clean; SIGTERM removes it.
+t_unpriv() {
+  local name=$1 log=$W/$1.unpriv.log gpid
+  chmod 755 "$W"; truncate -s 64M "$W/u.img"; chown 1000:1000 "$W/u.img"
+  chmod 666 /dev/ublk-control
+  ( for _ in $(seq 300); do for c in /dev/ublkc*; do [ -c "$c" ] && chown 1000:1000 "$c"; done; sleep 0.05; done ) &
+  gpid=$!
+  if start "$log" "" /fbx/bin/setpriv --reuid=1000 --regid=1000 --clear-groups filedisk "$W/u.img" --attach ublk; then
+    ok "$name: uid 1000 attached $dev"
+    if mkfs.ext4 -q -F "$dev" && mount "$dev" "$W/mnt"; then
+      head -c 500000 /dev/urandom >"$W/mnt/u"; cp "$W/mnt/u" "$W/u.copy"
+      umount "$W/mnt" && fsck.ext4 -fn "$dev" >/dev/null 2>&1 && ok "$name: ext4 on the unprivileged device, fsck clean" ||
+        bad "$name: unprivileged umount/fsck"
+    else
+      bad "$name: unprivileged mkfs/mount"
+    fi
+    stop_dev && [ ! -e "$dev" ] && ok "$name: removed on SIGTERM" || bad "$name: unprivileged detach"
+  else
+    bad "$name: uid 1000 could not attach: $(cat "$log")"
+  fi
+  kill $gpid 2>/dev/null; wait $gpid 2>/dev/null
+  chmod 600 /dev/ublk-control
+}
+
 finish() {
   echo "---- $fails failure(s)"
   [ $fails = 0 ]

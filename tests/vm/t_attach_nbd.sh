@@ -6,6 +6,9 @@
 # killed with -9 in the middle of a dd makes the kernel fail the dd (within
 # a bound), never hang; then busexmp --disconnect frees the netlink device
 # and a new server takes it. `busexmp /dev/nbd0` works as typed (nbd-netlink).
+# NBD_CMD_RECONFIGURE: ext4 mounted on filedisk's /dev/nbd6, a writer
+# running, the server killed with -9, `filedisk --recover /dev/nbd6` takes
+# the device over, the writer finishes, files intact, fsck clean.
 # Prints one fio randrw 4k figure per path (information, not a criterion).
 # Skips (77) only when the VM cannot run here.
 set -u
@@ -35,6 +38,7 @@ done
 t_kill nbd-ioctl "FBX_ATTACH=nbd-ioctl" /dev/nbd2
 t_kill nbd-netlink "FBX_ATTACH=nbd-netlink FBX_ATTACH_DEAD_TIMEOUT=5" /dev/nbd3
 t_disconnect /dev/nbd3
+takeover nbd-netlink-reconfigure "FBX_ATTACH_DEAD_TIMEOUT=10" /dev/nbd6
 [ "${FBX_FIO:-1}" = 1 ] && { t_fio nbd-ioctl FBX_ATTACH=nbd-ioctl /dev/nbd4; t_fio nbd-netlink FBX_ATTACH=nbd-netlink /dev/nbd5; }
 finish
 BODY
