@@ -24,6 +24,15 @@
  * Threads: by default requests are served by a pool of worker threads,
  * each reading its own clone of the /dev/fuse descriptor; ops may run
  * concurrently, also for the same inode. With -s, one thread serves all.
+ *
+ * Counting round trips: with FBX_REQUEST_COUNTS set (non-empty) in the
+ * environment, the session counts the requests of each kind and, when
+ * its loop ends, prints one line to stderr:
+ *   fusebox: requests: total=N LOOKUP=N GETATTR=N ...
+ * (opcodes in numeric order, those never seen left out, INIT and
+ * DESTROY included). Unset, the cost is one test per request. Counts
+ * do not change with the machine's load, so they compare cache settings
+ * better than timings do (bench/README.md, workloads).
  */
 #ifndef FUSEBOX_LOWLEVEL_H
 #define FUSEBOX_LOWLEVEL_H
