@@ -48,6 +48,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,6 +131,8 @@ struct mfs {
 	uint64_t          max_pages;     /* -o size, in pages */
 	atomic_uint_fast64_t used_pages; /* changed under different mutexes */
 	unsigned long     mount_flags;   /* MS_NOATIME, MS_NODIRATIME, MS_STRICTATIME */
+	bool              writeback;     /* -o no_writeback_cache turns it off */
+	bool              no_keep_cache; /* -o no_keep_cache */
 };
 
 static struct mfs *mfs_get(void)
@@ -1132,7 +1135,7 @@ static int do_open(struct mfs *fs, struct mfs_inode *n, const void *arg)
 	n->open++;
 	fi->fh = (uintptr_t)n;
 	/* Every change passes through this kernel's cache: keep it. */
-	fi->keep_cache = 1;
+	fi->keep_cache = !fs->no_keep_cache;
 	return 0;
 }
 
@@ -1152,7 +1155,7 @@ static int mfs_create(const char *path, mode_t mode, struct fbx_file_info *fi)
 	if ((err = make_node(fs, path, S_IFREG | (mode & 07777), &n)) == 0) {
 		n->open++;
 		fi->fh = (uintptr_t)n;
-		fi->keep_cache = 1;
+		fi->keep_cache = !fs->no_keep_cache;
 	}
 	tree_unlock(fs);
 	return err;
@@ -1520,7 +1523,24 @@ static int mfs_statfs(const char *path, struct statvfs *st)
 	return 0;
 }
 
+/* memfs is the only writer of its files, so the kernel may keep what
+ * it caches: with the writeback cache, writes are gathered in the page
+ * cache and sent in large pieces (or not at all, for a file removed
+ * first), and the kernel keeps size and mtime itself, so a write no
+ * longer makes it drop the file's pages at the next stat (which is what
+ * auto_inval_data does when the mtime it is told moved). Reads of data
+ * just written then come from the page cache: SQLite's pattern. */
+static void *mfs_init(struct fbx_conn *conn)
+{
+	struct mfs *fs = mfs_get();
+
+	if (fs->writeback)
+		conn->want |= FBX_CAP_WRITEBACK_CACHE & conn->capable;
+	return fs;
+}
+
 static const struct fbx_fs_ops mfs_ops = {
+	.init        = mfs_init,
 	.getattr     = mfs_getattr,
 	.fgetattr    = mfs_fgetattr,
 	.readlink    = mfs_readlink,
@@ -1559,12 +1579,16 @@ static const struct fbx_fs_ops mfs_ops = {
 
 /* ---- setup ----------------------------------------------------------- */
 
-/* "-o size=N" as fbx_parse_size reads it (64M, 1G, ...). */
+/* "-o size=N" as fbx_parse_size reads it (64M, 1G, ...); -o no_keep_cache. */
 static int mfs_opt(void *data, const char *key, const char *value, int is_arg)
 {
 	struct mfs *fs = data;
 	uint64_t size;
 
+	if (!is_arg && !strcmp(key, "no_keep_cache") && !value) {
+		fs->no_keep_cache = true;
+		return 1;
+	}
 	if (is_arg || strcmp(key, "size") != 0)
 		return 0;
 	if (!value || fbx_parse_size(value, &size) < 0 || size == 0)
@@ -1580,6 +1604,7 @@ static int mfs_init_tree(void *data, const struct fbx_options *o)
 	struct mfs_inode *root;
 
 	fs->mount_flags = o->mount_flags;
+	fs->writeback = o->writeback_cache != FBX_OFF;
 	/* Writers must not starve behind a steady stream of reads. */
 	pthread_rwlockattr_init(&attr);
 	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
@@ -1638,7 +1663,9 @@ static uint64_t default_size(void)
 
 static const struct fbx_app mfs_app = {
 	.help = "memfs options:\n"
-	        "    -o size=N[KMGTP]       capacity (default: half the RAM)\n",
+	        "    -o size=N[KMGTP]       capacity (default: half the RAM)\n"
+	        "    -o no_keep_cache       drop the kernel's cached data at each open\n"
+	        "    (writeback_cache is on unless -o no_writeback_cache)\n",
 	.opt = mfs_opt,
 	.setup = mfs_init_tree,
 	.cleanup = mfs_free_tree,
