@@ -16,8 +16,8 @@
 # is_mounted drop_caches build_peer_c.
 
 WL=$T/wl
-WL_FILES=3000; WL_CFILES=100; WL_ROWS=25000
-[ "$QUICK" = 1 ] && { WL_FILES=1000; WL_CFILES=30; WL_ROWS=5000; }
+WL_FILES=3000; WL_CFILES=60; WL_ROWS=25000
+[ "$QUICK" = 1 ] && { WL_FILES=1000; WL_CFILES=20; WL_ROWS=5000; }
 WL_SIDES="memfs pt ptwb"
 WL_OK=1
 

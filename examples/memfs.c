@@ -32,6 +32,11 @@
  * past the file size are always zero, so growing a file never exposes
  * old data. st_blocks counts the pages present.
  *
+ * Caching: memfs is the only writer of its files, so the kernel keeps
+ * their pages across opens (keep_cache) and across our own writes (no
+ * auto_inval_data; mfs_init says why the writeback cache is opt-in).
+ * -o no_keep_cache drops the cache at each open.
+ *
  * Locking
  * -------
  * One tree rwlock guards the namespace: directory tables, nlink, the
@@ -131,7 +136,7 @@ struct mfs {
 	uint64_t          max_pages;     /* -o size, in pages */
 	atomic_uint_fast64_t used_pages; /* changed under different mutexes */
 	unsigned long     mount_flags;   /* MS_NOATIME, MS_NODIRATIME, MS_STRICTATIME */
-	bool              writeback;     /* -o no_writeback_cache turns it off */
+	bool              writeback;     /* -o writeback_cache */
 	bool              no_keep_cache; /* -o no_keep_cache */
 };
 
@@ -1523,17 +1528,21 @@ static int mfs_statfs(const char *path, struct statvfs *st)
 	return 0;
 }
 
-/* memfs is the only writer of its files, so the kernel may keep what
- * it caches: with the writeback cache, writes are gathered in the page
- * cache and sent in large pieces (or not at all, for a file removed
- * first), and the kernel keeps size and mtime itself, so a write no
- * longer makes it drop the file's pages at the next stat (which is what
- * auto_inval_data does when the mtime it is told moved). Reads of data
- * just written then come from the page cache: SQLite's pattern. */
+/* memfs is the only writer of its files, so what the kernel caches is
+ * never stale: no auto_inval_data, which would drop a file's pages each
+ * time a stat shows the mtime our own WRITE moved (a database that
+ * writes and reads back would read every page through us), and the
+ * pages are kept across opens (keep_cache in open). The writeback cache
+ * would also gather writes into large WRITEs, but stays off unless asked
+ * for: the kernel sends SEEK_DATA/SEEK_HOLE to us without writing its
+ * dirty pages back first (so lseek sees an old size), and writes back
+ * the times of a file already closed and removed, which syncfs(2) then
+ * reports as ENOENT (tests/fs/t_syscalls_memfs.sh shows both). */
 static void *mfs_init(struct fbx_conn *conn)
 {
 	struct mfs *fs = mfs_get();
 
+	conn->want &= ~FBX_CAP_AUTO_INVAL_DATA;
 	if (fs->writeback)
 		conn->want |= FBX_CAP_WRITEBACK_CACHE & conn->capable;
 	return fs;
@@ -1604,7 +1613,7 @@ static int mfs_init_tree(void *data, const struct fbx_options *o)
 	struct mfs_inode *root;
 
 	fs->mount_flags = o->mount_flags;
-	fs->writeback = o->writeback_cache != FBX_OFF;
+	fs->writeback = o->writeback_cache == FBX_ON;
 	/* Writers must not starve behind a steady stream of reads. */
 	pthread_rwlockattr_init(&attr);
 	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
@@ -1664,8 +1673,7 @@ static uint64_t default_size(void)
 static const struct fbx_app mfs_app = {
 	.help = "memfs options:\n"
 	        "    -o size=N[KMGTP]       capacity (default: half the RAM)\n"
-	        "    -o no_keep_cache       drop the kernel's cached data at each open\n"
-	        "    (writeback_cache is on unless -o no_writeback_cache)\n",
+	        "    -o no_keep_cache       drop the kernel's cached data at each open\n",
 	.opt = mfs_opt,
 	.setup = mfs_init_tree,
 	.cleanup = mfs_free_tree,

@@ -75,12 +75,22 @@
  * Locks (getlk/setlk/flock) are left to the kernel: they are local to
  * this machine, which is what a mirror of a local directory wants.
  *
+ * Caches (fusebox/lowlevel.h, "Caching"). The page cache is kept across
+ * opens of a file that did not change below since our last release
+ * (see unchanged_since_release). writeback_cache stays off by default:
+ * with it the kernel keeps size and mtime itself, so a source file
+ * written or resized by another process is not seen right while cached.
+ * It is safe, and makes tar, builds and SQLite several times cheaper
+ * in WRITEs, when nothing but this mount writes SOURCEDIR while it is
+ * mounted: say so with -o writeback_cache. We cannot detect that.
+ *
  * Fewer round trips. With handle_killpriv_v2 (-o no_killpriv_v2 turns it
  * off) we clear suid/sgid ourselves when the kernel says the writer lacks
  * CAP_FSETID, and the kernel stops asking for security.capability before
  * every write(2). When SOURCEDIR is on a local file system, where
  * close(2) cannot fail, opens are answered with FOPEN_NOFLUSH so that
- * close sends no FLUSH (-o flush / -o noflush override the guess).
+ * close sends no FLUSH (-o flush / -o noflush override the guess), and
+ * FLUSH is answered ENOSYS, which stops it under writeback_cache too.
  */
 #include <dirent.h>
 #include <errno.h>

@@ -147,9 +147,7 @@ if mnt t0 "$MEMFS" -d -o entry_timeout=0,attr_timeout=0; then
 	umnt
 fi
 # long timeouts (rather than the 1 s default) keep this free of timing
-# no_writeback_cache: under memfs's default writeback cache, stat(1)'s
-# statx asks for fields the kernel then fetches each time (STATX)
-if mnt tlong "$MEMFS" -d -o entry_timeout=3600,attr_timeout=3600,negative_timeout=3600,no_writeback_cache; then
+if mnt tlong "$MEMFS" -d -o entry_timeout=3600,attr_timeout=3600,negative_timeout=3600; then
 	echo x >"$M/f"
 	pin f
 	stat "$M/f" >/dev/null
