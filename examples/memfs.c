@@ -32,6 +32,11 @@
  * past the file size are always zero, so growing a file never exposes
  * old data. st_blocks counts the pages present.
  *
+ * Caching: memfs is the only writer of its files, so the kernel keeps
+ * their pages across opens (keep_cache) and across our own writes (no
+ * auto_inval_data; mfs_init says why the writeback cache is opt-in).
+ * -o no_keep_cache drops the cache at each open.
+ *
  * Locking
  * -------
  * One tree rwlock guards the namespace: directory tables, nlink, the
@@ -48,6 +53,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,6 +136,8 @@ struct mfs {
 	uint64_t          max_pages;     /* -o size, in pages */
 	atomic_uint_fast64_t used_pages; /* changed under different mutexes */
 	unsigned long     mount_flags;   /* MS_NOATIME, MS_NODIRATIME, MS_STRICTATIME */
+	bool              writeback;     /* -o writeback_cache */
+	bool              no_keep_cache; /* -o no_keep_cache */
 };
 
 static struct mfs *mfs_get(void)
@@ -1132,7 +1140,7 @@ static int do_open(struct mfs *fs, struct mfs_inode *n, const void *arg)
 	n->open++;
 	fi->fh = (uintptr_t)n;
 	/* Every change passes through this kernel's cache: keep it. */
-	fi->keep_cache = 1;
+	fi->keep_cache = !fs->no_keep_cache;
 	return 0;
 }
 
@@ -1152,7 +1160,7 @@ static int mfs_create(const char *path, mode_t mode, struct fbx_file_info *fi)
 	if ((err = make_node(fs, path, S_IFREG | (mode & 07777), &n)) == 0) {
 		n->open++;
 		fi->fh = (uintptr_t)n;
-		fi->keep_cache = 1;
+		fi->keep_cache = !fs->no_keep_cache;
 	}
 	tree_unlock(fs);
 	return err;
@@ -1520,7 +1528,28 @@ static int mfs_statfs(const char *path, struct statvfs *st)
 	return 0;
 }
 
+/* memfs is the only writer of its files, so what the kernel caches is
+ * never stale: no auto_inval_data, which would drop a file's pages each
+ * time a stat shows the mtime our own WRITE moved (a database that
+ * writes and reads back would read every page through us), and the
+ * pages are kept across opens (keep_cache in open). The writeback cache
+ * would also gather writes into large WRITEs, but stays off unless asked
+ * for: the kernel sends SEEK_DATA/SEEK_HOLE to us without writing its
+ * dirty pages back first (so lseek sees an old size), and writes back
+ * the times of a file already closed and removed, which syncfs(2) then
+ * reports as ENOENT (tests/fs/t_syscalls_memfs.sh shows both). */
+static void *mfs_init(struct fbx_conn *conn)
+{
+	struct mfs *fs = mfs_get();
+
+	conn->want &= ~FBX_CAP_AUTO_INVAL_DATA;
+	if (fs->writeback)
+		conn->want |= FBX_CAP_WRITEBACK_CACHE & conn->capable;
+	return fs;
+}
+
 static const struct fbx_fs_ops mfs_ops = {
+	.init        = mfs_init,
 	.getattr     = mfs_getattr,
 	.fgetattr    = mfs_fgetattr,
 	.readlink    = mfs_readlink,
@@ -1559,12 +1588,16 @@ static const struct fbx_fs_ops mfs_ops = {
 
 /* ---- setup ----------------------------------------------------------- */
 
-/* "-o size=N" as fbx_parse_size reads it (64M, 1G, ...). */
+/* "-o size=N" as fbx_parse_size reads it (64M, 1G, ...); -o no_keep_cache. */
 static int mfs_opt(void *data, const char *key, const char *value, int is_arg)
 {
 	struct mfs *fs = data;
 	uint64_t size;
 
+	if (!is_arg && !strcmp(key, "no_keep_cache") && !value) {
+		fs->no_keep_cache = true;
+		return 1;
+	}
 	if (is_arg || strcmp(key, "size") != 0)
 		return 0;
 	if (!value || fbx_parse_size(value, &size) < 0 || size == 0)
@@ -1580,6 +1613,7 @@ static int mfs_init_tree(void *data, const struct fbx_options *o)
 	struct mfs_inode *root;
 
 	fs->mount_flags = o->mount_flags;
+	fs->writeback = o->writeback_cache == FBX_ON;
 	/* Writers must not starve behind a steady stream of reads. */
 	pthread_rwlockattr_init(&attr);
 	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
@@ -1638,7 +1672,8 @@ static uint64_t default_size(void)
 
 static const struct fbx_app mfs_app = {
 	.help = "memfs options:\n"
-	        "    -o size=N[KMGTP]       capacity (default: half the RAM)\n",
+	        "    -o size=N[KMGTP]       capacity (default: half the RAM)\n"
+	        "    -o no_keep_cache       drop the kernel's cached data at each open\n",
 	.opt = mfs_opt,
 	.setup = mfs_init_tree,
 	.cleanup = mfs_free_tree,

@@ -75,12 +75,22 @@
  * Locks (getlk/setlk/flock) are left to the kernel: they are local to
  * this machine, which is what a mirror of a local directory wants.
  *
+ * Caches (fusebox/lowlevel.h, "Caching"). The page cache is kept across
+ * opens of a file that did not change below since our last release
+ * (see unchanged_since_release). writeback_cache stays off by default:
+ * with it the kernel keeps size and mtime itself, so a source file
+ * written or resized by another process is not seen right while cached.
+ * It is safe, and makes tar, builds and SQLite several times cheaper
+ * in WRITEs, when nothing but this mount writes SOURCEDIR while it is
+ * mounted: say so with -o writeback_cache. We cannot detect that.
+ *
  * Fewer round trips. With handle_killpriv_v2 (-o no_killpriv_v2 turns it
  * off) we clear suid/sgid ourselves when the kernel says the writer lacks
  * CAP_FSETID, and the kernel stops asking for security.capability before
  * every write(2). When SOURCEDIR is on a local file system, where
  * close(2) cannot fail, opens are answered with FOPEN_NOFLUSH so that
- * close sends no FLUSH (-o flush / -o noflush override the guess).
+ * close sends no FLUSH (-o flush / -o noflush override the guess), and
+ * FLUSH is answered ENOSYS, which stops it under writeback_cache too.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -90,6 +100,7 @@
 #include <linux/capability.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -120,6 +131,11 @@ struct pt_node {
 	int backing_id;         /* -o passthrough: one backing file per inode, */
 	int backing_users;      /* shared by its opens; */
 	int cached_users;       /* or opens without one; all three under pt.lock */
+	struct pt_stamp {       /* the file as the kernel's page cache last saw */
+		struct timespec mtime, ctime;   /* it (at our last release); */
+		off_t size;                     /* under pt.lock */
+		bool valid;
+	} seen;
 	struct pt_node *next;   /* hash chain */
 };
 
@@ -1010,6 +1026,50 @@ static double attr_ttl(struct pt *pt, struct pt_node *n, mode_t mode)
 	return shared ? 0 : pt->attr_timeout;
 }
 
+/* Keeping the page cache across opens. Without keep_cache the kernel
+ * drops a file's cached pages at every open, so a file read again and
+ * again (a header in a build, a git pack) is read through us each time.
+ * The cache is stale only if the file changed below us since the kernel
+ * last saw it: at each release we note mtime, ctime and size of the file
+ * (which by then include every write that went through the mount), and
+ * an open that finds the same three keeps the cache. A change made from
+ * outside while no one has the file open through the mount is seen at
+ * the next open; one made while it is open, when the attributes are
+ * next refreshed (auto_inval_data, within attr_timeout). Not seen: a
+ * change within one timestamp tick of our last write that leaves the
+ * size as it was (ctime moves on every write, so only a file system with
+ * coarse timestamps and a writer racing us get there). */
+static bool stamp_of(int fd, struct pt_stamp *s)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return false;
+	s->mtime = st.st_mtim;
+	s->ctime = st.st_ctim;
+	s->size = st.st_size;
+	s->valid = true;
+	return true;
+}
+
+static bool stamp_same(const struct pt_stamp *a, const struct pt_stamp *b)
+{
+	return a->valid && b->valid && a->size == b->size &&
+	       a->mtime.tv_sec == b->mtime.tv_sec && a->mtime.tv_nsec == b->mtime.tv_nsec &&
+	       a->ctime.tv_sec == b->ctime.tv_sec && a->ctime.tv_nsec == b->ctime.tv_nsec;
+}
+
+static bool unchanged_since_release(struct pt *pt, struct pt_node *n, int fd)
+{
+	struct pt_stamp now;
+	bool same;
+	if (!S_ISREG(n->type) || !stamp_of(fd, &now))
+		return false;
+	pthread_mutex_lock(&pt->lock);
+	same = stamp_same(&n->seen, &now);
+	pthread_mutex_unlock(&pt->lock);
+	return same;
+}
+
 /* Fill the reply fields of fi for the open file `fd` (consumed into fh). */
 static void finish_open(struct pt *pt, struct fbx_req *req, struct pt_node *n,
                         struct fbx_file_info *fi, int fd)
@@ -1018,13 +1078,19 @@ static void finish_open(struct pt *pt, struct fbx_req *req, struct pt_node *n,
 	fi->fh = fh_make(fd, backing);
 	fi->backing_id = backing;
 	/* The kernel allows no cache flags beside a backing file. */
-	fi->keep_cache = pt->kernel_cache && !backing;
+	fi->keep_cache = !backing && (pt->kernel_cache || unchanged_since_release(pt, n, fd));
 	fi->direct_io = pt->direct_io;
 	fi->noflush = pt->noflush;
 }
 
 static void close_open(struct pt *pt, struct fbx_req *req, struct pt_node *n, uint64_t fh)
 {
+	struct pt_stamp s;
+	if (S_ISREG(n->type) && stamp_of(fh_fd(fh), &s)) {
+		pthread_mutex_lock(&pt->lock);
+		n->seen = s;
+		pthread_mutex_unlock(&pt->lock);
+	}
 	if (pt->passthrough && S_ISREG(n->type))
 		backing_put(pt, req, n, fh_backing(fh) != 0);
 	close(fh_fd(fh));
@@ -1164,6 +1230,14 @@ static void pt_write(struct fbx_req *req, uint64_t ino, const char *buf, size_t 
 
 static void pt_flush(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi)
 {
+	/* With noflush, opens say FOPEN_NOFLUSH, but the kernel ignores that
+	 * under writeback_cache (it flushes dirty pages at close, then sends
+	 * FLUSH); ENOSYS makes it stop sending FLUSH for good, and close
+	 * still writes the dirty pages back first. */
+	if (pt_of(req)->noflush) {
+		fbx_reply_err(req, -ENOSYS);
+		return;
+	}
 	/* What a close(2) of one descriptor does to the underlying file
 	 * (errors of network file systems, their close-to-open flush). */
 	int fd = dup(fh_fd(fi->fh));

@@ -22,6 +22,15 @@
  * last release (-o hard_remove: removed at once, and later ops on the
  * open file get a NULL path if .flag_nullpath_ok, else -ENOENT).
  *
+ * Caching: the settings that save round trips (timeouts, keep_cache,
+ * writeback_cache, readdirplus, a missing flush op) and what each costs
+ * in coherence are in fusebox/lowlevel.h ("Caching"); the path API
+ * reaches them through fi->keep_cache in open/create, the options, and
+ * conn->want in init (examples/memfs.c turns auto_inval_data off
+ * there). A filesystem that is the only writer of its files gets the
+ * most from keep_cache and writeback_cache; one that mirrors data others
+ * change needs attr_timeout and auto_inval_data to see those changes.
+ *
  * Who is calling: fbx_fs_context() inside a callback gives the caller's
  * uid, gid, pid and umask, and private_data. Filesystems that create
  * files should give them the caller's uid/gid, as a native one does.

@@ -24,6 +24,65 @@
  * Threads: by default requests are served by a pool of worker threads,
  * each reading its own clone of the /dev/fuse descriptor; ops may run
  * concurrently, also for the same inode. With -s, one thread serves all.
+ *
+ * Caching: which settings make which workload fast, and what each costs
+ * in coherence (a change made by someone other than the kernel, e.g. a
+ * process writing a passthrough's source directory). Every request is a
+ * round trip to the daemon; the kernel answers from its caches instead
+ * where the filesystem lets it:
+ *  - entry_timeout / attr_timeout (fbx_entry, fbx_reply_attr): stat,
+ *    git status, make's timestamp checks. Cost: a change from outside is
+ *    seen up to that many seconds late.
+ *  - keep_cache (fbx_file_info, set on open): repeated reads of files
+ *    (headers in a build, a git pack, a database). Without it the kernel
+ *    drops the file's pages at every open. Cost: data changed from
+ *    outside since the kernel cached it stays visible; set it only when
+ *    the file cannot have changed (you are its only writer, or, as
+ *    examples/passthrough.c does, its mtime/ctime/size are those you saw
+ *    at the last release).
+ *  - auto_inval_data (on by default; clear FBX_CAP_AUTO_INVAL_DATA in
+ *    conn->want to turn it off): the kernel drops a file's pages when a
+ *    refreshed mtime or size differs from what it had. This is what makes
+ *    outside changes visible, but every WRITE changes mtime, so without
+ *    the writeback cache a writer that also reads (SQLite) loses its
+ *    cached pages after each write and reads through the daemon. A
+ *    filesystem that is its files' only writer turns it off (memfs).
+ *  - writeback_cache (-o writeback_cache, or FBX_CAP_WRITEBACK_CACHE in
+ *    init): writes land in the page cache and reach the daemon later in
+ *    large WRITEs (tar, builds, SQLite: often 2-4x fewer WRITEs); the
+ *    kernel then keeps size and mtime itself and ignores those the
+ *    daemon reports for files it caches. Cost: a file changed or resized
+ *    from outside is not seen correctly while cached; the daemon must
+ *    take reads on write-only opens and writes at any offset (no
+ *    O_APPEND below). Safe for data when the daemon is the files' only
+ *    writer, but Linux 6.18 sends lseek SEEK_DATA/SEEK_HOLE before
+ *    writing dirty pages back (the daemon sees an old size), so a
+ *    filesystem with lseek gets wrong answers for fresh data.
+ *  - FLUSH: the kernel sends one per close(2). FOPEN_NOFLUSH (noflush)
+ *    stops that except under writeback_cache; a flush op that replies
+ *    -ENOSYS stops it for good (close still writes dirty pages first).
+ *  - handle_killpriv_v2 (FBX_CAP_HANDLE_KILLPRIV_V2): the kernel asks
+ *    for security.capability (GETXATTR) once per inode before writes
+ *    instead of before every write(2); the filesystem then clears
+ *    suid/sgid itself (kill_priv). Every chown(2) still asks once, as
+ *    long as the filesystem answers getxattr at all (ENOSYS once turns
+ *    every getxattr off).
+ *  - readdirplus: a listing returns attributes with the names, which
+ *    saves a LOOKUP per entry for `ls -l` and git status on a cold cache.
+ * What stays a round trip whatever the settings: the LOOKUP of a name
+ * about to be created (no negative entry yet), CREATE/MKDIR, each
+ * SETATTR (tar sends chown, chmod and utimens separately), RELEASE. So
+ * tar -x costs at least 7 per file; bench/README.md (workloads) has the
+ * counts. To count them: FBX_REQUEST_COUNTS, next.
+ *
+ * Counting round trips: with FBX_REQUEST_COUNTS set (non-empty) in the
+ * environment, the session counts the requests of each kind and, when
+ * its loop ends, prints one line to stderr:
+ *   fusebox: requests: total=N LOOKUP=N GETATTR=N ...
+ * (opcodes in numeric order, those never seen left out, INIT and
+ * DESTROY included). Unset, the cost is one test per request. Counts
+ * do not change with the machine's load, so they compare cache settings
+ * better than timings do (bench/README.md, workloads).
  */
 #ifndef FUSEBOX_LOWLEVEL_H
 #define FUSEBOX_LOWLEVEL_H

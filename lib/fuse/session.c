@@ -243,6 +243,8 @@ int handle(struct fbx_worker *w, char *buf, size_t n)
 	struct fbx_session *se = w->se;
 	struct fbx_msg m;
 	int err = fbx_msg_decode(&m, buf, n, &se->proto);
+	if (err != -EPROTO)
+		fbx_count(se, m.opcode);
 	if (se->opts.debug && err != -EPROTO)
 		fbx_debug_req(&m, -1);
 	if (err == -EPROTO) {
@@ -406,6 +408,7 @@ int fbx_session_loop(struct fbx_session *se)
 	if (!se->ch)
 		return -ENOTCONN;
 	install_wake_handler();
+	fbx_counts_init(se);
 	int gerr = fbx_unmount_guard_start(se);
 	if (gerr < 0)
 		fprintf(stderr, "fusebox: auto_unmount guard not started (%s): a "
@@ -447,6 +450,7 @@ int fbx_session_loop(struct fbx_session *se)
 	workers_free(se);
 	if (!atomic_exchange(&se->got_destroy, 1) && se->ops.destroy && atomic_load(&se->got_init))
 		se->ops.destroy(se->userdata);
+	fbx_counts_print(se);
 	int fatal = atomic_load(&se->error);
 	return fatal ? fatal : err;
 }
@@ -472,6 +476,7 @@ void fbx_session_destroy(struct fbx_session *se)
 		close(se->commfd);
 	pthread_mutex_destroy(&se->workers_lock);
 	fbx_retrieve_free_all(se);
+	free(se->counts);
 	pthread_mutex_destroy(&se->retrieve_lock);
 	pthread_mutex_destroy(&se->reader.lock);
 	pthread_cond_destroy(&se->reader.park);

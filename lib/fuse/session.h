@@ -129,6 +129,11 @@ struct fbx_session {
 	pthread_mutex_t     retrieve_lock;
 	struct fbx_retrieve *retrieves;
 	uint64_t            retrieve_unique;
+
+	/* FBX_REQUEST_COUNTS: requests per opcode, printed when the loop
+	 * ends (counts.c); NULL when the variable is unset, so the cost
+	 * is one test per request. */
+	atomic_uint_fast64_t *counts;
 };
 
 /* reader.c: the next request into w->buf (its length, or a negated
@@ -140,6 +145,16 @@ void fbx_reader_done(struct fbx_worker *w, int others_busy);
 void fbx_reader_no_spin(struct fbx_session *se);
 void fbx_reader_wake_all(struct fbx_session *se);
 void fbx_reader_join(struct fbx_session *se);
+
+/* counts.c: FBX_REQUEST_COUNTS, requests per opcode. */
+void fbx_counts_init(struct fbx_session *se);
+static inline void fbx_count(struct fbx_session *se, uint32_t opcode)
+{
+	if (se->counts)
+		atomic_fetch_add_explicit(&se->counts[opcode < FBX_K_OPCODE_MAX ? opcode : 0], 1,
+		                          memory_order_relaxed);
+}
+void fbx_counts_print(struct fbx_session *se);
 
 /* session.c */
 void fbx_session_die(struct fbx_session *se, int err);

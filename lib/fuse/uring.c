@@ -198,6 +198,8 @@ static void handle(struct fbx_uring_queue *q, struct fbx_uring_ent *e)
 		memcpy(msg + sizeof ih, e->hdr->op_in, arglen);
 		err = fbx_msg_decode(&m, msg, ih.len, &se->proto);
 	}
+	if (err == 0)
+		fbx_count(se, m.opcode);
 	if (se->opts.debug && err == 0)
 		fbx_debug_req(&m, (int)q->qid);
 	struct fbx_req *req = fbx_req_new(q->w, &m);

@@ -5,7 +5,9 @@
 #   direct_io          reads and writes reach the daemon at the caller's
 #                      size, nothing is cached; shared mmap still works
 #   kernel_cache       cached data is kept on open: a second read of a
-#                      file sends no READ (passthrough; memfs always keeps)
+#                      file sends no READ (passthrough; memfs always keeps);
+#                      without it passthrough keeps it only while the
+#                      file is unchanged below (a touch makes it read again)
 #   max_read=N         no READ larger than N
 #   max_write=N        no WRITE larger than N
 #   entry_timeout, attr_timeout, negative_timeout   how often the kernel
@@ -78,7 +80,11 @@ if mnt nokc "$PASSTHROUGH" -d "$SRC"; then
 	check "no kernel_cache: first read right" "$want" "$(md5sum <"$M/f")"
 	mark
 	check "no kernel_cache: second read right" "$want" "$(md5sum <"$M/f")"
-	check_ge "no kernel_cache: second read asks the daemon again" 1 "$(nreq READ)"
+	check "no kernel_cache, unchanged below: second read sends no READ" 0 "$(nreq READ)"
+	touch -d @1 "$SRC/f"
+	mark
+	check "no kernel_cache: read after a touch below right" "$want" "$(md5sum <"$M/f")"
+	check_ge "no kernel_cache: changed below, the read asks the daemon again" 1 "$(nreq READ)"
 	umnt
 fi
 

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# What the caches of memfs and passthrough promise, on real mounts.
+#
+# memfs (page cache kept across opens and its own writes by default):
+#   - a file written and then read twice is read from the page cache: no
+#     READ reaches the daemon (FBX_REQUEST_COUNTS); with -o no_keep_cache
+#     the same reads do reach it (the check can fail);
+#   - the same with -o writeback_cache;
+#   - a randomized data check (tests/fs/datacheck.py: pwrite, ftruncate,
+#     pread, mmap writes, reopen) sees exactly the data written.
+# passthrough, defaults and -o writeback_cache:
+#   - the page cache is kept across opens of a file that did not change
+#     below: a second cat sends no READ;
+#   - without writeback_cache, a change made underneath (another process
+#     writes the source file) while the file is not open through the
+#     mount is seen at the next open, data and size; one made while it is
+#     open is seen once the attributes are refreshed: with attr_timeout=0,
+#     at the next stat(2) through the mount. With writeback_cache the
+#     kernel keeps size and mtime itself, so only a change that keeps the
+#     size is checked there (the cost passthrough.c documents);
+#   - the randomized data check, on the mount and then below it.
+. "${FBX_ROOT:-$(dirname "$0")/../..}/tests/lib/fbx.sh"
+PT=$BUILD/examples/passthrough
+MEMFS=$BUILD/examples/memfs
+[ "$(id -u)" = 0 ] || skip "needs root to mount"
+[ -c /dev/fuse ] || skip "no /dev/fuse"
+command -v python3 >/dev/null || skip "no python3"
+[ -x "$PT" ] && [ -x "$MEMFS" ] || { echo "missing $PT or $MEMFS (run make)"; exit 1; }
+DC=$FBX_ROOT/tests/fs/datacheck.py
+SRC=$TMP/src; MNT=$TMP/mnt
+mkdir -p "$SRC" "$MNT"
+export FBX_REQUEST_COUNTS=1
+
+# reads LOG: the READ count of the daemon's exit line (0 if none)
+reads() { sed -n 's/^fusebox: requests: .* READ=\([0-9]*\).*/\1/p' "$1" | tail -n1 | grep . || echo 0; }
+stop() { umount "$MNT"; wait_exit "$PID" 50 >/dev/null; }
+mount_fs() { # LOG PROGRAM ARGS...
+	local log=$1; shift
+	start_fs "$log" "$@"
+	wait_mounted "$MNT" "$PID" || { cat "$log"; echo "FAIL  not mounted: $*"; exit 1; }
+}
+
+# --- memfs ---------------------------------------------------------------
+for mode in default writeback_cache nocache; do
+	opts=(); [ $mode = nocache ] && opts=(-o no_keep_cache)
+	[ $mode = writeback_cache ] && opts=(-o writeback_cache)
+	mount_fs "$TMP/m.log" "$MEMFS" -f "${opts[@]}" "$MNT"
+	head -c 1048576 /dev/urandom >"$TMP/ref"
+	cp "$TMP/ref" "$MNT/f"
+	cmp -s "$TMP/ref" "$MNT/f"; check "[memfs $mode] data read back" 0 $?
+	cmp -s "$TMP/ref" "$MNT/f"; check "[memfs $mode] and again, through a new open" 0 $?
+	stop
+	n=$(reads "$TMP/m.log")
+	if [ $mode != nocache ]; then
+		check "[memfs $mode] no READ reaches the daemon" 0 "$n"
+	else
+		check_true "[memfs $mode] READs reach the daemon ($n)" test "$n" -gt 0
+	fi
+	mount_fs "$TMP/m.log" "$MEMFS" -f "${opts[@]}" "$MNT"
+	out=$(python3 "$DC" "$MNT/d" 14 400); rc=$?
+	check "[memfs $mode] randomized data check${out:+ ($out)}" 0 $rc
+	stop
+done
+
+# --- passthrough -----------------------------------------------------------
+for mode in default writeback_cache; do
+	opts=(); [ $mode = writeback_cache ] && opts=(-o writeback_cache)
+	head -c 262144 /dev/urandom >"$SRC/f"
+	mount_fs "$TMP/p1.log" "$PT" -f "${opts[@]}" "$SRC" "$MNT"
+	cat "$MNT/f" >/dev/null
+	stop
+	one=$(reads "$TMP/p1.log")
+	mount_fs "$TMP/p2.log" "$PT" -f "${opts[@]}" "$SRC" "$MNT"
+	cat "$MNT/f" >/dev/null; cat "$MNT/f" >/dev/null
+	stop
+	check "[pt $mode] unchanged file: the second cat sends no READ" "$one" "$(reads "$TMP/p2.log")"
+
+	# underneath, while closed: seen at the next open
+	mount_fs "$TMP/p3.log" "$PT" -f -o attr_timeout=0 "${opts[@]}" "$SRC" "$MNT"
+	printf 'first\n' >"$MNT/g"
+	check "[pt $mode] written through the mount" first "$(cat "$MNT/g")"
+	printf 'SECOND' | dd of="$SRC/g" conv=notrunc status=none
+	check "[pt $mode] same size, changed below while closed: next open sees it" SECOND "$(cat "$MNT/g")"
+	if [ $mode = default ]; then
+		printf 'third, longer\n' >"$SRC/g"
+		check "[pt $mode] changed size below: next open sees it" "third, longer" "$(cat "$MNT/g")"
+		# underneath, while open: seen once the attributes are refreshed
+		exec 7<"$MNT/g"
+		head -c 5 <&7 >/dev/null
+		printf 'fourth, longest of all\n' >"$SRC/g"
+		stat "$MNT/g" >/dev/null
+		got=$(python3 -c 'import os; print(os.pread(7, 100, 0).decode().strip())' 7<&7)
+		check "[pt $mode] changed below while open: seen after a stat" "fourth, longest of all" "$got"
+		exec 7<&-
+	fi
+	out=$(python3 "$DC" "$MNT/d" 15 400 "$SRC/d"); rc=$?
+	check "[pt $mode] randomized data check, mount and below${out:+ ($out)}" 0 $rc
+	stop
+	rm -f "$SRC"/*
+done
+finish
