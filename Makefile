@@ -36,6 +36,12 @@ endif
 VERSION   := 0.1.0
 SOVERSION := 0
 PREFIX    ?= /usr/local
+# The drop-in libraries (compat/*/build.mk) install apart from the
+# system's: PREFIX/lib/fusebox/libfuse3.so.3, its fuse3.pc in
+# PREFIX/lib/fusebox/pkgconfig, headers in PREFIX/include/fusebox/fuse3.
+# Each build.mk adds its own `install: install-NAME`.
+COMPAT_LIBDIR := $(PREFIX)/lib/fusebox
+COMPAT_INCDIR := $(PREFIX)/include/fusebox
 
 CC      ?= cc
 OPT     ?= -O2 -g

@@ -10,6 +10,12 @@
 #   include/compat/fuse3/      the headers programs compile against
 #   $(BUILD)/compat/pkgconfig/fuse3.pc  pkg-config name "fuse3" for them
 #
+# `make install` (install-fuse3) puts the library in $(COMPAT_LIBDIR)
+# (PREFIX/lib/fusebox, never over the system's libfuse3.so.3), the
+# headers in $(COMPAT_INCDIR)/fuse3 and a fuse3.pc naming them in
+# $(COMPAT_LIBDIR)/pkgconfig: an unchanged build that asks pkg-config
+# for fuse3 gets ours when that folder comes first in PKG_CONFIG_PATH.
+#
 # The library links the members of libfusebox.a it needs (PIC objects),
 # so it is self-contained: a program needs only libfuse3.so.3.
 
@@ -52,3 +58,30 @@ $(FUSE3_PC): compat/libfuse3/build.mk
 	  echo 'Cflags: -I$${includedir} -D_FILE_OFFSET_BITS=64'; } > $@
 
 all: $(FUSE3_SO) $(FUSE3_PC)
+
+# The installed fuse3.pc follows PREFIX ($(BUILD)/pc.config changes with
+# it). Its Libs carry an rpath: PREFIX/lib/fusebox is never searched by
+# the loader, and without it the program would run on the system's
+# libfuse3.so.3 (same soname). A sanitizer build's library needs the
+# runtime in the program too.
+FUSE3_PC_INST := $(BUILD)/compat/fuse3-install.pc
+$(FUSE3_PC_INST): compat/libfuse3/build.mk $(BUILD)/pc.config
+	@mkdir -p $(@D)
+	$(call quiet,GEN,$@){ echo 'prefix=$(PREFIX)'; \
+	  echo 'libdir=$${prefix}/lib/fusebox'; \
+	  echo 'includedir=$${prefix}/include/fusebox/fuse3'; echo; \
+	  echo 'Name: fuse3'; \
+	  echo 'Description: fusebox libfuse 3 compatible library'; \
+	  echo 'Version: $(FUSE3_PCVERSION)'; \
+	  echo 'Libs: -L$${libdir} -Wl,-rpath,$${libdir} -lfuse3 -pthread $(PC_SAN)'; \
+	  echo 'Cflags: -I$${includedir} -D_FILE_OFFSET_BITS=64'; } > $@
+
+install: install-fuse3
+install-fuse3: $(FUSE3_SO) $(FUSE3_PC_INST)
+	install -d $(DESTDIR)$(COMPAT_LIBDIR)/pkgconfig $(DESTDIR)$(COMPAT_INCDIR)/fuse3
+	install -m 755 $(FUSE3_SO) $(DESTDIR)$(COMPAT_LIBDIR)/
+	ln -sf libfuse3.so.3 $(DESTDIR)$(COMPAT_LIBDIR)/libfuse3.so
+	install -m 644 include/compat/fuse3/*.h $(DESTDIR)$(COMPAT_INCDIR)/fuse3/
+	install -m 644 $(FUSE3_PC_INST) $(DESTDIR)$(COMPAT_LIBDIR)/pkgconfig/fuse3.pc
+
+.PHONY: install-fuse3

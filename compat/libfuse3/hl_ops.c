@@ -225,8 +225,12 @@ static int hl_filler(void *buf, const char *name, const struct stat *st, off_t o
                      enum fuse_fill_dir_flags flags)
 {
 	struct hl_dir *d = buf;
-	(void)flags;   /* attributes are always fetched by lookup: plus is a hint */
-	return d->fill(d->buf, name, st, off);
+	/* As libfuse: only FUSE_FILL_DIR_PLUS entries are looked up for
+	 * readdirplus; the others go to the kernel as names. d->fill is
+	 * always the path layer's filler, whose buf fbx_fill_dir_nolookup takes. */
+	if (flags & FUSE_FILL_DIR_PLUS)
+		return d->fill(d->buf, name, st, off);
+	return fbx_fill_dir_nolookup(d->buf, name, st, off);
 }
 
 static int hl_readdir(const char *path, void *buf, fbx_fill_dir_t filler, off_t off,

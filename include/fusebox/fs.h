@@ -79,6 +79,17 @@ struct fbx_fs_context {
 typedef int (*fbx_fill_dir_t)(void *buf, const char *name,
                               const struct stat *st, off_t off);
 
+/**
+ * The same as the filler readdir was given (pass it readdir's buf), for
+ * an entry that a readdirplus listing sends with its name and type only:
+ * no lookup and no getattr is made for it, and the kernel sends a LOOKUP
+ * when it needs the entry's attributes. For a filesystem whose getattr
+ * is dear and whose listings are mostly read for names. The plain
+ * filler looks every entry up in a readdirplus listing. Returns as the
+ * filler does.
+ */
+int fbx_fill_dir_nolookup(void *buf, const char *name, const struct stat *st, off_t off);
+
 /** Versioned with sizeof: new callbacks are only ever appended. */
 struct fbx_fs_ops {
 	/** stat(2) of path. Required for almost everything. Missing: only

@@ -26,6 +26,7 @@ struct dent {
 	ino_t ino;    /* from the filesystem; 0 if none */
 	mode_t type;
 	off_t off;    /* the fs's offset of the next entry; 0 in a snapshot */
+	int nolookup; /* readdirplus sends the name without attributes */
 };
 
 struct dlist {
@@ -74,6 +75,7 @@ static int dlist_push(struct dlist *l, const char *name, const struct stat *st, 
 	d->ino = st ? st->st_ino : 0;
 	d->type = st ? st->st_mode & S_IFMT : 0;
 	d->off = off;
+	d->nolookup = 0;
 	l->n++;
 	return 0;
 }
@@ -102,6 +104,18 @@ static int filler(void *buf, const char *name, const struct stat *st, off_t off)
 	}
 	f->err = dlist_push(f->out, name, st, f->mode == FILL_PASS ? off : 0);
 	return f->err ? 1 : 0;
+}
+
+/* An entry readdirplus sends without a lookup (fs.h): the filesystem
+ * gave no attributes worth a getattr, as libfuse's high-level API does
+ * for entries filled without FUSE_FILL_DIR_PLUS. */
+int fbx_fill_dir_nolookup(void *buf, const char *name, const struct stat *st, off_t off)
+{
+	struct fill *f = buf;
+	int r = filler(buf, name, st, off);
+	if (r == 0)
+		f->out->v[f->out->n - 1].nolookup = 1;
+	return r;
 }
 
 /* ---- building the reply ------------------------------------------------ */
@@ -142,7 +156,7 @@ static void plus_entry(struct fbx_fs *fs, uint64_t dir, const struct dent *d,
 {
 	char *path;
 	memset(e, 0, sizeof *e);
-	if (!is_dot(d->name) && fbx_fsi_path(fs, dir, d->name, &path) == 0) {
+	if (!d->nolookup && !is_dot(d->name) && fbx_fsi_path(fs, dir, d->name, &path) == 0) {
 		int err = fbx_fsi_lookup_path(fs, dir, d->name, path, NULL, 0, e);
 		free(path);
 		if (!err)

@@ -49,4 +49,44 @@ for ex in hello hellofs busexmp; do
   "$T/$ex" -h >/dev/null 2>&1 || { echo "$ex -h failed"; exit 1; }
 done
 pkg-config --modversion fusebox
-echo "installed headers, library and pkg-config file work"
+
+# The drop-in libfuse3: in its own folder, never over the system's.
+L=$T/usr/lib/fusebox
+for f in "$L/libfuse3.so.3" "$L/pkgconfig/fuse3.pc" "$T/usr/include/fusebox/fuse3/fuse_lowlevel.h"; do
+  [ -f "$f" ] || { echo "make install did not install $f"; exit 1; }
+done
+for f in "$T"/usr/lib/libfuse3.so* "$T"/usr/lib/libfuse.so*; do
+  [ -e "$f" ] && { echo "$f: a libfuse installed beside libfusebox, not in lib/fusebox"; exit 1; }
+done
+# An unchanged program asking pkg-config for fuse3 builds against ours
+# when that folder comes first, and runs on ours (the .pc's rpath).
+export PKG_CONFIG_PATH="$L/pkgconfig:$T/usr/lib/pkgconfig"
+[ "$(pkg-config --variable=prefix fuse3)" = "$T/usr" ] ||
+  { echo "installed fuse3.pc says prefix=$(pkg-config --variable=prefix fuse3), not $T/usr"; exit 1; }
+cat >"$T/ll.c" <<'EOF2'
+#define FUSE_USE_VERSION 31
+#include <fuse_lowlevel.h>
+int main(void)
+{
+	fuse_lowlevel_version();
+	return 0;
+}
+EOF2
+# shellcheck disable=SC2046 # pkg-config's words are separate flags
+(cd "$T" && cc -o ll ll.c $(pkg-config --cflags --libs fuse3)) || { echo "a fuse3 program does not build with the installed fuse3.pc"; exit 1; }
+ldd "$T/ll" | grep -q "libfuse3.so.3 => $L/libfuse3.so.3" ||
+  { echo "the fuse3 program does not load the installed library:"; ldd "$T/ll"; exit 1; }
+"$T/ll" | grep -q fusebox || { echo "the fuse3 program does not run on ours: $("$T/ll")"; exit 1; }
+# fusebox-run, installed, finds that folder by itself.
+"$T/usr/bin/fusebox-run" -c "$T/ll" | grep -q "runs on $L\$" ||
+  { echo "installed fusebox-run does not use $L: $("$T/usr/bin/fusebox-run" -c "$T/ll" 2>&1)"; exit 1; }
+# A program built against the system's libfuse3 (not under sanitizers:
+# an ASan library cannot load into a plain program) runs on ours.
+if [ "$san" != 1 ] && [ -f /usr/include/fuse3/fuse_lowlevel.h ]; then
+  # shellcheck disable=SC2046
+  (cd "$T" && cc -o sys ll.c $(PKG_CONFIG_PATH='' pkg-config --cflags --libs fuse3)) ||
+    { echo "cannot build against the system's libfuse3"; exit 1; }
+  out=$("$T/usr/bin/fusebox-run" "$T/sys")
+  case $out in *fusebox*) ;; *) echo "fusebox-run sys does not run on ours: $out"; exit 1;; esac
+fi
+echo "installed headers, library and pkg-config file work; fuse3.pc and libfuse3.so.3 in lib/fusebox"
