@@ -19,6 +19,28 @@
  * lookup of a name whose inode we already hold is one fstatat() (no
  * open), and why create/tmpfile take the node from the new fd itself.
  *
+ * File handles. We take FUSE_EXPORT_SUPPORT. The kernel then asks for
+ * "." by node id when it decodes a handle of a node it forgot, and for
+ * ".." to reconnect a directory. Node ids stay addresses, so nothing on
+ * the common path looks anything up; "." is the one request whose id we
+ * check first, against a set of the ids we gave out (a stale or forged
+ * id gives ESTALE, not a wild pointer). At its last forget a node keeps
+ * its id: it closes its fd and keeps SOURCEDIR's own handle of the
+ * inode instead (name_to_handle_at, once), and is reopened with
+ * open_by_handle_at when asked for again, or when a lookup by name
+ * meets the same file (compared by handle: a reused inode number is
+ * another file, and the old node is dropped). Unlinked files and nodes
+ * on another file system than SOURCEDIR's are freed at once. A reopened
+ * directory must still lie below SOURCEDIR; a regular file moved out of
+ * the tree by someone else stays reachable by its old handle, as with
+ * an NFS export without subtree_check. Reopening needs
+ * CAP_DAC_READ_SEARCH (checked at start): without it forgotten nodes
+ * are freed as before and their handles give ESTALE; handles of nodes
+ * the kernel holds work either way. Generations start at a random value
+ * per run, so a handle from an earlier run names nothing. The cost is
+ * one kept node (about 100 bytes) per file forgotten while it still has
+ * a name, for the daemon's life.
+ *
  * Staying inside SOURCEDIR. The daemon never resolves a path of more
  * than one component, and never follows a symlink:
  *  - names are resolved one at a time with openat(parent_fd, name,
@@ -441,7 +463,13 @@ static void node_unref(struct pt *pt, struct pt_node *n, uint64_t count)
 	pthread_mutex_lock(&pt->lock);
 	n->nlookup = count >= n->nlookup ? 0 : n->nlookup - count;
 	if (n->nlookup == 0 && n != &pt->root && n->fd >= 0) {
-		if (pt->handles && n->dev == pt->root.dev && !n->fh)
+		struct stat st;
+		/* An unlinked file (the kernel forgets those at once) has no
+		 * handle worth keeping: a create+unlink workload must not
+		 * leave a node per file behind. */
+		if (pt->handles && n->dev == pt->root.dev && !n->fh &&
+		    fstatat(n->fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) == 0 &&
+		    st.st_nlink > 0)
 			n->fh = handle_of(n->fd);
 		if (!pt->handles || n->dev != pt->root.dev || !n->fh) {
 			node_drop(pt, n);
