@@ -38,7 +38,7 @@
  * are freed as before and their handles give ESTALE; handles of nodes
  * the kernel holds work either way. Generations start at a random value
  * per run, so a handle from an earlier run names nothing. The cost is
- * one kept node (about 100 bytes) per file forgotten while it still has
+ * one kept node (about 130 bytes) per file forgotten while it still has
  * a name, for the daemon's life.
  *
  * Staying inside SOURCEDIR. The daemon never resolves a path of more
