@@ -39,7 +39,8 @@
  * the kernel holds work either way. Generations start at a random value
  * per run, so a handle from an earlier run names nothing. The cost is
  * one kept node (about 130 bytes) per file forgotten while it still has
- * a name, for the daemon's life.
+ * a name; past -o handles_max kept nodes the oldest is freed (its
+ * handles then give ESTALE, never another file).
  *
  * Staying inside SOURCEDIR. The daemon never resolves a path of more
  * than one component, and never follows a symlink:
@@ -147,6 +148,7 @@ struct pt_node {
 	struct pt_node *next;   /* hash chain */
 	struct pt_node *id_next; /* chain of the id set (pt.ids) */
 	struct file_handle *fh; /* SOURCEDIR's handle of the inode, once forgotten */
+	struct pt_node *kept_prev, *kept_next; /* forgotten nodes, oldest first */
 };
 
 struct pt {
@@ -159,6 +161,8 @@ struct pt {
 	size_t nids, ids_count;
 	int export;             /* the kernel asks "." and ".." by node id */
 	int handles;            /* we can reopen a forgotten node by its handle */
+	struct pt_node *kept_head, *kept_tail; /* nodes kept after forget (fd -1) */
+	size_t kept, kept_max;  /* how many; at most (-o handles_max) */
 
 	char *source;
 	int root_rdfd;          /* readable fd of the root, for syncfs */
@@ -387,9 +391,40 @@ static int same_handle(const struct file_handle *a, const struct file_handle *b)
 	       memcmp(a->f_handle, b->f_handle, a->handle_bytes) == 0;
 }
 
+/* Locked. The list of forgotten nodes we keep, oldest first: past
+ * -o handles_max the oldest goes, and its handles give ESTALE. */
+static void kept_add(struct pt *pt, struct pt_node *n)
+{
+	n->kept_next = NULL;
+	n->kept_prev = pt->kept_tail;
+	if (pt->kept_tail)
+		pt->kept_tail->kept_next = n;
+	else
+		pt->kept_head = n;
+	pt->kept_tail = n;
+	pt->kept++;
+}
+
+/* Locked. */
+static void kept_del(struct pt *pt, struct pt_node *n)
+{
+	if (n->kept_prev)
+		n->kept_prev->kept_next = n->kept_next;
+	else
+		pt->kept_head = n->kept_next;
+	if (n->kept_next)
+		n->kept_next->kept_prev = n->kept_prev;
+	else
+		pt->kept_tail = n->kept_prev;
+	n->kept_prev = n->kept_next = NULL;
+	pt->kept--;
+}
+
 /* Locked. Forget a node for good: its id gives ESTALE from now on. */
 static void node_drop(struct pt *pt, struct pt_node *n)
 {
+	if (n->fd < 0)
+		kept_del(pt, n);
 	table_remove(pt, n);
 	ids_remove(pt, n);
 }
@@ -416,6 +451,7 @@ static int node_ref(struct pt *pt, int fd, const struct stat *st, struct pt_node
 		 * the source gave to a new file makes the old node dead. */
 		struct file_handle *fh = handle_of(fd);
 		if (fh && same_handle(fh, n->fh)) {
+			kept_del(pt, n);
 			n->fd = fd;
 			fd = -1;
 		} else {
@@ -458,6 +494,7 @@ static int node_ref(struct pt *pt, int fd, const struct stat *st, struct pt_node
  * "."). The handle is taken once, at the first forget. */
 static void node_unref(struct pt *pt, struct pt_node *n, uint64_t count)
 {
+	struct pt_node *old = NULL;
 	int gone = 0, fd = -1;
 
 	pthread_mutex_lock(&pt->lock);
@@ -467,16 +504,21 @@ static void node_unref(struct pt *pt, struct pt_node *n, uint64_t count)
 		/* An unlinked file (the kernel forgets those at once) has no
 		 * handle worth keeping: a create+unlink workload must not
 		 * leave a node per file behind. */
-		if (pt->handles && n->dev == pt->root.dev && !n->fh &&
+		if (pt->handles && pt->kept_max && n->dev == pt->root.dev && !n->fh &&
 		    fstatat(n->fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) == 0 &&
 		    st.st_nlink > 0)
 			n->fh = handle_of(n->fd);
-		if (!pt->handles || n->dev != pt->root.dev || !n->fh) {
+		if (!pt->handles || !pt->kept_max || n->dev != pt->root.dev || !n->fh) {
 			node_drop(pt, n);
 			gone = 1;
 		} else {
 			fd = n->fd;
 			n->fd = -1;
+			kept_add(pt, n);
+			if (pt->kept > pt->kept_max) {
+				old = pt->kept_head;
+				node_drop(pt, old);
+			}
 		}
 	}
 	pthread_mutex_unlock(&pt->lock);
@@ -484,6 +526,8 @@ static void node_unref(struct pt *pt, struct pt_node *n, uint64_t count)
 		close(fd);
 	if (gone)
 		node_free(n);
+	if (old)
+		node_free(old);
 }
 
 static void entry_init(struct pt *pt, struct fbx_entry *e)
@@ -748,6 +792,7 @@ static int node_reopen(struct pt *pt, struct pt_node *n)
 		close(fd);
 		return -ESTALE;
 	}
+	kept_del(pt, n);
 	n->fd = fd;
 	return 0;
 }
@@ -1802,6 +1847,17 @@ static int pt_opt(void *app_data, const char *key, const char *value, int is_arg
 
 	if (!is_arg) {
 		int on = 1;
+		if (value && !strcmp(key, "handles_max")) {
+			char *end;
+			errno = 0;
+			unsigned long long v = strtoull(value, &end, 10);
+			if (errno || end == value || *end || value[0] == '-') {
+				fprintf(stderr, "passthrough: handles_max=%s: not a count\n", value);
+				return -EINVAL;
+			}
+			pt->kept_max = (size_t)v;
+			return 1;
+		}
 		if (value)
 			return 0;
 		if (!strncmp(key, "no_", 3)) {
@@ -1844,7 +1900,11 @@ static const char pt_help[] =
 	"    -o flush|noflush\n"
 	"        send close(2) on to SOURCEDIR as FLUSH (default: only when\n"
 	"        SOURCEDIR is on a network or FUSE file system, where close\n"
-	"        can report errors; elsewhere FLUSH is a round trip for nothing)\n";
+	"        can report errors; elsewhere FLUSH is a round trip for nothing)\n"
+	"    -o handles_max=N\n"
+	"        keep at most N files the kernel forgot (about 130 bytes each)\n"
+	"        so that their file handles stay valid; past N the oldest\n"
+	"        one's handles give ESTALE (default 1000000; 0 keeps none)\n";
 
 /* Whether close(2) on SOURCEDIR's file system can fail: network file
  * systems write back or check in at close, and a FUSE source may do
@@ -2009,6 +2069,7 @@ int main(int argc, char *argv[])
 	struct pt pt = {
 		.root.fd = -1, .root_rdfd = -1,
 		.opt_killpriv = 1, .opt_readdir_cache = 1, .opt_flush = -1,
+		.kept_max = 1000000,
 	};
 
 	return fbx_ll_main_app(argc, argv, &pt_ops, sizeof pt_ops, &pt, &pt_app);
