@@ -1582,6 +1582,9 @@ static const struct fbx_fs_ops mfs_ops = {
 	.lseek       = mfs_lseek,
 	/* Handles carry the inode: ops on a removed name need no path. */
 	.flag_nullpath_ok = 1,
+	/* Every path is ours and stays put: file handles may outlive the
+	 * kernel's cache (fusebox/fs.h, File handles). */
+	.flag_remember = 1,
 	/* fsync: nothing to persist; lock/flock: the kernel's local locks
 	 * are exact for a filesystem that lives on one machine. */
 };

@@ -19,6 +19,29 @@
  * lookup of a name whose inode we already hold is one fstatat() (no
  * open), and why create/tmpfile take the node from the new fd itself.
  *
+ * File handles. We take FUSE_EXPORT_SUPPORT. The kernel then asks for
+ * "." by node id when it decodes a handle of a node it forgot, and for
+ * ".." to reconnect a directory. Node ids stay addresses, so nothing on
+ * the common path looks anything up; "." is the one request whose id we
+ * check first, against a set of the ids we gave out (a stale or forged
+ * id gives ESTALE, not a wild pointer). At its last forget a node keeps
+ * its id: it closes its fd and keeps SOURCEDIR's own handle of the
+ * inode instead (name_to_handle_at, once), and is reopened with
+ * open_by_handle_at when asked for again, or when a lookup by name
+ * meets the same file (compared by handle: a reused inode number is
+ * another file, and the old node is dropped). Unlinked files and nodes
+ * on another file system than SOURCEDIR's are freed at once. A reopened
+ * directory must still lie below SOURCEDIR; a regular file moved out of
+ * the tree by someone else stays reachable by its old handle, as with
+ * an NFS export without subtree_check. Reopening needs
+ * CAP_DAC_READ_SEARCH (checked at start): without it forgotten nodes
+ * are freed as before and their handles give ESTALE; handles of nodes
+ * the kernel holds work either way. Generations start at a random value
+ * per run, so a handle from an earlier run names nothing. The cost is
+ * one kept node (about 130 bytes) per file forgotten while it still has
+ * a name; past -o handles_max kept nodes the oldest is freed (its
+ * handles then give ESTALE, never another file).
+ *
  * Staying inside SOURCEDIR. The daemon never resolves a path of more
  * than one component, and never follows a symlink:
  *  - names are resolved one at a time with openat(parent_fd, name,
@@ -107,6 +130,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mount.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -114,6 +138,7 @@
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/xattr.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <fusebox/lowlevel.h>
@@ -122,7 +147,7 @@
 /* ---- state -------------------------------------------------------------- */
 
 struct pt_node {
-	int fd;                 /* O_PATH|O_NOFOLLOW, owned by the node */
+	int fd;                 /* O_PATH|O_NOFOLLOW, owned by the node; -1: forgotten */
 	mode_t type;            /* S_IFMT bits: fixed for an inode's life */
 	dev_t dev;
 	ino_t ino;
@@ -137,6 +162,9 @@ struct pt_node {
 		bool valid;
 	} seen;
 	struct pt_node *next;   /* hash chain */
+	struct pt_node *id_next; /* chain of the id set (pt.ids) */
+	struct file_handle *fh; /* SOURCEDIR's handle of the inode, once forgotten */
+	struct pt_node *kept_prev, *kept_next; /* forgotten nodes, oldest first */
 };
 
 struct pt {
@@ -145,6 +173,12 @@ struct pt {
 	struct pt_node **buckets;
 	size_t nbuckets, count;
 	uint64_t next_generation;
+	struct pt_node **ids;   /* every node id we gave out and still know */
+	size_t nids, ids_count;
+	int export;             /* the kernel asks "." and ".." by node id */
+	int handles;            /* we can reopen a forgotten node by its handle */
+	struct pt_node *kept_head, *kept_tail; /* nodes kept after forget (fd -1) */
+	size_t kept, kept_max;  /* how many; at most (-o handles_max) */
 
 	char *source;
 	int root_rdfd;          /* readable fd of the root, for syncfs */
@@ -293,14 +327,156 @@ static void table_remove(struct pt *pt, struct pt_node *n)
 	}
 }
 
+/* The id set: a LOOKUP of "." comes with a node id the kernel may have
+ * forgotten, or never had (a forged NFS handle), and is the one request
+ * whose id we must check before following it as a pointer. */
+static size_t id_hash(const struct pt_node *n)
+{
+	uint64_t h = (uint64_t)(uintptr_t)n * 0x9e3779b97f4a7c15ull;
+	return (size_t)(h ^ (h >> 29));
+}
+
+/* Locked. */
+static void ids_insert(struct pt *pt, struct pt_node *n)
+{
+	if (pt->ids_count >= pt->nids) {
+		size_t nb = pt->nids * 2;
+		struct pt_node **b = calloc(nb, sizeof *b);
+		if (b) {
+			for (size_t i = 0; i < pt->nids; i++) {
+				struct pt_node *m = pt->ids[i], *next;
+				for (; m; m = next) {
+					next = m->id_next;
+					m->id_next = b[id_hash(m) & (nb - 1)];
+					b[id_hash(m) & (nb - 1)] = m;
+				}
+			}
+			free(pt->ids);
+			pt->ids = b;
+			pt->nids = nb;
+		}
+	}
+	size_t h = id_hash(n) & (pt->nids - 1);
+	n->id_next = pt->ids[h];
+	pt->ids[h] = n;
+	pt->ids_count++;
+}
+
+/* Locked. */
+static void ids_remove(struct pt *pt, struct pt_node *n)
+{
+	struct pt_node **pp = &pt->ids[id_hash(n) & (pt->nids - 1)];
+	while (*pp && *pp != n)
+		pp = &(*pp)->id_next;
+	if (*pp) {
+		*pp = n->id_next;
+		pt->ids_count--;
+	}
+}
+
+/* Locked. The node of a node id from the kernel, or NULL. */
+static struct pt_node *ids_find(struct pt *pt, uint64_t id)
+{
+	if (id == FBX_ROOT_ID)
+		return &pt->root;
+	struct pt_node *key = (struct pt_node *)(uintptr_t)id, *n;
+	for (n = pt->ids[id_hash(key) & (pt->nids - 1)]; n && n != key; n = n->id_next)
+		;
+	return n;
+}
+
+/* SOURCEDIR's own handle of the inode behind fd, or NULL. */
+static struct file_handle *handle_of(int fd)
+{
+	struct { struct file_handle h; unsigned char b[MAX_HANDLE_SZ]; } buf;
+	struct file_handle *fh;
+	int mount_id;
+
+	buf.h.handle_bytes = MAX_HANDLE_SZ;
+	if (name_to_handle_at(fd, "", &buf.h, &mount_id, AT_EMPTY_PATH) < 0)
+		return NULL;
+	fh = malloc(sizeof *fh + buf.h.handle_bytes);
+	if (fh)
+		memcpy(fh, &buf.h, sizeof *fh + buf.h.handle_bytes);
+	return fh;
+}
+
+static int same_handle(const struct file_handle *a, const struct file_handle *b)
+{
+	return a->handle_type == b->handle_type && a->handle_bytes == b->handle_bytes &&
+	       memcmp(a->f_handle, b->f_handle, a->handle_bytes) == 0;
+}
+
+/* Locked. The list of forgotten nodes we keep, oldest first: past
+ * -o handles_max the oldest goes, and its handles give ESTALE. */
+static void kept_add(struct pt *pt, struct pt_node *n)
+{
+	n->kept_next = NULL;
+	n->kept_prev = pt->kept_tail;
+	if (pt->kept_tail)
+		pt->kept_tail->kept_next = n;
+	else
+		pt->kept_head = n;
+	pt->kept_tail = n;
+	pt->kept++;
+}
+
+/* Locked. */
+static void kept_del(struct pt *pt, struct pt_node *n)
+{
+	if (n->kept_prev)
+		n->kept_prev->kept_next = n->kept_next;
+	else
+		pt->kept_head = n->kept_next;
+	if (n->kept_next)
+		n->kept_next->kept_prev = n->kept_prev;
+	else
+		pt->kept_tail = n->kept_prev;
+	n->kept_prev = n->kept_next = NULL;
+	pt->kept--;
+}
+
+/* Locked. Forget a node for good: its id gives ESTALE from now on. */
+static void node_drop(struct pt *pt, struct pt_node *n)
+{
+	if (n->fd < 0)
+		kept_del(pt, n);
+	table_remove(pt, n);
+	ids_remove(pt, n);
+}
+
+static void node_free(struct pt_node *n)
+{
+	if (n->fd >= 0)
+		close(n->fd);
+	free(n->fh);
+	free(n);
+}
+
 /* One more kernel reference to the inode behind `fd` (stat `st`): an
  * existing node, or a new one that takes over fd. fd is consumed. */
 static int node_ref(struct pt *pt, int fd, const struct stat *st, struct pt_node **out)
 {
-	struct pt_node *n, *fresh = NULL;
+	struct pt_node *n, *fresh = NULL, *dead = NULL;
 
 	pthread_mutex_lock(&pt->lock);
 	n = table_find(pt, st->st_dev, st->st_ino);
+	if (n && n->fd < 0) {
+		/* A node the kernel forgot: the same file again keeps its id
+		 * and generation, so its handles stay valid; an inode number
+		 * the source gave to a new file makes the old node dead. */
+		struct file_handle *fh = handle_of(fd);
+		if (fh && same_handle(fh, n->fh)) {
+			kept_del(pt, n);
+			n->fd = fd;
+			fd = -1;
+		} else {
+			node_drop(pt, n);
+			dead = n;
+			n = NULL;
+		}
+		free(fh);
+	}
 	if (!n) {
 		fresh = calloc(1, sizeof *fresh);
 		if (!fresh) {
@@ -315,31 +491,59 @@ static int node_ref(struct pt *pt, int fd, const struct stat *st, struct pt_node
 		n->ino = st->st_ino;
 		n->generation = ++pt->next_generation;
 		table_insert(pt, n);
+		ids_insert(pt, n);
 	}
 	n->nlookup++;
 	pthread_mutex_unlock(&pt->lock);
-	if (!fresh)
+	if (!fresh && fd >= 0)
 		close(fd);
+	if (dead)
+		node_free(dead);
 	*out = n;
 	return 0;
 }
 
-/* Drop `count` kernel references; free the node at zero (never the root). */
+/* Drop `count` kernel references; at zero (never the root) the node
+ * gives up its fd, and is freed unless it can be found again from the
+ * source's handle of its inode (pt->handles): then it stays, fd -1, so
+ * that a file handle the kernel made of it resolves again (pt_lookup of
+ * "."). The handle is taken once, at the first forget. */
 static void node_unref(struct pt *pt, struct pt_node *n, uint64_t count)
 {
-	int gone = 0;
+	struct pt_node *old = NULL;
+	int gone = 0, fd = -1;
 
 	pthread_mutex_lock(&pt->lock);
 	n->nlookup = count >= n->nlookup ? 0 : n->nlookup - count;
-	if (n->nlookup == 0 && n != &pt->root) {
-		table_remove(pt, n);
-		gone = 1;
+	if (n->nlookup == 0 && n != &pt->root && n->fd >= 0) {
+		struct stat st;
+		/* An unlinked file (the kernel forgets those at once) has no
+		 * handle worth keeping: a create+unlink workload must not
+		 * leave a node per file behind. */
+		if (pt->handles && pt->kept_max && n->dev == pt->root.dev && !n->fh &&
+		    fstatat(n->fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) == 0 &&
+		    st.st_nlink > 0)
+			n->fh = handle_of(n->fd);
+		if (!pt->handles || !pt->kept_max || n->dev != pt->root.dev || !n->fh) {
+			node_drop(pt, n);
+			gone = 1;
+		} else {
+			fd = n->fd;
+			n->fd = -1;
+			kept_add(pt, n);
+			if (pt->kept > pt->kept_max) {
+				old = pt->kept_head;
+				node_drop(pt, old);
+			}
+		}
 	}
 	pthread_mutex_unlock(&pt->lock);
-	if (gone) {
-		close(n->fd);
-		free(n);
-	}
+	if (fd >= 0)
+		close(fd);
+	if (gone)
+		node_free(n);
+	if (old)
+		node_free(old);
 }
 
 static void entry_init(struct pt *pt, struct fbx_entry *e)
@@ -366,8 +570,10 @@ static struct pt_node *node_find_ref(struct pt *pt, const struct stat *st)
 
 	pthread_mutex_lock(&pt->lock);
 	n = table_find(pt, st->st_dev, st->st_ino);
-	if (n)
+	if (n && n->fd >= 0)
 		n->nlookup++;
+	else
+		n = NULL;  /* forgotten: node_ref checks it is the same file */
 	pthread_mutex_unlock(&pt->lock);
 	return n;
 }
@@ -535,6 +741,11 @@ static void pt_init(void *userdata, struct fbx_conn *conn)
 		conn->want |= FBX_CAP_POSIX_ACL;
 	else
 		conn->want &= ~FBX_CAP_POSIX_ACL;
+	/* File handles: "." and ".." by node id are answered (pt_lookup);
+	 * a forgotten node comes back only where pt->handles. */
+	pt->export = (conn->capable & FBX_CAP_EXPORT_SUPPORT) != 0;
+	if (pt->export)
+		conn->want |= FBX_CAP_EXPORT_SUPPORT;
 	/* Locks stay in the kernel (no getlk/setlk/flock ops). */
 	conn->want &= ~(FBX_CAP_POSIX_LOCKS | FBX_CAP_FLOCK_LOCKS);
 	/* Without killpriv_v2 the kernel asks for security.capability before
@@ -553,11 +764,100 @@ static void pt_init(void *userdata, struct fbx_conn *conn)
 		conn->want &= ~FBX_CAP_ATOMIC_O_TRUNC;
 }
 
+/* Is the directory behind fd still below SOURCEDIR? A handle names an
+ * inode wherever it has moved; a directory reopened from one outside the
+ * tree would let ".." walk above SOURCEDIR. */
+static int dir_inside(struct pt *pt, int fd)
+{
+	struct stat st, up_st;
+	int cur = fd, up, inside = 0;
+
+	for (int depth = 0; depth < 4096 && fstat(cur, &st) == 0; depth++) {
+		if (st.st_dev == pt->root.dev && st.st_ino == pt->root.ino) {
+			inside = 1;
+			break;
+		}
+		up = openat(cur, "..", O_PATH | O_CLOEXEC);
+		if (up < 0 || fstat(up, &up_st) < 0 ||
+		    (up_st.st_dev == st.st_dev && up_st.st_ino == st.st_ino)) {
+			if (up >= 0)
+				close(up);
+			break;   /* at "/" of the system: outside */
+		}
+		if (cur != fd)
+			close(cur);
+		cur = up;
+	}
+	if (cur != fd)
+		close(cur);
+	return inside;
+}
+
+/* Locked. Reopen a forgotten node from its handle: 0, -ESTALE when the
+ * file is gone (or has left the tree), or another negated errno. */
+static int node_reopen(struct pt *pt, struct pt_node *n)
+{
+	struct stat st;
+	int fd = open_by_handle_at(pt->root_rdfd, n->fh, O_PATH | O_CLOEXEC);
+
+	if (fd < 0)
+		return errno == ENOENT ? -ESTALE : -errno;
+	if (fstatat(fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0 ||
+	    st.st_dev != n->dev || st.st_ino != n->ino || (st.st_mode & S_IFMT) != n->type ||
+	    st.st_nlink == 0 || (S_ISDIR(n->type) && !dir_inside(pt, fd))) {
+		close(fd);
+		return -ESTALE;
+	}
+	kept_del(pt, n);
+	n->fd = fd;
+	return 0;
+}
+
+/* LOOKUP of "." by node id (FUSE_EXPORT_SUPPORT): the kernel decodes a
+ * file handle of a node it may no longer hold. Answered only for an id
+ * we gave out, with the very file it named; anything else is ESTALE. */
+static int dot_lookup(struct pt *pt, uint64_t id, struct fbx_entry *e)
+{
+	struct pt_node *n, *dead = NULL;
+	int err = -ESTALE;
+
+	entry_init(pt, e);
+	pthread_mutex_lock(&pt->lock);
+	n = ids_find(pt, id);
+	if (n) {
+		err = n->fd < 0 ? node_reopen(pt, n) : 0;
+		if (!err && fstatat(n->fd, "", &e->attr, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
+			err = -errno;
+		if (!err)
+			n->nlookup++;
+		if (err == -ESTALE && n->nlookup == 0 && n->fd < 0) {
+			node_drop(pt, n);   /* gone for good */
+			dead = n;
+		}
+	}
+	pthread_mutex_unlock(&pt->lock);
+	if (dead)
+		node_free(dead);
+	if (!err)
+		entry_set_node(pt, e, n);
+	return err;
+}
+
 static void pt_lookup(struct fbx_req *req, uint64_t parent, const char *name)
 {
 	struct pt *pt = pt_of(req);
 	struct fbx_entry e;
-	int err = do_lookup(pt, node_of(pt, parent), name, &e, 1);
+	int err;
+
+	if (pt->export && strcmp(name, ".") == 0) {
+		err = dot_lookup(pt, parent, &e);
+		if (err)
+			fbx_reply_err(req, err);
+		else
+			reply_entry(pt, req, &e);
+		return;
+	}
+	err = do_lookup(pt, node_of(pt, parent), name, &e, 1);
 
 	if (err == -ENOENT && pt->negative_timeout > 0) {
 		entry_init(pt, &e);
@@ -1621,6 +1921,17 @@ static int pt_opt(void *app_data, const char *key, const char *value, int is_arg
 
 	if (!is_arg) {
 		int on = 1;
+		if (value && !strcmp(key, "handles_max")) {
+			char *end;
+			errno = 0;
+			unsigned long long v = strtoull(value, &end, 10);
+			if (errno || end == value || *end || value[0] == '-') {
+				fprintf(stderr, "passthrough: handles_max=%s: not a count\n", value);
+				return -EINVAL;
+			}
+			pt->kept_max = (size_t)v;
+			return 1;
+		}
 		if (value)
 			return 0;
 		if (!strncmp(key, "no_", 3)) {
@@ -1663,7 +1974,11 @@ static const char pt_help[] =
 	"    -o flush|noflush\n"
 	"        send close(2) on to SOURCEDIR as FLUSH (default: only when\n"
 	"        SOURCEDIR is on a network or FUSE file system, where close\n"
-	"        can report errors; elsewhere FLUSH is a round trip for nothing)\n";
+	"        can report errors; elsewhere FLUSH is a round trip for nothing)\n"
+	"    -o handles_max=N\n"
+	"        keep at most N files the kernel forgot (about 130 bytes each)\n"
+	"        so that their file handles stay valid; past N the oldest\n"
+	"        one's handles give ESTALE (default 1000000; 0 keeps none)\n";
 
 /* Whether close(2) on SOURCEDIR's file system can fail: network file
  * systems write back or check in at close, and a FUSE source may do
@@ -1687,6 +2002,20 @@ static int close_reports_errors(int fd)
 		if ((unsigned long)sf.f_type == remote[i])
 			return 1;
 	return 0;
+}
+
+/* Can we reopen an inode of SOURCEDIR from its handle? Not without
+ * CAP_DAC_READ_SEARCH, nor on a file system without handles. */
+static int handles_work(struct pt *pt)
+{
+	struct file_handle *fh = handle_of(pt->root.fd);
+	int fd = fh ? open_by_handle_at(pt->root_rdfd, fh, O_PATH | O_CLOEXEC) : -1;
+
+	free(fh);
+	if (fd < 0)
+		return 0;
+	close(fd);
+	return 1;
 }
 
 static int pt_setup(void *data, const struct fbx_options *o)
@@ -1726,6 +2055,18 @@ static int pt_setup(void *data, const struct fbx_options *o)
 		return -ENOMEM;
 	}
 	table_insert(pt, &pt->root);
+	pt->nids = 1024;
+	pt->ids = calloc(pt->nids, sizeof *pt->ids);
+	if (!pt->ids) {
+		fprintf(stderr, "passthrough: out of memory\n");
+		return -ENOMEM;
+	}
+	/* A restarted daemon must not hand out an earlier run's id and
+	 * generation for another file (an NFS client keeps handles). */
+	if (getrandom(&pt->next_generation, sizeof pt->next_generation, GRND_NONBLOCK) < 0)
+		pt->next_generation = (uint64_t)time(NULL) << 20 ^ (uint64_t)getpid();
+	pt->next_generation &= 0xffffffffu;  /* the kernel keeps 32 bits */
+	pt->handles = handles_work(pt);
 
 	pt->entry_timeout = o->entry_timeout;
 	pt->attr_timeout = o->attr_timeout;
@@ -1773,13 +2114,12 @@ static void pt_cleanup(void *data)
 			struct pt_node *n = pt->buckets[i], *next;
 			for (; n; n = next) {
 				next = n->next;
-				if (n != &pt->root) {
-					close(n->fd);
-					free(n);
-				}
+				if (n != &pt->root)
+					node_free(n);
 			}
 		}
 		free(pt->buckets);
+		free(pt->ids);
 		pthread_mutex_destroy(&pt->lock);
 	}
 	if (pt->root.fd > 0)
@@ -1803,6 +2143,7 @@ int main(int argc, char *argv[])
 	struct pt pt = {
 		.root.fd = -1, .root_rdfd = -1,
 		.opt_killpriv = 1, .opt_readdir_cache = 1, .opt_flush = -1,
+		.kept_max = 1000000,
 	};
 
 	return fbx_ll_main_app(argc, argv, &pt_ops, sizeof pt_ops, &pt, &pt_app);

@@ -5,9 +5,10 @@
  *
  * Option names and meanings are libfuse 3.14's. What fusebox does with
  * the ones its design makes moot:
- *   remember=T, noforget: accepted; fusebox keeps nodes by the kernel's
- *     exact lookup counts, and a node the kernel forgot is not asked for
- *     again, so there is nothing to remember it for.
+ *   remember=T, noforget: the path layer's flag_remember (fusebox/fs.h):
+ *     a node the kernel forgot is kept while it has a name, so that file
+ *     handles (NFS) find it again; kept past T seconds too, until the
+ *     name is removed.
  *   intr, intr_signal=N: accepted; an interrupted request is seen by
  *     fuse_interrupted() (no signal is sent to the worker).
  *   no_rofd_flush: accepted; flush is passed to the program as usual.
@@ -78,8 +79,8 @@ void fuse_lib_help(struct fuse_args *args)
 	       "    -o negative_timeout=T  cache timeout for deleted names (0.0s)\n"
 	       "    -o attr_timeout=T      cache timeout for attributes (1.0s)\n"
 	       "    -o ac_attr_timeout=T   auto cache timeout for attributes (attr_timeout)\n"
-	       "    -o noforget            never forget cached inodes (no effect: fusebox\n"
-	       "                           keeps nodes by the kernel's lookup counts)\n"
+	       "    -o noforget            never forget cached inodes (while they have a\n"
+	       "                           name: file handles stay valid, for NFS)\n"
 	       "    -o remember=T          remember cached inodes for T seconds (as noforget)\n"
 	       "    -o modules=M1[:M2...]  names of modules to push onto filesystem stack\n"
 	       "    -o hard_remove         immediate removal (don't hide files)\n"
@@ -216,6 +217,7 @@ struct fuse *fuse_new_31(struct fuse_args *args, const struct fuse_operations *o
 		return NULL;
 	}
 	fbx_hl_make_ops(f->fs, &ops);
+	ops.flag_remember = f->conf.remember != 0;
 	f->fbx = fbx_fs_new(&o, &ops, sizeof(ops), f);
 	f->se.debug = o.debug;
 	fbx_options_free(&o);

@@ -31,6 +31,23 @@
  * most from keep_cache and writeback_cache; one that mirrors data others
  * change needs attr_timeout and auto_inval_data to see those changes.
  *
+ * File handles (name_to_handle_at(2), open_by_handle_at(2), an NFS
+ * export of the mount): the kernel encodes the node id and its
+ * generation; the library gives every node an id never reused within
+ * the mount, and one generation per mount, so a handle names one file
+ * or gives ESTALE, never another file, also after a daemon restart.
+ * Decoding a handle of a node the kernel has forgotten asks the library
+ * for that id ("." by node id), and reconnecting a directory asks for
+ * its parent (".."): both are answered from the node table, by getattr
+ * of the node's path, and only when that path still shows the same
+ * st_ino and type (else ESTALE). The table keeps a node while the kernel
+ * holds it, while it is open and while it has children; .flag_remember
+ * keeps it until its name is removed, so handles outlive the kernel's
+ * cache. A filesystem that wants handles to work must report a stable
+ * st_ino (non-zero) in getattr and readdir: the kernel finds a
+ * directory's name in its parent by comparing readdir's d_ino with the
+ * directory's st_ino.
+ *
  * Who is calling: fbx_fs_context() inside a callback gives the caller's
  * uid, gid, pid and umask, and private_data. Filesystems that create
  * files should give them the caller's uid/gid, as a native one does.
@@ -198,6 +215,15 @@ struct fbx_fs_ops {
 	/** Ops on an open file whose name is gone (hard_remove) may get a
 	 *  NULL path; set this when the callbacks handle that through fi. */
 	unsigned flag_nullpath_ok : 1;
+	/** Keep the node of every name the kernel looked up, also after the
+	 *  kernel forgot it, until the name is removed through the mount:
+	 *  then a file handle (see "File handles" above) stays valid as long
+	 *  as the file keeps a name, as on a native filesystem, at the cost
+	 *  of one node (about 100 bytes and the name) per name ever looked
+	 *  up. Set it when paths and st_ino do not change behind the mount's
+	 *  back (memfs does); without it, a handle of a node the kernel
+	 *  forgot gives ESTALE. */
+	unsigned flag_remember : 1;
 
 	/** chmod, chown and utimens of an open file (fchmod(2), fchown(2),
 	 *  futimens(2)); path may be NULL as for the other ops on open

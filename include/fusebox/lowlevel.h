@@ -21,6 +21,29 @@
  * a negated errno on failure. Errors passed to fbx_reply_err() are
  * negated errnos too (-ENOENT); a positive value is taken as its negation.
  *
+ * File handles (name_to_handle_at(2), open_by_handle_at(2), exporting
+ * the mount over NFS): the kernel encodes a node id and the low 32 bits
+ * of its generation, whatever the filesystem does, and decodes them
+ * from its inode cache while it holds the node. To decode a handle of a
+ * node it has forgotten, and to reconnect a directory to its parent,
+ * it needs FBX_CAP_EXPORT_SUPPORT (ask for it in init): then lookup
+ * gets name "." with the node id itself as `parent` -- an id the kernel
+ * may hold no reference to, or one it never got from us (a forged NFS
+ * handle): check it before trusting it -- and ".." for the parent of a
+ * directory it holds. Answer with the same node id and generation the
+ * node had, counting one lookup, or ESTALE (ENOENT counts as ESTALE).
+ * For a handle to stay valid a filesystem must keep, past FORGET,
+ * enough to find the node again from its id (its own handle of the
+ * file, a path, an inode number), and never give an id:generation pair
+ * to another file: a deleted file's handle must give ESTALE, also after
+ * its id or inode number was reused, and also after a daemon restart
+ * (an NFS client keeps handles across it; start generations at a value
+ * no earlier run used). The root's generation is 0 (the kernel's root
+ * inode has no other). Readdir's d_ino must equal the st_ino the kernel
+ * shows: it finds a directory's name in its parent by that number.
+ * Without EXPORT_SUPPORT a handle works only while the kernel caches
+ * the node, and a disconnected directory's never (ESTALE).
+ *
  * Threads: by default requests are served by a pool of worker threads,
  * each reading its own clone of the /dev/fuse descriptor; ops may run
  * concurrently, also for the same inode. With -s, one thread serves all.
@@ -148,7 +171,8 @@ struct fbx_file_info {
 /** An entry: the answer to lookup, mknod, mkdir, symlink, link, create. */
 struct fbx_entry {
 	uint64_t    ino;           /**< node id; 0 with entry_timeout > 0 caches "no such name" */
-	uint64_t    generation;    /**< ino:generation must be unique for the mount's life */
+	uint64_t    generation;    /**< ino:generation must be unique for the mount's life
+	                                (the low 32 bits: file handles keep only those) */
 	struct stat attr;          /**< attributes; attr.st_ino is what stat(2) shows */
 	double      attr_timeout;  /**< seconds the kernel may cache attr */
 	double      entry_timeout; /**< seconds the kernel may cache the name */
@@ -266,7 +290,9 @@ struct fbx_ll_ops {
 	void (*destroy)(void *userdata);
 
 	/** Look up `name` in directory `parent`; reply entry or error. Each
-	 *  successful entry reply adds one to the node's lookup count. */
+	 *  successful entry reply adds one to the node's lookup count. With
+	 *  FBX_CAP_EXPORT_SUPPORT also "." (the node `parent` itself, an id
+	 *  to check first) and ".." (see File handles at the top). */
 	void (*lookup)(struct fbx_req *req, uint64_t parent, const char *name);
 	/** The kernel drops `nlookup` references to `ino`; when the count
 	 *  reaches zero the id may be reused. Reply with fbx_reply_none().

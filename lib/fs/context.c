@@ -94,7 +94,9 @@ void fbx_fsi_fill_entry(const struct fbx_fs *fs, uint64_t id, const struct stat 
 {
 	memset(e, 0, sizeof *e);
 	e->ino = id;
-	e->generation = 0; /* ids are never reused */
+	/* Ids are never reused within a mount; the generation tells this
+	 * mount's nodes from an earlier one's (the kernel's root has 0). */
+	e->generation = id == FBX_ROOT_ID ? 0 : fs->generation;
 	e->attr = *st;
 	fbx_fsi_fix_attr(fs, id, &e->attr);
 	e->attr_timeout = fs->opts->attr_timeout;

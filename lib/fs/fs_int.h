@@ -26,6 +26,7 @@ struct fbx_fs {
 	void *private_data;            /* userdata, then init's return value */
 	int inited;
 	unsigned long hidden_seq;      /* next .fbx_hidden<N> (atomic) */
+	uint32_t generation;           /* of every node but the root: per mount */
 };
 
 /* ---- context.c -------------------------------------------------------- */

@@ -13,6 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "fs/fs_int.h"
 #include "fuse/options_int.h"
@@ -23,9 +26,12 @@ static void fbx_fsi_ll_init(void *userdata, struct fbx_conn *conn)
 	/* The kernel applies the umask before sending a mode (no DONT_MASK),
 	 * and opens with O_TRUNC come as open + setattr(size), which fs.h's
 	 * open does not promise to handle (no ATOMIC_O_TRUNC). */
-	conn->want &= ~(FBX_CAP_DONT_MASK | FBX_CAP_ATOMIC_O_TRUNC | FBX_CAP_EXPORT_SUPPORT |
+	conn->want &= ~(FBX_CAP_DONT_MASK | FBX_CAP_ATOMIC_O_TRUNC |
 	                FBX_CAP_HANDLE_KILLPRIV | FBX_CAP_HANDLE_KILLPRIV_V2 |
 	                FBX_CAP_POSIX_ACL);
+	/* Lookups of "." and ".." by id are answered from the node table
+	 * (ops_entry.c), an id the table no longer knows with ESTALE. */
+	conn->want |= FBX_CAP_EXPORT_SUPPORT & conn->capable;
 	if (!fs->ops.lock)
 		conn->want &= ~FBX_CAP_POSIX_LOCKS;
 	if (!fs->ops.flock)
@@ -118,6 +124,20 @@ static void make_ll_ops(const struct fbx_fs_ops *o, struct fbx_ll_ops *ll)
 	ll->readdirplus = o->readdir && o->getattr ? fbx_fsi_ll_readdirplus : NULL;
 }
 
+/* Nonzero, and unlikely to be an earlier mount's: a handle kept across a
+ * daemon restart (an NFS client's) then fails with ESTALE instead of
+ * naming whatever file the new mount gave that node id. */
+static uint32_t mount_generation(void)
+{
+	uint32_t g = 0;
+	struct timespec now;
+	if (getrandom(&g, sizeof g, GRND_NONBLOCK) != (ssize_t)sizeof g) {
+		clock_gettime(CLOCK_REALTIME, &now);
+		g = (uint32_t)now.tv_nsec ^ (uint32_t)now.tv_sec ^ (uint32_t)getpid() << 16;
+	}
+	return g ? g : 1;
+}
+
 struct fbx_fs *fbx_fs_new(const struct fbx_options *opts, const struct fbx_fs_ops *ops,
                           size_t ops_size, void *userdata)
 {
@@ -132,6 +152,8 @@ struct fbx_fs *fbx_fs_new(const struct fbx_options *opts, const struct fbx_fs_op
 	fs->nodes = fbx_nodes_new();
 	if (!fs->nodes)
 		goto fail;
+	fbx_nodes_set_remember(fs->nodes, fs->ops.flag_remember);
+	fs->generation = mount_generation();
 	make_ll_ops(&fs->ops, &ll);
 	fs->se = fbx_session_new(opts, &ll, sizeof ll, fs);
 	if (!fs->se)

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
@@ -77,6 +78,7 @@ struct fbx_nodes {
 	struct htab ids, names, inos;
 	uint64_t next_id;
 	struct node *root;
+	bool remember;   /* keep named nodes the kernel forgot (fs.h flag_remember) */
 };
 
 /* ---- hash tables ------------------------------------------------------ */
@@ -317,9 +319,12 @@ static void node_free(struct fbx_nodes *t, struct node *n)
 	free(n);
 }
 
+/* A remembered node keeps its id while it has a name, so a file handle
+ * the kernel made of it resolves again after the kernel forgot it. */
 static void maybe_free(struct fbx_nodes *t, struct node *n)
 {
-	if (n != t->root && !n->nlookup && !n->open && !n->refs)
+	if (n != t->root && !n->nlookup && !n->open && !n->refs &&
+	    !(t->remember && n->nnames))
 		node_free(t, n);
 }
 
@@ -526,6 +531,43 @@ void fbx_nodes_forget(struct fbx_nodes *t, uint64_t id, uint64_t count)
 		maybe_free(t, n);
 	}
 	pthread_rwlock_unlock(&t->lock);
+}
+
+void fbx_nodes_set_remember(struct fbx_nodes *t, bool on)
+{
+	pthread_rwlock_wrlock(&t->lock);
+	t->remember = on;
+	pthread_rwlock_unlock(&t->lock);
+}
+
+int fbx_nodes_ref(struct fbx_nodes *t, uint64_t id, const struct stat *st)
+{
+	int err = -ESTALE;
+	pthread_rwlock_wrlock(&t->lock);
+	struct node *n = node_get(t, id);
+	if (n && (n == t->root || (n->names && node_matches(n, st)))) {
+		node_set_ino(t, n, st);
+		n->nlookup++;
+		err = 0;
+	}
+	pthread_rwlock_unlock(&t->lock);
+	return err;
+}
+
+int fbx_nodes_parent(struct fbx_nodes *t, uint64_t id, uint64_t *parent)
+{
+	int err = -ESTALE;
+	pthread_rwlock_rdlock(&t->lock);
+	struct node *n = node_get(t, id);
+	if (n == t->root) {
+		*parent = n->id;
+		err = 0;
+	} else if (n && n->names) {
+		*parent = n->names->parent->id;
+		err = 0;
+	}
+	pthread_rwlock_unlock(&t->lock);
+	return err;
 }
 
 static void fill_info(const struct node *n, struct fbx_node_info *info)

@@ -10,9 +10,12 @@
  *
  * Lifetime: a node lives while the kernel holds lookups on it (nlookup),
  * while it is open, or while names of other nodes sit in it (it is their
- * parent). When all three are zero it is freed with its names. Node ids
- * come from a 64-bit counter and are never reused, so the generation is
- * always 0 and "ino:generation" is unique for the mount's life.
+ * parent), and, when the table remembers (fbx_nodes_set_remember), while
+ * it has a name. When none holds, it is freed with its names. Node ids
+ * come from a 64-bit counter and are never reused, so "ino:generation"
+ * is unique for the mount's life whatever the generation; the path layer
+ * gives every node but the root one per-mount generation, so that a
+ * handle from an earlier mount does not name a node of this one.
  *
  * Every function takes the table lock itself (a rwlock: path building
  * and finds share it; changes take it exclusively for the table work
@@ -21,6 +24,7 @@
 #ifndef FBX_FS_NODES_H
 #define FBX_FS_NODES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -70,6 +74,20 @@ int fbx_nodes_link(struct fbx_nodes *t, uint64_t id, uint64_t newparent,
                    const char *name, const struct stat *st);
 /** The kernel dropped n lookups of id. */
 void fbx_nodes_forget(struct fbx_nodes *t, uint64_t id, uint64_t n);
+
+/**
+ * Count one lookup of node `id` itself (the kernel's LOOKUP of "."),
+ * after the filesystem reported `st` for its path: -ESTALE if the id is
+ * unknown, the node has no name, or st shows another file (type or
+ * st_ino) than the one the node was made for.
+ */
+int fbx_nodes_ref(struct fbx_nodes *t, uint64_t id, const struct stat *st);
+/** The parent of node `id`'s current name (the root's is the root);
+ *  -ESTALE if the id is unknown or the node has no name. Counts nothing. */
+int fbx_nodes_parent(struct fbx_nodes *t, uint64_t id, uint64_t *parent);
+/** Keep (on) or free (off) nodes the kernel forgot while they have a
+ *  name: see flag_remember in fusebox/fs.h. */
+void fbx_nodes_set_remember(struct fbx_nodes *t, bool on);
 
 /** Look up the node named parent/name; -ENOENT if the table has none. */
 int fbx_nodes_find(struct fbx_nodes *t, uint64_t parent, const char *name,

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,12 +19,55 @@
 
 /* ---- lookup, forget --------------------------------------------------- */
 
+/*
+ * "." and ".." by node id (FUSE_EXPORT_SUPPORT): the kernel decoding a
+ * file handle asks for a node it may have forgotten ("."), or for the
+ * parent of a directory it reconnects (".."). The node is answered only
+ * while the table still knows it and its path still leads to the same
+ * file; anything else is ESTALE, never another file.
+ */
+static int lookup_dot(struct fbx_fs *fs, uint64_t id, bool dotdot, struct fbx_entry *e)
+{
+	struct stat st;
+	char *path;
+	int err = dotdot ? fbx_nodes_parent(fs->nodes, id, &id) : 0;
+	if (!err)
+		err = fbx_fsi_path(fs, id, NULL, &path);
+	if (err)
+		return -ESTALE;
+	err = fbx_fsi_getattr(fs, path, &st, NULL);
+	free(path);
+	if (err)
+		return err == -ENOENT ? -ESTALE : err;
+	err = fbx_nodes_ref(fs->nodes, id, &st);
+	if (!err)
+		fbx_fsi_fill_entry(fs, id, &st, e);
+	return err;
+}
+
+static bool is_dot(const char *name, bool *dotdot)
+{
+	*dotdot = name[0] == '.' && name[1] == '.' && !name[2];
+	return name[0] == '.' && (!name[1] || *dotdot);
+}
+
 void fbx_fsi_ll_lookup(struct fbx_req *req, uint64_t parent, const char *name)
 {
 	struct fbx_fs *fs = fbx_fsi_enter(req);
 	struct fbx_entry e;
 	char *path;
-	int err = fbx_fsi_path(fs, parent, name, &path);
+	bool dotdot;
+	int err;
+	if (is_dot(name, &dotdot)) {
+		err = lookup_dot(fs, parent, dotdot, &e);
+		if (err)
+			fbx_fsi_reply_err(req, err);
+		else
+			fbx_fsi_reply_entry(fs, req, &e);
+		fbx_fsi_leave();
+		return;
+	}
+	err = fbx_fsi_path(fs, parent, name, &path);
 	if (!err)
 		err = fbx_fsi_lookup_path(fs, parent, name, path, NULL, 0, &e);
 	free(path);

@@ -10,8 +10,10 @@
  *  - ABORT_ERROR: a reader of an aborted connection gets ECONNABORTED.
  *  - CACHE_SYMLINKS: a symlink's target never changes once made.
  *  - DIRECT_IO_ALLOW_MMAP: shared mmap works on direct_io files.
- *  - EXPORT_SUPPORT, DONT_MASK, HANDLE_KILLPRIV, POSIX_ACL: off; the kernel
- *    then applies the umask and clears suid/sgid itself, as for native fs.
+ *  - DONT_MASK, HANDLE_KILLPRIV, POSIX_ACL: off; the kernel then applies
+ *    the umask and clears suid/sgid itself, as for native fs.
+ *  - EXPORT_SUPPORT: off; a filesystem asks for it in init once it
+ *    answers lookups of "." and ".." by node id (lowlevel.h, File handles).
  *  - POSIX_LOCKS / FLOCK_LOCKS / READDIRPLUS only when the ops exist
  *    (ops_caps), so a filesystem without them gets the kernel's own.
  *  - WRITEBACK_CACHE, PASSTHROUGH: only when the options say so.

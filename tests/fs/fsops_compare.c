@@ -19,7 +19,7 @@
  * status is 1 if anything failed. The tests/fs/t_syscalls_*.sh scripts
  * run this program (it is not named t_* so tests/run skips it).
  * FBX_FSOPS_VERBOSE=1 prints every observation; FBX_FSOPS_WRAP="valgrind -q"
- * runs the daemon under that command.
+ * runs the daemon under that command; FBX_FSOPS_OPTS="a,b" adds -o options.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -1827,6 +1827,239 @@ static void c_nonroot(const char *d)
 	olist("pub_after", P(d, "pub"));
 }
 
+/* ---- file handles ---------------------------------------------------------- */
+
+#define FH_MAX 128
+struct fh_buf {
+	struct file_handle h;
+	unsigned char space[FH_MAX];
+};
+
+static long get_fh(const char *what, const char *path, struct fh_buf *f)
+{
+	int mnt;
+	memset(f, 0, sizeof *f);
+	f->h.handle_bytes = FH_MAX;
+	return R(what, name_to_handle_at(AT_FDCWD, path, &f->h, &mnt, 0));
+}
+
+static int same_fh(const struct fh_buf *a, const struct fh_buf *b)
+{
+	return a->h.handle_type == b->h.handle_type &&
+	       a->h.handle_bytes == b->h.handle_bytes &&
+	       memcmp(a->h.f_handle, b->h.f_handle, a->h.handle_bytes) == 0;
+}
+
+/* Where a descriptor's file is now, relative to the case directory.
+ * soft: a non-directory decoded from a handle may come back as a
+ * disconnected alias (its name unknown: "/"), where a filesystem that
+ * keeps every dentry (tmpfs) still has it connected. */
+static void ofd_path(const char *what, const char *d, int fd, int soft)
+{
+	char l[64], buf[PATH_MAX];
+	size_t dl = strlen(d);
+	snprintf(l, sizeof l, "/proc/self/fd/%d", fd);
+	ssize_t n = readlink(l, buf, sizeof buf - 1);
+	if (n < 0) {
+		obs(what, "-1 %s", ename(errno));
+		return;
+	}
+	buf[n] = '\0';
+	if (strncmp(buf, d, dl) == 0 && (buf[dl] == '/' || !buf[dl]))
+		(soft ? obs_soft : obs)(what, ".%s", buf + dl);
+	else
+		(soft ? obs_soft : obs)(what, "elsewhere: %s", buf);
+}
+
+/*
+ * A memory cgroup (v1) of our own for the handles case: reclaiming it
+ * (memory.force_empty) makes the kernel drop the dentries and inodes
+ * charged to it -- those this process looked up since it joined, and
+ * nothing of anyone else's -- and FUSE then sends FORGET for them. The
+ * machine-wide drop_caches would reach every other mount too.
+ */
+static char cg_dir[1024], cg_home[512];
+
+static int write_str(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY), ok;
+	if (fd < 0)
+		return -1;
+	ok = write(fd, s, strlen(s)) == (ssize_t)strlen(s);
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+static void cg_enter(void)
+{
+	char line[PATH_MAX], pid[32], *p;
+	FILE *f = fopen("/proc/self/cgroup", "r");
+	cg_dir[0] = '\0';
+	while (f && fgets(line, sizeof line, f)) {
+		if (!(p = strstr(line, ":memory:")))
+			continue;
+		p += 8;
+		p[strcspn(p, "\n")] = '\0';
+		if (strlen(p) > 400)
+			continue;
+		snprintf(cg_home, sizeof cg_home, "/sys/fs/cgroup/memory%s", strcmp(p, "/") ? p : "");
+		snprintf(cg_dir, sizeof cg_dir, "%s/fbx-handles-%d", cg_home, (int)getpid());
+	}
+	if (f)
+		fclose(f);
+	snprintf(pid, sizeof pid, "%d", (int)getpid());
+	if (cg_dir[0] && (mkdir(cg_dir, 0755) != 0 ||
+	                  write_str(P(cg_dir, "cgroup.procs"), pid) != 0)) {
+		rmdir(cg_dir);
+		cg_dir[0] = '\0';
+	}
+}
+
+static void cg_leave(void)
+{
+	char pid[32];
+	if (!cg_dir[0])
+		return;
+	snprintf(pid, sizeof pid, "%d", (int)getpid());
+	write_str(P(cg_home, "cgroup.procs"), pid);
+	rmdir(cg_dir);
+	cg_dir[0] = '\0';
+}
+
+static void forget_nodes(void)
+{
+	if (cg_dir[0])
+		write_str(P(cg_dir, "memory.force_empty"), "0");
+}
+
+/* Open by handle; on success record what the descriptor reads and where
+ * it is, then close it. */
+static void open_fh(const char *what, const char *d, int mfd, struct fh_buf *f, int flags,
+                    const char *name_in_dir)
+{
+	char w[64], b[32] = "";
+	struct stat st;
+	forget_nodes();
+	errno = 0;
+	int fd = open_by_handle_at(mfd, &f->h, flags);
+	if (fd >= 0 && fstat(fd, &st) == 0 && st.st_nlink == 0) {
+		/* FUSE pins an inode until the RELEASE of its last close is
+		 * answered (sent asynchronously): a handle decoded in that
+		 * window still finds the unlinked inode in the kernel's cache,
+		 * without asking the filesystem. Not another file, so allowed. */
+		obs_soft(what, "fd of the unlinked inode");
+		close(fd);
+		return;
+	}
+	if (fd < 0) {
+		obs(what, "-1 %s", ename(errno));
+		return;
+	}
+	obs(what, "fd");
+	snprintf(w, sizeof w, "%s_path", what);
+	ofd_path(w, d, fd, !(flags & O_DIRECTORY));
+	snprintf(w, sizeof w, "%s_data", what);
+	if (name_in_dir) {
+		int x = openat(fd, name_in_dir, O_RDONLY);
+		if (x >= 0 && read(x, b, sizeof b - 1) >= 0)
+			obs(w, "%s", b);
+		else
+			obs(w, "-1 %s", ename(errno));
+		if (x >= 0)
+			close(x);
+	} else if (!(flags & O_DIRECTORY)) {
+		if (pread(fd, b, sizeof b - 1, 0) >= 0)
+			obs(w, "%s", b);
+		else
+			obs(w, "-1 %s", ename(errno));
+	}
+	close(fd);
+}
+
+/* name_to_handle_at/open_by_handle_at. Between the calls nothing of the
+ * case is held open and the kernel is made to forget what it looked up
+ * (cg_enter), so the filesystem must find the node again by id (LOOKUP
+ * of "." and ".."); without a memory cgroup v1 the kernel's cache
+ * answers (noted as "handles.forgetting"). */
+static void c_handles(const char *d)
+{
+	char root[PATH_MAX];
+	struct fh_buf f, g, h;
+	struct stat a, b;
+	snprintf(root, sizeof root, "%s", d);
+	*strrchr(root, '/') = '\0';
+	int mfd = open(root, O_RDONLY | O_DIRECTORY);
+
+	cg_enter();
+	obs_soft("forgetting", "%s", cg_dir[0] ? "memcg" : "none");
+	put(P(d, "f"), "file-f");
+	get_fh("fh_file", P(d, "f"), &f);
+	open_fh("open_file", d, mfd, &f, O_RDONLY, NULL);
+	get_fh("fh_file_again", P(d, "f"), &g);
+	obs("fh_stable", "%d", same_fh(&f, &g));
+	mkdir(P(d, "other"), 0755);
+	R("rename", rename(P(d, "f"), P(d, "other/f2")));
+	open_fh("open_renamed", d, mfd, &f, O_RDONLY, NULL);
+
+	/* hard links: one handle, valid while a name is left */
+	put(P(d, "l1"), "link-data");
+	R("link", link(P(d, "l1"), P(d, "l2")));
+	get_fh("fh_l1", P(d, "l1"), &f);
+	get_fh("fh_l2", P(d, "l2"), &g);
+	obs("links_same_handle", "%d", same_fh(&f, &g));
+	R("unlink_l1", unlink(P(d, "l1")));
+	open_fh("open_link_one_left", d, mfd, &f, O_RDONLY, NULL);
+	R("unlink_l2", unlink(P(d, "l2")));
+	open_fh("open_link_none_left", d, mfd, &f, O_RDONLY, NULL);
+
+	put(P(d, "u"), "unlinked");
+	get_fh("fh_unlinked", P(d, "u"), &f);
+	R("unlink_u", unlink(P(d, "u")));
+	open_fh("open_unlinked", d, mfd, &f, O_RDONLY, NULL);
+
+	/* unlinked, then new files that may take its inode number, its node
+	 * id (passthrough: the node's address) and its source inode */
+	put(P(d, "r"), "reused");
+	get_fh("fh_reused", P(d, "r"), &f);
+	lstat(P(d, "r"), &a);
+	R("unlink_r", unlink(P(d, "r")));
+	int reused = 0;
+	for (int i = 0; i < 32; i++) {
+		char n[16];
+		snprintf(n, sizeof n, "n%d", i);
+		put(P(d, n), "new");
+		if (lstat(P(d, n), &b) == 0 && b.st_ino == a.st_ino)
+			reused = 1;
+	}
+	obs_soft("ino_reused", "%d", reused);
+	open_fh("open_reused", d, mfd, &f, O_RDONLY, NULL);
+	for (int i = 0; i < 32; i++) {
+		char n[16];
+		snprintf(n, sizeof n, "n%d", i);
+		unlink(P(d, n));
+	}
+
+	/* a directory three levels down: reconnected through ".." */
+	mkdir(P(d, "a"), 0755);
+	mkdir(P(d, "a/b"), 0755);
+	mkdir(P(d, "a/b/c"), 0755);
+	put(P(d, "a/b/c/x"), "in-c");
+	get_fh("fh_dir", P(d, "a/b/c"), &f);
+	open_fh("open_dir", d, mfd, &f, O_RDONLY | O_DIRECTORY, "x");
+	get_fh("fh_dotdot", P(d, "a/b/c/.."), &g);
+	get_fh("fh_parent", P(d, "a/b"), &h);
+	obs("dotdot_is_parent", "%d", same_fh(&g, &h));
+	open_fh("open_dotdot", d, mfd, &g, O_RDONLY | O_DIRECTORY, "c/x");
+	R("rename_dir", rename(P(d, "a/b"), P(d, "other/b2")));
+	open_fh("open_dir_moved", d, mfd, &f, O_RDONLY | O_DIRECTORY, "x");
+	unlink(P(d, "other/b2/c/x"));
+	R("rmdir_c", rmdir(P(d, "other/b2/c")));
+	open_fh("open_dir_removed", d, mfd, &f, O_RDONLY | O_DIRECTORY, NULL);
+	cg_leave();
+	if (mfd >= 0)
+		close(mfd);
+}
+
 /* ---- driver --------------------------------------------------------------- */
 
 struct tcase {
@@ -1862,6 +2095,7 @@ static const struct tcase cases[] = {
 	{ "names", c_names },
 	{ "tmpfile", c_tmpfile },
 	{ "nonroot", c_nonroot },
+	{ "handles", c_handles },
 };
 #define NCASES (sizeof cases / sizeof cases[0])
 
@@ -2035,8 +2269,13 @@ int main(int argc, char **argv)
 		snprintf(src, sizeof src, "%s/src", native);
 		mkdir(src, 0755);
 		chmod(src, 0755);
-		char *av_memfs[] = { prog, "-f", "-o", "allow_other,default_permissions", "@MNT@", NULL };
-		char *av_pt[] = { prog, "-f", "-o", "allow_other,default_permissions", src, "@MNT@", NULL };
+		/* FBX_FSOPS_OPTS="entry_timeout=0" adds mount options */
+		char mopts[256];
+		snprintf(mopts, sizeof mopts, "allow_other,default_permissions%s%s",
+		         getenv("FBX_FSOPS_OPTS") ? "," : "",
+		         getenv("FBX_FSOPS_OPTS") ? getenv("FBX_FSOPS_OPTS") : "");
+		char *av_memfs[] = { prog, "-f", "-o", mopts, "@MNT@", NULL };
+		char *av_pt[] = { prog, "-f", "-o", mopts, src, "@MNT@", NULL };
 		/* FBX_FSOPS_WRAP="valgrind -q" runs the daemon under a tool */
 		char *av[24], **base = !strcmp(mode, "memfs") ? av_memfs : av_pt;
 		int k = 0;

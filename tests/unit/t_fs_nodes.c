@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -389,9 +390,51 @@ static void test_threads(void)
 	fbx_nodes_free(t);
 }
 
+/* fbx_nodes_ref/parent (LOOKUP of "." and ".." by id) and remembering
+ * forgotten nodes while they have a name (fs.h flag_remember). */
+static void test_remember(void)
+{
+	struct fbx_nodes *t = fbx_nodes_new();
+	struct stat st = mkst(S_IFREG, 20), other = mkst(S_IFREG, 21);
+	struct stat dst = mkst(S_IFDIR, 30);
+	uint64_t parent = 0;
+
+	/* without remembering, a forgotten node's id is stale */
+	uint64_t a = enter(t, ROOT, "a", S_IFREG, 20);
+	fbx_nodes_forget(t, a, 1);
+	CHECK_EQ_INT(fbx_nodes_ref(t, a, &st), -ESTALE);
+
+	fbx_nodes_set_remember(t, true);
+	uint64_t d = enter(t, ROOT, "d", S_IFDIR, 30);
+	uint64_t f = enter(t, d, "f", S_IFREG, 20);
+	fbx_nodes_forget(t, f, 1);
+	fbx_nodes_forget(t, d, 1);
+	CHECK_EQ_INT(live_nodes(t), 3);          /* root, d, f kept */
+	CHECK_EQ_STR(path_of(t, f), "/d/f");
+	CHECK_EQ_INT(fbx_nodes_ref(t, f, &other), -ESTALE); /* another file now */
+	CHECK_EQ_INT(fbx_nodes_ref(t, f, &st), 0);
+	CHECK_EQ_INT(fbx_nodes_parent(t, f, &parent), 0);
+	CHECK_EQ_INT(parent, d);
+	CHECK_EQ_INT(fbx_nodes_ref(t, d, &dst), 0);
+	CHECK_EQ_INT(fbx_nodes_parent(t, ROOT, &parent), 0);
+	CHECK_EQ_INT(parent, ROOT);
+	/* the same name looked up again is the same node */
+	CHECK_EQ_INT(enter(t, d, "f", S_IFREG, 20), f);
+	fbx_nodes_forget(t, f, 2);
+	fbx_nodes_forget(t, d, 1);
+	/* removing the name frees it for good: its id never comes back */
+	fbx_nodes_remove(t, d, "f");
+	CHECK_EQ_INT(fbx_nodes_ref(t, f, &st), -ESTALE);
+	CHECK_EQ_INT(fbx_nodes_parent(t, f, &parent), -ESTALE);
+	fbx_nodes_remove(t, ROOT, "d");
+	CHECK_EQ_INT(live_nodes(t), 1);
+	fbx_nodes_free(t);
+}
+
 int main(void)
 {
 	test_lookup_counts();
+	test_remember();
 	test_hard_links();
 	test_rename();
 	test_hidden();
