@@ -143,7 +143,9 @@ void fuse_lowlevel_help(void)
 	printf("Options of fusebox's libfuse 3 session (-o opt[,opt...]):\n"
 	       "    allow_other, allow_root, auto_unmount, default_permissions,\n"
 	       "    fsname=NAME, subtype=NAME, max_read=N, ro, rw, dev, nodev,\n"
-	       "    suid, nosuid, exec, noexec, atime, noatime, sync, async, dirsync\n"
+	       "    suid, nosuid, exec, noexec, atime, noatime, sync, async, dirsync,\n"
+	       "    blkdev (fuseblk on the block device fsname=DEVICE, root only),\n"
+	       "    blksize=N (its block size, 512..65536; default: the kernel's)\n"
 	       "    and fusebox's session options: max_write=N, max_threads=N, spin=N,\n"
 	       "    io_uring / no_io_uring (off unless asked), writeback_cache, ...\n"
 	       "    (see fusebox/options.h)\n");

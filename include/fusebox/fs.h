@@ -192,7 +192,8 @@ struct fbx_fs_ops {
 	 *  UTIME_OMIT. Missing: utime. */
 	int (*utimens)(const char *path, const struct timespec tv[2]);
 	/** Map logical block *idx (of blocksize bytes) to a device block,
-	 *  stored back in *idx. fuseblk mounts only. Missing: -ENOSYS. */
+	 *  stored back in *idx: the FIBMAP ioctl, on fuseblk mounts only
+	 *  (-o blkdev, fusebox/options.h). Missing: -ENOSYS. */
 	int (*bmap)(const char *path, size_t blocksize, uint64_t *idx);
 	/** flock(2) op (LOCK_SH/EX/UN | LOCK_NB). Missing: kernel-local. */
 	int (*flock)(const char *path, struct fbx_file_info *fi, int op);

@@ -394,8 +394,10 @@ struct fbx_ll_ops {
 	/** flock(2): op is LOCK_SH, LOCK_EX or LOCK_UN, with LOCK_NB. Reply err.
 	 *  Missing: the kernel keeps flock locks itself. */
 	void (*flock)(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi, int op);
-	/** Map block `idx` of size `blocksize` to a device block (fuseblk
-	 *  mounts only). Reply bmap. Missing: ENOSYS. */
+	/** Map block `idx` of size `blocksize` to a device block: the FIBMAP
+	 *  ioctl on a file, sent only on fuseblk mounts (-o blkdev,
+	 *  fusebox/options.h), `blocksize` being the mount's. Reply bmap.
+	 *  Missing: ENOSYS, and the kernel answers FIBMAP with 0 from then on. */
 	void (*bmap)(struct fbx_req *req, uint64_t ino, size_t blocksize, uint64_t idx);
 	/** fallocate(2) with `mode` (FALLOC_FL_*). Reply err. Missing: ENOSYS,
 	 *  remembered by the kernel (EOPNOTSUPP). */

@@ -13,7 +13,8 @@
  *
  * Kernel / mount options:
  *   ro, default_permissions, allow_other, allow_root, nonempty,
- *   auto_unmount, fsname=NAME, subtype=NAME, max_read=N
+ *   auto_unmount, fsname=NAME, subtype=NAME, max_read=N,
+ *   blkdev, blksize=N (see fuseblk below)
  * Session options:
  *   max_write=N (bytes, default 1 MiB), max_threads=N (default 10),
  *   spin=N (microseconds a worker polls /dev/fuse after a reply before
@@ -45,6 +46,18 @@
  *   read() until the load is one-at-a-time again. The cost is up to N
  *   microseconds of one CPU after a reply, nothing while the mount is
  *   idle. With -s the one thread polls; with io_uring nothing does.
+ * fuseblk: -o blkdev mounts the kernel's "fuseblk" type instead of
+ *   "fuse", with the block device named by -o fsname=DEVICE as the mount
+ *   source (the kernel opens it exclusively while mounted). Only there
+ *   does the kernel send BMAP (the FIBMAP ioctl on a file of the mount,
+ *   the bmap op of lowlevel.h and fs.h), with the mount's block size:
+ *   -o blksize=N, a power of two from 512 to 65536 (the kernel also
+ *   refuses one above its page size or below the device's sector size;
+ *   without it the kernel picks: the device's block size on Linux 6.18,
+ *   512 on older kernels). Root only. Refused before mounting, with a message:
+ *   blkdev without fsname, an fsname that is not a block device,
+ *   blksize without blkdev. The kernel sends DESTROY at unmount and
+ *   waits for its reply, which the session gives.
  * Path-API options (fusebox/fs.h):
  *   hard_remove, use_ino, readdir_ino, umask=M (octal), uid=N, gid=N
  *
@@ -107,6 +120,9 @@ struct fbx_options {
 	unsigned long mount_flags;
 	/** basename of argv[0] (set by fbx_options_parse), for messages */
 	char *progname;
+	/* fuseblk (see the top); last, so the fields above keep their offsets */
+	int blkdev;              /**< mount type fuseblk on the device named by fsname */
+	unsigned blksize;        /**< fuseblk block size; 0: the kernel picks */
 };
 
 /**

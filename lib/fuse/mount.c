@@ -7,6 +7,10 @@
  * socket named by _FUSE_COMMFD. With auto_unmount fusermount3 stays
  * behind and unmounts when that socket closes, i.e. when we die, even
  * by kill -9.
+ *
+ * -o blkdev mounts the type "fuseblk" with the block device of
+ * -o fsname as source (options.h): checked here first, so a mistake
+ * gets its own message rather than mount(2)'s ENOTBLK or EINVAL.
  */
 #include "fuse/session.h"
 #include "fuse/options_int.h"
@@ -121,7 +125,8 @@ static int mount_direct(struct fbx_session *se, const char *mnt, const struct st
 	unsigned long flags = se->opts.mount_flags;
 	if (se->opts.read_only)
 		flags |= MS_RDONLY;
-	if (mount(fs_source(se), mnt, "fuse", flags, data) < 0) {
+	const char *type = se->opts.blkdev ? "fuseblk" : "fuse";
+	if (mount(fs_source(se), mnt, type, flags, data) < 0) {
 		err = errno;
 		close(fd);
 		return -err;
@@ -165,6 +170,8 @@ static int fusermount_opts(const struct fbx_session *se, char *buf, size_t size)
 		err = opt_add(buf, size, "fsname=%s", fs_source(se));
 	if (!err && o->auto_unmount)
 		err = opt_add(buf, size, "%s", "auto_unmount");
+	if (!err && o->blkdev)
+		err = opt_add(buf, size, "%s", "blkdev");
 	char *kopts = NULL;
 	if (!err)
 		err = fbx_kernel_opts_build(o, fs_subtype(se), &kopts);
@@ -267,6 +274,40 @@ static int check_not_mounted(const struct fbx_session *se, const char *mnt)
 	return -EBUSY;
 }
 
+/* fuseblk: a block device to mount, by root; blksize only there. */
+static int check_blkdev(const struct fbx_options *o)
+{
+	struct stat st;
+	if (!o->blkdev) {
+		if (!o->blksize)
+			return 0;
+		fprintf(stderr, "fusebox: -o blksize=%u needs -o blkdev (a fuseblk mount)\n",
+		        o->blksize);
+		return -EINVAL;
+	}
+	if (!o->fsname) {
+		fprintf(stderr, "fusebox: -o blkdev needs -o fsname=DEVICE, the block device "
+		        "to mount\n");
+		return -EINVAL;
+	}
+	if (stat(o->fsname, &st) < 0) {
+		int err = errno;
+		fprintf(stderr, "fusebox: -o blkdev: device %s: %s\n", o->fsname, strerror(err));
+		return -err;
+	}
+	if (!S_ISBLK(st.st_mode)) {
+		fprintf(stderr, "fusebox: -o blkdev: fsname %s is not a block device\n",
+		        o->fsname);
+		return -ENOTBLK;
+	}
+	if (geteuid() != 0) {
+		fprintf(stderr, "fusebox: -o blkdev needs root (a fuseblk mount opens %s)\n",
+		        o->fsname);
+		return -EPERM;
+	}
+	return 0;
+}
+
 /*
  * "/dev/fd/N": a /dev/fuse descriptor the caller's parent opened and
  * mounted (mount.fuse3 -o drop_privileges does this). The session
@@ -302,7 +343,9 @@ int fbx_mount(struct fbx_session *se, const char *mountpoint)
 		fprintf(stderr, "fusebox: bad mount point %s: %s\n", mountpoint, strerror(err));
 		return -err;
 	}
-	int err = check_mountpoint(mnt, &st);
+	int err = check_blkdev(&se->opts);
+	if (!err)
+		err = check_mountpoint(mnt, &st);
 	if (!err)
 		err = check_not_mounted(se, mnt);
 	if (err)
@@ -313,7 +356,11 @@ int fbx_mount(struct fbx_session *se, const char *mountpoint)
 	if (err == -EPERM)
 		err = mount_fusermount(se, mnt);
 	if (err) {
-		if (err != -EPERM)
+		if (err != -EPERM && se->opts.blkdev)
+			fprintf(stderr, "fusebox: mounting %s as fuseblk on %s (blksize=%u, 0 is the "
+			        "kernel's choice): %s\n", mnt, se->opts.fsname, se->opts.blksize,
+			        strerror(-err));
+		else if (err != -EPERM)
 			fprintf(stderr, "fusebox: mounting %s: %s\n", mnt, strerror(-err));
 		return err;
 	}

@@ -7,7 +7,8 @@
  *     mount options), default MS_NOSUID|MS_NODEV as any FUSE mount;
  *   - kernel_opts: the options for the FUSE kernel module's own parser,
  *     comma-separated, in this order and only when set:
- *         default_permissions, allow_other, max_read=N, subtype=NAME
+ *         default_permissions, allow_other, max_read=N, blksize=N,
+ *         subtype=NAME
  *     Every one of these is accepted both in the data string of mount(2)
  *     and by fusermount3. allow_other is also put there for allow_root:
  *     the kernel knows no allow_root, so the session must itself refuse
@@ -15,7 +16,10 @@
  *     Not in kernel_opts: fd=, rootmode=, user_id=, group_id= (the mount
  *     code adds them), fsname (the mount source of mount(2); fusermount3
  *     takes fsname=), auto_unmount and nonempty (fusermount3 only), and
- *     the mount flags (mount_flags). The string is "" when none is set.
+ *     the mount flags (mount_flags), blkdev (it picks the type
+ *     "fuseblk" of mount(2); fusermount3 takes blkdev). blksize=N only
+ *     with blkdev: the kernel refuses it for "fuse". The string is ""
+ *     when none is set.
  *
  * Nothing here is global: every call works on the struct it is given.
  */
@@ -49,6 +53,10 @@
 #define FBX_DEFAULT_SPIN_US     20u
 #define FBX_MAX_SPIN_US         1000000u
 #define FBX_DEFAULT_MOUNT_FLAGS (MS_NOSUID | MS_NODEV)
+/* What a block size may be anywhere (sb_set_blocksize); the kernel
+ * narrows it to its page size and the device's sector size. */
+#define FBX_MIN_BLKSIZE         512u
+#define FBX_MAX_BLKSIZE         65536u
 
 const char *fbx_version(void)
 {
@@ -119,13 +127,16 @@ int fbx_options_copy(struct fbx_options *dst, const struct fbx_options *src)
 
 int fbx_kernel_opts_build(const struct fbx_options *o, const char *subtype, char **out)
 {
-	char max_read[32] = "";
+	char max_read[32] = "", blksize[32] = "";
 	if (o->max_read)
 		snprintf(max_read, sizeof max_read, "max_read=%u", o->max_read);
+	if (o->blkdev && o->blksize)
+		snprintf(blksize, sizeof blksize, "blksize=%u", o->blksize);
 	const char *parts[] = {
 		o->default_permissions ? "default_permissions" : "",
 		o->allow_other || o->allow_root ? "allow_other" : "",
 		max_read,
+		blksize,
 	};
 	size_t n = sizeof parts / sizeof parts[0];
 	size_t len = 1 + (subtype ? strlen(",subtype=") + strlen(subtype) : 0);
@@ -211,6 +222,7 @@ enum special {
 	S_MSET, S_MCLEAR,
 	S_FSNAME, S_SUBTYPE, S_MAX_READ, S_MAX_WRITE, S_MAX_THREADS, S_SPIN,
 	S_ENTRY_TO, S_ATTR_TO, S_NEG_TO, S_READDIRPLUS, S_UMASK, S_UID, S_GID,
+	S_FUSEBLK_SIZE,
 };
 
 struct optdef {
@@ -241,6 +253,10 @@ static const struct optdef optdefs[] = {
 	{ "fsname", K_VALUE, 0, S_FSNAME, 0, "=NAME  the source shown in /proc/mounts" },
 	{ "subtype", K_VALUE, 0, S_SUBTYPE, 0, "=NAME  type shown as fuse.NAME" },
 	{ "max_read", K_VALUE, 0, S_MAX_READ, 0, "=N  largest read request in bytes (0 = no limit)" },
+	{ "blkdev", K_FLAG, F(blkdev), S_NONE, 0,
+	  "mount as fuseblk on the block device named by fsname= (root only)" },
+	{ "blksize", K_VALUE, 0, S_FUSEBLK_SIZE, 0,
+	  "=N  fuseblk block size, a power of two 512..65536 (default: the kernel's)" },
 	/* generic mount flags */
 	{ "dev", K_SPECIAL, 0, S_MCLEAR, MS_NODEV, "allow device special files" },
 	{ "nodev", K_SPECIAL, 0, S_MSET, MS_NODEV, "do not interpret device special files (default)" },
@@ -355,6 +371,12 @@ static int apply_value(struct fbx_options *o, const struct optdef *d, const char
 		if (parse_ulong(val, 10, FBX_MAX_MAX_THREADS, &x) || x < 1)
 			return bad_value(o, d->name, val, "1..65536 expected");
 		o->max_threads = (unsigned)x;
+		return 0;
+	case S_FUSEBLK_SIZE:
+		if (parse_ulong(val, 10, FBX_MAX_BLKSIZE, &x) || x < FBX_MIN_BLKSIZE ||
+		    (x & (x - 1)))
+			return bad_value(o, d->name, val, "a power of two 512..65536 expected");
+		o->blksize = (unsigned)x;
 		return 0;
 	case S_SPIN:
 		if (parse_ulong(val, 10, FBX_MAX_SPIN_US, &x))

@@ -398,7 +398,8 @@ static void test_o_values(void)
 		"negative_timeout=0x10", "umask=99", "umask=8", "umask=1000", "umask=-022",
 		"umask=02x", "uid=-1", "uid=abc", "uid=4294967295", "uid=1.5", "gid=-1",
 		"gid=", "gid=0x10", "readdirplus=maybe", "readdirplus=", "readdirplus=YES",
-		"fsname=", "subtype=",
+		"fsname=", "subtype=", "blksize=1000", "blksize=256", "blksize=131072",
+		"blksize=0", "blksize=4k",
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		char want[128];
@@ -413,7 +414,7 @@ static void test_o_values(void)
 	static const char *noval[] = {
 		"fsname", "subtype", "max_read", "max_write", "max_threads", "spin",
 		"entry_timeout", "attr_timeout", "negative_timeout", "readdirplus",
-		"umask", "uid", "gid",
+		"umask", "uid", "gid", "blksize",
 	};
 	for (size_t i = 0; i < sizeof noval / sizeof noval[0]; i++) {
 		char want[128];
@@ -455,6 +456,18 @@ static void test_kernel_opts(void)
 	CHECK_EQ_STR(o.kernel_opts, "allow_other"); /* the kernel knows no allow_root */
 	CHECK_EQ_INT(o.allow_root, 1);
 	CHECK_EQ_INT(o.allow_other, 0);
+	fbx_options_free(&o);
+
+	/* blksize goes to the kernel only for fuseblk (it refuses it on "fuse";
+	 * mount.c refuses blksize without blkdev before mounting) */
+	CHECK_EQ_INT(PARSE(&o, "-o", "blksize=4096,max_read=8192", tmpdir), 0);
+	CHECK_EQ_STR(o.kernel_opts, "max_read=8192");
+	CHECK_EQ_INT(o.blksize, 4096);
+	CHECK_EQ_INT(o.blkdev, 0);
+	fbx_options_free(&o);
+	CHECK_EQ_INT(PARSE(&o, "-o", "blksize=4096,blkdev,fsname=/dev/loop0,subtype=b", tmpdir), 0);
+	CHECK_EQ_STR(o.kernel_opts, "blksize=4096,subtype=b");
+	CHECK_EQ_INT(o.blkdev, 1);
 	fbx_options_free(&o);
 
 	/* fbx_options_parse_o on its own updates kernel_opts too */
