@@ -10,7 +10,8 @@
  *   session.c   fuse_lowlevel_new, the session's channel, loops, exit
  *   lowlevel.c  struct fuse_lowlevel_ops onto struct fbx_ll_ops
  *   reply.c     fuse_reply_*, fuse_req_*, directory entries
- *   notify.c    fuse_lowlevel_notify_*
+ *   notify.c    fuse_lowlevel_notify_*, poll handles
+ *   cuse.c      cuse_lowlevel_*: character devices (fusebox/cuse.h)
  *   cmdline.c   fuse_parse_cmdline, fuse_version, option lists
  *   hl_*.c      the high-level API (fuse.h) over fusebox's path layer
  *   log.c       where messages go (stderr)

@@ -14,13 +14,6 @@ command -v objdump >/dev/null || skip "no objdump (binutils)"
 
 # Not in fusebox's libfuse.so.2, and why:
 left_out=(
-	# fusebox's core has no ioctl, poll or CUSE yet (being added there first)
-	cuse_lowlevel_main@@FUSE_2.8 cuse_lowlevel_new@@FUSE_2.8
-	cuse_lowlevel_setup@@FUSE_2.8 cuse_lowlevel_teardown@@FUSE_2.8
-	fuse_fs_ioctl@@FUSE_2.8 fuse_fs_poll@@FUSE_2.8 fuse_notify_poll@@FUSE_2.8
-	fuse_lowlevel_notify_poll@@FUSE_2.8 fuse_pollhandle_destroy@@FUSE_2.8
-	fuse_reply_ioctl@@FUSE_2.8 fuse_reply_ioctl_iov@@FUSE_2.8
-	fuse_reply_ioctl_retry@@FUSE_2.8 fuse_reply_poll@@FUSE_2.8
 	# raw requests and program-made transports: fusebox's core reads and
 	# dispatches /dev/fuse itself and has no receive/process-one call yet
 	fuse_chan_new@@FUSE_2.6 fuse_chan_new@FUSE_2.4 fuse_chan_new_compat24@@FUSE_2.6

@@ -116,11 +116,13 @@ struct fuse_lowlevel_ops {
 	void (*setlk)(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
 	              struct flock *lock, int sleep);
 	void (*bmap)(fuse_req_t req, fuse_ino_t ino, size_t blocksize, uint64_t idx);
-	/** Not served yet by fusebox's libfuse 2 (the kernel gets ENOSYS). */
+	/** ioctl(2): reply with fuse_reply_ioctl(_iov), or _retry for an
+	 *  unrestricted one (CUSE_UNRESTRICTED_IOCTL), or an error. */
 	void (*ioctl)(fuse_req_t req, fuse_ino_t ino, int cmd, void *arg,
 	              struct fuse_file_info *fi, unsigned flags,
 	              const void *in_buf, size_t in_bufsz, size_t out_bufsz);
-	/** Not served yet by fusebox's libfuse 2. */
+	/** poll(2): fuse_reply_poll(); a non-NULL ph is the op's to keep for
+	 *  fuse_lowlevel_notify_poll() or to fuse_pollhandle_destroy(). */
 	void (*poll)(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
 	             struct fuse_pollhandle *ph);
 	void (*write_buf)(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *bufv,
@@ -158,7 +160,7 @@ int fuse_reply_bmap(fuse_req_t req, uint64_t idx);
  *  does not fit). */
 size_t fuse_add_direntry(fuse_req_t req, char *buf, size_t bufsize,
                          const char *name, const struct stat *stbuf, off_t off);
-/* Declared for the ABI; not in fusebox's libfuse.so.2 yet (no ioctl/poll). */
+/* ioctl and poll (fusebox/lowlevel.h's fbx_reply_ioctl* and fbx_reply_poll). */
 int fuse_reply_ioctl_retry(fuse_req_t req, const struct iovec *in_iov, size_t in_count,
                            const struct iovec *out_iov, size_t out_count);
 int fuse_reply_ioctl(fuse_req_t req, int result, const void *buf, size_t size);
