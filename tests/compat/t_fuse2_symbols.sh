@@ -14,13 +14,14 @@ command -v objdump >/dev/null || skip "no objdump (binutils)"
 
 # Not in fusebox's libfuse.so.2, and why:
 left_out=(
-	# raw requests and program-made transports: fusebox's core reads and
-	# dispatches /dev/fuse itself and has no receive/process-one call yet
-	fuse_chan_new@@FUSE_2.6 fuse_chan_new@FUSE_2.4 fuse_chan_new_compat24@@FUSE_2.6
-	fuse_chan_receive@@FUSE_2.4 fuse_chan_recv@@FUSE_2.6 fuse_chan_send@@FUSE_2.4
-	fuse_session_new@@FUSE_2.4 fuse_session_process@@FUSE_2.4
-	fuse_session_process_buf@@FUSE_2.9 fuse_session_receive_buf@@FUSE_2.9
-	fuse_read_cmd@@FUSE_2.2 fuse_process_cmd@@FUSE_2.2 fuse_loop_mt_proc@@FUSE_2.2
+	# a session whose requests the program decodes itself (its own
+	# process op): fusebox's sessions decode and dispatch every request,
+	# and a bare dispatcher would need a mount that is not a session's
+	fuse_session_new@@FUSE_2.4
+	# the 2.4 channel ops (receive without the channel pointer): the 2.4
+	# API, as below
+	fuse_chan_new@FUSE_2.4 fuse_chan_new_compat24@@FUSE_2.6
+	# the 1.x names of fuse_read_cmd, fuse_process_cmd, fuse_loop_mt_proc
 	__fuse_read_cmd@Base __fuse_process_cmd@Base __fuse_loop_mt@Base
 	# the 1.x .. 2.5 APIs: their own ops structs, and mounts that return a
 	# bare /dev/fuse descriptor, which fusebox's sessions do not hand out

@@ -27,7 +27,7 @@ extern "C" {
 
 /** Opaque: a filesystem made by fuse_new. */
 struct fuse;
-/** Opaque: one raw request (fuse_read_cmd; not provided by fusebox). */
+/** Opaque: one raw request (fuse_read_cmd). */
 struct fuse_cmd;
 
 /** readdir's filler: add `name` (st may be NULL; only st_ino and the
@@ -275,7 +275,11 @@ struct fuse *fuse_setup(int argc, char *argv[], const struct fuse_operations *op
                         void *user_data);
 /** Undo fuse_setup: handlers, unmount, destroy, free mountpoint. */
 void fuse_teardown(struct fuse *fuse, char *mountpoint);
-/* Raw requests: not in fusebox's libfuse.so.2 (see the README). */
+/** Raw requests, for a loop of the program's own: fuse_read_cmd reads
+ *  one (NULL: none now, or the session ended: see fuse_exited);
+ *  fuse_process_cmd serves it in this thread and frees it;
+ *  fuse_loop_mt_proc has a few threads read commands and hand each to
+ *  proc (which calls fuse_process_cmd) until the session ends: 0 or -1. */
 struct fuse_cmd *fuse_read_cmd(struct fuse *f);
 void fuse_process_cmd(struct fuse *f, struct fuse_cmd *cmd);
 int fuse_loop_mt_proc(struct fuse *f, fuse_processor_t proc, void *data);

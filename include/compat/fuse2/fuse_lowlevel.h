@@ -202,7 +202,8 @@ struct fuse_session *fuse_lowlevel_new(struct fuse_args *args,
                                        size_t op_size, void *userdata);
 
 /** A session with its own request processing: not provided by fusebox
- *  (fuse_session_new is left out of its libfuse.so.2). */
+ *  (fuse_session_new is left out of its libfuse.so.2: its sessions
+ *  decode every request themselves). */
 struct fuse_session_ops {
 	void (*process)(void *data, const char *buf, size_t len, struct fuse_chan *ch);
 	void (*exit)(void *data, int val);
@@ -215,7 +216,11 @@ void fuse_session_add_chan(struct fuse_session *se, struct fuse_chan *ch);
 void fuse_session_remove_chan(struct fuse_chan *ch);
 /** The session's channel after ch (NULL: the first); NULL at the end. */
 struct fuse_chan *fuse_session_next_chan(struct fuse_session *se, struct fuse_chan *ch);
-/* Raw requests: not in fusebox's libfuse.so.2. */
+/** Serve one request read by fuse_chan_recv or fuse_session_receive_buf
+ *  in this thread (the reply goes to the session's channel, whatever ch
+ *  is). fuse_session_receive_buf reads into buf->mem (buf->size bytes,
+ *  at least fuse_chan_bufsize) and sets buf->size: the length, 0 once
+ *  the session ended, or a negated errno (-EINTR, -EAGAIN: again). */
 void fuse_session_process(struct fuse_session *se, const char *buf, size_t len,
                           struct fuse_chan *ch);
 void fuse_session_process_buf(struct fuse_session *se, const struct fuse_buf *buf,
@@ -234,7 +239,10 @@ int fuse_session_loop(struct fuse_session *se);
 /** Serve with a pool of threads: 0 or -1. */
 int fuse_session_loop_mt(struct fuse_session *se);
 
-/** Channels with their own transport: not provided by fusebox. */
+/** A channel with the program's own transport (fuse_chan_new): a
+ *  session it is added to serves through receive (the request's length,
+ *  0 at the end, -EINTR/-EAGAIN) and send (0 or a negated errno)
+ *  instead of mounting; destroy runs when the channel is freed. */
 struct fuse_chan_ops {
 	int (*receive)(struct fuse_chan **chp, char *buf, size_t size);
 	int (*send)(struct fuse_chan *ch, const struct iovec iov[], size_t count);
@@ -248,7 +256,10 @@ int fuse_chan_fd(struct fuse_chan *ch);
 size_t fuse_chan_bufsize(struct fuse_chan *ch);
 void *fuse_chan_data(struct fuse_chan *ch);
 struct fuse_session *fuse_chan_session(struct fuse_chan *ch);
+/** Read one request: its length, 0 once the session ended, or a negated
+ *  errno (-EINTR, -EAGAIN: try again). */
 int fuse_chan_recv(struct fuse_chan **ch, char *buf, size_t size);
+/** Send one raw message (a reply): 0 or a negated errno. */
 int fuse_chan_send(struct fuse_chan *ch, const struct iovec iov[], size_t count);
 void fuse_chan_destroy(struct fuse_chan *ch);
 
