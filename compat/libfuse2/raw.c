@@ -175,7 +175,9 @@ struct fuse_cmd {
 	char buf[];
 };
 
-struct fuse_cmd *fuse_read_cmd(struct fuse *f)
+/* `cancellable`: fuse_loop_mt_proc's workers may be cancelled while
+ * they wait for a request (and only then): the command is freed. */
+static struct fuse_cmd *read_cmd(struct fuse *f, int cancellable)
 {
 	size_t size = fbx_session_bufsize(f->se.fbx);
 	struct fuse_cmd *cmd = size ? malloc(sizeof(*cmd) + size) : NULL;
@@ -183,7 +185,14 @@ struct fuse_cmd *fuse_read_cmd(struct fuse *f)
 		fbx_fuse2_err("fuse: %s\n", size ? "cannot allocate a command" : "not mounted");
 		return NULL;
 	}
-	ssize_t n = fbx_session_receive(f->se.fbx, cmd->buf, size);
+	ssize_t n;
+	pthread_cleanup_push(free, cmd);
+	if (cancellable)
+		pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
+	n = fbx_session_receive(f->se.fbx, cmd->buf, size);
+	if (cancellable)
+		pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+	pthread_cleanup_pop(0);
 	if (n <= 0) {
 		free(cmd);
 		/* 0: the session ended (already exited); EINTR/EAGAIN: none now */
@@ -193,6 +202,11 @@ struct fuse_cmd *fuse_read_cmd(struct fuse *f)
 	}
 	cmd->len = (size_t)n;
 	return cmd;
+}
+
+struct fuse_cmd *fuse_read_cmd(struct fuse *f)
+{
+	return read_cmd(f, 0);
 }
 
 void fuse_process_cmd(struct fuse *f, struct fuse_cmd *cmd)
@@ -220,9 +234,7 @@ static void *proc_worker(void *arg)
 	struct proc_loop *pl = arg;
 	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
 	while (!fuse_exited(pl->f)) {
-		pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
-		struct fuse_cmd *cmd = fuse_read_cmd(pl->f);
-		pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+		struct fuse_cmd *cmd = read_cmd(pl->f, 1);
 		if (cmd)
 			pl->proc(pl->f, cmd, pl->data);
 	}
