@@ -14,9 +14,11 @@ command -v objdump >/dev/null || skip "no objdump (binutils)"
 
 # Not in fusebox's libfuse.so.2, and why:
 left_out=(
-	# a session whose requests the program decodes itself (its own
-	# process op): fusebox's sessions decode and dispatch every request,
-	# and a bare dispatcher would need a mount that is not a session's
+	# a session whose requests the program's own process op decodes:
+	# every fuse_session here is a fusebox session that decodes and
+	# dispatches them itself (its loops, exit and destroy act on that);
+	# a second, generic kind of session is not built (no user seen: the
+	# programs that serve raw requests use fuse_session_process, here)
 	fuse_session_new@@FUSE_2.4
 	# the 2.4 channel ops (receive without the channel pointer): the 2.4
 	# API, as below

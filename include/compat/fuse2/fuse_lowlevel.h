@@ -202,8 +202,8 @@ struct fuse_session *fuse_lowlevel_new(struct fuse_args *args,
                                        size_t op_size, void *userdata);
 
 /** A session with its own request processing: not provided by fusebox
- *  (fuse_session_new is left out of its libfuse.so.2: its sessions
- *  decode every request themselves). */
+ *  (fuse_session_new is left out of its libfuse.so.2: every session
+ *  there decodes its requests itself; see t_fuse2_symbols.sh). */
 struct fuse_session_ops {
 	void (*process)(void *data, const char *buf, size_t len, struct fuse_chan *ch);
 	void (*exit)(void *data, int val);
