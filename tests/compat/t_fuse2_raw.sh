@@ -4,7 +4,8 @@
 # mode: fuse_session_receive_buf/process_buf and fuse_chan_recv/
 # fuse_session_process by turns; a fuse_chan_new channel over its own
 # mount(2) of /dev/fuse; fuse_read_cmd/fuse_process_cmd; and
-# fuse_loop_mt_proc. Each mode: the file reads right, requests went
+# fuse_loop_mt_proc. Each mode: the file reads right (and, low level,
+# answers an ioctl and a poll of its own), requests went
 # through the program's own code, it exits 0 on umount. Then the same
 # program on Debian's libfuse.so.2 for comparison (reported; ours decide).
 . "${FBX_ROOT:-$(dirname "$0")/../..}/tests/lib/fbx.sh"
@@ -39,6 +40,15 @@ suite() {   # suite LIBDIR LABEL ("" = Debian's)
 		fi
 		check "$who: $mode: the file reads" "hello, raw" "$(cat "$MNT/hello")"
 		check "$who: $mode: a missing name" "ENOENT" "$(errno_of stat "$MNT/nothere")"
+		case $mode in buf|custom)   # the low-level ioctl and poll ops
+			check "$who: $mode: ioctl, poll" "11 POLLOUT" "$(python3 -c '
+import fcntl, os, select, struct, sys
+fd = os.open(sys.argv[1], os.O_RDONLY)
+size = struct.unpack("N", fcntl.ioctl(fd, 0x80084500, bytes(8)))[0]
+p = select.poll(); p.register(fd, select.POLLIN | select.POLLOUT)
+ev = p.poll(0)[0][1]
+print(size, "POLLOUT" if ev == select.POLLOUT else ev)' "$MNT/hello" 2>&1)";;
+		esac
 		umount "$MNT"
 		wait_exit "$PID"; check "$who: $mode: exits 0 on umount" 0 $?
 		local n

@@ -9,6 +9,8 @@
  *           fuse_session_loop
  *   cmd     high level: fuse_read_cmd + fuse_process_cmd
  *   mtproc  high level: fuse_loop_mt_proc
+ * The low-level modes also answer an ioctl (_IOR('E', 0, size_t): the
+ * file's size) and poll (always writable, never readable).
  * Serves until unmounted, then prints "served N" (requests its own code
  * saw) and exits 0. Built by t_fuse2_raw.sh against Debian's libfuse 2
  * and against ours; not by make.
@@ -18,10 +20,12 @@
 #include <fuse_lowlevel.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -73,8 +77,29 @@ static void ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		fuse_reply_buf(req, text + off, off + size > len ? len - off : size);
 }
 
+static void ll_ioctl(fuse_req_t req, fuse_ino_t ino, int cmd, void *arg,
+                     struct fuse_file_info *fi, unsigned flags, const void *in_buf,
+                     size_t in_bufsz, size_t out_bufsz)
+{
+	size_t size = strlen(text);
+	(void)ino; (void)arg; (void)fi; (void)flags; (void)in_buf; (void)in_bufsz;
+	if ((unsigned)cmd != (unsigned)_IOR('E', 0, size_t) || out_bufsz < sizeof(size))
+		fuse_reply_err(req, ENOTTY);
+	else
+		fuse_reply_ioctl(req, 0, &size, sizeof(size));
+}
+
+static void ll_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
+                    struct fuse_pollhandle *ph)
+{
+	(void)ino; (void)fi;
+	fuse_pollhandle_destroy(ph);   /* never readable: nothing to wake */
+	fuse_reply_poll(req, POLLOUT);
+}
+
 static const struct fuse_lowlevel_ops ll_ops = {
 	.lookup = ll_lookup, .getattr = ll_getattr, .read = ll_read,
+	.ioctl = ll_ioctl, .poll = ll_poll,
 };
 
 static int own_loop(struct fuse_session *se, struct fuse_chan *ch)
