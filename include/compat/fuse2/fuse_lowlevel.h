@@ -211,7 +211,8 @@ struct fuse_session_ops {
 	void (*destroy)(void *data);
 };
 struct fuse_session *fuse_session_new(struct fuse_session_ops *op, void *data);
-/** Attach ch (one per session); fusebox mounts it here if not yet. */
+/** Attach ch (one per session); fusebox mounts it here if not yet (a
+ *  fuse_chan_new channel: the session serves through its ops instead). */
 void fuse_session_add_chan(struct fuse_session *se, struct fuse_chan *ch);
 void fuse_session_remove_chan(struct fuse_chan *ch);
 /** The session's channel after ch (NULL: the first); NULL at the end. */
