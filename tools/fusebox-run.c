@@ -4,11 +4,12 @@
  *
  *   fusebox-run [-c] [-f] [-q] [-L DIR] PROGRAM [ARGS...]
  *
- * The drop-in libraries (libfuse3.so.3, later libfuse.so.2) live in a
+ * The drop-in libraries (libfuse3.so.3 and libfuse.so.2) live in a
  * folder of their own: PREFIX/lib/fusebox when installed, build/compat
  * in the build tree; found beside this executable, or given with -L.
  * The program gets that folder first in LD_LIBRARY_PATH, so the loader
- * resolves its DT_NEEDED libfuse3.so.3 there and nowhere else.
+ * resolves its DT_NEEDED libfuse3.so.3 or libfuse.so.2 there and
+ * nowhere else.
  *
  * Before exec the program's ELF file is read: it must name one of our
  * libraries in DT_NEEDED, and every symbol version it binds in that
@@ -415,7 +416,7 @@ static int load_libs(const char *dir)
 		nlibs++;
 	}
 	if (!nlibs) {
-		fprintf(stderr, "fusebox-run: %s holds no fusebox libfuse (libfuse3.so.3)\n", dir);
+		fprintf(stderr, "fusebox-run: %s holds no fusebox libfuse (libfuse3.so.3, libfuse.so.2)\n", dir);
 		return -1;
 	}
 	return 0;
@@ -484,13 +485,15 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: fusebox-run [options] PROGRAM [ARGS...]\n"
-		"Runs PROGRAM, an unchanged libfuse program, on fusebox's libfuse3.so.3.\n"
+		"Runs PROGRAM, an unchanged libfuse program, on fusebox's libfuse3.so.3\n"
+		"or libfuse.so.2.\n"
 		"\n"
 		"  -c, --check      check PROGRAM against our library and say so; do not run it\n"
 		"  -f, --force      run even when PROGRAM does not link libfuse (a script or an\n"
 		"                   interpreter that loads it later with dlopen)\n"
-		"  -L, --libdir DIR the folder of fusebox's libfuse3.so.3 (default: ../lib/fusebox\n"
-		"                   next to this program, or ../compat in the build tree)\n"
+		"  -L, --libdir DIR the folder of fusebox's libfuse3.so.3 and libfuse.so.2\n"
+		"                   (default: ../lib/fusebox next to this program, or\n"
+		"                   ../compat in the build tree)\n"
 		"  -q, --quiet      no notes on stderr, only errors\n"
 		"  -h, --help       this help\n"
 		"  -V, --version    fusebox's version\n"

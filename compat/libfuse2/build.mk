@@ -9,6 +9,7 @@
 #   compat/libfuse2/fuse2.map  the version nodes and exports (libfuse 2.9.9's)
 #   include/compat/fuse2/      the headers programs compile against
 #   $(BUILD)/compat/pkgconfig/fuse.pc  pkg-config name "fuse" for them
+#   make install (install-fuse2, below): PREFIX/lib/fusebox, include/fusebox/fuse2
 #
 # The library links the members of libfusebox.a it needs (PIC objects),
 # so it is self-contained: a program needs only libfuse.so.2.
@@ -52,3 +53,30 @@ $(FUSE2_PC): compat/libfuse2/build.mk
 	  echo 'Cflags: -I$${includedir} -D_FILE_OFFSET_BITS=64'; } > $@
 
 all: $(FUSE2_SO) $(FUSE2_PC)
+
+# `make install` (install-fuse2) puts the library beside libfuse3.so.3
+# in $(COMPAT_LIBDIR) (PREFIX/lib/fusebox, never over the system's
+# libfuse.so.2), the headers in $(COMPAT_INCDIR)/fuse2 and a fuse.pc
+# naming them in $(COMPAT_LIBDIR)/pkgconfig. As with fuse3.pc, its Libs
+# carry an rpath: the loader never searches PREFIX/lib/fusebox itself.
+FUSE2_PC_INST := $(BUILD)/compat/fuse-install.pc
+$(FUSE2_PC_INST): compat/libfuse2/build.mk $(BUILD)/pc.config
+	@mkdir -p $(@D)
+	$(call quiet,GEN,$@){ echo 'prefix=$(PREFIX)'; \
+	  echo 'libdir=$${prefix}/lib/fusebox'; \
+	  echo 'includedir=$${prefix}/include/fusebox/fuse2'; echo; \
+	  echo 'Name: fuse'; \
+	  echo 'Description: fusebox libfuse 2 compatible library'; \
+	  echo 'Version: $(FUSE2_PCVERSION)'; \
+	  echo 'Libs: -L$${libdir} -Wl,-rpath,$${libdir} -lfuse -pthread $(PC_SAN)'; \
+	  echo 'Cflags: -I$${includedir} -D_FILE_OFFSET_BITS=64'; } > $@
+
+install: install-fuse2
+install-fuse2: $(FUSE2_SO) $(FUSE2_PC_INST)
+	install -d $(DESTDIR)$(COMPAT_LIBDIR)/pkgconfig $(DESTDIR)$(COMPAT_INCDIR)/fuse2
+	install -m 755 $(FUSE2_SO) $(DESTDIR)$(COMPAT_LIBDIR)/
+	ln -sf libfuse.so.2 $(DESTDIR)$(COMPAT_LIBDIR)/libfuse.so
+	install -m 644 include/compat/fuse2/*.h $(DESTDIR)$(COMPAT_INCDIR)/fuse2/
+	install -m 644 $(FUSE2_PC_INST) $(DESTDIR)$(COMPAT_LIBDIR)/pkgconfig/fuse.pc
+
+.PHONY: install-fuse2

@@ -65,6 +65,8 @@ static struct fuse_chan *chan_new(const char *mountpoint)
 
 static void chan_free(struct fuse_chan *ch)
 {
+	if (ch->custom && ch->op.destroy)
+		ch->op.destroy(ch);
 	pending_drop(ch);
 	if (ch->mounted_by)
 		ch->mounted_by->mounted = NULL;
@@ -135,7 +137,8 @@ int fbx_fuse2_attach(struct fuse_session *se, struct fuse_chan *ch)
 	se->ch = ch;
 	if (ch->mounted_by)
 		return 0;
-	int r = fbx_session_mount(se->fbx, ch->mountpoint);
+	int r = ch->custom ? fbx_fuse2_attach_custom(se, ch)
+	                   : fbx_session_mount(se->fbx, ch->mountpoint);
 	if (r < 0) {
 		se->mount_failed = 1;
 		return -1;
@@ -174,20 +177,20 @@ void fuse_unmount(const char *mountpoint, struct fuse_chan *ch)
 
 int fuse_chan_fd(struct fuse_chan *ch)
 {
+	if (ch && ch->custom)
+		return ch->fd;
 	return ch && ch->se ? fbx_session_fd(ch->se->fbx) : -1;
 }
 
 size_t fuse_chan_bufsize(struct fuse_chan *ch)
 {
-	(void)ch;
-	return CHAN_BUFSIZE;
+	return ch && ch->custom ? ch->bufsize : CHAN_BUFSIZE;
 }
 
 /* libfuse's own channels carry no data of the program's. */
 void *fuse_chan_data(struct fuse_chan *ch)
 {
-	(void)ch;
-	return NULL;
+	return ch && ch->custom ? ch->data : NULL;
 }
 
 struct fuse_session *fuse_chan_session(struct fuse_chan *ch)

@@ -10,7 +10,10 @@
  *   session.c   fuse_lowlevel_new, the session's channel, loops, exit
  *   lowlevel.c  struct fuse_lowlevel_ops onto struct fbx_ll_ops
  *   reply.c     fuse_reply_*, fuse_req_*, directory entries
- *   notify.c    fuse_lowlevel_notify_*
+ *   notify.c    fuse_lowlevel_notify_*, poll handles
+ *   cuse.c      cuse_lowlevel_*: character devices (fusebox/cuse.h)
+ *   raw.c       raw requests: fuse_chan_new/recv/send, receive and
+ *               process one request, fuse_read_cmd, fuse_loop_mt_proc
  *   cmdline.c   fuse_parse_cmdline, fuse_version, option lists
  *   hl_*.c      the high-level API (fuse.h) over fusebox's path layer
  *   log.c       where messages go (stderr)
@@ -46,6 +49,12 @@ struct fuse_chan {
 	struct fuse_session *se;    /* the session holding it, or NULL */
 	struct fuse_session *mounted_by;   /* whose fusebox session mounted it */
 	struct fuse_chan *next_pending;    /* made, not yet taken by a session */
+	/* fuse_chan_new: the program's own transport (raw.c) */
+	int custom;
+	struct fuse_chan_ops op;
+	int fd;
+	size_t bufsize;
+	void *data;
 };
 
 /* libfuse 2's connection options (-o sync_read, max_readahead=N, ...),
@@ -77,6 +86,9 @@ struct fuse_chan *fbx_fuse2_pending_chan(void);
 int fbx_fuse2_attach(struct fuse_session *se, struct fuse_chan *ch);
 /* se is going away: its channel is freed, a channel it mounted forgets it. */
 void fbx_fuse2_chan_session_gone(struct fuse_session *se);
+
+/* raw.c: serve a fuse_chan_new channel's transport with se's session. */
+int fbx_fuse2_attach_custom(struct fuse_session *se, struct fuse_chan *ch);
 
 /* session.c: the options of args (and of the channel's mount options)
  * onto o, for fbx_session_new / fbx_fs_new. 0 or -1 after a message. */

@@ -354,6 +354,23 @@ int fuse_fs_fallocate(struct fuse_fs *fs, const char *path, int mode, off_t offs
 	return CALL(fs, fallocate, path, mode, offset, length, fi);
 }
 
+int fuse_fs_ioctl(struct fuse_fs *fs, const char *path, int cmd, void *arg,
+                  struct fuse_file_info *fi, unsigned int flags, void *data)
+{
+	return CALL(fs, ioctl, path, cmd, arg, fi, flags, data);
+}
+
+int fuse_fs_poll(struct fuse_fs *fs, const char *path, struct fuse_file_info *fi,
+                 struct fuse_pollhandle *ph, unsigned *reventsp)
+{
+	return CALL(fs, poll, path, fi, ph, reventsp);
+}
+
+int fuse_notify_poll(struct fuse_pollhandle *ph)
+{
+	return fuse_lowlevel_notify_poll(ph);
+}
+
 void fuse_fs_init(struct fuse_fs *fs, struct fuse_conn_info *conn)
 {
 	ENTER(fs);

@@ -10,6 +10,7 @@
 #include "hl.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
 #include <time.h>
 
@@ -256,6 +257,22 @@ static int hl_fallocate(const char *path, int mode, off_t off, off_t len,
 	return fuse_fs_fallocate(TOP, path, mode, off, len, &fi);
 }
 
+static int hl_ioctl(const char *path, unsigned int cmd, uint64_t arg,
+                    struct fbx_file_info *bfi, unsigned int flags, void *data)
+{
+	FI_IN(bfi);
+	return fuse_fs_ioctl(TOP, path, (int)cmd, (void *)(uintptr_t)arg, &fi, flags, data);
+}
+
+/* The events asked are not libfuse 2's to see (no field for them). */
+static int hl_poll(const char *path, struct fbx_file_info *bfi, unsigned events,
+                   struct fbx_pollhandle *ph, unsigned *reventsp)
+{
+	(void)events;
+	FI_IN(bfi);
+	return fuse_fs_poll(TOP, path, &fi, (struct fuse_pollhandle *)ph, reventsp);
+}
+
 /* ---- init and destroy ------------------------------------------------------ */
 
 /* Kernel features the path layer turns off (fs.h promises neither
@@ -350,5 +367,7 @@ void fbx_hl2_make_ops(const struct fuse_fs *fs, struct fbx_fs_ops *o)
 	SET(bmap, hl_bmap);
 	SET(flock, hl_flock);
 	SET(fallocate, hl_fallocate);
+	SET(ioctl, hl_ioctl);
+	SET(poll, hl_poll);
 	o->flag_nullpath_ok = op->flag_nullpath_ok || op->flag_nopath;
 }

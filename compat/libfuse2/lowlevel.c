@@ -12,6 +12,7 @@
 #include "fuse2.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -359,6 +360,27 @@ static void ll_retrieve_reply(struct fbx_req *req, void *cookie, uint64_t ino,
 	SE(req)->op.retrieve_reply(UREQ(req), cookie, ino, off, &bv);
 }
 
+/* libfuse 2 has the command as an int and the argument as a pointer
+ * (the caller's address, never dereferenced here). */
+static void ll_ioctl(struct fbx_req *req, uint64_t ino, unsigned int cmd, uint64_t arg,
+                     struct fbx_file_info *b, unsigned flags, const void *in_buf,
+                     size_t in_bufsz, size_t out_bufsz)
+{
+	FI(fi, b);
+	SE(req)->op.ioctl(UREQ(req), ino, (int)cmd, (void *)(uintptr_t)arg, fi, flags,
+	                  in_buf, in_bufsz, out_bufsz);
+}
+
+/* libfuse 2's file info has no field for the asked events: the op
+ * answers with every ready one, and the kernel keeps those asked. */
+static void ll_poll(struct fbx_req *req, uint64_t ino, struct fbx_file_info *b,
+                    unsigned events, struct fbx_pollhandle *ph)
+{
+	(void)events;
+	FI(fi, b);
+	SE(req)->op.poll(UREQ(req), ino, fi, (struct fuse_pollhandle *)ph);
+}
+
 void fbx_fuse2_ops(struct fuse_session *se)
 {
 	const struct fuse_lowlevel_ops *o = &se->op;
@@ -373,6 +395,7 @@ void fbx_fuse2_ops(struct fuse_session *se)
 	SET(flock); SET(bmap); SET(fallocate); SET(opendir); SET(readdir);
 	SET(releasedir); SET(fsyncdir); SET(statfs); SET(setxattr); SET(getxattr);
 	SET(listxattr); SET(removexattr); SET(access); SET(retrieve_reply);
+	SET(ioctl); SET(poll);
 #undef SET
 	if (o->write || o->write_buf)
 		l->write = ll_write;

@@ -82,3 +82,14 @@ int fuse_lowlevel_notify_retrieve(struct fuse_chan *ch, fuse_ino_t ino,
 	struct fbx_session *s = mounted(ch);
 	return s ? fbx_notify_retrieve(s, ino, offset, size, cookie) : -EINVAL;
 }
+
+/* A libfuse poll handle is fusebox's, under libfuse's struct name. */
+int fuse_lowlevel_notify_poll(struct fuse_pollhandle *ph)
+{
+	return fbx_notify_poll((struct fbx_pollhandle *)ph);
+}
+
+void fuse_pollhandle_destroy(struct fuse_pollhandle *ph)
+{
+	fbx_pollhandle_destroy((struct fbx_pollhandle *)ph);
+}

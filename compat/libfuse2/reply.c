@@ -241,3 +241,26 @@ void fuse_req_interrupt_func(fuse_req_t req, fuse_interrupt_func_t func, void *d
 {
 	fbx_req_on_interrupt(REQ(req), (fbx_intr_fn)(void (*)(void))func, data);
 }
+
+/* ---- ioctl and poll ------------------------------------------------------- */
+
+int fuse_reply_ioctl(fuse_req_t req, int result, const void *buf, size_t size)
+{
+	return fbx_reply_ioctl(fbx_fuse2_req(req), result, buf, size);
+}
+
+int fuse_reply_ioctl_iov(fuse_req_t req, int result, const struct iovec *iov, int count)
+{
+	return fbx_reply_ioctl_iov(fbx_fuse2_req(req), result, iov, count);
+}
+
+int fuse_reply_ioctl_retry(fuse_req_t req, const struct iovec *in_iov, size_t in_count,
+                           const struct iovec *out_iov, size_t out_count)
+{
+	return fbx_reply_ioctl_retry(fbx_fuse2_req(req), in_iov, in_count, out_iov, out_count);
+}
+
+int fuse_reply_poll(fuse_req_t req, unsigned revents)
+{
+	return fbx_reply_poll(fbx_fuse2_req(req), revents);
+}

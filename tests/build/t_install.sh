@@ -89,4 +89,38 @@ if [ "$san" != 1 ] && [ -f /usr/include/fuse3/fuse_lowlevel.h ]; then
   out=$("$T/usr/bin/fusebox-run" "$T/sys")
   case $out in *fusebox*) ;; *) echo "fusebox-run sys does not run on ours: $out"; exit 1;; esac
 fi
-echo "installed headers, library and pkg-config file work; fuse3.pc and libfuse3.so.3 in lib/fusebox"
+
+# The drop-in libfuse 2 beside it: the same for a fuse 2 program. -V
+# makes libfuse's own command line parser print the library's version
+# (ours names fusebox).
+for f in "$L/libfuse.so.2" "$L/pkgconfig/fuse.pc" "$T/usr/include/fusebox/fuse2/fuse.h" \
+         "$T/usr/include/fusebox/fuse2/cuse_lowlevel.h"; do
+  [ -f "$f" ] || { echo "make install did not install $f"; exit 1; }
+done
+[ "$(pkg-config --variable=includedir fuse)" = "$T/usr/include/fusebox/fuse2" ] ||
+  { echo "installed fuse.pc says includedir=$(pkg-config --variable=includedir fuse)"; exit 1; }
+cat >"$T/v2.c" <<'EOF2'
+#define FUSE_USE_VERSION 26
+#include <fuse.h>
+int main(int argc, char *argv[])
+{
+	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
+	return fuse_parse_cmdline(&args, NULL, NULL, NULL);
+}
+EOF2
+# shellcheck disable=SC2046 # pkg-config's words are separate flags
+(cd "$T" && cc -o v2 v2.c $(pkg-config --cflags --libs fuse)) || { echo "a fuse 2 program does not build with the installed fuse.pc"; exit 1; }
+ldd "$T/v2" | grep -q "libfuse.so.2 => $L/libfuse.so.2" ||
+  { echo "the fuse 2 program does not load the installed library:"; ldd "$T/v2"; exit 1; }
+"$T/v2" -V 2>&1 | grep -q fusebox || { echo "the fuse 2 program does not run on ours: $("$T/v2" -V 2>&1)"; exit 1; }
+"$T/usr/bin/fusebox-run" -c "$T/v2" | grep -q "runs on $L\$" ||
+  { echo "installed fusebox-run does not use $L for libfuse 2: $("$T/usr/bin/fusebox-run" -c "$T/v2" 2>&1)"; exit 1; }
+if [ "$san" != 1 ] && [ -f /usr/include/fuse/fuse.h ]; then
+  # shellcheck disable=SC2046
+  (cd "$T" && cc -o sys2 v2.c $(PKG_CONFIG_PATH='' pkg-config --cflags --libs fuse)) ||
+    { echo "cannot build against the system's libfuse 2"; exit 1; }
+  "$T/sys2" -V 2>&1 | grep -q fusebox && { echo "sys2 runs on ours without fusebox-run?"; exit 1; }
+  out=$("$T/usr/bin/fusebox-run" "$T/sys2" -V 2>&1)
+  case $out in *fusebox*) ;; *) echo "fusebox-run sys2 does not run on ours: $out"; exit 1;; esac
+fi
+echo "installed headers, library and pkg-config file work; fuse3.pc, fuse.pc, libfuse3.so.3 and libfuse.so.2 in lib/fusebox"

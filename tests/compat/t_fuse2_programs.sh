@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Debian's libfuse 2 programs, unchanged binaries, run on our
-# libfuse.so.2: fuse-zip (zip a tree, mount it, diff -r, write through
+# libfuse.so.2 through fusebox-run (which checks each binary's symbols
+# against ours, then execs it with build/compat first in its loader path): fuse-zip (zip a tree, mount it, diff -r, write through
 # it, unmount, unzip and compare) and bindfs (a mirror with its
 # ownership and permission options).
 . "${FBX_ROOT:-$(dirname "$0")/../..}/tests/lib/fbx.sh"
@@ -12,14 +13,19 @@ command -v fuse-zip >/dev/null || skip "no fuse-zip (apt-get install fuse-zip)"
 command -v bindfs >/dev/null || skip "no bindfs (apt-get install bindfs)"
 command -v zip >/dev/null && command -v unzip >/dev/null || skip "no zip/unzip"
 LIB=$FBX_ROOT/$BUILD/compat/libfuse.so.2
-[ -f "$LIB" ] || { echo "missing $LIB (run make)"; exit 1; }
+FBXRUN=$FBX_ROOT/$BUILD/tools/fusebox-run
+for f in "$LIB" "$FBXRUN"; do [ -f "$f" ] || { echo "missing $f (run make)"; exit 1; }; done
 
-# How a program is run on our library: the one line to change when
-# fusebox-run does it.
-RUN=(env LD_LIBRARY_PATH="$FBX_ROOT/$BUILD/compat")
-
-check "fuse-zip runs on our library" "$LIB" \
-	"$("${RUN[@]}" ldd "$(command -v fuse-zip)" | awk '$1 == "libfuse.so.2" {print $3}')"
+# How a program is run on our library.
+RUN=("$FBXRUN" -q)
+for p in fuse-zip bindfs; do
+	check "fusebox-run -c $p" "$(command -v $p): ok, runs on $(dirname "$LIB")" "$("$FBXRUN" -c "$(command -v $p)" 2>&1)"
+done
+# runs_ours NAME: the running daemon ($PID, exec'd by fusebox-run) mapped our library
+runs_ours() {
+	check "$1: the daemon runs on our library" yes \
+		"$(grep -qF "$LIB" "/proc/$PID/maps" 2>/dev/null && echo yes)"
+}
 
 # ---- fuse-zip -----------------------------------------------------------------
 TREE=$TMP/tree MNT=$TMP/mnt
@@ -32,6 +38,7 @@ ln -s a "$TREE/link"
 
 start_fs "$TMP/zip.log" "${RUN[@]}" fuse-zip -f "$TMP/t.zip" "$MNT"
 if wait_mounted "$MNT" "$PID"; then
+	runs_ours fuse-zip
 	check_true "fuse-zip: the mount shows the tree (diff -r)" diff -r "$TREE" "$MNT"
 	check "fuse-zip: symlink" "a" "$(readlink "$MNT/link")"
 	echo "written through" >"$MNT/new"
@@ -69,6 +76,7 @@ echo "below" >"$SRC/f"
 chmod 600 "$SRC/f"
 start_fs "$TMP/bindfs.log" "${RUN[@]}" bindfs -f -u 1234 -g 4321 -p a+r "$SRC" "$MNT"
 if wait_mounted "$MNT" "$PID"; then
+	runs_ours bindfs
 	check "bindfs: owner and mode mapped" "1234 4321 644" "$(stat -c '%u %g %a' "$MNT/f")"
 	check "bindfs: reads" "below" "$(cat "$MNT/f")"
 	echo "through" >"$MNT/d/new"

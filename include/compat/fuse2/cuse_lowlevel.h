@@ -1,9 +1,11 @@
 /*
  * cuse_lowlevel.h -- character devices in userspace, libfuse 2's API.
  *
- * The layouts are libfuse 2.9's; the calls are not in fusebox's
- * libfuse.so.2 yet (CUSE is being added to fusebox's core first), so a
- * program using them builds but does not link against it.
+ * The layouts are libfuse 2.9's; the calls run on fusebox's CUSE
+ * sessions (fusebox/cuse.h). The device's name is the "DEVNAME=name"
+ * line of dev_info_argv. cuse_lowlevel_new opens /dev/cuse itself (it
+ * needs the cuse module and the right to open it): the session it
+ * returns is ready for fuse_session_loop(), with no channel to add.
  */
 #ifndef CUSE_LOWLEVEL_H_
 #define CUSE_LOWLEVEL_H_

@@ -27,7 +27,7 @@ extern "C" {
 
 /** Opaque: a filesystem made by fuse_new. */
 struct fuse;
-/** Opaque: one raw request (fuse_read_cmd; not provided by fusebox). */
+/** Opaque: one raw request (fuse_read_cmd). */
 struct fuse_cmd;
 
 /** readdir's filler: add `name` (st may be NULL; only st_ino and the
@@ -104,10 +104,14 @@ struct fuse_operations {
 	unsigned int flag_utime_omit_ok : 1;
 	unsigned int flag_reserved : 29;
 
-	/** Not served yet by fusebox's libfuse 2 (the kernel gets ENOTTY). */
+	/** ioctl(2) of an open file: restricted ioctls only (data holds the
+	 *  encoded in/out bytes); the result is what ioctl(2) returns, or a
+	 *  negated errno. Missing: the caller gets ENOTTY. */
 	int (*ioctl)(const char *path, int cmd, void *arg, struct fuse_file_info *fi,
 	             unsigned int flags, void *data);
-	/** Not served yet by fusebox's libfuse 2 (files poll as always ready). */
+	/** poll(2): set *reventsp to the ready events and return 0; keep a
+	 *  non-NULL ph for fuse_notify_poll() (then fuse_pollhandle_destroy()
+	 *  it) or destroy it. Missing: files poll as always ready. */
 	int (*poll)(const char *path, struct fuse_file_info *fi,
 	            struct fuse_pollhandle *ph, unsigned *reventsp);
 	/** Write from a buffer vector (preferred over write when set). */
@@ -227,7 +231,6 @@ int fuse_fs_getxattr(struct fuse_fs *fs, const char *path, const char *name,
 int fuse_fs_listxattr(struct fuse_fs *fs, const char *path, char *list, size_t size);
 int fuse_fs_removexattr(struct fuse_fs *fs, const char *path, const char *name);
 int fuse_fs_bmap(struct fuse_fs *fs, const char *path, size_t blocksize, uint64_t *idx);
-/* Declared for the ABI; not in fusebox's libfuse.so.2 yet (no ioctl/poll). */
 int fuse_fs_ioctl(struct fuse_fs *fs, const char *path, int cmd, void *arg,
                   struct fuse_file_info *fi, unsigned int flags, void *data);
 int fuse_fs_poll(struct fuse_fs *fs, const char *path, struct fuse_file_info *fi,
@@ -236,7 +239,7 @@ int fuse_fs_fallocate(struct fuse_fs *fs, const char *path, int mode, off_t offs
                       off_t length, struct fuse_file_info *fi);
 void fuse_fs_init(struct fuse_fs *fs, struct fuse_conn_info *conn);
 void fuse_fs_destroy(struct fuse_fs *fs);
-/* Not in fusebox's libfuse.so.2 yet (no poll). */
+/** Wake the poll(2) callers of ph's file (fuse_lowlevel_notify_poll). */
 int fuse_notify_poll(struct fuse_pollhandle *ph);
 
 /** A layer with op (op_size bytes of it) and its private data. */
@@ -272,7 +275,11 @@ struct fuse *fuse_setup(int argc, char *argv[], const struct fuse_operations *op
                         void *user_data);
 /** Undo fuse_setup: handlers, unmount, destroy, free mountpoint. */
 void fuse_teardown(struct fuse *fuse, char *mountpoint);
-/* Raw requests: not in fusebox's libfuse.so.2 (see the README). */
+/** Raw requests, for a loop of the program's own: fuse_read_cmd reads
+ *  one (NULL: none now, or the session ended: see fuse_exited);
+ *  fuse_process_cmd serves it in this thread and frees it;
+ *  fuse_loop_mt_proc has a few threads read commands and hand each to
+ *  proc (which calls fuse_process_cmd) until the session ends: 0 or -1. */
 struct fuse_cmd *fuse_read_cmd(struct fuse *f);
 void fuse_process_cmd(struct fuse *f, struct fuse_cmd *cmd);
 int fuse_loop_mt_proc(struct fuse *f, fuse_processor_t proc, void *data);

@@ -84,7 +84,7 @@ struct fuse_file_info {
 #define FUSE_CAP_FLOCK_LOCKS    (1 << 10)
 #define FUSE_CAP_IOCTL_DIR      (1 << 11)
 
-/* ioctl flags (the ioctl op is not served yet by fusebox's libfuse 2). */
+/* ioctl flags (the flags argument of the ioctl ops). */
 #define FUSE_IOCTL_COMPAT       (1 << 0)
 #define FUSE_IOCTL_UNRESTRICTED (1 << 1)
 #define FUSE_IOCTL_RETRY        (1 << 2)
@@ -133,7 +133,7 @@ int fuse_parse_cmdline(struct fuse_args *args, char **mountpoint,
 int fuse_daemonize(int foreground);
 /** FUSE_VERSION of the library (29). */
 int fuse_version(void);
-/** Free a poll handle (the poll op is not served yet: never given). */
+/** Free a poll handle given to a poll op (NULL: nothing). */
 void fuse_pollhandle_destroy(struct fuse_pollhandle *ph);
 
 /* ---- data buffers ------------------------------------------------------ */

@@ -116,11 +116,13 @@ struct fuse_lowlevel_ops {
 	void (*setlk)(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
 	              struct flock *lock, int sleep);
 	void (*bmap)(fuse_req_t req, fuse_ino_t ino, size_t blocksize, uint64_t idx);
-	/** Not served yet by fusebox's libfuse 2 (the kernel gets ENOSYS). */
+	/** ioctl(2): reply with fuse_reply_ioctl(_iov), or _retry for an
+	 *  unrestricted one (CUSE_UNRESTRICTED_IOCTL), or an error. */
 	void (*ioctl)(fuse_req_t req, fuse_ino_t ino, int cmd, void *arg,
 	              struct fuse_file_info *fi, unsigned flags,
 	              const void *in_buf, size_t in_bufsz, size_t out_bufsz);
-	/** Not served yet by fusebox's libfuse 2. */
+	/** poll(2): fuse_reply_poll(); a non-NULL ph is the op's to keep for
+	 *  fuse_lowlevel_notify_poll() or to fuse_pollhandle_destroy(). */
 	void (*poll)(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
 	             struct fuse_pollhandle *ph);
 	void (*write_buf)(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *bufv,
@@ -158,7 +160,7 @@ int fuse_reply_bmap(fuse_req_t req, uint64_t idx);
  *  does not fit). */
 size_t fuse_add_direntry(fuse_req_t req, char *buf, size_t bufsize,
                          const char *name, const struct stat *stbuf, off_t off);
-/* Declared for the ABI; not in fusebox's libfuse.so.2 yet (no ioctl/poll). */
+/* ioctl and poll (fusebox/lowlevel.h's fbx_reply_ioctl* and fbx_reply_poll). */
 int fuse_reply_ioctl_retry(fuse_req_t req, const struct iovec *in_iov, size_t in_count,
                            const struct iovec *out_iov, size_t out_count);
 int fuse_reply_ioctl(fuse_req_t req, int result, const void *buf, size_t size);
@@ -200,7 +202,8 @@ struct fuse_session *fuse_lowlevel_new(struct fuse_args *args,
                                        size_t op_size, void *userdata);
 
 /** A session with its own request processing: not provided by fusebox
- *  (fuse_session_new is left out of its libfuse.so.2). */
+ *  (fuse_session_new is left out of its libfuse.so.2: every session
+ *  there decodes its requests itself; see t_fuse2_symbols.sh). */
 struct fuse_session_ops {
 	void (*process)(void *data, const char *buf, size_t len, struct fuse_chan *ch);
 	void (*exit)(void *data, int val);
@@ -208,12 +211,17 @@ struct fuse_session_ops {
 	void (*destroy)(void *data);
 };
 struct fuse_session *fuse_session_new(struct fuse_session_ops *op, void *data);
-/** Attach ch (one per session); fusebox mounts it here if not yet. */
+/** Attach ch (one per session); fusebox mounts it here if not yet (a
+ *  fuse_chan_new channel: the session serves through its ops instead). */
 void fuse_session_add_chan(struct fuse_session *se, struct fuse_chan *ch);
 void fuse_session_remove_chan(struct fuse_chan *ch);
 /** The session's channel after ch (NULL: the first); NULL at the end. */
 struct fuse_chan *fuse_session_next_chan(struct fuse_session *se, struct fuse_chan *ch);
-/* Raw requests: not in fusebox's libfuse.so.2. */
+/** Serve one request read by fuse_chan_recv or fuse_session_receive_buf
+ *  in this thread (the reply goes to the session's channel, whatever ch
+ *  is). fuse_session_receive_buf reads into buf->mem (buf->size bytes,
+ *  at least fuse_chan_bufsize) and sets buf->size: the length, 0 once
+ *  the session ended, or a negated errno (-EINTR, -EAGAIN: again). */
 void fuse_session_process(struct fuse_session *se, const char *buf, size_t len,
                           struct fuse_chan *ch);
 void fuse_session_process_buf(struct fuse_session *se, const struct fuse_buf *buf,
@@ -232,7 +240,10 @@ int fuse_session_loop(struct fuse_session *se);
 /** Serve with a pool of threads: 0 or -1. */
 int fuse_session_loop_mt(struct fuse_session *se);
 
-/** Channels with their own transport: not provided by fusebox. */
+/** A channel with the program's own transport (fuse_chan_new): a
+ *  session it is added to serves through receive (the request's length,
+ *  0 at the end, -EINTR/-EAGAIN) and send (0 or a negated errno)
+ *  instead of mounting; destroy runs when the channel is freed. */
 struct fuse_chan_ops {
 	int (*receive)(struct fuse_chan **chp, char *buf, size_t size);
 	int (*send)(struct fuse_chan *ch, const struct iovec iov[], size_t count);
@@ -246,7 +257,10 @@ int fuse_chan_fd(struct fuse_chan *ch);
 size_t fuse_chan_bufsize(struct fuse_chan *ch);
 void *fuse_chan_data(struct fuse_chan *ch);
 struct fuse_session *fuse_chan_session(struct fuse_chan *ch);
+/** Read one request: its length, 0 once the session ended, or a negated
+ *  errno (-EINTR, -EAGAIN: try again). */
 int fuse_chan_recv(struct fuse_chan **ch, char *buf, size_t size);
+/** Send one raw message (a reply): 0 or a negated errno. */
 int fuse_chan_send(struct fuse_chan *ch, const struct iovec iov[], size_t count);
 void fuse_chan_destroy(struct fuse_chan *ch);
 
