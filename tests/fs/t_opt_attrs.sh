@@ -116,7 +116,12 @@ fi
 
 # ---- readdir_ino -------------------------------------------------------------
 # readdirplus=no: the kernel takes d_ino from a plain READDIR, where only
-# readdir_ino (or use_ino) fills it in.
+# readdir_ino (or use_ino) fills it in. memfs keeps nodes for file
+# handles (.flag_remember), and such a filesystem always fills d_ino (the
+# kernel reconnects directories by it), so the pair runs on the path-API
+# passthrough example, which does not.
+PTFS=$BUILD/examples/passthrough_fs
+mkdir -p "$TMP/src-rdino" "$TMP/src-nordino"
 dinos_vs_stat() {
 	python3 -c 'import os, sys
 bad = []
@@ -129,12 +134,12 @@ make_entries() {
 	touch "$M/f1" "$M/f2" && mkdir "$M/d1" && ln -s f1 "$M/l1" && mkfifo "$M/p1" &&
 		stat "$M/f1" "$M/f2" "$M/d1" "$M/l1" "$M/p1" >/dev/null
 }
-if mnt rdino "$MEMFS" -o readdir_ino,readdirplus=no; then
+if mnt rdino "$PTFS" -o readdir_ino,readdirplus=no "$TMP/src-rdino"; then
 	make_entries
 	check "readdir_ino: d_ino == st_ino for every entry" match "$(dinos_vs_stat)"
 	umnt
 fi
-if mnt nordino "$MEMFS" -o readdirplus=no; then
+if mnt nordino "$PTFS" -o readdirplus=no "$TMP/src-nordino"; then
 	make_entries
 	r=$(dinos_vs_stat)
 	if [ "$r" != match ]; then
@@ -148,6 +153,11 @@ fi
 if mnt rdplus "$MEMFS"; then
 	make_entries
 	check "readdirplus (default): d_ino == st_ino" match "$(dinos_vs_stat)"
+	umnt
+fi
+if mnt remember "$MEMFS" -o readdirplus=no; then
+	make_entries
+	check "memfs (.flag_remember), plain READDIR: d_ino == st_ino" match "$(dinos_vs_stat)"
 	umnt
 fi
 
