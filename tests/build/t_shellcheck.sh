@@ -4,6 +4,8 @@
 # warnings fail (doc/HACKING.md, "Shell"); style notes are counted, not
 # enforced. Sourced helpers are followed from the repo root (-x -P).
 set -u
+# It checks sources (fuzz: its own clang build), not this build: run once.
+[ "${FBX_SAN:-0}" = 1 ] && { echo "skip: runs in the normal build only (it does not use the build)"; exit 77; }
 cd "${FBX_ROOT:-$(dirname "$0")/../..}" || exit 1
 command -v shellcheck >/dev/null || { echo "shellcheck missing (tests/install-deps installs it)"; exit 77; }
 

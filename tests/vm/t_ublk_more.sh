@@ -39,7 +39,7 @@ BODY
 # util-linux's setpriv (busybox's cannot change uids) for the
 # unprivileged device
 setpriv=$(command -v setpriv) || { echo "FAIL: no setpriv (util-linux) on the host"; exit 1; }
-vm_run --timeout 150 --env FBX_UBLK_ONLY "$tmp/body.sh" \
+vm_run --timeout 220 --env FBX_UBLK_ONLY "$tmp/body.sh" \
   "$BUILD/examples/busexmp" "$BUILD/examples/filedisk" "$root/tests/vm/attach-lib.sh" "$setpriv"
 rc=$?
 [ $rc = 0 ] && echo "PASS" || echo "FAIL: VM body exited $rc"
