@@ -857,11 +857,15 @@ static int fh_add(struct node *n, struct fh_ref r)
 	return 0;
 }
 
+/* The latest open with this fh goes, as fbx_nodes_path_fh takes the
+ * latest: with one fh for several opens, nested opens and closes keep
+ * their names. The order of the others is kept. */
 static void fh_remove(struct node *n, uint64_t fh)
 {
-	for (unsigned i = 0; i < n->nfh; i++) {
+	for (unsigned i = n->nfh; i-- > 0;) {
 		if (fh_at(n, i)->fh == fh) {
-			*fh_at(n, i) = *fh_at(n, --n->nfh);
+			for (n->nfh--; i < n->nfh; i++)
+				*fh_at(n, i) = *fh_at(n, i + 1);
 			return;
 		}
 	}

@@ -258,6 +258,20 @@ static void test_open_names(void)
 	CHECK_EQ_STR(hp ? hp : "", "/.fbx_hidden1");
 	free(hp);
 	CHECK_EQ_STR(fh_path(t, a, 200), "E2");
+
+	/* One fh for every open (a filesystem that keeps no state per
+	 * open): the latest open's name, and a close is the latest's. */
+	uint64_t f = enter_n(t, ROOT, "f", S_IFREG, 30, 2);
+	CHECK_EQ_INT(enter_n(t, ROOT, "g", S_IFREG, 30, 2), f);
+	CHECK_EQ_INT(fbx_nodes_open(t, f), 0);
+	fbx_nodes_set_fh(t, f, 1, 0, 0);          /* as /g */
+	CHECK_EQ_INT(enter_n(t, ROOT, "f", S_IFREG, 30, 2), f);
+	CHECK_EQ_INT(fbx_nodes_open(t, f), 0);
+	fbx_nodes_set_fh(t, f, 1, 0, 0);          /* as /f */
+	CHECK_EQ_STR(fh_path(t, f, 0), "/f");
+	fbx_nodes_set_fh(t, f, 0, 0, 0);
+	fbx_nodes_release(t, f, &hp);
+	CHECK_EQ_STR(fh_path(t, f, 0), "/g");
 	fbx_nodes_free(t);
 }
 
