@@ -700,9 +700,12 @@ static void exchange_locked(struct fbx_nodes *t, struct name *a, struct name *b,
 {
 	if (a && b) {
 		struct node *na = a->node, *nb = b->node;
-		/* An open file follows its name to where the other one was. */
-		fh_repoint(na, a, b);
-		fh_repoint(nb, b, a);
+		/* An open file follows its name to where the other one was
+		 * (two names of one node both stay its own). */
+		if (na != nb) {
+			fh_repoint(na, a, b);
+			fh_repoint(nb, b, a);
+		}
 		name_detach(a);
 		name_detach(b);
 		name_attach(a, nb, 1);
