@@ -13,11 +13,29 @@
  * Every callback is optional; what a missing one means is said beside
  * it. The library keeps the kernel's inode view itself: lookup counts,
  * FORGET, node ids. When getattr reports a stable st_ino (non-zero) for
- * the same file under several names (hard links), the kernel sees one
- * inode; st_nlink must count those names (a file reported with one
- * link is taken as a new file when its st_ino is one the library
- * still knows under another name: the old file was removed behind the
- * mount's back and its number recycled). A file unlinked or renamed over while open stays usable until
+ * the same file under several names (hard links, st_nlink > 1), the
+ * kernel sees one inode; st_nlink must count those names.
+ *
+ * Inode numbers: a name is the identity of a file, as in libfuse. A name
+ * the kernel holds keeps its node when getattr reports another st_ino
+ * for it (many filesystems number files as they go: fuse-zip renumbers
+ * as its archive changes); only another file type makes it a new file.
+ * st_ino joins names into one node only for a file with st_nlink > 1.
+ * With -o use_ino the filesystem promises stable numbers: then a new
+ * st_ino for a known name is a file replaced behind the mount's back (a
+ * new node), and a one-link file whose st_ino the library still knows
+ * under another name drops that name (the old file was removed and its
+ * number recycled). Nodes the kernel has forgotten (.flag_remember) are
+ * always checked against st_ino, so a file handle never opens another
+ * file.
+ *
+ * Open files: the ops on an open file (read, write, flush, release,
+ * fsync, lock, flock, fallocate, lseek, ioctl, poll, copy_file_range,
+ * fgetattr and setattr with fi) get the path it was opened under,
+ * following renames, while that name exists, also when it has other
+ * names (hard links); then another of its names. When a filesystem
+ * gives several opens of a file the same fh, the latest one's name is
+ * used. A file unlinked or renamed over while open stays usable until
  * its last close: it is renamed to ".fbx_hidden<N>" and removed on the
  * last release (-o hard_remove: removed at once, and later ops on the
  * open file get a NULL path if .flag_nullpath_ok, else -ENOENT).

@@ -109,9 +109,12 @@ int fbx_fsi_path(struct fbx_fs *fs, uint64_t ino, const char *name, char **path)
 	return fbx_nodes_path(fs->nodes, ino, name, path);
 }
 
-int fbx_fsi_path_fi(struct fbx_fs *fs, uint64_t ino, char **path)
+int fbx_fsi_path_fi(struct fbx_fs *fs, uint64_t ino, const struct fbx_file_info *fi,
+                    char **path)
 {
-	int err = fbx_fsi_path(fs, ino, NULL, path);
+	*path = NULL;
+	int err = fi ? fbx_nodes_path_fh(fs->nodes, ino, fi->fh, path)
+	             : fbx_nodes_path(fs->nodes, ino, NULL, path);
 	if (err == -ENOENT && fs->ops.flag_nullpath_ok)
 		return 0;
 	return err;

@@ -52,9 +52,12 @@ void fbx_fsi_fill_entry(const struct fbx_fs *fs, uint64_t id, const struct stat 
 
 /** Path of ino (plus "/name"); see fbx_nodes_path. */
 int fbx_fsi_path(struct fbx_fs *fs, uint64_t ino, const char *name, char **path);
-/** Path of ino for an op on an open file: when the node has no name any
- *  more (hard_remove) *path is NULL if the fs takes that, else -ENOENT. */
-int fbx_fsi_path_fi(struct fbx_fs *fs, uint64_t ino, char **path);
+/** Path of ino for an op on open file fi (NULL: before it has a handle):
+ *  the name it was opened under (fbx_nodes_path_fh). When the node has no
+ *  name any more (hard_remove) *path is NULL if the fs takes that, else
+ *  -ENOENT. */
+int fbx_fsi_path_fi(struct fbx_fs *fs, uint64_t ino, const struct fbx_file_info *fi,
+                    char **path);
 
 /** getattr, or fgetattr when fi is given and the fs has it. */
 int fbx_fsi_getattr(struct fbx_fs *fs, const char *path, struct stat *st,

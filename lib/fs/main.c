@@ -42,6 +42,8 @@ static void fbx_fsi_ll_init(void *userdata, struct fbx_conn *conn)
 	fbx_fsi_enter_noreq(fs);
 	if (fs->ops.init)
 		fs->private_data = fs->ops.init(conn);
+	/* init may have turned use_ino on or off (fbx_fs_options). */
+	fbx_nodes_set_stable_ino(fs->nodes, fs->opts->use_ino);
 	fs->inited = 1;
 	fbx_fsi_leave();
 }
@@ -163,6 +165,7 @@ struct fbx_fs *fbx_fs_new(const struct fbx_options *opts, const struct fbx_fs_op
 		goto fail;
 	}
 	fs->opts = &fs->cfg;
+	fbx_nodes_set_stable_ino(fs->nodes, fs->opts->use_ino);
 	return fs;
 fail:
 	fbx_nodes_free(fs->nodes);

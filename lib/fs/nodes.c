@@ -46,6 +46,8 @@ struct name;
 struct fh_ref {
 	uint64_t fh;
 	int flags;
+	struct name *name; /* opened under it (followed across renames); NULL
+	                    * once that name is gone: then the current name */
 };
 
 struct node {
@@ -79,6 +81,7 @@ struct fbx_nodes {
 	uint64_t next_id;
 	struct node *root;
 	bool remember;   /* keep named nodes the kernel forgot (fs.h flag_remember) */
+	bool stable_ino; /* st_ino is a file's identity (use_ino) */
 };
 
 /* ---- hash tables ------------------------------------------------------ */
@@ -235,6 +238,16 @@ static struct node *node_new(struct fbx_nodes *t, const struct stat *st)
 }
 
 static void maybe_free(struct fbx_nodes *t, struct node *n);
+static struct fh_ref *fh_at(struct node *n, unsigned i);
+
+/* Open handles of n that were opened under `from` now follow `to`. A
+ * node is open a few times at most: a scan, no index to keep. */
+static void fh_repoint(struct node *n, const struct name *from, struct name *to)
+{
+	for (unsigned i = 0; i < n->nfh; i++)
+		if (fh_at(n, i)->name == from)
+			fh_at(n, i)->name = to;
+}
 
 /* Unlink a name from its node's list (the node keeps its other names). */
 static void name_detach(struct name *nm)
@@ -279,6 +292,7 @@ static void name_drop(struct fbx_nodes *t, struct name *nm)
 {
 	struct node *n = nm->node, *parent = nm->parent;
 	ht_remove(&t->names, &nm->by_name);
+	fh_repoint(n, nm, NULL);
 	name_detach(nm);
 	n->nnames--;
 	ino_update(t, n);
@@ -297,6 +311,7 @@ static struct name *name_move(struct fbx_nodes *t, struct name *nm, struct node 
 	struct name *moved = name_add(t, n, np, s, 1);
 	if (!moved)
 		return NULL;
+	fh_repoint(n, nm, moved);
 	name_drop(t, nm);
 	return moved;
 }
@@ -338,21 +353,25 @@ static void unpin(struct fbx_nodes *t, struct node *n)
 
 /* ---- paths ------------------------------------------------------------ */
 
-static int build_path(const struct fbx_nodes *t, uint64_t id, const char *name, char **out)
+/* The path of n reached through its name `first` (NULL: its current
+ * name); ancestors always by their current names. */
+static int build_path_at(const struct fbx_nodes *t, struct node *n, struct name *first,
+                         const char *name, char **out)
 {
-	struct node *n = node_get(t, id);
 	size_t nlen = name ? strlen(name) : 0, len = name ? nlen + 1 : 0;
 	unsigned depth = 0;
-	if (!n)
-		return -ESTALE;
+	struct name *nm;
 	if (nlen > NAME_MAX)
 		return -ENAMETOOLONG;
-	for (struct node *x = n; x != t->root; x = x->names->parent) {
-		if (!x->names)
+	if (!first)
+		first = n->names;
+	for (struct node *x = n; x != t->root; x = nm->parent) {
+		nm = x == n ? first : x->names;
+		if (!nm)
 			return -ENOENT;
 		if (++depth > MAX_DEPTH)
 			return -ELOOP;
-		len += x->names->len + 1;
+		len += nm->len + 1;
 	}
 	char *p = malloc(len ? len + 1 : 2), *end;
 	if (!p)
@@ -369,19 +388,47 @@ static int build_path(const struct fbx_nodes *t, uint64_t id, const char *name, 
 		memcpy(end, name, nlen);
 		*--end = '/';
 	}
-	for (struct node *x = n; x != t->root; x = x->names->parent) {
-		end -= x->names->len;
-		memcpy(end, x->names->str, x->names->len);
+	for (struct node *x = n; x != t->root; x = nm->parent) {
+		nm = x == n ? first : x->names;
+		end -= nm->len;
+		memcpy(end, nm->str, nm->len);
 		*--end = '/';
 	}
 	*out = p;
 	return 0;
 }
 
+static int build_path(const struct fbx_nodes *t, uint64_t id, const char *name, char **out)
+{
+	struct node *n = node_get(t, id);
+	return n ? build_path_at(t, n, NULL, name, out) : -ESTALE;
+}
+
 int fbx_nodes_path(struct fbx_nodes *t, uint64_t id, const char *name, char **out)
 {
 	pthread_rwlock_rdlock(&t->lock);
 	int err = build_path(t, id, name, out);
+	pthread_rwlock_unlock(&t->lock);
+	return err;
+}
+
+int fbx_nodes_path_fh(struct fbx_nodes *t, uint64_t id, uint64_t fh, char **out)
+{
+	int err = -ESTALE;
+	pthread_rwlock_rdlock(&t->lock);
+	struct node *n = node_get(t, id);
+	if (n) {
+		struct name *first = NULL;
+		/* The latest open with this fh: a filesystem that gives every
+		 * open the same value gets the name of the last one. */
+		for (unsigned i = n->nfh; i-- > 0;) {
+			if (fh_at(n, i)->fh == fh) {
+				first = fh_at(n, i)->name;
+				break;
+			}
+		}
+		err = build_path_at(t, n, first, NULL, out);
+	}
 	pthread_rwlock_unlock(&t->lock);
 	return err;
 }
@@ -430,6 +477,23 @@ static void drop_names(struct fbx_nodes *t, struct node *n)
 	unpin(t, n);
 }
 
+/* The filesystem gave the node of a known name a new st_ino: follow it
+ * in the inode index. */
+static void node_renumber(struct fbx_nodes *t, struct node *n, const struct stat *st)
+{
+	if (n->in_ino)
+		ht_remove(&t->inos, &n->by_ino);
+	n->in_ino = 0;
+	n->ino = 0;
+	node_set_ino(t, n, st);
+}
+
+/* Identity of a name's node (see "Inode numbers" in fusebox/fs.h): a
+ * known name keeps its node while the kernel holds the node, whatever
+ * st_ino says, unless the type changed or the filesystem promises
+ * stable numbers (use_ino): then a new st_ino is a file replaced behind
+ * our back. st_ino merges a new name into a node only for a file with
+ * more than one link (or, with stable numbers, an open one). */
 static int enter_locked(struct fbx_nodes *t, struct node *parent, const char *s,
                         const struct stat *st, struct node **out)
 {
@@ -437,23 +501,27 @@ static int enter_locked(struct fbx_nodes *t, struct node *parent, const char *s,
 	struct node *n = NULL;
 	mode_t type = st->st_mode & S_IFMT;
 
-	if (nm && node_matches(nm->node, st)) {
+	if (nm && (node_matches(nm->node, st) ||
+	           (!t->stable_ino && nm->node->type == type &&
+	            (nm->node->nlookup || nm->node->open)))) {
 		n = nm->node;
 		name_make_current(nm);
-		node_set_ino(t, n, st);
+		if (st->st_ino && (n->ino != st->st_ino || n->dev != st->st_dev))
+			node_renumber(t, n, st);
 		*out = n;
 		return 0;
 	}
 	if (nm)
 		name_drop(t, nm);
-	if (st->st_ino && !S_ISDIR(type))
+	if (st->st_ino && !S_ISDIR(type) && (st->st_nlink != 1 || t->stable_ino))
 		n = ino_find(t, st->st_dev, st->st_ino, type);
 	if (n && st->st_nlink == 1 && !n->open) {
 		/* The file has one name, this one: the names the table holds
 		 * for that inode number belong to a file removed behind our
 		 * back whose number the filesystem gave to this new one. They
 		 * must not make this file look hard-linked (unlink would then
-		 * not hide it while open). */
+		 * not hide it while open). Without stable numbers they may be
+		 * another live file's, renumbered: left alone (not looked up). */
 		drop_names(t, n);
 		n = NULL;
 	}
@@ -537,6 +605,13 @@ void fbx_nodes_set_remember(struct fbx_nodes *t, bool on)
 {
 	pthread_rwlock_wrlock(&t->lock);
 	t->remember = on;
+	pthread_rwlock_unlock(&t->lock);
+}
+
+void fbx_nodes_set_stable_ino(struct fbx_nodes *t, bool on)
+{
+	pthread_rwlock_wrlock(&t->lock);
+	t->stable_ino = on;
 	pthread_rwlock_unlock(&t->lock);
 }
 
@@ -625,6 +700,12 @@ static void exchange_locked(struct fbx_nodes *t, struct name *a, struct name *b,
 {
 	if (a && b) {
 		struct node *na = a->node, *nb = b->node;
+		/* An open file follows its name to where the other one was
+		 * (two names of one node both stay its own). */
+		if (na != nb) {
+			fh_repoint(na, a, b);
+			fh_repoint(nb, b, a);
+		}
 		name_detach(a);
 		name_detach(b);
 		name_attach(a, nb, 1);
@@ -779,11 +860,15 @@ static int fh_add(struct node *n, struct fh_ref r)
 	return 0;
 }
 
+/* The latest open with this fh goes, as fbx_nodes_path_fh takes the
+ * latest: with one fh for several opens, nested opens and closes keep
+ * their names. The order of the others is kept. */
 static void fh_remove(struct node *n, uint64_t fh)
 {
-	for (unsigned i = 0; i < n->nfh; i++) {
+	for (unsigned i = n->nfh; i-- > 0;) {
 		if (fh_at(n, i)->fh == fh) {
-			*fh_at(n, i) = *fh_at(n, --n->nfh);
+			for (n->nfh--; i < n->nfh; i++)
+				*fh_at(n, i) = *fh_at(n, i + 1);
 			return;
 		}
 	}
@@ -794,7 +879,7 @@ void fbx_nodes_set_fh(struct fbx_nodes *t, uint64_t id, int set, uint64_t fh, in
 	pthread_rwlock_wrlock(&t->lock);
 	struct node *n = node_get(t, id);
 	if (n && set)
-		(void)fh_add(n, (struct fh_ref){ fh, flags });   /* no memory: fstat after
+		(void)fh_add(n, (struct fh_ref){ fh, flags, n->names });   /* no memory: fstat after
 		                                                   * hard_remove says ENOENT */
 	else if (n)
 		fh_remove(n, fh);

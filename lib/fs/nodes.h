@@ -17,6 +17,10 @@
  * gives every node but the root one per-mount generation, so that a
  * handle from an earlier mount does not name a node of this one.
  *
+ * An open handle remembers the name it was opened under (the current
+ * name at fbx_nodes_set_fh); operations on it use that name while it
+ * exists, as libfuse, whose nodes are names, gives them.
+ *
  * Every function takes the table lock itself (a rwlock: path building
  * and finds share it; changes take it exclusively for the table work
  * only). No function calls out of this file while holding it.
@@ -56,6 +60,14 @@ void fbx_nodes_free(struct fbx_nodes *t);
  * Paths may be longer than PATH_MAX (deep trees, relative paths).
  */
 int fbx_nodes_path(struct fbx_nodes *t, uint64_t id, const char *name, char **out);
+/**
+ * The path of open file `id` for an operation on its handle fh: built
+ * from the name it was opened under (fbx_nodes_set_fh; renames followed)
+ * while that name exists, else from its current name, as
+ * fbx_nodes_path(). With hard links the two differ: a filesystem that
+ * keys its open state by path (sshfs) gets the path open gave it.
+ */
+int fbx_nodes_path_fh(struct fbx_nodes *t, uint64_t id, uint64_t fh, char **out);
 /** Two paths built under one lock (rename, link). */
 int fbx_nodes_path2(struct fbx_nodes *t, uint64_t id1, const char *name1, char **out1,
                     uint64_t id2, const char *name2, char **out2);
@@ -63,7 +75,9 @@ int fbx_nodes_path2(struct fbx_nodes *t, uint64_t id1, const char *name1, char *
 /**
  * An entry reply is about to name `parent`/`name` with attributes st:
  * find or make its node and count one lookup. A node with the same
- * (st_dev, st_ino) and a name is reused for a non-directory (hard link).
+ * (st_dev, st_ino) and a name is reused for a non-directory with
+ * st_nlink > 1 (hard link). A known name whose st_ino changed keeps its
+ * node while the kernel holds it, unless fbx_nodes_set_stable_ino.
  * With open != 0 the node also gets one open handle (create).
  */
 int fbx_nodes_enter(struct fbx_nodes *t, uint64_t parent, const char *name,
@@ -89,6 +103,10 @@ int fbx_nodes_parent(struct fbx_nodes *t, uint64_t id, uint64_t *parent);
  *  name: see flag_remember in fusebox/fs.h. */
 void fbx_nodes_set_remember(struct fbx_nodes *t, bool on);
 
+/** Take (on) a changed st_ino of a known name for a file replaced
+ *  behind our back, or (off, the default) for a renumbering of the same
+ *  file: see "Inode numbers" in fusebox/fs.h and use_ino. */
+void fbx_nodes_set_stable_ino(struct fbx_nodes *t, bool on);
 /** Look up the node named parent/name; -ENOENT if the table has none. */
 int fbx_nodes_find(struct fbx_nodes *t, uint64_t parent, const char *name,
                    struct fbx_node_info *info);

@@ -257,7 +257,7 @@ static int fetch(struct fbx_fs *fs, uint64_t ino, struct dirh *dh, off_t off, in
 {
 	struct fill f = { .out = &dh->snap, .plus = plus, .size = size };
 	char *path;
-	int err = fbx_fsi_path_fi(fs, ino, &path);
+	int err = fbx_fsi_path_fi(fs, ino, NULL, &path);
 	if (err == -ENOENT) {
 		*mode = FILL_PASS; /* the directory is gone: list nothing */
 		return 0;
@@ -369,7 +369,7 @@ void fbx_fsi_ll_releasedir(struct fbx_req *req, uint64_t ino, struct fbx_file_in
 	char *path;
 	/* Without a path (the directory is gone) and no nullpath_ok the fs
 	 * is not called: it said it cannot take a NULL path. */
-	if (fs->ops.releasedir && fbx_fsi_path_fi(fs, ino, &path) == 0) {
+	if (fs->ops.releasedir && fbx_fsi_path_fi(fs, ino, fi, &path) == 0) {
 		fs->ops.releasedir(path, &dh->fi);
 		free(path);
 	}
@@ -389,7 +389,7 @@ void fbx_fsi_ll_fsyncdir(struct fbx_req *req, uint64_t ino, int datasync,
 	struct fbx_fs *fs = fbx_fsi_enter(req);
 	struct dirh *dh = (struct dirh *)(uintptr_t)fi->fh;
 	char *path;
-	int err = fbx_fsi_path_fi(fs, ino, &path);
+	int err = fbx_fsi_path_fi(fs, ino, fi, &path);
 	if (!err && fs->ops.fsyncdir)
 		err = fs->ops.fsyncdir(path, datasync, &dh->fi);
 	free(path);

@@ -131,7 +131,7 @@ void fbx_fsi_ll_getattr(struct fbx_req *req, uint64_t ino, struct fbx_file_info 
 	struct fbx_fs *fs = fbx_fsi_enter(req);
 	struct fbx_file_info ofi;
 	char *path;
-	int err = fi ? fbx_fsi_path_fi(fs, ino, &path) : fbx_fsi_path(fs, ino, NULL, &path);
+	int err = fi ? fbx_fsi_path_fi(fs, ino, fi, &path) : fbx_fsi_path(fs, ino, NULL, &path);
 	if (err == -ENOENT && !fi && getattr_by_fh(fs, ino, &ofi) == 0) {
 		fi = &ofi;
 		err = 0;
@@ -231,7 +231,7 @@ void fbx_fsi_ll_setattr(struct fbx_req *req, uint64_t ino, const struct stat *at
 {
 	struct fbx_fs *fs = fbx_fsi_enter(req);
 	char *path;
-	int err = fi ? fbx_fsi_path_fi(fs, ino, &path) : fbx_fsi_path(fs, ino, NULL, &path);
+	int err = fi ? fbx_fsi_path_fi(fs, ino, fi, &path) : fbx_fsi_path(fs, ino, NULL, &path);
 	if (!err)
 		err = do_setattr(fs, path, attr, to_set, fi);
 	if (err)
@@ -248,7 +248,7 @@ void fbx_fsi_ll_statx(struct fbx_req *req, uint64_t ino, int flags, unsigned mas
 	struct fbx_fs *fs = fbx_fsi_enter(req);
 	struct statx stx;
 	char *path;
-	int err = fi ? fbx_fsi_path_fi(fs, ino, &path) : fbx_fsi_path(fs, ino, NULL, &path);
+	int err = fi ? fbx_fsi_path_fi(fs, ino, fi, &path) : fbx_fsi_path(fs, ino, NULL, &path);
 	memset(&stx, 0, sizeof stx);
 	if (!err)
 		err = fs->ops.statx(path, flags, mask, &stx, fi);

@@ -36,7 +36,7 @@ void fbx_fsi_ll_open(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi
 {
 	struct fbx_fs *fs = fbx_fsi_enter(req);
 	char *path;
-	int err = fbx_fsi_path_fi(fs, ino, &path);
+	int err = fbx_fsi_path_fi(fs, ino, NULL, &path);
 	preset_open(fs, fi);
 	/* Counted before the fs opens, so an unlink racing with us hides. */
 	if (!err)
@@ -99,7 +99,7 @@ void fbx_fsi_ll_read(struct fbx_req *req, uint64_t ino, size_t size, off_t off,
 {
 	struct fbx_fs *fs = fbx_fsi_enter(req);
 	char *path, *buf = NULL;
-	int ret = fbx_fsi_path_fi(fs, ino, &path);
+	int ret = fbx_fsi_path_fi(fs, ino, fi, &path);
 	if (!ret && !fs->ops.read)
 		ret = -ENOSYS;
 	if (!ret && !(buf = malloc(size ? size : 1)))
@@ -122,7 +122,7 @@ void fbx_fsi_ll_write(struct fbx_req *req, uint64_t ino, const char *buf, size_t
 {
 	struct fbx_fs *fs = fbx_fsi_enter(req);
 	char *path;
-	int ret = fbx_fsi_path_fi(fs, ino, &path);
+	int ret = fbx_fsi_path_fi(fs, ino, fi, &path);
 	if (!ret)
 		ret = fs->ops.write ? fs->ops.write(path, buf, size, off, fi) : -ENOSYS;
 	if (ret > (int)size)
@@ -141,7 +141,7 @@ void fbx_fsi_ll_flush(struct fbx_req *req, uint64_t ino, struct fbx_file_info *f
 {
 	struct fbx_fs *fs = fbx_fsi_enter(req);
 	char *path;
-	int err = fbx_fsi_path_fi(fs, ino, &path);
+	int err = fbx_fsi_path_fi(fs, ino, fi, &path);
 	if (!err && fs->ops.lock) {
 		struct flock lk = { .l_type = F_UNLCK, .l_whence = SEEK_SET };
 		fs->ops.lock(path, fi, F_SETLK, &lk);
@@ -159,7 +159,7 @@ void fbx_fsi_ll_release(struct fbx_req *req, uint64_t ino, struct fbx_file_info 
 	char *path;
 	/* Without a path (hard_remove, no nullpath_ok) the fs is not called:
 	 * it said it cannot take a NULL path. */
-	if (fbx_fsi_path_fi(fs, ino, &path) == 0) {
+	if (fbx_fsi_path_fi(fs, ino, fi, &path) == 0) {
 		if (fi->flock_release && fs->ops.flock)
 			fs->ops.flock(path, fi, LOCK_UN);
 		if (fs->ops.release)
@@ -176,7 +176,7 @@ void fbx_fsi_ll_fsync(struct fbx_req *req, uint64_t ino, int datasync, struct fb
 {
 	struct fbx_fs *fs = fbx_fsi_enter(req);
 	char *path;
-	int err = fbx_fsi_path_fi(fs, ino, &path);
+	int err = fbx_fsi_path_fi(fs, ino, fi, &path);
 	if (!err && fs->ops.fsync)
 		err = fs->ops.fsync(path, datasync, fi);
 	free(path);
@@ -191,7 +191,7 @@ void fbx_fsi_ll_getlk(struct fbx_req *req, uint64_t ino, struct fbx_file_info *f
 {
 	struct fbx_fs *fs = fbx_fsi_enter(req);
 	char *path;
-	int err = fbx_fsi_path_fi(fs, ino, &path);
+	int err = fbx_fsi_path_fi(fs, ino, fi, &path);
 	if (!err)
 		err = fs->ops.lock(path, fi, F_GETLK, lock);
 	if (err)
@@ -207,7 +207,7 @@ void fbx_fsi_ll_setlk(struct fbx_req *req, uint64_t ino, struct fbx_file_info *f
 {
 	struct fbx_fs *fs = fbx_fsi_enter(req);
 	char *path;
-	int err = fbx_fsi_path_fi(fs, ino, &path);
+	int err = fbx_fsi_path_fi(fs, ino, fi, &path);
 	if (!err)
 		err = fs->ops.lock(path, fi, sleep ? F_SETLKW : F_SETLK, lock);
 	free(path);
@@ -219,7 +219,7 @@ void fbx_fsi_ll_flock(struct fbx_req *req, uint64_t ino, struct fbx_file_info *f
 {
 	struct fbx_fs *fs = fbx_fsi_enter(req);
 	char *path;
-	int err = fbx_fsi_path_fi(fs, ino, &path);
+	int err = fbx_fsi_path_fi(fs, ino, fi, &path);
 	if (!err)
 		err = fs->ops.flock(path, fi, op);
 	free(path);
@@ -249,7 +249,7 @@ void fbx_fsi_ll_fallocate(struct fbx_req *req, uint64_t ino, int mode, off_t off
 {
 	struct fbx_fs *fs = fbx_fsi_enter(req);
 	char *path;
-	int err = fbx_fsi_path_fi(fs, ino, &path);
+	int err = fbx_fsi_path_fi(fs, ino, fi, &path);
 	if (!err)
 		err = fs->ops.fallocate(path, mode, off, len, fi);
 	free(path);
@@ -262,7 +262,7 @@ void fbx_fsi_ll_lseek(struct fbx_req *req, uint64_t ino, off_t off, int whence,
 {
 	struct fbx_fs *fs = fbx_fsi_enter(req);
 	char *path;
-	off_t ret = fbx_fsi_path_fi(fs, ino, &path);
+	off_t ret = fbx_fsi_path_fi(fs, ino, fi, &path);
 	if (!ret)
 		ret = fs->ops.lseek(path, off, whence, fi);
 	if (ret < 0)
@@ -280,9 +280,9 @@ void fbx_fsi_ll_copy_file_range(struct fbx_req *req, uint64_t ino_in, off_t off_
 {
 	struct fbx_fs *fs = fbx_fsi_enter(req);
 	char *pin = NULL, *pout = NULL;
-	ssize_t ret = fbx_fsi_path_fi(fs, ino_in, &pin);
+	ssize_t ret = fbx_fsi_path_fi(fs, ino_in, fi_in, &pin);
 	if (!ret)
-		ret = fbx_fsi_path_fi(fs, ino_out, &pout);
+		ret = fbx_fsi_path_fi(fs, ino_out, fi_out, &pout);
 	if (!ret)
 		ret = fs->ops.copy_file_range(pin, fi_in, off_in, pout, fi_out, off_out, len,
 		                              flags);

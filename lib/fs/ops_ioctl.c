@@ -21,7 +21,7 @@ void fbx_fsi_ll_ioctl(struct fbx_req *req, uint64_t ino, unsigned int cmd, uint6
 	char *path = NULL, *data = NULL;
 	/* The path API has no retry: the kernel could not tell it what an
 	 * unrestricted command's argument points to. */
-	int ret = (flags & FBX_IOCTL_UNRESTRICTED) ? -EPERM : fbx_fsi_path_fi(fs, ino, &path);
+	int ret = (flags & FBX_IOCTL_UNRESTRICTED) ? -EPERM : fbx_fsi_path_fi(fs, ino, fi, &path);
 	if (!ret && !(data = calloc(1, size ? size : 1)))
 		ret = -ENOMEM;
 	if (!ret) {
@@ -46,7 +46,7 @@ void fbx_fsi_ll_poll(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi
 	struct fbx_fs *fs = fbx_fsi_enter(req);
 	char *path;
 	unsigned revents = 0;
-	int err = fbx_fsi_path_fi(fs, ino, &path);
+	int err = fbx_fsi_path_fi(fs, ino, fi, &path);
 	if (err)
 		fbx_pollhandle_destroy(ph);   /* the callback never saw it */
 	else

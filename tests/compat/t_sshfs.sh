@@ -14,13 +14,10 @@
 #    test that passes on Debian's libfuse must pass on ours.
 #    Its 16 parametrizations take ~8 minutes a side here (sleeps for the
 #    cache timeouts), so by default one runs: one connection, no cache,
-#    no debug (pytest -k 'False-False-0-False]'). Known: with max_conns
-#    > 1 (multiconn=True) sshfs crashes on ours in tst_link: its release
-#    looks up the connection it recorded under the path given to open,
-#    and our hard links are one inode whose path is the name looked up
-#    last, so after opening both names the release path differs (a NULL
-#    pointer in sshfs_release). To fix in lib/fs (keep an open node's
-#    current name); FBX_SSHFS_SELECT=all shows it.
+#    no debug (pytest -k 'False-False-0-False]'). The mount round runs
+#    twice, the second time with -o max_conns=3 (sshfs finds an open
+#    file's connection by the path given to open: with hard links the
+#    ops on it must get that path, see fusebox/fs.h "Open files").
 #    FBX_SSHFS_SELECT=EXPR runs the tests pytest -k EXPR selects, =all
 #    every one;
 #    FBX_SSHFS_ARGS adds options to every sshfs the suite starts (e.g.
@@ -129,14 +126,22 @@ def enoent():
     raise AssertionError("opened")
 t("missing name: ENOENT", enoent)
 t("rmdir", lambda: (os.unlink(f"{m}/d/b2"), os.rmdir(f"{m}/d"), eq(os.path.exists(f"{s}/d"), False)))
+def links_open():   # sshfs's tst_link (filecmp) in short: both names open at once
+    wr(f"{m}/x", b"linked"); os.link(f"{m}/x", f"{m}/y")
+    with open(f"{m}/x", "rb") as f1, open(f"{m}/y", "rb") as f2:
+        eq(f1.read(), f2.read())
+    os.unlink(f"{m}/y"); os.unlink(f"{m}/x")
+t("two names of a hard link open at once", links_open)
 t("statvfs", lambda: eq(os.statvfs(m).f_bsize > 0, True))
 EOF
 }
-side_mount() {   # side_mount SIDE(ours|debian)
-	local side=$1 src=$TMP/src-$1 mnt=$TMP/mnt-$1 want got out
+side_mount() {   # side_mount SIDE(ours|debian) [SSHFS-OPTION...]
+	local side=$1 src=$TMP/src-$1${2:-} mnt=$TMP/mnt-$1${2:-} want got out
+	local -a opts=("${@:2}")
+	[ $# -gt 1 ] && side="$side $2"
 	mkdir -p "$src" "$mnt"
-	if [ "$side" = ours ]; then want=$LIB; set -- "$RUN" "$SSHFS"; else want=$SYSLIB; set -- "$SSHFS"; fi
-	start_fs "$TMP/sshfs-$side.log" "$@" -f localhost:"$src" "$mnt"
+	if [ "$1" = ours ]; then want=$LIB; set -- "$RUN" "$SSHFS"; else want=$SYSLIB; set -- "$SSHFS"; fi
+	start_fs "$TMP/sshfs-$side.log" "$@" "${opts[@]}" -f localhost:"$src" "$mnt"
 	if ! wait_mounted "$mnt" "$PID" 150; then
 		echo "FAIL  $side: sshfs did not mount:"; sed 's/^/      /' "$TMP/sshfs-$side.log"; fails=$((fails + 1)); return
 	fi
@@ -144,16 +149,21 @@ side_mount() {   # side_mount SIDE(ours|debian)
 	check "$side: the sshfs daemon mapped $want only" "$want" "$got"
 	out=$(ops "$mnt" "$src")
 	echo "info  $side: $(grep -c '^ok ' <<<"$out") of $(wc -l <<<"$out") file operations pass"
-	[ "$side" = debian ] && echo "$out" >"$TMP/ops-debian"
-	[ "$side" = ours ] && echo "$out" >"$TMP/ops-ours"
+	echo "$out" >"$TMP/ops-${side// /}"
 	umount "$mnt"
 	wait_exit "$PID" 100; check "$side: sshfs exits 0 after umount" 0 $?
 }
-side_mount debian
-side_mount ours
-grep '^FAIL' "$TMP/ops-ours" | sed 's/^/      ours: /'
-check "every file operation that works on Debian's libfuse works on ours" \
-	"$(grep '^ok ' "$TMP/ops-debian")" "$(grep '^ok ' "$TMP/ops-ours")"
+# Again with several connections: sshfs picks one per open file by the
+# path open was given, and ops on the file must get that path (hard
+# links: fusebox's one node has two names; entry_timeout=0: every
+# open looks its name up, as sshfs's tst_link does without cache).
+for mc in "" -omax_conns=3,entry_timeout=0; do
+	side_mount debian $mc
+	side_mount ours $mc
+	grep '^FAIL' "$TMP/ops-ours$mc" | sed "s/^/      ours $mc: /"
+	check "every file operation that works on Debian's libfuse works on ours $mc" \
+		"$(grep '^ok ' "$TMP/ops-debian$mc")" "$(grep '^ok ' "$TMP/ops-ours$mc")"
+done
 
 # ---- sshfs's own test suite ---------------------------------------------------------
 

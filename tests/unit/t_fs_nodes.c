@@ -146,7 +146,9 @@ static void test_hard_links(void)
 	/* Nor are files of another type. */
 	uint64_t c = enter(t, ROOT, "c", S_IFREG, 10);
 	CHECK(enter(t, ROOT, "s", S_IFLNK, 10) != c);
-	/* A name now naming another file (replaced behind our back). */
+	/* With stable inode numbers (use_ino), a name now naming another
+	 * file (replaced behind our back) gets a new node. */
+	fbx_nodes_set_stable_ino(t, true);
 	uint64_t r1 = enter(t, ROOT, "r", S_IFREG, 500);
 	uint64_t r2 = enter(t, ROOT, "r", S_IFREG, 501);
 	CHECK(r1 != r2);
@@ -161,6 +163,115 @@ static void test_hard_links(void)
 	CHECK_EQ_INT(info.nnames, 1);
 	CHECK_EQ_STR(path_of(t, o), "E2");
 	CHECK_EQ_STR(path_of(t, n), "/new");
+	fbx_nodes_free(t);
+}
+
+/* Without use_ino (the default, libfuse's too) st_ino may change for the
+ * same file (fuse-zip renumbers as its archive changes): a name the
+ * kernel holds keeps its node, and a number passed on to another file
+ * takes no name from the file that had it. */
+static void test_renumbered(void)
+{
+	struct fbx_nodes *t = fbx_nodes_new();
+	struct fbx_node_info info;
+	uint64_t a = enter(t, ROOT, "a", S_IFREG, 5);
+	uint64_t b = enter(t, ROOT, "b", S_IFREG, 6);
+	CHECK_EQ_INT(enter(t, ROOT, "a", S_IFREG, 6), a);  /* a took b's number */
+	CHECK_EQ_INT(enter(t, ROOT, "b", S_IFREG, 7), b);
+	CHECK_EQ_STR(path_of(t, a), "/a");
+	CHECK_EQ_STR(path_of(t, b), "/b");
+	/* A new one-link file with a's number is not merged into a. */
+	uint64_t c = enter(t, ROOT, "c", S_IFREG, 6);
+	CHECK(c != a);
+	CHECK_EQ_STR(path_of(t, a), "/a");
+	CHECK_EQ_INT(fbx_nodes_info(t, a, &info), 0);
+	CHECK_EQ_INT(info.nnames, 1);
+	/* Hard links still merge by the new number. */
+	CHECK_EQ_INT(enter_n(t, ROOT, "a2", S_IFREG, 9, 2), enter_n(t, ROOT, "a3", S_IFREG, 9, 2));
+	/* Another type behind the name is another file. */
+	uint64_t s = enter(t, ROOT, "a", S_IFLNK, 6);
+	CHECK(s != a);
+	CHECK_EQ_STR(path_of(t, a), "E2");
+	/* A node the kernel no longer holds (remembered) is not kept on a
+	 * changed number: its handles must not open another file. */
+	fbx_nodes_set_remember(t, true);
+	uint64_t f = enter(t, ROOT, "f", S_IFREG, 40);
+	fbx_nodes_forget(t, f, 1);
+	CHECK(enter(t, ROOT, "f", S_IFREG, 41) != f);
+	fbx_nodes_free(t);
+}
+
+/* Ops on an open file get the name it was opened under (libfuse's nodes
+ * are names), renames followed, while that name exists. */
+static const char *fh_path(struct fbx_nodes *t, uint64_t id, uint64_t fh)
+{
+	static char buf[PATH_MAX + 16];
+	char *p;
+	int err = fbx_nodes_path_fh(t, id, fh, &p);
+	if (err) {
+		snprintf(buf, sizeof buf, "E%d", -err);
+		return buf;
+	}
+	snprintf(buf, sizeof buf, "%s", p);
+	free(p);
+	return buf;
+}
+
+static void test_open_names(void)
+{
+	struct fbx_nodes *t = fbx_nodes_new();
+	uint64_t d = enter(t, ROOT, "d", S_IFDIR, 2);
+	uint64_t a = enter_n(t, ROOT, "a", S_IFREG, 10, 2);
+	CHECK_EQ_INT(enter_n(t, d, "b", S_IFREG, 10, 2), a);
+	CHECK_EQ_INT(fbx_nodes_open(t, a), 0);
+	fbx_nodes_set_fh(t, a, 1, 100, 0);        /* opened as /d/b */
+	CHECK_EQ_INT(enter_n(t, ROOT, "a", S_IFREG, 10, 2), a);
+	CHECK_EQ_INT(fbx_nodes_open(t, a), 0);
+	fbx_nodes_set_fh(t, a, 1, 200, 0);        /* opened as /a */
+	CHECK_EQ_STR(path_of(t, a), "/a");
+	CHECK_EQ_STR(fh_path(t, a, 100), "/d/b");
+	CHECK_EQ_STR(fh_path(t, a, 200), "/a");
+	CHECK_EQ_STR(fh_path(t, a, 999), "/a");   /* unknown handle: current */
+	/* Renames are followed: of the name, and of a directory above it. */
+	fbx_nodes_rename(t, d, "b", d, "b2", 0);
+	CHECK_EQ_STR(fh_path(t, a, 100), "/d/b2");
+	fbx_nodes_rename(t, ROOT, "d", ROOT, "e", 0);
+	CHECK_EQ_STR(fh_path(t, a, 100), "/e/b2");
+	/* Exchange: the open file follows its name. */
+	uint64_t x = enter(t, ROOT, "x", S_IFREG, 20);
+	fbx_nodes_rename(t, ROOT, "a", ROOT, "x", RENAME_EXCHANGE);
+	CHECK_EQ_STR(fh_path(t, a, 200), "/x");
+	CHECK_EQ_STR(path_of(t, x), "/a");
+	/* The name gone: the file's current name. */
+	fbx_nodes_remove(t, d, "b2");
+	CHECK_EQ_STR(fh_path(t, a, 100), "/x");
+	/* Hidden while open: the hidden name. */
+	CHECK_EQ_INT(fbx_nodes_hide(t, ROOT, "x", ".fbx_hidden1"), 0);
+	CHECK_EQ_STR(fh_path(t, a, 200), "/.fbx_hidden1");
+	CHECK_EQ_STR(fh_path(t, a, 100), "/.fbx_hidden1");
+	char *hp;
+	fbx_nodes_set_fh(t, a, 0, 100, 0);
+	fbx_nodes_release(t, a, &hp);
+	CHECK(hp == NULL);
+	fbx_nodes_set_fh(t, a, 0, 200, 0);
+	fbx_nodes_release(t, a, &hp);
+	CHECK_EQ_STR(hp ? hp : "", "/.fbx_hidden1");
+	free(hp);
+	CHECK_EQ_STR(fh_path(t, a, 200), "E2");
+
+	/* One fh for every open (a filesystem that keeps no state per
+	 * open): the latest open's name, and a close is the latest's. */
+	uint64_t f = enter_n(t, ROOT, "f", S_IFREG, 30, 2);
+	CHECK_EQ_INT(enter_n(t, ROOT, "g", S_IFREG, 30, 2), f);
+	CHECK_EQ_INT(fbx_nodes_open(t, f), 0);
+	fbx_nodes_set_fh(t, f, 1, 0, 0);          /* as /g */
+	CHECK_EQ_INT(enter_n(t, ROOT, "f", S_IFREG, 30, 2), f);
+	CHECK_EQ_INT(fbx_nodes_open(t, f), 0);
+	fbx_nodes_set_fh(t, f, 1, 0, 0);          /* as /f */
+	CHECK_EQ_STR(fh_path(t, f, 0), "/f");
+	fbx_nodes_set_fh(t, f, 0, 0, 0);
+	fbx_nodes_release(t, f, &hp);
+	CHECK_EQ_STR(fh_path(t, f, 0), "/g");
 	fbx_nodes_free(t);
 }
 
@@ -436,6 +547,8 @@ int main(void)
 	test_lookup_counts();
 	test_remember();
 	test_hard_links();
+	test_renumbered();
+	test_open_names();
 	test_rename();
 	test_hidden();
 	test_deep();
