@@ -220,6 +220,10 @@ static int do_setattr(struct fbx_fs *fs, const char *path, const struct stat *at
 		err = !path ? -ENOENT : fs->ops.chmod ? fs->ops.chmod(path, attr->st_mode) : -ENOSYS;
 	if (!err && (to_set & FBX_SET_SIZE))
 		err = set_size(fs, path, attr->st_size, fi);
+	if (!err && (to_set & FBX_SET_KILL_SUIDGID) && !(to_set & FBX_SET_MODE)) {
+		int r = fbx_fsi_kill_suidgid(fs, path, fi);
+		err = r < 0 ? r : 0;
+	}
 	if (!err && (to_set & (FBX_SET_ATIME | FBX_SET_MTIME | FBX_SET_ATIME_NOW |
 	                       FBX_SET_MTIME_NOW)))
 		err = set_times(fs, path, attr, to_set, fi);
