@@ -1366,6 +1366,11 @@ static off_t mfs_lseek(const char *path, off_t off, int whence, struct fbx_file_
 
 	if (whence != SEEK_DATA && whence != SEEK_HOLE)
 		return -EINVAL;
+	/* Under writeback_cache the kernel asks before writing its dirty
+	 * pages back: we would call fresh data a hole. ENOSYS makes it
+	 * answer from its own size, the whole file as data. */
+	if (mfs_get()->writeback)
+		return -ENOSYS;
 	err = with_inode(path, fi, do_lseek, &s);
 	return err < 0 ? err : s.result;
 }
@@ -1537,9 +1542,10 @@ static int mfs_statfs(const char *path, struct statvfs *st)
  * pages are kept across opens (keep_cache in open). The writeback cache
  * would also gather writes into large WRITEs, but stays off unless asked
  * for: the kernel sends SEEK_DATA/SEEK_HOLE to us without writing its
- * dirty pages back first (so lseek sees an old size), and writes back
- * the times of a file already closed and removed, which syncfs(2) then
- * reports as ENOENT (tests/fs/t_syscalls_memfs.sh shows both). */
+ * dirty pages back first, so under it lseek answers ENOSYS and the
+ * kernel calls the whole file data (tmpfs reports holes), and st_blocks
+ * lags behind the kernel's dirty pages (FBX_FSOPS_OPTS=writeback_cache
+ * tests/fs/t_syscalls_memfs.sh shows both). */
 static void *mfs_init(struct fbx_conn *conn)
 {
 	struct mfs *fs = mfs_get();
