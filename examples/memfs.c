@@ -138,6 +138,8 @@ struct mfs {
 	unsigned long     mount_flags;   /* MS_NOATIME, MS_NODIRATIME, MS_STRICTATIME */
 	bool              writeback;     /* -o writeback_cache */
 	bool              no_keep_cache; /* -o no_keep_cache */
+	bool              no_killpriv;   /* -o no_killpriv_v2 */
+	bool              killpriv;      /* handle_killpriv_v2: the path layer clears suid/sgid */
 };
 
 static struct mfs *mfs_get(void)
@@ -1256,7 +1258,7 @@ static int do_write(struct mfs *fs, struct mfs_inode *n, const void *arg)
 	if (io->off + (off_t)done > n->size)
 		n->size = io->off + (off_t)done;
 	/* Delayed writeback runs as whoever flushes, not the writer. */
-	if (!io->writepage && !caller_is_root())
+	if (!fs->killpriv && !io->writepage && !caller_is_root())
 		kill_suid(n);
 	touch(n, T_M | T_C);
 	return (int)done;
@@ -1364,6 +1366,11 @@ static off_t mfs_lseek(const char *path, off_t off, int whence, struct fbx_file_
 
 	if (whence != SEEK_DATA && whence != SEEK_HOLE)
 		return -EINVAL;
+	/* Under writeback_cache the kernel asks before writing its dirty
+	 * pages back: we would call fresh data a hole. ENOSYS makes it
+	 * answer from its own size, the whole file as data. */
+	if (mfs_get()->writeback)
+		return -ENOSYS;
 	err = with_inode(path, fi, do_lseek, &s);
 	return err < 0 ? err : s.result;
 }
@@ -1535,14 +1542,21 @@ static int mfs_statfs(const char *path, struct statvfs *st)
  * pages are kept across opens (keep_cache in open). The writeback cache
  * would also gather writes into large WRITEs, but stays off unless asked
  * for: the kernel sends SEEK_DATA/SEEK_HOLE to us without writing its
- * dirty pages back first (so lseek sees an old size), and writes back
- * the times of a file already closed and removed, which syncfs(2) then
- * reports as ENOENT (tests/fs/t_syscalls_memfs.sh shows both). */
+ * dirty pages back first, so under it lseek answers ENOSYS and the
+ * kernel calls the whole file data (tmpfs reports holes), and st_blocks
+ * lags behind the kernel's dirty pages (FBX_FSOPS_OPTS=writeback_cache
+ * tests/fs/t_syscalls_memfs.sh shows both). */
 static void *mfs_init(struct fbx_conn *conn)
 {
 	struct mfs *fs = mfs_get();
 
 	conn->want &= ~FBX_CAP_AUTO_INVAL_DATA;
+	/* Else the kernel asks for security.capability before every
+	 * write(2): two thirds of the requests of a SQLite run. The path
+	 * layer then clears suid/sgid for us (fusebox/fs.h). */
+	fs->killpriv = !fs->no_killpriv && (conn->capable & FBX_CAP_HANDLE_KILLPRIV_V2);
+	if (fs->killpriv)
+		conn->want |= FBX_CAP_HANDLE_KILLPRIV_V2;
 	if (fs->writeback)
 		conn->want |= FBX_CAP_WRITEBACK_CACHE & conn->capable;
 	return fs;
@@ -1599,6 +1613,10 @@ static int mfs_opt(void *data, const char *key, const char *value, int is_arg)
 
 	if (!is_arg && !strcmp(key, "no_keep_cache") && !value) {
 		fs->no_keep_cache = true;
+		return 1;
+	}
+	if (!is_arg && !strcmp(key, "no_killpriv_v2") && !value) {
+		fs->no_killpriv = true;
 		return 1;
 	}
 	if (is_arg || strcmp(key, "size") != 0)
@@ -1676,7 +1694,8 @@ static uint64_t default_size(void)
 static const struct fbx_app mfs_app = {
 	.help = "memfs options:\n"
 	        "    -o size=N[KMGTP]       capacity (default: half the RAM)\n"
-	        "    -o no_keep_cache       drop the kernel's cached data at each open\n",
+	        "    -o no_keep_cache       drop the kernel's cached data at each open\n"
+	        "    -o no_killpriv_v2      let the kernel clear suid/sgid (a GETXATTR per write)\n",
 	.opt = mfs_opt,
 	.setup = mfs_init_tree,
 	.cleanup = mfs_free_tree,

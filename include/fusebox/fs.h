@@ -49,6 +49,22 @@
  * most from keep_cache and writeback_cache; one that mirrors data others
  * change needs attr_timeout and auto_inval_data to see those changes.
  *
+ * suid/sgid: by default the kernel clears them itself, and asks for
+ * security.capability (GETXATTR) before every write(2) to decide. A
+ * filesystem whose init sets FBX_CAP_HANDLE_KILLPRIV_V2 in conn->want
+ * (when conn->capable has it) saves those round trips (the kernel asks
+ * once per inode) and leaves the clearing to the library, which does
+ * it as Linux does: after a write by a caller without CAP_FSETID (the
+ * kernel's fi->kill_priv; delayed writeback never has it), a truncate
+ * (also of an open with O_TRUNC) or chown the kernel flags, and a
+ * fallocate or copy_file_range by a caller without CAP_FSETID
+ * (fbx_req_capable()), it reads the mode with fgetattr or getattr and
+ * clears S_ISUID, and S_ISGID when the file has S_IXGRP or the caller
+ * is not in its group, with fchmod or chmod, then drops the kernel's
+ * cached attributes. So chmod must accept that change from any caller
+ * (the kernel checked the permission for the write), and the
+ * filesystem's own write need not clear anything (examples/memfs.c).
+ *
  * File handles (name_to_handle_at(2), open_by_handle_at(2), an NFS
  * export of the mount): the kernel encodes the node id and its
  * generation; the library gives every node an id never reused within

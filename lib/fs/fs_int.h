@@ -27,7 +27,20 @@ struct fbx_fs {
 	int inited;
 	unsigned long hidden_seq;      /* next .fbx_hidden<N> (atomic) */
 	uint32_t generation;           /* of every node but the root: per mount */
+	int killpriv;                  /* init asked for handle_killpriv_v2 */
 };
+
+/* ---- killpriv.c -------------------------------------------------------- */
+
+/** Clear suid/sgid of path (fi) as Linux does for a caller without
+ *  CAP_FSETID: 1 if a bit was cleared, 0 if none was set, or -errno. */
+int fbx_fsi_kill_suidgid(struct fbx_fs *fs, const char *path, struct fbx_file_info *fi);
+/** After a write-like op that succeeded: clear the bits when `kill`
+ *  (write's kill_priv) or, with kill < 0, when the caller lacks
+ *  CAP_FSETID (fallocate, copy_file_range), and drop the kernel's
+ *  cached attributes of ino if that changed the mode. */
+void fbx_fsi_kill_after(struct fbx_fs *fs, struct fbx_req *req, uint64_t ino,
+                        const char *path, struct fbx_file_info *fi, int kill);
 
 /* ---- context.c -------------------------------------------------------- */
 

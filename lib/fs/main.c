@@ -25,7 +25,8 @@ static void fbx_fsi_ll_init(void *userdata, struct fbx_conn *conn)
 	struct fbx_fs *fs = userdata;
 	/* The kernel applies the umask before sending a mode (no DONT_MASK),
 	 * and opens with O_TRUNC come as open + setattr(size), which fs.h's
-	 * open does not promise to handle (no ATOMIC_O_TRUNC). */
+	 * open does not promise to handle (no ATOMIC_O_TRUNC). killpriv_v2
+	 * is the filesystem's to ask for in its init (fs.h, "suid/sgid"). */
 	conn->want &= ~(FBX_CAP_DONT_MASK | FBX_CAP_ATOMIC_O_TRUNC |
 	                FBX_CAP_HANDLE_KILLPRIV | FBX_CAP_HANDLE_KILLPRIV_V2 |
 	                FBX_CAP_POSIX_ACL);
@@ -44,6 +45,7 @@ static void fbx_fsi_ll_init(void *userdata, struct fbx_conn *conn)
 		fs->private_data = fs->ops.init(conn);
 	/* init may have turned use_ino on or off (fbx_fs_options). */
 	fbx_nodes_set_stable_ino(fs->nodes, fs->opts->use_ino);
+	fs->killpriv = (conn->want & FBX_CAP_HANDLE_KILLPRIV_V2) != 0;
 	fs->inited = 1;
 	fbx_fsi_leave();
 }

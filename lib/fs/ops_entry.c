@@ -220,10 +220,33 @@ static int do_setattr(struct fbx_fs *fs, const char *path, const struct stat *at
 		err = !path ? -ENOENT : fs->ops.chmod ? fs->ops.chmod(path, attr->st_mode) : -ENOSYS;
 	if (!err && (to_set & FBX_SET_SIZE))
 		err = set_size(fs, path, attr->st_size, fi);
+	if (!err && (to_set & FBX_SET_KILL_SUIDGID) && !(to_set & FBX_SET_MODE)) {
+		int r = fbx_fsi_kill_suidgid(fs, path, fi);
+		err = r < 0 ? r : 0;
+	}
 	if (!err && (to_set & (FBX_SET_ATIME | FBX_SET_MTIME | FBX_SET_ATIME_NOW |
 	                       FBX_SET_MTIME_NOW)))
 		err = set_times(fs, path, attr, to_set, fi);
 	return err;
+}
+
+#define TIMES_ONLY (FBX_SET_ATIME | FBX_SET_MTIME | FBX_SET_ATIME_NOW | \
+                    FBX_SET_MTIME_NOW | FBX_SET_CTIME)
+
+/* Under writeback_cache the kernel writes the times it kept back with
+ * a SETATTR of its own, also for a file whose last name and last open
+ * are gone (syncfs(2), eviction): nobody can see them any more, and
+ * tmpfs would not fail, so neither do we (syncfs would report ENOENT).
+ * No caller can reach such a node with a SETATTR of its own (no name,
+ * no descriptor), and the kernel does not read this reply's
+ * attributes back (fuse_flush_times): they are what it sent. */
+static void times_of_gone(struct fbx_req *req, uint64_t ino, const struct stat *attr)
+{
+	struct stat st = *attr;
+	st.st_ino = ino;
+	st.st_mode = S_IFREG;
+	st.st_nlink = 0;
+	(void)fbx_reply_attr(req, &st, 0);
 }
 
 void fbx_fsi_ll_setattr(struct fbx_req *req, uint64_t ino, const struct stat *attr,
@@ -232,12 +255,16 @@ void fbx_fsi_ll_setattr(struct fbx_req *req, uint64_t ino, const struct stat *at
 	struct fbx_fs *fs = fbx_fsi_enter(req);
 	char *path;
 	int err = fi ? fbx_fsi_path_fi(fs, ino, fi, &path) : fbx_fsi_path(fs, ino, NULL, &path);
-	if (!err)
-		err = do_setattr(fs, path, attr, to_set, fi);
-	if (err)
-		fbx_fsi_reply_err(req, err);
-	else
-		reply_attr(fs, req, ino, path, fi);
+	if (err == -ENOENT && !fi && !(to_set & ~TIMES_ONLY)) {
+		times_of_gone(req, ino, attr);
+	} else {
+		if (!err)
+			err = do_setattr(fs, path, attr, to_set, fi);
+		if (err)
+			fbx_fsi_reply_err(req, err);
+		else
+			reply_attr(fs, req, ino, path, fi);
+	}
 	free(path);
 	fbx_fsi_leave();
 }

@@ -127,6 +127,8 @@ void fbx_fsi_ll_write(struct fbx_req *req, uint64_t ino, const char *buf, size_t
 		ret = fs->ops.write ? fs->ops.write(path, buf, size, off, fi) : -ENOSYS;
 	if (ret > (int)size)
 		ret = -EIO;
+	if (ret > 0 && fi->kill_priv)
+		fbx_fsi_kill_after(fs, req, ino, path, fi, 1);
 	if (ret < 0)
 		fbx_fsi_reply_err(req, ret);
 	else
@@ -252,6 +254,8 @@ void fbx_fsi_ll_fallocate(struct fbx_req *req, uint64_t ino, int mode, off_t off
 	int err = fbx_fsi_path_fi(fs, ino, fi, &path);
 	if (!err)
 		err = fs->ops.fallocate(path, mode, off, len, fi);
+	if (!err)
+		fbx_fsi_kill_after(fs, req, ino, path, fi, -1);
 	free(path);
 	fbx_fsi_reply_err(req, err);
 	fbx_fsi_leave();
@@ -286,6 +290,8 @@ void fbx_fsi_ll_copy_file_range(struct fbx_req *req, uint64_t ino_in, off_t off_
 	if (!ret)
 		ret = fs->ops.copy_file_range(pin, fi_in, off_in, pout, fi_out, off_out, len,
 		                              flags);
+	if (ret > 0)
+		fbx_fsi_kill_after(fs, req, ino_out, pout, fi_out, -1);
 	if (ret < 0)
 		fbx_fsi_reply_err(req, (int)ret);
 	else

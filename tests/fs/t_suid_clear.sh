@@ -91,6 +91,29 @@ run_mode() {   # run_mode LABEL [passthrough options]
 	rm -f "$SRC"/*
 }
 
+# memfs (handle_killpriv_v2 by default, path API: the library clears
+# the bits on truncate, memfs on write and fallocate) against the same
+# tmpfs reference, on the mount only.
+run_memfs() {   # run_memfs LABEL [memfs options]
+	local label=$1 want got line
+	shift
+	start_fs "$TMP/log" "$BUILD/examples/memfs" -f -o allow_other,default_permissions "$@" "$MNT"
+	wait_mounted "$MNT" "$PID" || { cat "$TMP/log"; echo "FAIL  [$label] not mounted"; exit 1; }
+	chmod 1777 "$MNT"
+	{ apply "$MNT" nobody; apply "$MNT" root; } > "$TMP/mount"
+	while read -r line; do
+		set -- $line
+		want=$4
+		[ "$label" = memfs_no_killpriv_v2 ] && [ "$2" = 2767 ] && [ "$3" = nobody ] && want=2767
+		got=$(awk -v k="$1 $2 $3" '$1" "$2" "$3 == k {print $4}' "$TMP/mount")
+		check "[$label] $1 on $2 by $3" "$want" "$got"
+	done < "$TMP/native"
+	umount "$MNT"
+	wait_exit "$PID" 50 >/dev/null
+}
+
+run_memfs memfs
+run_memfs memfs_no_killpriv_v2 -o no_killpriv_v2
 run_mode default
 run_mode passthrough -o passthrough
 run_mode no_killpriv_v2 -o no_killpriv_v2
