@@ -6,6 +6,7 @@
  *   buf.c     fuse_buf_size, fuse_buf_copy
  *   daemon.c  fuse_daemonize
  *   signals.c fuse_set_signal_handlers, fuse_remove_signal_handlers
+ *   reply.c   fuse_reply_*, fuse_add_direntry, fuse_req_* (what both APIs have)
  *
  * Each library compiles these files itself, with its own header folder
  * first on the include path: <fuse_lowlevel.h> below is libfuse 3's or
@@ -35,5 +36,13 @@ _Atomic int *fbx_compat_session_signal(struct fuse_session *se);
  * libraries' loops call these around it. */
 void fbx_compat_signals_loop_start(struct fuse_session *se);
 void fbx_compat_signals_loop_end(struct fuse_session *se);
+
+/* A program's file info and entry as fusebox's. The entry's layout is
+ * the same in both APIs (reply.c); the file info's is not, so each
+ * library defines fbx_compat_fi_out for its own (lowlevel.c). */
+struct fbx_file_info;
+struct fbx_entry;
+void fbx_compat_fi_out(struct fbx_file_info *b, const struct fuse_file_info *f);
+void fbx_compat_entry_out(struct fbx_entry *b, const struct fuse_entry_param *e);
 
 #endif /* FBX_COMPAT_COMMON_H */

@@ -105,7 +105,6 @@ int fbx_fuse2_loop(struct fuse_session *se, unsigned threads);
 /* lowlevel.c */
 void fbx_fuse2_ops(struct fuse_session *se);
 void fbx_fuse2_fi_in(struct fuse_file_info *f, const struct fbx_file_info *b);
-void fbx_fuse2_fi_out(struct fbx_file_info *b, const struct fuse_file_info *f);
 /* libfuse 2's FUSE_CAP_* are the kernel's flag bits; want/capable are 32 bits. */
 unsigned fbx_fuse2_caps(uint64_t kernel_caps);
 

@@ -124,7 +124,7 @@ static int hl_open(const char *path, struct fbx_file_info *bfi)
 	FI_IN(bfi);
 	int r = fuse_fs_open(TOP, path, &fi);
 	if (r == 0)
-		fbx_fuse2_fi_out(bfi, &fi);
+		fbx_compat_fi_out(bfi, &fi);
 	return r;
 }
 
@@ -133,7 +133,7 @@ static int hl_create(const char *path, mode_t mode, struct fbx_file_info *bfi)
 	FI_IN(bfi);
 	int r = fuse_fs_create(TOP, path, mode, &fi);
 	if (r == 0)
-		fbx_fuse2_fi_out(bfi, &fi);
+		fbx_compat_fi_out(bfi, &fi);
 	return r;
 }
 
@@ -201,7 +201,7 @@ static int hl_opendir(const char *path, struct fbx_file_info *bfi)
 	FI_IN(bfi);
 	int r = fuse_fs_opendir(TOP, path, &fi);
 	if (r == 0)
-		fbx_fuse2_fi_out(bfi, &fi);
+		fbx_compat_fi_out(bfi, &fi);
 	return r;
 }
 

@@ -34,7 +34,7 @@ void fbx_fuse2_fi_in(struct fuse_file_info *f, const struct fbx_file_info *b)
 	f->flock_release = b->flock_release;
 }
 
-void fbx_fuse2_fi_out(struct fbx_file_info *b, const struct fuse_file_info *f)
+void fbx_compat_fi_out(struct fbx_file_info *b, const struct fuse_file_info *f)
 {
 	memset(b, 0, sizeof(*b));
 	b->flags = f->flags;

@@ -133,7 +133,7 @@ static int hl_open(const char *path, struct fbx_file_info *bfi)
 	int r = fuse_fs_open(f->fs, path, &fi);
 	if (r == 0) {
 		auto_cache(f, path, &fi);
-		fbx_fuse3_fi_out(bfi, &fi);
+		fbx_compat_fi_out(bfi, &fi);
 	}
 	return r;
 }
@@ -144,7 +144,7 @@ static int hl_create(const char *path, mode_t mode, struct fbx_file_info *bfi)
 	FI_IN(bfi);
 	int r = fuse_fs_create(f->fs, path, mode, &fi);
 	if (r == 0)
-		fbx_fuse3_fi_out(bfi, &fi);
+		fbx_compat_fi_out(bfi, &fi);
 	return r;
 }
 
@@ -211,7 +211,7 @@ static int hl_opendir(const char *path, struct fbx_file_info *bfi)
 	FI_IN(bfi);
 	int r = fuse_fs_opendir(TOP, path, &fi);
 	if (r == 0)
-		fbx_fuse3_fi_out(bfi, &fi);
+		fbx_compat_fi_out(bfi, &fi);
 	return r;
 }
 

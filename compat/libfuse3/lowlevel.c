@@ -33,7 +33,7 @@ void fbx_fuse3_fi_in(struct fuse_file_info *f, const struct fbx_file_info *b)
 	f->noflush = b->noflush;
 }
 
-void fbx_fuse3_fi_out(struct fbx_file_info *b, const struct fuse_file_info *f)
+void fbx_compat_fi_out(struct fbx_file_info *b, const struct fuse_file_info *f)
 {
 	memset(b, 0, sizeof(*b));
 	b->flags = f->flags;

@@ -39,11 +39,9 @@ static inline struct fuse_session *fbx_fuse3_session(struct fbx_req *req)
 	return fbx_req_userdata(req);
 }
 
-/* file info and entries, both ways */
+/* fusebox's file info as the program's (the other way, and entries:
+ * fbx_compat_fi_out, fbx_compat_entry_out in common.h) */
 void fbx_fuse3_fi_in(struct fuse_file_info *f, const struct fbx_file_info *b);
-void fbx_fuse3_fi_out(struct fbx_file_info *b, const struct fuse_file_info *f);
-void fbx_fuse3_entry_out(struct fbx_entry *b, const struct fuse_entry_param *e);
-
 
 /* loop_cfg.c: the pool bound of an opaque loop configuration. */
 unsigned fbx_fuse3_cfg_max_threads(const struct fuse_loop_config *config);
