@@ -205,15 +205,19 @@ static int hl_opendir(const char *path, struct fbx_file_info *bfi)
 	return r;
 }
 
-/* fusebox's filler has libfuse 2's signature: the program's filler
- * writes into the path layer's buffer directly. */
+/* fusebox's filler has libfuse 2's signature, so the program writes
+ * into the path layer's buffer directly. libfuse 2 knows no
+ * readdirplus: its entries carry at most st_ino and the type, so they go
+ * out without the per-entry lookup (a getattr each) that readdirplus
+ * would otherwise cost; a later stat looks the name up as under libfuse 2. */
 _Static_assert(sizeof(fuse_fill_dir_t) == sizeof(fbx_fill_dir_t), "filler");
 
 static int hl_readdir(const char *path, void *buf, fbx_fill_dir_t filler, off_t off,
                       struct fbx_file_info *bfi)
 {
 	FI_IN(bfi);
-	return fuse_fs_readdir(TOP, path, buf, (fuse_fill_dir_t)filler, off, &fi);
+	(void)filler; /* always the path layer's, which the nolookup filler wraps */
+	return fuse_fs_readdir(TOP, path, buf, fbx_fill_dir_nolookup, off, &fi);
 }
 
 static int hl_releasedir(const char *path, struct fbx_file_info *bfi)
