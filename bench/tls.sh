@@ -8,7 +8,10 @@
 # leaves of plaintext throughput.
 # The client is fio's nbd engine (libnbd): it finds the CA in
 # $HOME/.pki/libnbd (fio cannot pass tls-certificates in its URI), so
-# fio runs with HOME pointing there.
+# fio runs with HOME pointing there. One fio job (one libnbd connection,
+# one thread) is the bottleneck at 4k QD32 on either server; the 2conn
+# rows split the same depth over two jobs, so the servers' own cost per
+# request shows in IOPS.
 TLS_PKI=
 TLS_PORT=${FBX_BENCH_TLS_PORT:-10941}
 
@@ -17,6 +20,8 @@ tls_rows() {
   row tls.seqread     tls "TLS fio seq read 1M qd8"    MiB/s h 1.2 0.7
   row tls.randread32  tls "TLS fio rand read 4k qd32"  IOPS  h 1.2 ""
   row tls.randwrite32 tls "TLS fio rand write 4k qd32" IOPS  h 1.2 ""
+  row tls.randread2c  tls "TLS rand read 4k 2conn x qd16" IOPS h 1.2 ""
+  row tls.randwrite2c tls "TLS rand write 4k 2conn x qd16" IOPS h 1.2 ""
   row tls.cpu.seq     tls "TLS server CPU: seq"        ms/GiB l "" ""
   row tls.cpu.rand    tls "TLS server CPU: rand 4k"    us/op  l "" ""
 }
@@ -76,6 +81,10 @@ tls_round() {
   rec tls.randread32 "$side" "$r" "$CFIO_OUT"
   HOME=$TLS_PKI/home cfio tls.cpu.rand us/op wiops --name=rw32 "${f[@]}" --rw=randwrite --bs=4k --iodepth=32 --time_based --runtime="$RT"
   rec tls.randwrite32 "$side" "$r" "$CFIO_OUT"
+  HOME=$TLS_PKI/home cfio tls.cpu.rand us/op riops --name=rr2c "${f[@]}" --rw=randread --bs=4k --iodepth=16 --numjobs=2 --time_based --runtime="$RT"
+  rec tls.randread2c "$side" "$r" "$CFIO_OUT"
+  HOME=$TLS_PKI/home cfio tls.cpu.rand us/op wiops --name=rw2c "${f[@]}" --rw=randwrite --bs=4k --iodepth=16 --numjobs=2 --time_based --runtime="$RT"
+  rec tls.randwrite2c "$side" "$r" "$CFIO_OUT"
   acc_flush "$side" "$r"
   stop_daemon "$DPID"
 }
