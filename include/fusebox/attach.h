@@ -93,14 +93,21 @@ struct fbx_attach_opts {
 	                                 dead process held are issued again, until
 	                                 a new process takes the device over with
 	                                 `recover` (or it is removed, see
-	                                 fbx_attach_ublk_remove). Without it, a dying
-	                                 process fails the device's I/O. A clean
-	                                 detach removes the device either way */
+	                                 fbx_attach_ublk_remove); meanwhile whatever
+	                                 touches a filesystem on it may wait too (an
+	                                 ls updating an access time), so what starts
+	                                 the new process must not depend on it.
+	                                 Without it, a dying process fails the
+	                                 device's I/O. A clean detach removes the
+	                                 device either way */
 	bool recover;               /**< take over `device` whose serving process
 	                                 died: the same device node, and a
 	                                 filesystem mounted on it, go on. Its size
 	                                 must equal info.size (-EINVAL otherwise);
-	                                 -EBUSY while the old process still runs.
+	                                 -EBUSY while the old process still runs
+	                                 (after 2 s, for one that is dying), or
+	                                 when the driver has not let go of a dead
+	                                 one's device within 30 s.
 	                                 "/dev/ublkbN": a recoverable ublk device
 	                                 (its queues and depth are kept).
 	                                 "/dev/nbdN": nbd-netlink's

@@ -46,6 +46,7 @@
 #include <fcntl.h>
 #include <liburing.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <time.h>
@@ -574,6 +575,47 @@ static int get_info(struct ublk *ub, int id, struct ublksrv_ctrl_dev_info *info)
 	return e;
 }
 
+/* Whether process pid still runs: a zombie has let go of its files
+ * already, so it does not count (without /proc, it does). */
+static bool proc_running(int pid)
+{
+	if (pid <= 0 || (kill(pid, 0) < 0 && errno != EPERM))
+		return false;
+	char path[64], st[512];
+	snprintf(path, sizeof path, "/proc/%d/stat", pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return true;
+	ssize_t n = read(fd, st, sizeof st - 1);
+	close(fd);
+	st[n > 0 ? n : 0] = 0;
+	const char *paren = strrchr(st, ')');   /* "pid (comm) S ..." */
+	return !(paren && paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X'));
+}
+
+#define RECOVER_WAIT_MS 30000  /* for the driver, once the old server is gone */
+#define RECOVER_GRACE_MS 2000  /* for an old server still there to finish dying */
+
+/* START_USER_RECOVERY on device id, whose server was old_pid. The
+ * driver refuses (-EBUSY) until the old server's char device is
+ * released and the device quiesced; both trail its death (its rings
+ * are torn down by a kernel worker, late on a loaded machine). So keep
+ * asking while the old server is gone; one still there gets a moment
+ * to finish dying, then it is running and we refuse (*alive says
+ * which). */
+static int start_recovery(struct ublk *ub, int id, int old_pid, bool *alive)
+{
+	for (long waited = 0;; waited += 50) {
+		int e = ctrl_cmd(ub, UBLK_CMD_START_USER_RECOVERY, (uint32_t)id, NULL, 0, 0);
+		if (e != -EBUSY)
+			return e;
+		*alive = proc_running(old_pid);
+		if (waited >= (*alive ? RECOVER_GRACE_MS : RECOVER_WAIT_MS))
+			return e;
+		nap_ms(50);
+	}
+}
+
 /* Take over device `id`, whose daemon died: check it is one we can
  * serve, and begin the recovery; the queues are set up after. */
 static int recover_begin(struct ublk *ub, int id)
@@ -613,17 +655,18 @@ static int recover_begin(struct ublk *ub, int id)
 	ub->nq = info.nr_hw_queues;
 	ub->depth = info.queue_depth;
 	ub->bufsize = info.max_io_buf_bytes;
-	/* the driver refuses while the dead daemon's files are being
-	 * released (-EBUSY), or before it has quiesced the device */
-	for (int i = 0; i < 100; i++) {
-		e = ctrl_cmd(ub, UBLK_CMD_START_USER_RECOVERY, (uint32_t)id, NULL, 0, 0);
-		if (e != -EBUSY)
-			break;
-		nap_ms(50);
-	}
-	if (e) {
-		fprintf(stderr, "ublk: /dev/ublkb%d: START_USER_RECOVERY: %s\n", id,
-		        e == -EBUSY ? "its serving process is still running" : strerror(-e));
+	bool alive = false;
+	if ((e = start_recovery(ub, id, info.ublksrv_pid, &alive)) != 0) {
+		if (e == -EBUSY && alive)
+			fprintf(stderr, "ublk: /dev/ublkb%d: START_USER_RECOVERY: its serving process "
+			        "(pid %d) is still running\n", id, info.ublksrv_pid);
+		else if (e == -EBUSY)
+			fprintf(stderr, "ublk: /dev/ublkb%d: START_USER_RECOVERY: its serving process "
+			        "is gone, but the driver has not let go of the device after %d s\n", id,
+			        RECOVER_WAIT_MS / 1000);
+		else
+			fprintf(stderr, "ublk: /dev/ublkb%d: START_USER_RECOVERY: %s\n", id,
+			        strerror(-e));
 		return e;
 	}
 	ub->dev_id = id;

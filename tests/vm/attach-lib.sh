@@ -38,6 +38,28 @@ stop_dev() {
   echo "server $pid did not exit on SIGTERM"; kill -9 "$pid"; return 1
 }
 
+# reap PID SECS: wait (bounded) for the killed server PID to exit and reap
+# it; if it is still there after SECS, print the state, wait channel and
+# kernel stack of each of its threads (and hung tasks to the console),
+# SIGKILL it once more and return 1.
+reap() {
+  local p=$1 s=$2 t
+  # gone when no thread of it is left but zombies (a zombie leader
+  # whose other threads still run is not reaped yet: wait would hang)
+  for _ in $(seq $((s * 10))); do
+    grep -qs '^State:[[:space:]]*[^ZX]' /proc/$p/task/*/status || { wait "$p" 2>/dev/null; return 0; }
+    sleep 0.1
+  done
+  echo "server $p still running $s s after kill -9; its threads:"
+  for t in /proc/$p/task/*; do
+    echo "  task ${t##*/} $(sed -n 's/^State:[[:space:]]*//p' $t/status) wchan=$(cat $t/wchan 2>/dev/null) comm=$(cat $t/comm)"
+    sed 's/^/      /' $t/stack 2>/dev/null
+  done
+  echo w >/proc/sysrq-trigger 2>/dev/null
+  kill -9 "$p" 2>/dev/null
+  return 1
+}
+
 # TARGET below is busexmp's target argument(s), word-split: "/dev/nbd0",
 # "--attach ublk".
 # t_roundtrip NAME ENV TARGET: memory disk then file disk, ext4 round trips.
@@ -204,9 +226,17 @@ takeover() {
   wpid=$!
   sleep 1
   kill -0 $wpid 2>/dev/null || bad "$name: the writer ended before the kill"
-  kill -9 "$pid"; wait "$pid" 2>/dev/null
+  kill -9 "$pid"
+  if ! reap "$pid" 30; then
+    bad "$name: the killed server did not exit"
+    kill -9 $wpid 2>/dev/null; busexmp --disconnect "$d"; umount -l "$W/mnt"; return 1
+  fi
   sleep 1
-  kill -0 $wpid 2>/dev/null && ok "$name: server killed, the writer waits ($(ls "$W/mnt" | wc -l) files so far)"
+  # Until the new server runs, nothing may touch the filesystem: even an
+  # ls (its atime update) can wait for the journal commit, which waits
+  # for the device's held I/O: the test would hang itself before the
+  # restart (that was the "intermittent ublk recovery hang").
+  kill -0 $wpid 2>/dev/null && ok "$name: server killed, the writer waits"
   if start "$W/$1.rec2.log" "$envs" filedisk "$W/rec.img" --recover "$d"; then
     [ "$dev" = "$d" ] && ok "$name: a new server took $d over" || bad "$name: recovered as $dev, not $d"
   else
@@ -233,7 +263,7 @@ t_recover() {
   takeover "$name" "" "$want --recoverable" || return
   # a recoverable device whose server died and is not coming back
   if start "$log" "" filedisk "$W/rec.img" $want --recoverable; then
-    d=$dev; kill -9 "$pid"; wait "$pid" 2>/dev/null
+    d=$dev; kill -9 "$pid"; reap "$pid" 30 || bad "$name: the killed server did not exit"
     busexmp --recover "$d" >"$W/rec3.log" 2>&1 && bad "$name: a 64 MiB device taken over by a 128 MiB one" ||
       { grep -q "not taking it over" "$W/rec3.log" && ok "$name: size mismatch refused: $(grep -m1 'not taking' "$W/rec3.log")" || bad "$name: size mismatch: $(cat "$W/rec3.log")"; }
     busexmp --disconnect "$d" >"$W/rec4.log" 2>&1 && ok "$name: busexmp --disconnect $d: $(cat "$W/rec4.log")" || bad "$name: --disconnect $d: $(cat "$W/rec4.log")"

@@ -7,8 +7,7 @@
 # over, the writer finishes, the files match and fsck is clean; a size
 # mismatch is refused, and --disconnect removes an orphaned device;
 # filedisk run as uid 1000 adds an unprivileged device that root formats.
-# FBX_UBLK_ONLY=unpriv runs the last part only. The recovery part runs only
-# with FBX_UBLK_RECOVER=1 until its intermittent hang is fixed (see below).
+# FBX_UBLK_ONLY=unpriv runs the last part only.
 # Skips (77) only when the VM cannot run here, or fusebox has no liburing.
 set -u
 root=${FBX_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -31,14 +30,9 @@ cat >"$tmp/body.sh" <<'BODY'
 #!/bin/bash
 set -u
 . /fbx/bin/attach-lib.sh
-[ "${FBX_UBLK_ONLY:-}" = unpriv ] || t_overlap ublk "--attach ublk"
-# Known bug, being chased: about 1 run in 3, the killed server never
-# exits (the body hangs in `wait` right after kill -9, before the
-# restart), so the recovery case runs only when asked: FBX_UBLK_RECOVER=1.
-if [ "${FBX_UBLK_RECOVER:-0}" = 1 ]; then
-  [ "${FBX_UBLK_ONLY:-}" = unpriv ] || t_recover ublk "--attach ublk"
-else
-  echo "note ublk: user recovery not run (FBX_UBLK_RECOVER=1 runs it; known intermittent hang)"
+if [ "${FBX_UBLK_ONLY:-}" != unpriv ]; then
+  t_overlap ublk "--attach ublk"
+  t_recover ublk "--attach ublk"
 fi
 t_unpriv ublk
 finish
@@ -47,7 +41,7 @@ BODY
 # util-linux's setpriv (busybox's cannot change uids) for the
 # unprivileged device
 setpriv=$(command -v setpriv) || { echo "FAIL: no setpriv (util-linux) on the host"; exit 1; }
-vm_run --timeout 220 --env FBX_UBLK_ONLY --env FBX_UBLK_RECOVER "$tmp/body.sh" \
+vm_run --timeout 220 --env FBX_UBLK_ONLY "$tmp/body.sh" \
   "$BUILD/examples/busexmp" "$BUILD/examples/filedisk" "$root/tests/vm/attach-lib.sh" "$setpriv"
 rc=$?
 [ $rc = 0 ] && echo "PASS" || echo "FAIL: VM body exited $rc"
