@@ -33,7 +33,6 @@ static struct fbx_fuse2_old_hl *old(void)
 
 static void *init_old(struct fuse_conn_info *conn)
 {
-	(void)conn;
 	return old()->init();
 }
 
@@ -200,20 +199,17 @@ static int open2(const char *path, struct fuse_file_info *fi)
 static int read2(const char *path, char *buf, size_t size, off_t off,
                  struct fuse_file_info *fi)
 {
-	(void)fi;
 	return O2.read(path, buf, size, off);
 }
 
 static int write2(const char *path, const char *buf, size_t size, off_t off,
                   struct fuse_file_info *fi)
 {
-	(void)fi;
 	return O2.write(path, buf, size, off);
 }
 
 static int flush2(const char *path, struct fuse_file_info *fi)
 {
-	(void)fi;
 	return O2.flush(path);
 }
 
@@ -224,7 +220,6 @@ static int release2(const char *path, struct fuse_file_info *fi)
 
 static int fsync2(const char *path, int datasync, struct fuse_file_info *fi)
 {
-	(void)fi;
 	return O2.fsync(path, datasync);
 }
 
@@ -242,7 +237,6 @@ static int statfs2(const char *path, struct statvfs *st)
 static int statfs1(const char *path, struct statvfs *st)
 {
 	struct fuse_statfs_compat1 s;
-	(void)path;
 	memset(&s, 0, sizeof(s));
 	int r = old()->statfs1(&s);
 	if (r == 0) {
@@ -288,23 +282,80 @@ static void ops_from1(struct fuse_operations *op, struct fbx_fuse2_old_hl *o,
 		op->statfs = statfs1;
 }
 
-/* ---- the filesystem on a descriptor ---------------------------------------------- */
+/* A shorter struct from an older program: zero beyond op_size. */
+#define COPY_OPS(dst, src, op_size) do { \
+		memset(&(dst), 0, sizeof(dst)); \
+		if (src) \
+			memcpy(&(dst), (src), (op_size) < sizeof(dst) ? (op_size) : sizeof(dst)); \
+	} while (0)
 
-static struct fbx_fuse2_old_hl *old_new(void)
+/* The 2.9 ops for each old form, and the old callbacks they call: NULL
+ * after a message (no memory). */
+static struct fbx_fuse2_old_hl *old_new(struct fuse_operations *ops)
 {
 	struct fbx_fuse2_old_hl *o = calloc(1, sizeof(*o));
 	if (!o)
 		fbx_fuse2_err("failed to allocate fuse object\n");
+	memset(ops, 0, sizeof(*ops));
 	return o;
 }
 
-/* fuse_new on descriptor fd with op (translations calling o's
- * callbacks); o becomes the filesystem's, or is freed. */
-static struct fuse *new_on_fd(int fd, struct fuse_args *args,
-                              const struct fuse_operations *op, struct fbx_fuse2_old_hl *o)
+static struct fbx_fuse2_old_hl *make25(struct fuse_operations *ops,
+                                       const struct fuse_operations_compat25 *op,
+                                       size_t op_size)
 {
-	struct fuse_chan *ch = fuse_kern_chan_new(fd);
-	struct fuse *f = ch ? fuse_new(ch, args, op, sizeof(*op), NULL) : NULL;
+	struct fuse_operations_compat25 p;
+	struct fbx_fuse2_old_hl *o = old_new(ops);
+	COPY_OPS(p, op, op_size);
+	if (o)
+		ops_from25(ops, o, &p);
+	return o;
+}
+
+static struct fbx_fuse2_old_hl *make22(struct fuse_operations *ops,
+                                       const struct fuse_operations_compat22 *op,
+                                       size_t op_size)
+{
+	struct fuse_operations_compat22 p;
+	struct fbx_fuse2_old_hl *o = old_new(ops);
+	COPY_OPS(p, op, op_size);
+	if (o)
+		ops_from22(ops, o, &p);
+	return o;
+}
+
+static struct fbx_fuse2_old_hl *make2(struct fuse_operations *ops,
+                                      const struct fuse_operations_compat2 *op)
+{
+	struct fbx_fuse2_old_hl *o = old_new(ops);
+	if (o) {
+		COPY_OPS(o->o2, op, sizeof(*op));
+		ops_from2(ops, &o->o2);
+	}
+	return o;
+}
+
+static struct fbx_fuse2_old_hl *make1(struct fuse_operations *ops,
+                                      const struct fuse_operations_compat1 *op)
+{
+	struct fuse_operations_compat1 p;
+	struct fbx_fuse2_old_hl *o = old_new(ops);
+	COPY_OPS(p, op, sizeof(p));
+	if (o)
+		ops_from1(ops, o, &p);
+	return o;
+}
+
+/* ---- the filesystem on a descriptor ---------------------------------------------- */
+
+/* fuse_new on descriptor fd with ops (translations calling o's
+ * callbacks); o becomes the filesystem's, or is freed. NULL o: a
+ * message was given. */
+static struct fuse *new_on_fd(int fd, struct fuse_args *args,
+                              const struct fuse_operations *ops, struct fbx_fuse2_old_hl *o)
+{
+	struct fuse_chan *ch = o ? fuse_kern_chan_new(fd) : NULL;
+	struct fuse *f = ch ? fuse_new(ch, args, ops, sizeof(*ops), NULL) : NULL;
 	if (!f) {
 		if (ch)
 			fuse_chan_destroy(ch);   /* not the descriptor: the caller's */
@@ -315,49 +366,28 @@ static struct fuse *new_on_fd(int fd, struct fuse_args *args,
 	return f;
 }
 
-/* The "-o opts" form of the 2.2 and older calls as arguments. */
-static int opts_args(struct fuse_args *args, const char *opts)
-{
-	if (fuse_opt_add_arg(args, "") < 0)
-		return -1;
-	if (opts && (fuse_opt_add_arg(args, "-o") < 0 || fuse_opt_add_arg(args, opts) < 0))
-		return -1;
-	return 0;
-}
-
+/* The same with the "-o opts" string of the 2.2 and older calls. */
 static struct fuse *new_on_fd_opts(int fd, const char *opts,
-                                   const struct fuse_operations *op,
+                                   const struct fuse_operations *ops,
                                    struct fbx_fuse2_old_hl *o)
 {
 	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
 	struct fuse *f = NULL;
-	if (opts_args(&args, opts) == 0)
-		f = new_on_fd(fd, &args, op, o);
+	if (fuse_opt_add_arg(&args, "") == 0 &&
+	    (!opts || (fuse_opt_add_arg(&args, "-o") == 0 && fuse_opt_add_arg(&args, opts) == 0)))
+		f = new_on_fd(fd, &args, ops, o);
 	else
 		free(o);
 	fuse_opt_free_args(&args);
 	return f;
 }
 
-/* A shorter struct from an older program: zero beyond op_size. */
-#define COPY_OPS(dst, src, op_size) do { \
-		memset(&(dst), 0, sizeof(dst)); \
-		if (src) \
-			memcpy(&(dst), (src), (op_size) < sizeof(dst) ? (op_size) : sizeof(dst)); \
-	} while (0)
-
 FBX_SYMVER("fuse_new@FUSE_2.5")
 struct fuse *fuse_new_compat25(int fd, struct fuse_args *args,
                                const struct fuse_operations_compat25 *op, size_t op_size)
 {
-	struct fuse_operations_compat25 p;
 	struct fuse_operations ops;
-	struct fbx_fuse2_old_hl *o = old_new();
-	if (!o)
-		return NULL;
-	COPY_OPS(p, op, op_size);
-	memset(&ops, 0, sizeof(ops));
-	ops_from25(&ops, o, &p);
+	struct fbx_fuse2_old_hl *o = make25(&ops, op, op_size);
 	return new_on_fd(fd, args, &ops, o);
 }
 
@@ -365,14 +395,8 @@ FBX_SYMVER("fuse_new@FUSE_2.2")
 struct fuse *fuse_new_compat22(int fd, const char *opts,
                                const struct fuse_operations_compat22 *op, size_t op_size)
 {
-	struct fuse_operations_compat22 p;
 	struct fuse_operations ops;
-	struct fbx_fuse2_old_hl *o = old_new();
-	if (!o)
-		return NULL;
-	COPY_OPS(p, op, op_size);
-	memset(&ops, 0, sizeof(ops));
-	ops_from22(&ops, o, &p);
+	struct fbx_fuse2_old_hl *o = make22(&ops, op, op_size);
 	return new_on_fd_opts(fd, opts, &ops, o);
 }
 
@@ -381,32 +405,21 @@ struct fuse *fuse_new_compat2(int fd, const char *opts,
                               const struct fuse_operations_compat2 *op)
 {
 	struct fuse_operations ops;
-	struct fbx_fuse2_old_hl *o = old_new();
-	if (!o)
-		return NULL;
-	COPY_OPS(o->o2, op, sizeof(*op));
-	memset(&ops, 0, sizeof(ops));
-	ops_from2(&ops, &o->o2);
+	struct fbx_fuse2_old_hl *o = make2(&ops, op);
 	return new_on_fd_opts(fd, opts, &ops, o);
 }
 
 struct fuse *fuse_new_compat1(int fd, int flags, const struct fuse_operations_compat1 *op)
 {
-	struct fuse_operations_compat1 p;
 	struct fuse_operations ops;
-	struct fbx_fuse2_old_hl *o = old_new();
-	if (!o)
-		return NULL;
-	COPY_OPS(p, op, sizeof(p));
-	memset(&ops, 0, sizeof(ops));
-	ops_from1(&ops, o, &p);
+	struct fbx_fuse2_old_hl *o = make1(&ops, op);
 	return new_on_fd_opts(fd, flags & FUSE_DEBUG_COMPAT1 ? "debug" : NULL, &ops, o);
 }
 
 /* ---- setup, main, teardown -------------------------------------------------- */
 
 /* fuse_setup for the old forms: *fd gets the mounted descriptor. */
-static struct fuse *old_setup(int argc, char *argv[], const struct fuse_operations *op,
+static struct fuse *old_setup(int argc, char *argv[], const struct fuse_operations *ops,
                               struct fbx_fuse2_old_hl *o, char **mountpoint,
                               int *multithreaded, int *fd)
 {
@@ -414,10 +427,10 @@ static struct fuse *old_setup(int argc, char *argv[], const struct fuse_operatio
 	struct fuse *f = NULL;
 	int foreground, mfd = -1;
 	*mountpoint = NULL;
-	if (fuse_parse_cmdline(&args, mountpoint, multithreaded, &foreground) == 0)
+	if (o && fuse_parse_cmdline(&args, mountpoint, multithreaded, &foreground) == 0)
 		mfd = fuse_mount_compat25(*mountpoint, &args);
 	if (mfd >= 0)
-		f = new_on_fd(mfd, &args, op, o);
+		f = new_on_fd(mfd, &args, ops, o);
 	else
 		free(o);
 	if (mfd >= 0 && !f) {
@@ -440,12 +453,12 @@ static struct fuse *old_setup(int argc, char *argv[], const struct fuse_operatio
 	return f;
 }
 
-static int old_main(int argc, char *argv[], const struct fuse_operations *op,
+static int old_main(int argc, char *argv[], const struct fuse_operations *ops,
                     struct fbx_fuse2_old_hl *o)
 {
 	char *mountpoint;
 	int multithreaded, fd;
-	struct fuse *f = old_setup(argc, argv, op, o, &mountpoint, &multithreaded, &fd);
+	struct fuse *f = old_setup(argc, argv, ops, o, &mountpoint, &multithreaded, &fd);
 	if (!f)
 		return 1;
 	int r = multithreaded ? fuse_loop_mt(f) : fuse_loop(f);
@@ -461,7 +474,6 @@ static int old_main(int argc, char *argv[], const struct fuse_operations *op,
 FBX_SYMVER("fuse_teardown@FUSE_2.2") FBX_SYMVER("__fuse_teardown@")
 void fuse_teardown_compat22(struct fuse *fuse, int fd, char *mountpoint)
 {
-	(void)fd;
 	fuse_remove_signal_handlers(fuse_get_session(fuse));
 	fuse_unmount_compat22(mountpoint);
 	fuse_destroy(fuse);
@@ -474,15 +486,8 @@ struct fuse *fuse_setup_compat25(int argc, char *argv[],
                                  size_t op_size, char **mountpoint,
                                  int *multithreaded, int *fd)
 {
-	struct fuse_operations_compat25 p;
 	struct fuse_operations ops;
-	struct fbx_fuse2_old_hl *o = old_new();
-	*mountpoint = NULL;
-	if (!o)
-		return NULL;
-	COPY_OPS(p, op, op_size);
-	memset(&ops, 0, sizeof(ops));
-	ops_from25(&ops, o, &p);
+	struct fbx_fuse2_old_hl *o = make25(&ops, op, op_size);
 	return old_setup(argc, argv, &ops, o, mountpoint, multithreaded, fd);
 }
 
@@ -492,15 +497,8 @@ struct fuse *fuse_setup_compat22(int argc, char *argv[],
                                  size_t op_size, char **mountpoint,
                                  int *multithreaded, int *fd)
 {
-	struct fuse_operations_compat22 p;
 	struct fuse_operations ops;
-	struct fbx_fuse2_old_hl *o = old_new();
-	*mountpoint = NULL;
-	if (!o)
-		return NULL;
-	COPY_OPS(p, op, op_size);
-	memset(&ops, 0, sizeof(ops));
-	ops_from22(&ops, o, &p);
+	struct fbx_fuse2_old_hl *o = make22(&ops, op, op_size);
 	return old_setup(argc, argv, &ops, o, mountpoint, multithreaded, fd);
 }
 
@@ -510,13 +508,7 @@ struct fuse *fuse_setup_compat2(int argc, char *argv[],
                                 char **mountpoint, int *multithreaded, int *fd)
 {
 	struct fuse_operations ops;
-	struct fbx_fuse2_old_hl *o = old_new();
-	*mountpoint = NULL;
-	if (!o)
-		return NULL;
-	COPY_OPS(o->o2, op, sizeof(*op));
-	memset(&ops, 0, sizeof(ops));
-	ops_from2(&ops, &o->o2);
+	struct fbx_fuse2_old_hl *o = make2(&ops, op);
 	return old_setup(argc, argv, &ops, o, mountpoint, multithreaded, fd);
 }
 
@@ -524,14 +516,8 @@ FBX_SYMVER("fuse_main_real@FUSE_2.5")
 int fuse_main_real_compat25(int argc, char *argv[],
                             const struct fuse_operations_compat25 *op, size_t op_size)
 {
-	struct fuse_operations_compat25 p;
 	struct fuse_operations ops;
-	struct fbx_fuse2_old_hl *o = old_new();
-	if (!o)
-		return 1;
-	COPY_OPS(p, op, op_size);
-	memset(&ops, 0, sizeof(ops));
-	ops_from25(&ops, o, &p);
+	struct fbx_fuse2_old_hl *o = make25(&ops, op, op_size);
 	return old_main(argc, argv, &ops, o);
 }
 
@@ -539,14 +525,8 @@ FBX_SYMVER("fuse_main_real@FUSE_2.2")
 int fuse_main_real_compat22(int argc, char *argv[],
                             const struct fuse_operations_compat22 *op, size_t op_size)
 {
-	struct fuse_operations_compat22 p;
 	struct fuse_operations ops;
-	struct fbx_fuse2_old_hl *o = old_new();
-	if (!o)
-		return 1;
-	COPY_OPS(p, op, op_size);
-	memset(&ops, 0, sizeof(ops));
-	ops_from22(&ops, o, &p);
+	struct fbx_fuse2_old_hl *o = make22(&ops, op, op_size);
 	return old_main(argc, argv, &ops, o);
 }
 
@@ -554,25 +534,14 @@ FBX_SYMVER("fuse_main@")
 int fuse_main_compat2(int argc, char *argv[], const struct fuse_operations_compat2 *op)
 {
 	struct fuse_operations ops;
-	struct fbx_fuse2_old_hl *o = old_new();
-	if (!o)
-		return 1;
-	COPY_OPS(o->o2, op, sizeof(*op));
-	memset(&ops, 0, sizeof(ops));
-	ops_from2(&ops, &o->o2);
+	struct fbx_fuse2_old_hl *o = make2(&ops, op);
 	return old_main(argc, argv, &ops, o);
 }
 
 void fuse_main_compat1(int argc, char *argv[], const struct fuse_operations_compat1 *op)
 {
-	struct fuse_operations_compat1 p;
 	struct fuse_operations ops;
-	struct fbx_fuse2_old_hl *o = old_new();
-	if (!o)
-		return;
-	COPY_OPS(p, op, sizeof(p));
-	memset(&ops, 0, sizeof(ops));
-	ops_from1(&ops, o, &p);
+	struct fbx_fuse2_old_hl *o = make1(&ops, op);
 	old_main(argc, argv, &ops, o);
 }
 

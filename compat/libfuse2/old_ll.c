@@ -23,7 +23,6 @@
 
 static void statfs_old(fuse_req_t req, fuse_ino_t ino)
 {
-	(void)ino;
 	OLD(req)->statfs(req);
 }
 
