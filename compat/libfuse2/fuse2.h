@@ -117,6 +117,10 @@ int fbx_fuse2_attach(struct fuse_session *se, struct fuse_chan *ch);
 /* se is going away: its channel is freed, a channel it mounted forgets it. */
 void fbx_fuse2_chan_session_gone(struct fuse_session *se);
 
+/* old_mount.c: the "-o opts" string of the 2.2-era calls as arguments
+ * (an empty program name first). 0 or -1. */
+int fbx_fuse2_opts_args(struct fuse_args *args, const char *opts);
+
 /* raw.c: serve a fuse_chan_new channel's transport with se's session. */
 int fbx_fuse2_attach_custom(struct fuse_session *se, struct fuse_chan *ch);
 

@@ -373,8 +373,7 @@ static struct fuse *new_on_fd_opts(int fd, const char *opts,
 {
 	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
 	struct fuse *f = NULL;
-	if (fuse_opt_add_arg(&args, "") == 0 &&
-	    (!opts || (fuse_opt_add_arg(&args, "-o") == 0 && fuse_opt_add_arg(&args, opts) == 0)))
+	if (fbx_fuse2_opts_args(&args, opts) == 0)
 		f = new_on_fd(fd, &args, ops, o);
 	else
 		free(o);

@@ -158,8 +158,7 @@ struct fuse_session *fuse_lowlevel_new_compat(const char *opts,
 	if (p->statfs)
 		ops.statfs = statfs_old;
 	struct fuse_session *se = NULL;
-	if (fuse_opt_add_arg(&args, "") == 0 &&
-	    (!opts || (fuse_opt_add_arg(&args, "-o") == 0 && fuse_opt_add_arg(&args, opts) == 0)))
+	if (fbx_fuse2_opts_args(&args, opts) == 0)
 		se = fbx_fuse2_session_new(&args, &ops, sizeof(ops), userdata, &old);
 	fuse_opt_free_args(&args);
 	return se;

@@ -55,13 +55,21 @@ int fuse_mount_compat25(const char *mountpoint, struct fuse_args *args)
 	return fd;
 }
 
+int fbx_fuse2_opts_args(struct fuse_args *args, const char *opts)
+{
+	if (fuse_opt_add_arg(args, "") < 0)
+		return -1;
+	if (opts && (fuse_opt_add_arg(args, "-o") < 0 || fuse_opt_add_arg(args, opts) < 0))
+		return -1;
+	return 0;
+}
+
 FBX_SYMVER("fuse_mount@FUSE_2.2")
 int fuse_mount_compat22(const char *mountpoint, const char *opts)
 {
 	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
 	int fd = -1;
-	if (fuse_opt_add_arg(&args, "") == 0 &&
-	    (!opts || (fuse_opt_add_arg(&args, "-o") == 0 && fuse_opt_add_arg(&args, opts) == 0)))
+	if (fbx_fuse2_opts_args(&args, opts) == 0)
 		fd = fuse_mount_compat25(mountpoint, &args);
 	fuse_opt_free_args(&args);
 	return fd;
