@@ -36,6 +36,10 @@ _Atomic int *fbx_compat_session_signal(struct fuse_session *se);
  * libraries' loops call these around it. */
 void fbx_compat_signals_loop_start(struct fuse_session *se);
 void fbx_compat_signals_loop_end(struct fuse_session *se);
+/* For a loop that runs without that thread (libfuse 2's generic
+ * session, whose exit is the program's): after its read was interrupted,
+ * the stop signal caught for se and not yet taken, or 0. */
+int fbx_compat_signals_pending(struct fuse_session *se);
 
 /* A program's file info and entry as fusebox's. The entry's layout is
  * the same in both APIs (reply.c); the file info's is not, so each

@@ -21,6 +21,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
@@ -129,6 +130,15 @@ void fbx_compat_signals_loop_end(struct fuse_session *se)
 		usleep(1000);   /* full of signals the watcher is still taking */
 	pthread_join(sig.watcher, NULL);
 	sig.watching = 0;
+}
+
+int fbx_compat_signals_pending(struct fuse_session *se)
+{
+	struct pollfd p = { .fd = sig.pipe[0], .events = POLLIN };
+	unsigned char b;
+	if (sig.se != se || sig.watching || poll(&p, 1, 0) != 1 || read(sig.pipe[0], &b, 1) != 1)
+		return 0;
+	return b;
 }
 
 void fuse_remove_signal_handlers(struct fuse_session *se)

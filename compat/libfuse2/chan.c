@@ -60,6 +60,7 @@ static struct fuse_chan *chan_new(const char *mountpoint)
 		fbx_fuse2_err("memory allocation failed\n");
 		return NULL;
 	}
+	ch->fd = -1;
 	return ch;
 }
 
@@ -86,14 +87,20 @@ static int check_options(const struct fuse_args *args)
 	return r;
 }
 
+int fbx_fuse2_no_mount(const struct fuse_args *args)
+{
+	for (int i = 1; args && args->argv && i < args->argc; i++)
+		if (strcmp(args->argv[i], "-ho") == 0 || strcmp(args->argv[i], "--version") == 0)
+			return 1;
+	return 0;
+}
+
 struct fuse_chan *fuse_mount(const char *mountpoint, struct fuse_args *args)
 {
 	char abs[PATH_MAX];
 	struct stat st;
-	/* fuse_parse_cmdline printed the help or version: no mount */
-	for (int i = 1; args && args->argv && i < args->argc; i++)
-		if (strcmp(args->argv[i], "-ho") == 0 || strcmp(args->argv[i], "--version") == 0)
-			return NULL;
+	if (fbx_fuse2_no_mount(args))
+		return NULL;
 	if (!mountpoint) {
 		fbx_fuse2_err("missing mountpoint parameter\n");
 		return NULL;
@@ -125,8 +132,10 @@ struct fuse_chan *fuse_kern_chan_new(int fd)
 	char path[32];
 	snprintf(path, sizeof(path), "/dev/fd/%d", fd);
 	struct fuse_chan *ch = chan_new(path);
-	if (ch)
+	if (ch) {
+		ch->fd = fd;   /* what a generic session reads (old_generic.c) */
 		pending_add(ch);
+	}
 	return ch;
 }
 
@@ -135,6 +144,8 @@ int fbx_fuse2_attach(struct fuse_session *se, struct fuse_chan *ch)
 	pending_drop(ch);
 	ch->se = se;
 	se->ch = ch;
+	if (se->gen)
+		return fbx_fuse2_gen_attach(se, ch);
 	if (ch->mounted_by)
 		return 0;
 	int r = ch->custom ? fbx_fuse2_attach_custom(se, ch)
@@ -177,7 +188,7 @@ void fuse_unmount(const char *mountpoint, struct fuse_chan *ch)
 
 int fuse_chan_fd(struct fuse_chan *ch)
 {
-	if (ch && ch->custom)
+	if (ch && (ch->custom || (ch->se && ch->se->gen)))
 		return ch->fd;
 	return ch && ch->se ? fbx_session_fd(ch->se->fbx) : -1;
 }

@@ -17,6 +17,12 @@
  *   cmdline.c   fuse_parse_cmdline, fuse_version, option lists
  *   hl_*.c      the high-level API (fuse.h) over fusebox's path layer
  *   log.c       where messages go (stderr)
+ *   old_*.c     the 1.x .. 2.5 APIs (fuse_compat.h, fuse_lowlevel_compat.h,
+ *               fuse_common_compat.h) as translations onto the above:
+ *               old_mount.c the descriptor mounts, old_hl.c the old
+ *               struct fuse_operations forms, old_ll.c the 2.4/2.5
+ *               low-level ops and channel ops, old_generic.c the generic
+ *               session (fuse_session_new)
  * and compat/common/ (fuse_opt, buffers, daemonize, signals), shared
  * with the libfuse 3 layer.
  *
@@ -32,6 +38,10 @@
 
 #include <fuse.h>
 #include <fuse_lowlevel.h>
+/* The 1.x .. 2.5 forms, declared here at any FUSE_USE_VERSION. */
+#include <fuse_common_compat.h>
+#include <fuse_compat.h>
+#include <fuse_lowlevel_compat.h>
 
 #include <stdatomic.h>
 
@@ -55,6 +65,22 @@ struct fuse_chan {
 	int fd;
 	size_t bufsize;
 	void *data;
+	struct fuse_chan_ops_compat24 op24;   /* fuse_chan_new_compat24's (old_ll.c) */
+};
+
+/* The parts of a 2.4/2.5 low-level program that the 2.9 ops cannot hold
+ * (old_ll.c); NULL for a 2.6+ program. */
+struct fbx_fuse2_old_ll {
+	void (*init)(void *userdata);                 /* init without connection info */
+	void (*statfs)(fuse_req_t req);               /* statfs without an inode */
+	struct fuse_lowlevel_ops_compat op24;         /* 2.4: the ops with the 2.4 file info */
+};
+
+/* A generic session's ops (fuse_session_new, old_generic.c). */
+struct fbx_fuse2_generic {
+	struct fuse_session_ops op;
+	void *data;
+	atomic_int exited;
 };
 
 /* libfuse 2's connection options (-o sync_read, max_readahead=N, ...),
@@ -76,9 +102,13 @@ struct fuse_session {
 	struct fbx_fuse2_conn_opts conn;
 	int mount_failed;              /* the channel could not be mounted: loops fail */
 	atomic_int signal;             /* the signal that ended the loop, or 0 */
+	struct fbx_fuse2_old_ll *old;  /* a 2.4/2.5 program's (old_ll.c), or NULL */
+	struct fbx_fuse2_generic *gen; /* fuse_session_new's: no fusebox session (fbx NULL) */
 };
 
 /* chan.c */
+/* fuse_parse_cmdline printed the help or the version into args: no mount. */
+int fbx_fuse2_no_mount(const struct fuse_args *args);
 /* The oldest channel fuse_mount made that no session took: its mount
  * options belong to the next fuse_lowlevel_new. */
 struct fuse_chan *fbx_fuse2_pending_chan(void);
@@ -86,6 +116,10 @@ struct fuse_chan *fbx_fuse2_pending_chan(void);
 int fbx_fuse2_attach(struct fuse_session *se, struct fuse_chan *ch);
 /* se is going away: its channel is freed, a channel it mounted forgets it. */
 void fbx_fuse2_chan_session_gone(struct fuse_session *se);
+
+/* old_mount.c: the "-o opts" string of the 2.2-era calls as arguments
+ * (an empty program name first). 0 or -1. */
+int fbx_fuse2_opts_args(struct fuse_args *args, const char *opts);
 
 /* raw.c: serve a fuse_chan_new channel's transport with se's session. */
 int fbx_fuse2_attach_custom(struct fuse_session *se, struct fuse_chan *ch);
@@ -101,6 +135,20 @@ int fbx_fuse2_session_options_conn(struct fbx_options *o, const struct fuse_args
 /* Apply conn options to ci. */
 void fbx_fuse2_conn_apply(const struct fbx_fuse2_conn_opts *c, struct fuse_conn_info *ci);
 int fbx_fuse2_loop(struct fuse_session *se, unsigned threads);
+/* fuse_lowlevel_new with the 2.4/2.5 program's extra parts (old may be
+ * NULL; it is copied). */
+struct fuse_session *fbx_fuse2_session_new(struct fuse_args *args,
+                                           const struct fuse_lowlevel_ops *op,
+                                           size_t op_size, void *userdata,
+                                           const struct fbx_fuse2_old_ll *old);
+
+/* old_generic.c: the session calls on a generic session (se->gen). */
+int fbx_fuse2_gen_attach(struct fuse_session *se, struct fuse_chan *ch);
+int fbx_fuse2_gen_recv(struct fuse_chan **chp, char *buf, size_t size);
+int fbx_fuse2_gen_loop(struct fuse_session *se);
+void fbx_fuse2_gen_exit(struct fuse_session *se, int val);
+int fbx_fuse2_gen_exited(struct fuse_session *se);
+void fbx_fuse2_gen_destroy(struct fuse_session *se);
 
 /* lowlevel.c */
 void fbx_fuse2_ops(struct fuse_session *se);
@@ -115,6 +163,9 @@ static inline struct fuse_session *fbx_fuse2_session(struct fbx_req *req)
 {
 	return fbx_req_userdata(req);
 }
+
+/* reply.c: a struct statfs answer as a struct statvfs. */
+void fbx_fuse2_statfs_vfs(struct statvfs *v, const struct statfs *st);
 
 /* cmdline.c: libfuse's option names */
 int fbx_fuse2_is_hl_option(const char *opt);

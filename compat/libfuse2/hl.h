@@ -9,6 +9,7 @@
  *                 fallbacks (getdir, utime, fgetattr, ftruncate, read_buf)
  *   hl_run.c      loops, exit, destroy, fuse_setup/teardown, fuse_main_real
  *   hl_context.c  fuse_get_context, fuse_getgroups, fuse_interrupted
+ *   old_hl.c      the 1.x .. 2.5 forms of struct fuse_operations
  *
  * The path layer's private_data is always the struct fuse: the
  * program's private data lives in the top layer (struct fuse_fs), and
@@ -31,11 +32,21 @@ struct hl_conf {
 	char *modules;
 };
 
+/* What a 1.x .. 2.5 program's ops need beyond the 2.9 struct, which
+ * holds translations calling these (old_hl.c). */
+struct fbx_fuse2_old_hl {
+	void *(*init)(void);                              /* 2.2, 2.5 */
+	struct fuse_operations_compat22 o22;              /* 2.2: the 2.4 file info */
+	struct fuse_operations_compat2 o2;                /* 2.1, and 1.x's onto it */
+	int (*statfs1)(struct fuse_statfs_compat1 *st);   /* 1.x */
+};
+
 struct fuse {
 	struct fbx_fs *fbx;
 	struct fuse_session se;      /* a shell over fbx's session (fuse_get_session) */
 	struct fuse_fs *fs;          /* the top layer (modules over the program) */
 	struct hl_conf conf;
+	struct fbx_fuse2_old_hl *old;   /* a 1.x .. 2.5 program's ops, or NULL */
 };
 
 /* hl_ops.c */

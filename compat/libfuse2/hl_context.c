@@ -59,6 +59,8 @@ int fuse_interrupted(void)
 }
 
 /* Obsolete since 2.6 (threads find their context themselves). */
+/* Also its 1.x name (old_hl.c has the others). */
+FBX_SYMVER("__fuse_set_getcontext_func@")
 void fuse_set_getcontext_func(struct fuse_context *(*func)(void))
 {
 	(void)func;

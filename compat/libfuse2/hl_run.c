@@ -22,6 +22,7 @@ void fuse_exit(struct fuse *f)
 	fbx_session_exit(f->se.fbx);
 }
 
+FBX_SYMVER("__fuse_exited@")   /* its 1.x name */
 int fuse_exited(struct fuse *f)
 {
 	return fbx_session_exited(f->se.fbx);
@@ -45,6 +46,7 @@ void fuse_destroy(struct fuse *f)
 		free(fs);
 	}
 	free(f->conf.modules);
+	free(f->old);
 	free(f);
 }
 

@@ -88,6 +88,8 @@ static void ll_init(void *userdata, struct fbx_conn *c)
 
 	if (se->op.init)
 		se->op.init(se->userdata, &ci);
+	else if (se->old && se->old->init)
+		se->old->init(se->userdata);   /* 2.4/2.5: no connection info */
 
 	if (!ci.async_read)
 		ci.want &= ~FUSE_CAP_ASYNC_READ;

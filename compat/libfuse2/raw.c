@@ -92,6 +92,8 @@ int fbx_fuse2_attach_custom(struct fuse_session *se, struct fuse_chan *ch)
 int fuse_chan_recv(struct fuse_chan **chp, char *buf, size_t size)
 {
 	struct fuse_chan *ch = *chp;
+	if (ch->se && ch->se->gen)
+		return fbx_fuse2_gen_recv(chp, buf, size);
 	if (ch->se)
 		return (int)fbx_session_receive(ch->se->fbx, buf, size);
 	if (ch->custom)
@@ -125,8 +127,10 @@ int fuse_chan_send(struct fuse_chan *ch, const struct iovec iov[], size_t count)
 void fuse_session_process(struct fuse_session *se, const char *buf, size_t len,
                           struct fuse_chan *ch)
 {
-	(void)ch;
-	fbx_session_process(se->fbx, buf, len);   /* a bad request was reported there */
+	if (se->gen)
+		se->gen->op.process(se->gen->data, buf, len, ch);
+	else
+		fbx_session_process(se->fbx, buf, len);   /* a bad request was reported there */
 }
 
 int fuse_session_receive_buf(struct fuse_session *se, struct fuse_buf *buf,
@@ -204,11 +208,13 @@ static struct fuse_cmd *read_cmd(struct fuse *f, int cancellable)
 	return cmd;
 }
 
+FBX_SYMVER("__fuse_read_cmd@")   /* the 1.x names, here and below */
 struct fuse_cmd *fuse_read_cmd(struct fuse *f)
 {
 	return read_cmd(f, 0);
 }
 
+FBX_SYMVER("__fuse_process_cmd@")
 void fuse_process_cmd(struct fuse *f, struct fuse_cmd *cmd)
 {
 	fbx_session_process(f->se.fbx, cmd->buf, cmd->len);
@@ -245,6 +251,7 @@ static void *proc_worker(void *arg)
 	return NULL;
 }
 
+FBX_SYMVER("__fuse_loop_mt@")
 int fuse_loop_mt_proc(struct fuse *f, fuse_processor_t proc, void *data)
 {
 	if (!f || !proc || fbx_session_fd(f->se.fbx) < 0) {

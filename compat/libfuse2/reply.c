@@ -14,16 +14,7 @@
 
 #define REQ(r) fbx_fuse2_req(r)
 
-/* The 2.4 file info: fh was an unsigned long right after flags. */
-struct fuse_file_info_compat {
-	int flags;
-	unsigned long fh;
-	int writepage;
-	unsigned int direct_io : 1;
-	unsigned int keep_cache : 1;
-};
-
-int fuse_reply_open_compat(fuse_req_t req, const struct fuse_file_info_compat *fi);
+/* The 2.4 file info (fuse_common_compat.h). */
 FBX_SYMVER("fuse_reply_open@FUSE_2.4")
 int fuse_reply_open_compat(fuse_req_t req, const struct fuse_file_info_compat *fi)
 {
@@ -36,27 +27,30 @@ int fuse_reply_open_compat(fuse_req_t req, const struct fuse_file_info_compat *f
 	return fbx_reply_open(REQ(req), &bfi);
 }
 
+void fbx_fuse2_statfs_vfs(struct statvfs *v, const struct statfs *st)
+{
+	memset(v, 0, sizeof(*v));
+	v->f_bsize = (unsigned long)st->f_bsize;
+	v->f_frsize = (unsigned long)st->f_bsize;
+	v->f_blocks = st->f_blocks;
+	v->f_bfree = st->f_bfree;
+	v->f_bavail = st->f_bavail;
+	v->f_files = st->f_files;
+	v->f_ffree = st->f_ffree;
+	v->f_favail = st->f_ffree;
+	v->f_namemax = (unsigned long)st->f_namelen;
+}
+
 /* 2.4 filesystems answered statfs with a struct statfs. */
-int fuse_reply_statfs_compat(fuse_req_t req, const struct statfs *st);
 FBX_SYMVER("fuse_reply_statfs@FUSE_2.4")
 int fuse_reply_statfs_compat(fuse_req_t req, const struct statfs *st)
 {
 	struct statvfs v;
-	memset(&v, 0, sizeof(v));
-	v.f_bsize = (unsigned long)st->f_bsize;
-	v.f_frsize = (unsigned long)st->f_bsize;
-	v.f_blocks = st->f_blocks;
-	v.f_bfree = st->f_bfree;
-	v.f_bavail = st->f_bavail;
-	v.f_files = st->f_files;
-	v.f_ffree = st->f_ffree;
-	v.f_favail = st->f_ffree;
-	v.f_namemax = (unsigned long)st->f_namelen;
+	fbx_fuse2_statfs_vfs(&v, st);
 	return fbx_reply_statfs(REQ(req), &v);
 }
 
 /* The kernel's dirent: 24 bytes of header, the name, padded to 8. */
-size_t fuse_dirent_size(size_t namelen);
 size_t fuse_dirent_size(size_t namelen)
 {
 	return (24 + namelen + 7) & ~(size_t)7;
@@ -64,7 +58,6 @@ size_t fuse_dirent_size(size_t namelen)
 
 /* 2.4's form: the buffer is known to be large enough; returns where the
  * next entry goes. */
-char *fuse_add_dirent(char *buf, const char *name, const struct stat *stbuf, off_t off);
 char *fuse_add_dirent(char *buf, const char *name, const struct stat *stbuf, off_t off)
 {
 	size_t need = fuse_dirent_size(strlen(name));

@@ -175,6 +175,14 @@ struct fuse_session *fuse_lowlevel_new(struct fuse_args *args,
                                        const struct fuse_lowlevel_ops *op,
                                        size_t op_size, void *userdata)
 {
+	return fbx_fuse2_session_new(args, op, op_size, userdata, NULL);
+}
+
+struct fuse_session *fbx_fuse2_session_new(struct fuse_args *args,
+                                           const struct fuse_lowlevel_ops *op,
+                                           size_t op_size, void *userdata,
+                                           const struct fbx_fuse2_old_ll *old)
+{
 	if (op_size > sizeof(struct fuse_lowlevel_ops)) {
 		fbx_fuse2_err("warning: library too old, some operations may not work\n");
 		op_size = sizeof(struct fuse_lowlevel_ops);
@@ -190,6 +198,14 @@ struct fuse_session *fuse_lowlevel_new(struct fuse_args *args,
 		free(se);
 		return NULL;
 	}
+	if (old && !(se->old = malloc(sizeof(*se->old)))) {
+		fbx_fuse2_err("failed to allocate fuse object\n");
+		fbx_options_free(&o);
+		free(se);
+		return NULL;
+	}
+	if (old)
+		*se->old = *old;
 	memcpy(&se->op, op, op_size);
 	se->userdata = userdata;
 	atomic_init(&se->signal, 0);
@@ -198,6 +214,7 @@ struct fuse_session *fuse_lowlevel_new(struct fuse_args *args,
 	fbx_options_free(&o);
 	if (!se->fbx) {
 		fbx_fuse2_err("cannot create session: %s\n", strerror(errno));
+		free(se->old);
 		free(se);
 		return NULL;
 	}
@@ -228,6 +245,8 @@ struct fuse_chan *fuse_session_next_chan(struct fuse_session *se, struct fuse_ch
 
 void *fuse_session_data(struct fuse_session *se)
 {
+	if (se->gen)
+		return se->gen->data;
 	return se;
 }
 
@@ -236,6 +255,8 @@ void *fuse_session_data(struct fuse_session *se)
  * reset so that it may loop again. */
 int fbx_fuse2_loop(struct fuse_session *se, unsigned threads)
 {
+	if (se->gen)
+		return fbx_fuse2_gen_loop(se);   /* in this thread, whatever threads says */
 	if (se->mount_failed || fbx_session_fd(se->fbx) < 0) {
 		fbx_fuse2_err("the session is not mounted (fuse_session_add_chan)\n");
 		return -1;
@@ -264,18 +285,26 @@ int fuse_session_loop_mt(struct fuse_session *se)
 
 void fuse_session_exit(struct fuse_session *se)
 {
-	fbx_session_exit(se->fbx);
+	if (se->gen)
+		fbx_fuse2_gen_exit(se, 1);
+	else
+		fbx_session_exit(se->fbx);
 }
 
 int fuse_session_exited(struct fuse_session *se)
 {
+	if (se->gen)
+		return fbx_fuse2_gen_exited(se);
 	return fbx_session_exited(se->fbx);
 }
 
 void fuse_session_reset(struct fuse_session *se)
 {
 	atomic_store(&se->signal, 0);
-	fbx_session_reset(se->fbx);
+	if (se->gen)
+		fbx_fuse2_gen_exit(se, 0);
+	else
+		fbx_session_reset(se->fbx);
 }
 
 void fuse_session_destroy(struct fuse_session *se)
@@ -286,8 +315,13 @@ void fuse_session_destroy(struct fuse_session *se)
 		/* the high-level session lives and dies with its struct fuse */
 		return;
 	}
-	fbx_session_destroy(se->fbx);
+	if (se->gen)
+		fbx_fuse2_gen_destroy(se);
+	else
+		fbx_session_destroy(se->fbx);
 	fbx_fuse2_chan_session_gone(se);
+	free(se->old);
+	free(se->gen);
 	free(se);
 }
 

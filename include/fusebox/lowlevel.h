@@ -684,6 +684,15 @@ const struct fbx_options *fbx_session_options(const struct fbx_session *se);
  */
 int fbx_session_release_fd(struct fbx_session *se);
 /**
+ * Unmount the FUSE mount at `mountpoint` that no session holds (one
+ * whose descriptor fbx_session_release_fd() handed over): lazily, as
+ * fbx_session_unmount() does (umount2(MNT_DETACH) as root, else
+ * fusermount3 -u -z). For the libfuse 2.5-era fuse_unmount(mountpoint).
+ * Returns 0; -EINVAL (not a mount point, or no path), -EIO when
+ * fusermount3 refused, or another negated errno of umount2.
+ */
+int fbx_unmount_path(const char *mountpoint);
+/**
  * How many threads the next fbx_session_loop() may use: 1 serves every
  * request in the calling thread (as -s does), more makes a pool of at
  * most that many. For callers that choose per loop rather than by

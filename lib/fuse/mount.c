@@ -372,8 +372,10 @@ int fbx_mount(struct fbx_session *se, const char *mountpoint)
 	return 0;
 }
 
-static void run_fusermount_u(const char *mnt)
+/* 0 when fusermount3 unmounted mnt, else -EIO (it said nothing: -q). */
+static int run_fusermount_u(const char *mnt)
 {
+	int status = -1;
 	pid_t pid = fork();
 	if (pid == 0) {
 		int null = open("/dev/null", O_WRONLY);
@@ -382,9 +384,22 @@ static void run_fusermount_u(const char *mnt)
 		execlp(FUSERMOUNT, FUSERMOUNT, "-u", "-q", "-z", "--", mnt, (char *)NULL);
 		_exit(127);
 	}
-	if (pid > 0)
-		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-			;
+	if (pid < 0)
+		return -errno;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
+}
+
+int fbx_unmount_path(const char *mountpoint)
+{
+	if (!mountpoint || !*mountpoint)
+		return -EINVAL;
+	if (umount2(mountpoint, MNT_DETACH) == 0)
+		return 0;
+	if (errno != EPERM)
+		return -errno;
+	return run_fusermount_u(mountpoint);
 }
 
 void fbx_unmount(struct fbx_session *se)

@@ -11,9 +11,12 @@
  * fusebox/lowlevel.h). The wording here is fusebox's.
  *
  * FUSE_USE_VERSION: 26 to 29 (the 2.6 .. 2.9 API, which differ only in
- * what was added). The 2.1 .. 2.5 source API (its own struct
- * fuse_operations variants) is not provided: such a program is refused
- * at compile time with a message saying so.
+ * what was added), and the older source APIs as libfuse 2.9 keeps them:
+ * 25, 22 and 21 (and 11, deprecated) for fuse.h, 25 and 24 for
+ * fuse_lowlevel.h. For those the current names are mapped onto the old
+ * forms (fuse_compat.h, fuse_lowlevel_compat.h, fuse_common_compat.h).
+ * Without a definition fuse.h assumes 21 and fuse_lowlevel.h 24, as
+ * libfuse does. Any other version is refused at compile time.
  *
  * Conventions, unless a call says otherwise: int results are 0 (or a
  * count) on success, -1 or a negated errno on failure; messages go to
@@ -27,9 +30,11 @@
 #define FUSE_COMMON_H_
 
 #if !defined(FUSE_USE_VERSION)
-# error "define FUSE_USE_VERSION (26..29) before including a libfuse 2 header (fusebox does not provide the 2.1 API that libfuse assumes without it)"
-#elif FUSE_USE_VERSION < 26 || FUSE_USE_VERSION > 29
-# error "FUSE_USE_VERSION not supported by fusebox's libfuse 2 (it provides 26..29: the libfuse 2.6 to 2.9 API)"
+# error "FUSE_USE_VERSION undefined: include <fuse.h> or <fuse_lowlevel.h>, which default it"
+#elif FUSE_USE_VERSION > 29 || (FUSE_USE_VERSION < 26 && FUSE_USE_VERSION != 25 && \
+      FUSE_USE_VERSION != 24 && FUSE_USE_VERSION != 22 && FUSE_USE_VERSION != 21 && \
+      FUSE_USE_VERSION != 11)
+# error "FUSE_USE_VERSION not supported by fusebox's libfuse 2 (it provides 26..29, and 25, 24, 22, 21, 11 as libfuse 2.9 does; 30 and up are libfuse 3's: use fuse3)"
 #endif
 
 #include "fuse_opt.h"
@@ -194,6 +199,30 @@ void fuse_remove_signal_handlers(struct fuse_session *se);
 
 #ifdef __cplusplus
 }
+#endif
+
+/* ---- the older APIs: their names for the mount calls ------------------- */
+
+#if FUSE_USE_VERSION < 26
+# include "fuse_common_compat.h"
+# undef FUSE_MINOR_VERSION
+# define fuse_unmount fuse_unmount_compat22
+# if FUSE_USE_VERSION == 25
+#  define FUSE_MINOR_VERSION 5
+#  define fuse_mount fuse_mount_compat25
+# elif FUSE_USE_VERSION == 24 || FUSE_USE_VERSION == 22
+#  define FUSE_MINOR_VERSION 4
+#  define fuse_mount fuse_mount_compat22
+# elif FUSE_USE_VERSION == 21
+#  define FUSE_MINOR_VERSION 1
+#  define fuse_mount fuse_mount_compat22
+# else /* 11 */
+#  warning "FUSE_USE_VERSION 11 (the libfuse 1.1 API) is deprecated"
+#  undef FUSE_MAJOR_VERSION
+#  define FUSE_MAJOR_VERSION 1
+#  define FUSE_MINOR_VERSION 1
+#  define fuse_mount fuse_mount_compat1
+# endif
 #endif
 
 #endif /* FUSE_COMMON_H_ */

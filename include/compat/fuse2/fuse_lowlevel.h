@@ -10,6 +10,11 @@
 #ifndef FUSE_LOWLEVEL_H_
 #define FUSE_LOWLEVEL_H_
 
+/* libfuse's default: the 2.4 low-level API. */
+#ifndef FUSE_USE_VERSION
+# define FUSE_USE_VERSION 24
+#endif
+
 #include "fuse_common.h"
 
 #include <utime.h>
@@ -201,9 +206,11 @@ struct fuse_session *fuse_lowlevel_new(struct fuse_args *args,
                                        const struct fuse_lowlevel_ops *op,
                                        size_t op_size, void *userdata);
 
-/** A session with its own request processing: not provided by fusebox
- *  (fuse_session_new is left out of its libfuse.so.2: every session
- *  there decodes its requests itself; see t_fuse2_symbols.sh). */
+/** A session whose requests the program decodes itself (the 2.x generic
+ *  session): process gets each raw request read from its channel,
+ *  exit/exited/destroy (each optional) replace the library's own. Its
+ *  loop reads the channel (a fuse_chan_new one, or a /dev/fuse
+ *  descriptor of fuse_kern_chan_new) and calls process. */
 struct fuse_session_ops {
 	void (*process)(void *data, const char *buf, size_t len, struct fuse_chan *ch);
 	void (*exit)(void *data, int val);
@@ -266,6 +273,26 @@ void fuse_chan_destroy(struct fuse_chan *ch);
 
 #ifdef __cplusplus
 }
+#endif
+
+/* ---- the older APIs: the current names mapped onto their forms --------- */
+
+#if FUSE_USE_VERSION < 26
+# include "fuse_lowlevel_compat.h"
+# define fuse_chan_ops fuse_chan_ops_compat24
+# define fuse_chan_new fuse_chan_new_compat24
+# if FUSE_USE_VERSION == 25
+#  define fuse_lowlevel_ops fuse_lowlevel_ops_compat25
+#  define fuse_lowlevel_new fuse_lowlevel_new_compat25
+# elif FUSE_USE_VERSION == 24
+#  define fuse_lowlevel_ops fuse_lowlevel_ops_compat
+#  define fuse_lowlevel_new fuse_lowlevel_new_compat
+#  define fuse_file_info fuse_file_info_compat
+#  define fuse_reply_statfs fuse_reply_statfs_compat
+#  define fuse_reply_open fuse_reply_open_compat
+# else
+#  error "FUSE_USE_VERSION below 24 has no low-level API (as in libfuse): use 24 or 25 with fuse_lowlevel.h"
+# endif
 #endif
 
 #endif /* FUSE_LOWLEVEL_H_ */
