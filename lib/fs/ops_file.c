@@ -98,11 +98,14 @@ void fbx_fsi_ll_read(struct fbx_req *req, uint64_t ino, size_t size, off_t off,
                 struct fbx_file_info *fi)
 {
 	struct fbx_fs *fs = fbx_fsi_enter(req);
-	char *path, *buf = NULL;
+	size_t room;
+	/* The filesystem reads straight into the reply's memory when the
+	 * session has some for it: no allocation per read. */
+	char *path, *buf = fbx_req_read_buf(req, &room), *own = NULL;
 	int ret = fbx_fsi_path_fi(fs, ino, fi, &path);
 	if (!ret && !fs->ops.read)
 		ret = -ENOSYS;
-	if (!ret && !(buf = malloc(size ? size : 1)))
+	if (!ret && (!buf || room < size) && !(buf = own = malloc(size ? size : 1)))
 		ret = -ENOMEM;
 	if (!ret)
 		ret = fs->ops.read(path, buf, size, off, fi);
@@ -112,7 +115,7 @@ void fbx_fsi_ll_read(struct fbx_req *req, uint64_t ino, size_t size, off_t off,
 		fbx_fsi_reply_err(req, ret);
 	else
 		(void)fbx_reply_buf(req, buf, (size_t)ret);
-	free(buf);
+	free(own);
 	free(path);
 	fbx_fsi_leave();
 }
