@@ -109,6 +109,13 @@ int fbx_fsi_path(struct fbx_fs *fs, uint64_t ino, const char *name, char **path)
 	return fbx_nodes_path(fs->nodes, ino, name, path);
 }
 
+int fbx_fsi_path_in(struct fbx_fs *fs, uint64_t ino, const char *name, char *mem,
+                    size_t room, char **path)
+{
+	*path = NULL;
+	return fbx_nodes_path_in(fs->nodes, ino, name, mem, room, path);
+}
+
 int fbx_fsi_path_fi(struct fbx_fs *fs, uint64_t ino, const struct fbx_file_info *fi,
                     char **path)
 {

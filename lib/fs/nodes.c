@@ -354,9 +354,10 @@ static void unpin(struct fbx_nodes *t, struct node *n)
 /* ---- paths ------------------------------------------------------------ */
 
 /* The path of n reached through its name `first` (NULL: its current
- * name); ancestors always by their current names. */
+ * name); ancestors always by their current names. Into `mem` (room
+ * bytes) when it fits, else into a malloc'd string. */
 static int build_path_at(const struct fbx_nodes *t, struct node *n, struct name *first,
-                         const char *name, char **out)
+                         const char *name, char *mem, size_t room, char **out)
 {
 	size_t nlen = name ? strlen(name) : 0, len = name ? nlen + 1 : 0;
 	unsigned depth = 0;
@@ -373,7 +374,8 @@ static int build_path_at(const struct fbx_nodes *t, struct node *n, struct name 
 			return -ELOOP;
 		len += nm->len + 1;
 	}
-	char *p = malloc(len ? len + 1 : 2), *end;
+	size_t need = len ? len + 1 : 2;
+	char *p = need <= room ? mem : malloc(need), *end;
 	if (!p)
 		return -ENOMEM;
 	if (!len) {
@@ -401,13 +403,23 @@ static int build_path_at(const struct fbx_nodes *t, struct node *n, struct name 
 static int build_path(const struct fbx_nodes *t, uint64_t id, const char *name, char **out)
 {
 	struct node *n = node_get(t, id);
-	return n ? build_path_at(t, n, NULL, name, out) : -ESTALE;
+	return n ? build_path_at(t, n, NULL, name, NULL, 0, out) : -ESTALE;
 }
 
 int fbx_nodes_path(struct fbx_nodes *t, uint64_t id, const char *name, char **out)
 {
 	pthread_rwlock_rdlock(&t->lock);
 	int err = build_path(t, id, name, out);
+	pthread_rwlock_unlock(&t->lock);
+	return err;
+}
+
+int fbx_nodes_path_in(struct fbx_nodes *t, uint64_t id, const char *name, char *mem,
+                      size_t room, char **out)
+{
+	pthread_rwlock_rdlock(&t->lock);
+	struct node *n = node_get(t, id);
+	int err = n ? build_path_at(t, n, NULL, name, mem, room, out) : -ESTALE;
 	pthread_rwlock_unlock(&t->lock);
 	return err;
 }
@@ -427,7 +439,7 @@ int fbx_nodes_path_fh(struct fbx_nodes *t, uint64_t id, uint64_t fh, char **out)
 				break;
 			}
 		}
-		err = build_path_at(t, n, first, NULL, out);
+		err = build_path_at(t, n, first, NULL, NULL, 0, out);
 	}
 	pthread_rwlock_unlock(&t->lock);
 	return err;

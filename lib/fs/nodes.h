@@ -60,6 +60,10 @@ void fbx_nodes_free(struct fbx_nodes *t);
  * Paths may be longer than PATH_MAX (deep trees, relative paths).
  */
 int fbx_nodes_path(struct fbx_nodes *t, uint64_t id, const char *name, char **out);
+/** fbx_nodes_path() into `mem` (room bytes) when the path fits there,
+ *  else into a malloc'd string: free *out only when it is not mem. */
+int fbx_nodes_path_in(struct fbx_nodes *t, uint64_t id, const char *name, char *mem,
+                      size_t room, char **out);
 /**
  * The path of open file `id` for an operation on its handle fh: built
  * from the name it was opened under (fbx_nodes_set_fh; renames followed)
