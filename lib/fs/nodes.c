@@ -551,6 +551,30 @@ static int enter_locked(struct fbx_nodes *t, struct node *parent, const char *s,
 	return 0;
 }
 
+/* The usual lookup: a name the table knows, current, of the same file.
+ * Nothing but the counts changes, so shared holders of the lock may do
+ * it at once, each with an atomic add (readers load the counts
+ * atomically; writers hold the lock alone). 1 done, 0 not that case. */
+static int enter_known(struct fbx_nodes *t, uint64_t parent, const char *s,
+                       const struct stat *st, int open, uint64_t *id)
+{
+	int done = 0;
+	pthread_rwlock_rdlock(&t->lock);
+	struct node *p = node_get(t, parent);
+	struct name *nm = p ? name_find(t, p, s) : NULL;
+	struct node *n = nm ? nm->node : NULL;
+	if (n && n->names == nm && n->type == (st->st_mode & S_IFMT) &&
+	    (!st->st_ino || (n->ino == st->st_ino && n->dev == st->st_dev))) {
+		__atomic_fetch_add(&n->nlookup, 1, __ATOMIC_RELAXED);
+		if (open)
+			__atomic_fetch_add(&n->open, 1, __ATOMIC_RELAXED);
+		*id = n->id;
+		done = 1;
+	}
+	pthread_rwlock_unlock(&t->lock);
+	return done;
+}
+
 int fbx_nodes_enter(struct fbx_nodes *t, uint64_t parent, const char *name,
                     const struct stat *st, int open, uint64_t *id)
 {
@@ -558,6 +582,8 @@ int fbx_nodes_enter(struct fbx_nodes *t, uint64_t parent, const char *name,
 	int err = -ESTALE;
 	if (strlen(name) > NAME_MAX)
 		return -ENAMETOOLONG;
+	if (enter_known(t, parent, name, st, open, id))
+		return 0;
 	pthread_rwlock_wrlock(&t->lock);
 	p = node_get(t, parent);
 	if (p) {
@@ -657,11 +683,12 @@ int fbx_nodes_parent(struct fbx_nodes *t, uint64_t id, uint64_t *parent)
 	return err;
 }
 
+/* Under the shared lock: enter_known may be adding to the counts. */
 static void fill_info(const struct node *n, struct fbx_node_info *info)
 {
 	info->id = n->id;
-	info->nlookup = n->nlookup;
-	info->open = n->open;
+	info->nlookup = __atomic_load_n(&n->nlookup, __ATOMIC_RELAXED);
+	info->open = __atomic_load_n(&n->open, __ATOMIC_RELAXED);
 	info->nnames = n->nnames;
 	info->hidden = n->names && n->names->hidden;
 }
@@ -903,7 +930,7 @@ int fbx_nodes_get_fh(struct fbx_nodes *t, uint64_t id, uint64_t *fh, int *flags)
 	int err = -ENOENT;
 	pthread_rwlock_rdlock(&t->lock);
 	struct node *n = node_get(t, id);
-	if (n && n->nfh && n->open) {
+	if (n && n->nfh && __atomic_load_n(&n->open, __ATOMIC_RELAXED)) {
 		*fh = fh_at(n, n->nfh - 1)->fh;
 		*flags = fh_at(n, n->nfh - 1)->flags;
 		err = 0;

@@ -23,7 +23,9 @@
  *
  * Every function takes the table lock itself (a rwlock: path building
  * and finds share it; changes take it exclusively for the table work
- * only). No function calls out of this file while holding it.
+ * only, but for counting one more lookup of a known current name, done
+ * with an atomic add under the shared lock). No function calls out of
+ * this file while holding it.
  */
 #ifndef FBX_FS_NODES_H
 #define FBX_FS_NODES_H
