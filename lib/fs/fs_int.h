@@ -77,6 +77,9 @@ int fbx_fsi_path_in(struct fbx_fs *fs, uint64_t ino, const char *name, char *mem
  *  -ENOENT. */
 int fbx_fsi_path_fi(struct fbx_fs *fs, uint64_t ino, const struct fbx_file_info *fi,
                     char **path);
+/** fbx_fsi_path_fi into mem as fbx_fsi_path_in. */
+int fbx_fsi_path_fi_in(struct fbx_fs *fs, uint64_t ino, const struct fbx_file_info *fi,
+                       char *mem, size_t room, char **path);
 
 /** getattr, or fgetattr when fi is given and the fs has it. */
 int fbx_fsi_getattr(struct fbx_fs *fs, const char *path, struct stat *st,

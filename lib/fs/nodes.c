@@ -426,6 +426,12 @@ int fbx_nodes_path_in(struct fbx_nodes *t, uint64_t id, const char *name, char *
 
 int fbx_nodes_path_fh(struct fbx_nodes *t, uint64_t id, uint64_t fh, char **out)
 {
+	return fbx_nodes_path_fh_in(t, id, fh, NULL, 0, out);
+}
+
+int fbx_nodes_path_fh_in(struct fbx_nodes *t, uint64_t id, uint64_t fh, char *mem,
+                         size_t room, char **out)
+{
 	int err = -ESTALE;
 	pthread_rwlock_rdlock(&t->lock);
 	struct node *n = node_get(t, id);
@@ -439,7 +445,7 @@ int fbx_nodes_path_fh(struct fbx_nodes *t, uint64_t id, uint64_t fh, char **out)
 				break;
 			}
 		}
-		err = build_path_at(t, n, first, NULL, NULL, 0, out);
+		err = build_path_at(t, n, first, NULL, mem, room, out);
 	}
 	pthread_rwlock_unlock(&t->lock);
 	return err;

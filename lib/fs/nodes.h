@@ -74,6 +74,9 @@ int fbx_nodes_path_in(struct fbx_nodes *t, uint64_t id, const char *name, char *
  * keys its open state by path (sshfs) gets the path open gave it.
  */
 int fbx_nodes_path_fh(struct fbx_nodes *t, uint64_t id, uint64_t fh, char **out);
+/** fbx_nodes_path_fh() into mem as fbx_nodes_path_in(). */
+int fbx_nodes_path_fh_in(struct fbx_nodes *t, uint64_t id, uint64_t fh, char *mem,
+                         size_t room, char **out);
 /** Two paths built under one lock (rename, link). */
 int fbx_nodes_path2(struct fbx_nodes *t, uint64_t id1, const char *name1, char **out1,
                     uint64_t id2, const char *name2, char **out2);
