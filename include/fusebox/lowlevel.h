@@ -531,6 +531,14 @@ int fbx_reply_iov(struct fbx_req *req, const struct iovec *iov, int count);
  *  splices (options.h on `splice`). A read error is replied as that
  *  error. Returns 0, or the negative errno of sending the reply. */
 int fbx_reply_fd(struct fbx_req *req, int fd, off_t off, size_t size);
+/** Memory to build a READ's reply data in, *room bytes of it: the worker's
+ *  own buffer past the request (over io_uring, the ring entry's payload).
+ *  Data read there and sent with fbx_reply_buf(req, buf, n), n <= *room,
+ *  needs no allocation and, over io_uring, no copy. Valid until the
+ *  reply, and only in the thread the op was called in: NULL (with *room
+ *  0) for any other request, thread or channel; then use memory of your
+ *  own. fbx_reply_fd reads into the same memory. */
+void *fbx_req_read_buf(struct fbx_req *req, size_t *room);
 int fbx_reply_statfs(struct fbx_req *req, const struct statvfs *st);
 int fbx_reply_xattr(struct fbx_req *req, size_t size);
 int fbx_reply_lock(struct fbx_req *req, const struct flock *lock);

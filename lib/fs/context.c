@@ -109,12 +109,25 @@ int fbx_fsi_path(struct fbx_fs *fs, uint64_t ino, const char *name, char **path)
 	return fbx_nodes_path(fs->nodes, ino, name, path);
 }
 
+int fbx_fsi_path_in(struct fbx_fs *fs, uint64_t ino, const char *name, char *mem,
+                    size_t room, char **path)
+{
+	*path = NULL;
+	return fbx_nodes_path_in(fs->nodes, ino, name, mem, room, path);
+}
+
 int fbx_fsi_path_fi(struct fbx_fs *fs, uint64_t ino, const struct fbx_file_info *fi,
                     char **path)
 {
+	return fbx_fsi_path_fi_in(fs, ino, fi, NULL, 0, path);
+}
+
+int fbx_fsi_path_fi_in(struct fbx_fs *fs, uint64_t ino, const struct fbx_file_info *fi,
+                       char *mem, size_t room, char **path)
+{
 	*path = NULL;
-	int err = fi ? fbx_nodes_path_fh(fs->nodes, ino, fi->fh, path)
-	             : fbx_nodes_path(fs->nodes, ino, NULL, path);
+	int err = fi ? fbx_nodes_path_fh_in(fs->nodes, ino, fi->fh, mem, room, path)
+	             : fbx_nodes_path_in(fs->nodes, ino, NULL, mem, room, path);
 	if (err == -ENOENT && fs->ops.flag_nullpath_ok)
 		return 0;
 	return err;

@@ -65,12 +65,21 @@ void fbx_fsi_fill_entry(const struct fbx_fs *fs, uint64_t id, const struct stat 
 
 /** Path of ino (plus "/name"); see fbx_nodes_path. */
 int fbx_fsi_path(struct fbx_fs *fs, uint64_t ino, const char *name, char **path);
+/** fbx_fsi_path into mem (room bytes) when it fits: free *path only
+ *  when it is not mem. */
+int fbx_fsi_path_in(struct fbx_fs *fs, uint64_t ino, const char *name, char *mem,
+                    size_t room, char **path);
+/** Room for the paths of the commonest requests, on the stack. */
+#define FS_PATH_STACK 512
 /** Path of ino for an op on open file fi (NULL: before it has a handle):
  *  the name it was opened under (fbx_nodes_path_fh). When the node has no
  *  name any more (hard_remove) *path is NULL if the fs takes that, else
  *  -ENOENT. */
 int fbx_fsi_path_fi(struct fbx_fs *fs, uint64_t ino, const struct fbx_file_info *fi,
                     char **path);
+/** fbx_fsi_path_fi into mem as fbx_fsi_path_in. */
+int fbx_fsi_path_fi_in(struct fbx_fs *fs, uint64_t ino, const struct fbx_file_info *fi,
+                       char *mem, size_t room, char **path);
 
 /** getattr, or fgetattr when fi is given and the fs has it. */
 int fbx_fsi_getattr(struct fbx_fs *fs, const char *path, struct stat *st,

@@ -354,9 +354,10 @@ static void unpin(struct fbx_nodes *t, struct node *n)
 /* ---- paths ------------------------------------------------------------ */
 
 /* The path of n reached through its name `first` (NULL: its current
- * name); ancestors always by their current names. */
+ * name); ancestors always by their current names. Into `mem` (room
+ * bytes) when it fits, else into a malloc'd string. */
 static int build_path_at(const struct fbx_nodes *t, struct node *n, struct name *first,
-                         const char *name, char **out)
+                         const char *name, char *mem, size_t room, char **out)
 {
 	size_t nlen = name ? strlen(name) : 0, len = name ? nlen + 1 : 0;
 	unsigned depth = 0;
@@ -373,7 +374,8 @@ static int build_path_at(const struct fbx_nodes *t, struct node *n, struct name 
 			return -ELOOP;
 		len += nm->len + 1;
 	}
-	char *p = malloc(len ? len + 1 : 2), *end;
+	size_t need = len ? len + 1 : 2;
+	char *p = need <= room ? mem : malloc(need), *end;
 	if (!p)
 		return -ENOMEM;
 	if (!len) {
@@ -401,7 +403,7 @@ static int build_path_at(const struct fbx_nodes *t, struct node *n, struct name 
 static int build_path(const struct fbx_nodes *t, uint64_t id, const char *name, char **out)
 {
 	struct node *n = node_get(t, id);
-	return n ? build_path_at(t, n, NULL, name, out) : -ESTALE;
+	return n ? build_path_at(t, n, NULL, name, NULL, 0, out) : -ESTALE;
 }
 
 int fbx_nodes_path(struct fbx_nodes *t, uint64_t id, const char *name, char **out)
@@ -412,7 +414,23 @@ int fbx_nodes_path(struct fbx_nodes *t, uint64_t id, const char *name, char **ou
 	return err;
 }
 
+int fbx_nodes_path_in(struct fbx_nodes *t, uint64_t id, const char *name, char *mem,
+                      size_t room, char **out)
+{
+	pthread_rwlock_rdlock(&t->lock);
+	struct node *n = node_get(t, id);
+	int err = n ? build_path_at(t, n, NULL, name, mem, room, out) : -ESTALE;
+	pthread_rwlock_unlock(&t->lock);
+	return err;
+}
+
 int fbx_nodes_path_fh(struct fbx_nodes *t, uint64_t id, uint64_t fh, char **out)
+{
+	return fbx_nodes_path_fh_in(t, id, fh, NULL, 0, out);
+}
+
+int fbx_nodes_path_fh_in(struct fbx_nodes *t, uint64_t id, uint64_t fh, char *mem,
+                         size_t room, char **out)
 {
 	int err = -ESTALE;
 	pthread_rwlock_rdlock(&t->lock);
@@ -427,7 +445,7 @@ int fbx_nodes_path_fh(struct fbx_nodes *t, uint64_t id, uint64_t fh, char **out)
 				break;
 			}
 		}
-		err = build_path_at(t, n, first, NULL, out);
+		err = build_path_at(t, n, first, NULL, mem, room, out);
 	}
 	pthread_rwlock_unlock(&t->lock);
 	return err;
@@ -539,6 +557,30 @@ static int enter_locked(struct fbx_nodes *t, struct node *parent, const char *s,
 	return 0;
 }
 
+/* The usual lookup: a name the table knows, current, of the same file.
+ * Nothing but the counts changes, so shared holders of the lock may do
+ * it at once, each with an atomic add (readers load the counts
+ * atomically; writers hold the lock alone). 1 done, 0 not that case. */
+static int enter_known(struct fbx_nodes *t, uint64_t parent, const char *s,
+                       const struct stat *st, int open, uint64_t *id)
+{
+	int done = 0;
+	pthread_rwlock_rdlock(&t->lock);
+	struct node *p = node_get(t, parent);
+	struct name *nm = p ? name_find(t, p, s) : NULL;
+	struct node *n = nm ? nm->node : NULL;
+	if (n && n->names == nm && n->type == (st->st_mode & S_IFMT) &&
+	    (!st->st_ino || (n->ino == st->st_ino && n->dev == st->st_dev))) {
+		__atomic_fetch_add(&n->nlookup, 1, __ATOMIC_RELAXED);
+		if (open)
+			__atomic_fetch_add(&n->open, 1, __ATOMIC_RELAXED);
+		*id = n->id;
+		done = 1;
+	}
+	pthread_rwlock_unlock(&t->lock);
+	return done;
+}
+
 int fbx_nodes_enter(struct fbx_nodes *t, uint64_t parent, const char *name,
                     const struct stat *st, int open, uint64_t *id)
 {
@@ -546,6 +588,8 @@ int fbx_nodes_enter(struct fbx_nodes *t, uint64_t parent, const char *name,
 	int err = -ESTALE;
 	if (strlen(name) > NAME_MAX)
 		return -ENAMETOOLONG;
+	if (enter_known(t, parent, name, st, open, id))
+		return 0;
 	pthread_rwlock_wrlock(&t->lock);
 	p = node_get(t, parent);
 	if (p) {
@@ -645,11 +689,12 @@ int fbx_nodes_parent(struct fbx_nodes *t, uint64_t id, uint64_t *parent)
 	return err;
 }
 
+/* Under the shared lock: enter_known may be adding to the counts. */
 static void fill_info(const struct node *n, struct fbx_node_info *info)
 {
 	info->id = n->id;
-	info->nlookup = n->nlookup;
-	info->open = n->open;
+	info->nlookup = __atomic_load_n(&n->nlookup, __ATOMIC_RELAXED);
+	info->open = __atomic_load_n(&n->open, __ATOMIC_RELAXED);
 	info->nnames = n->nnames;
 	info->hidden = n->names && n->names->hidden;
 }
@@ -891,7 +936,7 @@ int fbx_nodes_get_fh(struct fbx_nodes *t, uint64_t id, uint64_t *fh, int *flags)
 	int err = -ENOENT;
 	pthread_rwlock_rdlock(&t->lock);
 	struct node *n = node_get(t, id);
-	if (n && n->nfh && n->open) {
+	if (n && n->nfh && __atomic_load_n(&n->open, __ATOMIC_RELAXED)) {
 		*fh = fh_at(n, n->nfh - 1)->fh;
 		*flags = fh_at(n, n->nfh - 1)->flags;
 		err = 0;

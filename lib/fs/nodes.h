@@ -23,7 +23,9 @@
  *
  * Every function takes the table lock itself (a rwlock: path building
  * and finds share it; changes take it exclusively for the table work
- * only). No function calls out of this file while holding it.
+ * only, but for counting one more lookup of a known current name, done
+ * with an atomic add under the shared lock). No function calls out of
+ * this file while holding it.
  */
 #ifndef FBX_FS_NODES_H
 #define FBX_FS_NODES_H
@@ -60,6 +62,10 @@ void fbx_nodes_free(struct fbx_nodes *t);
  * Paths may be longer than PATH_MAX (deep trees, relative paths).
  */
 int fbx_nodes_path(struct fbx_nodes *t, uint64_t id, const char *name, char **out);
+/** fbx_nodes_path() into `mem` (room bytes) when the path fits there,
+ *  else into a malloc'd string: free *out only when it is not mem. */
+int fbx_nodes_path_in(struct fbx_nodes *t, uint64_t id, const char *name, char *mem,
+                      size_t room, char **out);
 /**
  * The path of open file `id` for an operation on its handle fh: built
  * from the name it was opened under (fbx_nodes_set_fh; renames followed)
@@ -68,6 +74,9 @@ int fbx_nodes_path(struct fbx_nodes *t, uint64_t id, const char *name, char **ou
  * keys its open state by path (sshfs) gets the path open gave it.
  */
 int fbx_nodes_path_fh(struct fbx_nodes *t, uint64_t id, uint64_t fh, char **out);
+/** fbx_nodes_path_fh() into mem as fbx_nodes_path_in(). */
+int fbx_nodes_path_fh_in(struct fbx_nodes *t, uint64_t id, uint64_t fh, char *mem,
+                         size_t room, char **out);
 /** Two paths built under one lock (rename, link). */
 int fbx_nodes_path2(struct fbx_nodes *t, uint64_t id1, const char *name1, char **out1,
                     uint64_t id2, const char *name2, char **out2);

@@ -67,10 +67,13 @@ void fbx_fsi_ll_lookup(struct fbx_req *req, uint64_t parent, const char *name)
 		fbx_fsi_leave();
 		return;
 	}
-	err = fbx_fsi_path(fs, parent, name, &path);
+	/* The commonest request: its path is built on the stack when it fits. */
+	char mem[FS_PATH_STACK];
+	err = fbx_fsi_path_in(fs, parent, name, mem, sizeof mem, &path);
 	if (!err)
 		err = fbx_fsi_lookup_path(fs, parent, name, path, NULL, 0, &e);
-	free(path);
+	if (path != mem)
+		free(path);
 	if (err == -ENOENT && fs->opts->negative_timeout > 0) {
 		/* ino 0 with a timeout: the kernel caches "no such name". */
 		memset(&e, 0, sizeof e);
@@ -130,8 +133,9 @@ void fbx_fsi_ll_getattr(struct fbx_req *req, uint64_t ino, struct fbx_file_info 
 {
 	struct fbx_fs *fs = fbx_fsi_enter(req);
 	struct fbx_file_info ofi;
-	char *path;
-	int err = fi ? fbx_fsi_path_fi(fs, ino, fi, &path) : fbx_fsi_path(fs, ino, NULL, &path);
+	char *path, mem[FS_PATH_STACK];
+	int err = fi ? fbx_fsi_path_fi(fs, ino, fi, &path)
+	             : fbx_fsi_path_in(fs, ino, NULL, mem, sizeof mem, &path);
 	if (err == -ENOENT && !fi && getattr_by_fh(fs, ino, &ofi) == 0) {
 		fi = &ofi;
 		err = 0;
@@ -140,7 +144,8 @@ void fbx_fsi_ll_getattr(struct fbx_req *req, uint64_t ino, struct fbx_file_info 
 		fbx_fsi_reply_err(req, err);
 	else
 		reply_attr(fs, req, ino, path, fi);
-	free(path);
+	if (path != mem)
+		free(path);
 	fbx_fsi_leave();
 }
 

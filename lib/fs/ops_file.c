@@ -98,11 +98,14 @@ void fbx_fsi_ll_read(struct fbx_req *req, uint64_t ino, size_t size, off_t off,
                 struct fbx_file_info *fi)
 {
 	struct fbx_fs *fs = fbx_fsi_enter(req);
-	char *path, *buf = NULL;
-	int ret = fbx_fsi_path_fi(fs, ino, fi, &path);
+	size_t room;
+	/* The filesystem reads straight into the reply's memory when the
+	 * session has some for it: no allocation per read. */
+	char *path, *buf = fbx_req_read_buf(req, &room), *own = NULL, mem[FS_PATH_STACK];
+	int ret = fbx_fsi_path_fi_in(fs, ino, fi, mem, sizeof mem, &path);
 	if (!ret && !fs->ops.read)
 		ret = -ENOSYS;
-	if (!ret && !(buf = malloc(size ? size : 1)))
+	if (!ret && (!buf || room < size) && !(buf = own = malloc(size ? size : 1)))
 		ret = -ENOMEM;
 	if (!ret)
 		ret = fs->ops.read(path, buf, size, off, fi);
@@ -112,8 +115,9 @@ void fbx_fsi_ll_read(struct fbx_req *req, uint64_t ino, size_t size, off_t off,
 		fbx_fsi_reply_err(req, ret);
 	else
 		(void)fbx_reply_buf(req, buf, (size_t)ret);
-	free(buf);
-	free(path);
+	free(own);
+	if (path != mem)
+		free(path);
 	fbx_fsi_leave();
 }
 
@@ -121,8 +125,8 @@ void fbx_fsi_ll_write(struct fbx_req *req, uint64_t ino, const char *buf, size_t
                  off_t off, struct fbx_file_info *fi)
 {
 	struct fbx_fs *fs = fbx_fsi_enter(req);
-	char *path;
-	int ret = fbx_fsi_path_fi(fs, ino, fi, &path);
+	char *path, mem[FS_PATH_STACK];
+	int ret = fbx_fsi_path_fi_in(fs, ino, fi, mem, sizeof mem, &path);
 	if (!ret)
 		ret = fs->ops.write ? fs->ops.write(path, buf, size, off, fi) : -ENOSYS;
 	if (ret > (int)size)
@@ -133,7 +137,8 @@ void fbx_fsi_ll_write(struct fbx_req *req, uint64_t ino, const char *buf, size_t
 		fbx_fsi_reply_err(req, ret);
 	else
 		(void)fbx_reply_write(req, (size_t)ret);
-	free(path);
+	if (path != mem)
+		free(path);
 	fbx_fsi_leave();
 }
 

@@ -254,19 +254,31 @@ int fbx_reply_iov(struct fbx_req *req, const struct iovec *iov, int count)
 	return r;
 }
 
-int fbx_reply_fd(struct fbx_req *req, int fd, off_t off, size_t size)
+void *fbx_req_read_buf(struct fbx_req *req, size_t *room)
 {
 	/* Where the channel wants the data (an io_uring entry's payload
-	 * buffer), else inside the op the worker's buffer (as large as the
-	 * largest request); an asynchronous reply from another thread must
-	 * not touch that one. */
-	size_t room = 0;
+	 * buffer), else inside the op the worker's buffer past the request
+	 * (as large as the largest request); an asynchronous reply from
+	 * another thread must not touch that one. Only a READ: any other
+	 * request's input (a WRITE's data, names) may lie there. */
 	struct fbx_chan *ch = req->ch;
-	char *buf = ch->ops->data_buf ? ch->ops->data_buf(ch, &room) : NULL, *own = NULL;
-	if (!buf && req->w->buf && pthread_equal(pthread_self(), req->w->thread)) {
+	char *buf = NULL;
+	*room = 0;
+	if (req->opcode != FBX_K_READ)
+		return NULL;
+	if (ch->ops->data_buf)
+		buf = ch->ops->data_buf(ch, room);
+	else if (req->w->buf && pthread_equal(pthread_self(), req->w->thread)) {
 		buf = req->w->buf + FBX_REPLY_ALIGN;
-		room = req->w->bufsize - FBX_REPLY_ALIGN;
+		*room = req->w->bufsize - FBX_REPLY_ALIGN;
 	}
+	return buf;
+}
+
+int fbx_reply_fd(struct fbx_req *req, int fd, off_t off, size_t size)
+{
+	size_t room;
+	char *buf = fbx_req_read_buf(req, &room), *own = NULL;
 	if (buf && size > room)
 		size = room;
 	if (!buf && !(buf = own = malloc(size ? size : 1)))

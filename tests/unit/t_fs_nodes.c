@@ -447,6 +447,82 @@ static void test_deep(void)
 	fbx_nodes_free(t);
 }
 
+/* Paths into the caller's memory when they fit, else malloc'd. */
+static void test_path_in(void)
+{
+	struct fbx_nodes *t = fbx_nodes_new();
+	char mem[8], big[64], *p;
+	uint64_t d = enter(t, ROOT, "dir", S_IFDIR, 1);
+	uint64_t f = enter(t, d, "file", S_IFREG, 2);
+	CHECK_EQ_INT(fbx_nodes_path_in(t, d, "x", mem, sizeof mem, &p), 0);
+	CHECK(p == mem);
+	CHECK_EQ_STR(p, "/dir/x");
+	CHECK_EQ_INT(fbx_nodes_path_in(t, f, NULL, mem, sizeof mem, &p), 0);
+	CHECK(p != mem);
+	CHECK_EQ_STR(p, "/dir/file");
+	free(p);
+	CHECK_EQ_INT(fbx_nodes_path_in(t, ROOT, NULL, mem, 2, &p), 0);
+	CHECK(p == mem);
+	CHECK_EQ_STR(p, "/");
+	fbx_nodes_set_fh(t, f, 1, 7, 0);
+	CHECK_EQ_INT(fbx_nodes_path_fh_in(t, f, 7, big, sizeof big, &p), 0);
+	CHECK(p == big);
+	CHECK_EQ_STR(p, "/dir/file");
+	CHECK_EQ_INT(fbx_nodes_path_in(t, 999, NULL, mem, sizeof mem, &p), -ESTALE);
+	fbx_nodes_set_fh(t, f, 0, 7, 0);
+	fbx_nodes_free(t);
+}
+
+/* Lookups of a known name are counted under the shared lock: threads
+ * looking the same names up at once lose no count. */
+struct same_arg {
+	struct fbx_nodes *t;
+	uint64_t ids[2];
+	int fails;
+};
+
+static void *same_worker(void *p)
+{
+	struct same_arg *a = p;
+	for (int i = 0; i < 20000; i++) {
+		struct stat st = mkst(i & 1 ? S_IFREG : S_IFDIR, (ino_t)(i & 1 ? 6 : 5));
+		uint64_t id = 0;
+		char *path;
+		a->fails += fbx_nodes_enter(a->t, i & 1 ? a->ids[0] : ROOT, i & 1 ? "f" : "d",
+		                            &st, 0, &id) != 0 || id != a->ids[i & 1];
+		if (fbx_nodes_path(a->t, id, NULL, &path) == 0)
+			free(path);
+		else
+			a->fails++;
+	}
+	return NULL;
+}
+
+static void test_shared_counts(void)
+{
+	struct fbx_nodes *t = fbx_nodes_new();
+	struct fbx_node_info info;
+	uint64_t d = enter(t, ROOT, "d", S_IFDIR, 5), f = enter(t, d, "f", S_IFREG, 6);
+	pthread_t th[4];
+	struct same_arg args[4];
+	for (int i = 0; i < 4; i++) {
+		args[i] = (struct same_arg){ t, { d, f }, 0 };
+		pthread_create(&th[i], NULL, same_worker, &args[i]);
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		CHECK_EQ_INT(args[i].fails, 0);
+	}
+	CHECK_EQ_INT(fbx_nodes_info(t, d, &info), 0);
+	CHECK_EQ_INT(info.nlookup, 1 + 4 * 10000);
+	CHECK_EQ_INT(fbx_nodes_info(t, f, &info), 0);
+	CHECK_EQ_INT(info.nlookup, 1 + 4 * 10000);
+	fbx_nodes_forget(t, f, 1 + 4 * 10000);
+	fbx_nodes_forget(t, d, 1 + 4 * 10000);
+	CHECK_EQ_INT(live_nodes(t), 1);
+	fbx_nodes_free(t);
+}
+
 /* Threads entering, building paths, renaming and forgetting at once. */
 struct worker_arg {
 	struct fbx_nodes *t;
@@ -554,5 +630,7 @@ int main(void)
 	test_deep();
 	test_million();
 	test_threads();
+	test_path_in();
+	test_shared_counts();
 	return check_exit();
 }
