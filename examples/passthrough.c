@@ -109,7 +109,9 @@
  * written or resized by another process is not seen right while cached.
  * It is safe, and makes tar, builds and SQLite several times cheaper
  * in WRITEs, when nothing but this mount writes SOURCEDIR while it is
- * mounted: say so with -o writeback_cache. We cannot detect that.
+ * mounted: say so with -o writeback_cache, or with -o exclusive, which
+ * turns it on only where FUSE passthrough is not used (that costs no
+ * coherence and needs neither). We cannot detect that.
  *
  * Fewer round trips. With handle_killpriv_v2 (-o no_killpriv_v2 turns it
  * off) we clear suid/sgid ourselves when the kernel says the writer lacks
@@ -203,6 +205,7 @@ struct pt {
 	int opt_flush;                /* -o flush / -o noflush; -1: by source type */
 	int opt_readdir_cache;        /* -o no_readdir_cache turns it off */
 	int xattr;                    /* -o no_xattr: getxattr & co. say ENOSYS */
+	int exclusive;                /* -o exclusive: nobody else writes SOURCEDIR */
 	int noflush;                  /* close(2) sends no FLUSH */
 
 	/* creating as the caller: only possible as root */
@@ -727,7 +730,11 @@ static void pt_init(void *userdata, struct fbx_conn *conn)
 	pt->passthrough = (pt->opt_passthrough == FBX_ON ||
 	                   (pt->opt_passthrough == FBX_AUTO && pt->opt_writeback != FBX_ON)) &&
 	                  (conn->capable & FBX_CAP_PASSTHROUGH) && geteuid() == 0;
-	pt->writeback = pt->opt_writeback == FBX_ON &&
+	/* -o exclusive: the writeback cache's one cost (sizes and times
+	 * of files changed below are not seen) cannot arise, so take it
+	 * where passthrough is not to be had (not root, an older kernel). */
+	pt->writeback = (pt->opt_writeback == FBX_ON ||
+	                 (pt->opt_writeback == FBX_AUTO && pt->exclusive && !pt->passthrough)) &&
 	                (conn->capable & FBX_CAP_WRITEBACK_CACHE);
 	if (pt->passthrough && pt->writeback) {
 		/* The kernel refuses passthrough together with writeback. */
@@ -1975,6 +1982,10 @@ static int pt_opt(void *app_data, const char *key, const char *value, int is_arg
 			pt->opt_killpriv = on;
 			return 1;
 		}
+		if (!strcmp(key, "exclusive")) {
+			pt->exclusive = on;
+			return 1;
+		}
 		if (!strcmp(key, "xattr")) {
 			pt->xattr = on;
 			return 1;
@@ -2004,6 +2015,10 @@ static const char pt_help[] =
 	"        clear suid/sgid here on write and truncate, so the kernel\n"
 	"        checks security.capability once per inode instead of on\n"
 	"        every write (default: on when the kernel offers it)\n"
+	"    -o exclusive\n"
+	"        promise that nothing but this mount writes SOURCEDIR while it\n"
+	"        is mounted: writeback_cache is then on where FUSE passthrough\n"
+	"        is not (not root, kernel before 6.9, -o no_passthrough)\n"
 	"    -o xattr|no_xattr\n"
 	"        serve extended attributes (default: on); no_xattr answers\n"
 	"        ENOSYS once, after which the kernel stops asking for\n"

@@ -13,7 +13,8 @@
 # noflush: on a local source (tmpfs here) close(2) sends no FLUSH;
 # -o flush brings it back. Counted from the -d request log.
 #
-# no_xattr: no GETXATTR after the first (see xattr_mode).
+# no_xattr: no GETXATTR after the first (see xattr_mode); exclusive:
+# writes gathered by the writeback cache (see exclusive_mode).
 . "${FBX_ROOT:-$(dirname "$0")/../..}/tests/lib/fbx.sh"
 PT=$BUILD/examples/passthrough
 [ "$(id -u)" = 0 ] || skip "needs root to mount"
@@ -108,9 +109,31 @@ except OSError as e: print(os.strerror(e.errno))' "$MNT/x1")
 	rm -f "$SRC"/*
 }
 
+# -o exclusive (nothing else writes the source): the writeback cache
+# where FUSE passthrough is not used, so 64 one-byte writes reach the
+# daemon as one or two WRITEs; without it, as 64.
+exclusive_mode() {
+	local eo=$1 want=$2
+	start_fs "$TMP/log" "$PT" -f -d -o "$eo" "$SRC" "$MNT"
+	wait_mounted "$MNT" "$PID" || { cat "$TMP/log"; echo "FAIL  [$eo] not mounted"; exit 1; }
+	python3 -c 'import os, sys
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT, 0o644)
+for i in range(64): os.write(fd, b"x")
+os.close(fd)' "$MNT/e"
+	check "[$eo] 64 bytes written" 64 "$(stat -c %s "$SRC/e")"
+	local n; n=$(count WRITE)
+	if [ "$want" = few ]; then check "[$eo] 64 one-byte writes: at most 2 WRITEs" 1 "$(( n <= 2 ))"
+	else check "[$eo] 64 one-byte writes: 64 WRITEs" 64 "$n"; fi
+	umount "$MNT"
+	wait_exit "$PID" 50 >/dev/null
+	rm -f "$SRC"/*
+}
+
 run_mode default 1 0
 xattr_mode default
 xattr_mode no_xattr
+exclusive_mode exclusive,no_passthrough few
+exclusive_mode no_passthrough each
 run_mode no_killpriv_v2,flush 0 1 -o no_killpriv_v2,flush
 # The same over io_uring, where the kernel offers it (enable_uring=Y).
 if [ "$(cat /sys/module/fuse/parameters/enable_uring 2>/dev/null)" = Y ]; then
