@@ -22,7 +22,7 @@ WL_SIDES="memfs pt ptwb"
 WL_OK=1
 
 WL_FLAGS="memfs: -f MNT; pt: passthrough -f SRC MNT; pt wb: passthrough -f -o writeback_cache SRC MNT; peer: passthrough_ll -f -o source=SRC MNT; native: tmpfs"
-wl_label() { case $1 in memfs) echo memfs;; pt) echo pt;; ptwb) echo "pt wb";; esac; }
+wl_label() { case $1 in memfs) echo memfs;; pt) echo pt;; ptwb) echo "pt wb";; ptnx) echo "pt no_xattr";; esac; }
 
 # wl_prepare: the inputs, once per bench run (not timed).
 wl_prepare() {
@@ -156,6 +156,7 @@ wl_start() {
     memfs) FBX_REQUEST_COUNTS=1 "$OURS_MEMFS" -f "$MNT" >"$lg" 2>&1 & ;;
     pt)    FBX_REQUEST_COUNTS=1 "$OURS_PT" -f "$src" "$MNT" >"$lg" 2>&1 & ;;
     ptwb)  FBX_REQUEST_COUNTS=1 "$OURS_PT" -f -o writeback_cache "$src" "$MNT" >"$lg" 2>&1 & ;;
+    ptnx)  FBX_REQUEST_COUNTS=1 "$OURS_PT" -f -o no_xattr "$src" "$MNT" >"$lg" 2>&1 & ;;
     peer)  if [ -n "${4:-}" ]; then "$PEER_PT" -d -o source="$src" "$MNT" >"$lg" 2>&1 &
            else "$PEER_PT" -f -o source="$src" "$MNT" >"$lg" 2>&1 & fi ;;
   esac
@@ -192,6 +193,8 @@ wl_rec() {
 # The round trips of tar -x: a fresh mount, one extraction, unmount; our
 # daemon prints its counts at exit, libfuse's -d log has a line per
 # request. Once per bench run (the counts do not depend on load).
+# ptnx (passthrough -o no_xattr) is counted only, for the notes: what
+# the kernel sends when security.capability is never asked for.
 wl_count() {
   local side=$1 src=$SRC/wl-count-$1 lg=$WL/count-$1.log n
   case $side in peer) [ -n "$PEER_PT" ] || return 0;; memfs) [ -n "$OURS_MEMFS" ] || return 0;; *) [ -n "$OURS_PT" ] || return 0;; esac
@@ -209,7 +212,7 @@ wl_count() {
   else
     n=$(sed -n 's/^fusebox: requests: total=\([0-9]*\).*/\1/p' "$lg" | tail -n1)
     [ -n "$n" ] || { log "workloads $side: no request counts in $lg"; return 0; }
-    rec "wl.rt.$side" ours 1 "$(awk -v n="$n" -v e="$WL_ENTRIES" 'BEGIN {printf "%.2f", n / e}')"
+    [ "$side" = ptnx ] || rec "wl.rt.$side" ours 1 "$(awk -v n="$n" -v e="$WL_ENTRIES" 'BEGIN {printf "%.2f", n / e}')"
     grep '^fusebox: requests:' "$lg" | tail -n1 | tr ' ' '\n' | awk -F= -v e="$WL_ENTRIES" -v s="$(wl_label "$side")" '
       NF == 2 && $1 != "total" && $2 / e >= 0.05 { l = l sprintf(" %s %.2f", $1, $2 / e) }
       END { print "tar -x requests per entry [" s "]:" l }' >>"$NOTES"
@@ -247,7 +250,7 @@ wl_side() {
 wl_round() {
   local r=$1 s order
   [ "$WL_OK" = 1 ] || return 0
-  if [ "$r" = 1 ]; then for s in $WL_SIDES peer; do wl_count "$s"; done; fi
+  if [ "$r" = 1 ]; then for s in $WL_SIDES ptnx peer; do wl_count "$s"; done; fi
   if (( r % 2 )); then order="$WL_SIDES peer"; else order="peer $(echo "$WL_SIDES" | tr ' ' '\n' | tac | tr '\n' ' ')"; fi
   for s in $order native; do wl_side "$s" "$r"; drop_caches; done
 }

@@ -12,6 +12,9 @@
 #
 # noflush: on a local source (tmpfs here) close(2) sends no FLUSH;
 # -o flush brings it back. Counted from the -d request log.
+#
+# no_xattr: no GETXATTR after the first (see xattr_mode); exclusive:
+# writes gathered by the writeback cache (see exclusive_mode).
 . "${FBX_ROOT:-$(dirname "$0")/../..}/tests/lib/fbx.sh"
 PT=$BUILD/examples/passthrough
 [ "$(id -u)" = 0 ] || skip "needs root to mount"
@@ -80,7 +83,57 @@ run_mode() {   # run_mode LABEL KILLPRIV(1|0) FLUSH(1|0) [passthrough options]
 	rm -f "$SRC"/*
 }
 
+# xattr_mode default|no_xattr: with -o no_xattr the first xattr call is
+# answered ENOSYS and the kernel asks no more, neither before a file's
+# first write nor before a chown (the two GETXATTRs tar costs per file),
+# and xattrs are refused; by default they are served, and each new file
+# costs them.
+xattr_mode() {
+	local mode=$1 f opts=(); [ "$mode" = default ] || opts=(-o "$mode")
+	start_fs "$TMP/log" "$PT" -f -d "${opts[@]}" "$SRC" "$MNT"
+	wait_mounted "$MNT" "$PID" || { cat "$TMP/log"; echo "FAIL  [$mode] not mounted"; exit 1; }
+	for f in 1 2 3 4; do echo x >"$MNT/x$f"; chown 65534 "$MNT/x$f"; done
+	local n; n=$(count GETXATTR)
+	local set; set=$(python3 -c 'import os, sys
+try: os.setxattr(sys.argv[1], "user.t", b"v"); print(os.getxattr(sys.argv[1], "user.t").decode())
+except OSError as e: print(os.strerror(e.errno))' "$MNT/x1")
+	if [ "$mode" = no_xattr ]; then
+		check "[$mode] 4 files written and chowned: at most 1 GETXATTR" 1 "$(( n <= 1 ))"
+		check "[$mode] setxattr refused" "$(python3 -c 'import os, errno; print(os.strerror(errno.EOPNOTSUPP))')" "$set"
+	else
+		check "[$mode] 4 files written and chowned: 8 GETXATTR" 8 "$n"
+		check "[$mode] setxattr and getxattr served" v "$set"
+	fi
+	umount "$MNT"
+	wait_exit "$PID" 50 >/dev/null
+	rm -f "$SRC"/*
+}
+
+# -o exclusive (nothing else writes the source): the writeback cache
+# where FUSE passthrough is not used, so 64 one-byte writes reach the
+# daemon as one or two WRITEs; without it, as 64.
+exclusive_mode() {
+	local eo=$1 want=$2
+	start_fs "$TMP/log" "$PT" -f -d -o "$eo" "$SRC" "$MNT"
+	wait_mounted "$MNT" "$PID" || { cat "$TMP/log"; echo "FAIL  [$eo] not mounted"; exit 1; }
+	python3 -c 'import os, sys
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT, 0o644)
+for i in range(64): os.write(fd, b"x")
+os.close(fd)' "$MNT/e"
+	check "[$eo] 64 bytes written" 64 "$(stat -c %s "$SRC/e")"
+	local n; n=$(count WRITE)
+	if [ "$want" = few ]; then check "[$eo] 64 one-byte writes: at most 2 WRITEs" 1 "$(( n <= 2 ))"
+	else check "[$eo] 64 one-byte writes: 64 WRITEs" 64 "$n"; fi
+	umount "$MNT"
+	wait_exit "$PID" 50 >/dev/null
+	rm -f "$SRC"/*
+}
+
 run_mode default 1 0
+xattr_mode default
+xattr_mode no_xattr
+exclusive_mode exclusive,no_passthrough few
+exclusive_mode no_passthrough each
 run_mode no_killpriv_v2,flush 0 1 -o no_killpriv_v2,flush
 # The same over io_uring, where the kernel offers it (enable_uring=Y).
 if [ "$(cat /sys/module/fuse/parameters/enable_uring 2>/dev/null)" = Y ]; then
