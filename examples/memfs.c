@@ -34,8 +34,9 @@
  *
  * Caching: memfs is the only writer of its files, so the kernel keeps
  * their pages across opens (keep_cache) and across our own writes (no
- * auto_inval_data; mfs_init says why the writeback cache is opt-in).
- * -o no_keep_cache drops the cache at each open.
+ * auto_inval_data), and by default gathers writes in its writeback
+ * cache (mfs_init says what that costs; -o no_writeback_cache turns it
+ * off). -o no_keep_cache drops the cache at each open.
  *
  * Locking
  * -------
@@ -136,7 +137,7 @@ struct mfs {
 	uint64_t          max_pages;     /* -o size, in pages */
 	atomic_uint_fast64_t used_pages; /* changed under different mutexes */
 	unsigned long     mount_flags;   /* MS_NOATIME, MS_NODIRATIME, MS_STRICTATIME */
-	bool              writeback;     /* -o writeback_cache */
+	bool              writeback;     /* unless -o no_writeback_cache */
 	bool              no_keep_cache; /* -o no_keep_cache */
 	bool              no_killpriv;   /* -o no_killpriv_v2 */
 	bool              killpriv;      /* handle_killpriv_v2: the path layer clears suid/sgid */
@@ -1367,8 +1368,10 @@ static off_t mfs_lseek(const char *path, off_t off, int whence, struct fbx_file_
 	if (whence != SEEK_DATA && whence != SEEK_HOLE)
 		return -EINVAL;
 	/* Under writeback_cache the kernel asks before writing its dirty
-	 * pages back: we would call fresh data a hole. ENOSYS makes it
-	 * answer from its own size, the whole file as data. */
+	 * pages back, and no reply of ours is safe: pages we lack may be
+	 * dirty there, and its size may be past ours. ENOSYS makes it
+	 * answer from its own size for good, the whole file as data: never
+	 * a hole where data is (mfs_init). */
 	if (mfs_get()->writeback)
 		return -ENOSYS;
 	err = with_inode(path, fi, do_lseek, &s);
@@ -1538,14 +1541,23 @@ static int mfs_statfs(const char *path, struct statvfs *st)
 /* memfs is the only writer of its files, so what the kernel caches is
  * never stale: no auto_inval_data, which would drop a file's pages each
  * time a stat shows the mtime our own WRITE moved (a database that
- * writes and reads back would read every page through us), and the
- * pages are kept across opens (keep_cache in open). The writeback cache
- * would also gather writes into large WRITEs, but stays off unless asked
- * for: the kernel sends SEEK_DATA/SEEK_HOLE to us without writing its
- * dirty pages back first, so under it lseek answers ENOSYS and the
- * kernel calls the whole file data (tmpfs reports holes), and st_blocks
- * lags behind the kernel's dirty pages (FBX_FSOPS_OPTS=writeback_cache
- * tests/fs/t_syscalls_memfs.sh shows both). */
+ * writes and reads back would read every page through us), the pages
+ * are kept across opens (keep_cache in open), and the writeback cache
+ * is on unless -o no_writeback_cache: writes land in the kernel's pages
+ * and reach us in large WRITEs, and a file's size and mtime are the
+ * kernel's own. Two answers differ from tmpfs under it, both because
+ * data can sit dirty in the kernel where we cannot see it (fusebox/
+ * lowlevel.h, Caching; tests/fs/fsops_compare.c checks the promises):
+ *  - SEEK_DATA/SEEK_HOLE: the kernel asks before writing its dirty
+ *    pages back, so lseek answers ENOSYS and the kernel calls the whole
+ *    file data (never a hole where data is; tmpfs reports the holes);
+ *  - st_blocks counts the pages we hold: dirty pages count once written
+ *    back, and after close(2) (the kernel writes back and asks again)
+ *    it is exact; after fsync(2) the kernel's cached attributes still
+ *    show the old count until attr_timeout.
+ * And as with any kept cache, reads the kernel serves never reach us to
+ * date the file (touch_read): under writeback, not even the first read
+ * of data just written. */
 static void *mfs_init(struct fbx_conn *conn)
 {
 	struct mfs *fs = mfs_get();
@@ -1557,8 +1569,10 @@ static void *mfs_init(struct fbx_conn *conn)
 	fs->killpriv = !fs->no_killpriv && (conn->capable & FBX_CAP_HANDLE_KILLPRIV_V2);
 	if (fs->killpriv)
 		conn->want |= FBX_CAP_HANDLE_KILLPRIV_V2;
+	/* Only a cache the kernel keeps changes what lseek may answer. */
+	fs->writeback = fs->writeback && (conn->capable & FBX_CAP_WRITEBACK_CACHE);
 	if (fs->writeback)
-		conn->want |= FBX_CAP_WRITEBACK_CACHE & conn->capable;
+		conn->want |= FBX_CAP_WRITEBACK_CACHE;
 	return fs;
 }
 
@@ -1634,7 +1648,7 @@ static int mfs_init_tree(void *data, const struct fbx_options *o)
 	struct mfs_inode *root;
 
 	fs->mount_flags = o->mount_flags;
-	fs->writeback = o->writeback_cache == FBX_ON;
+	fs->writeback = o->writeback_cache != FBX_OFF;
 	/* Writers must not starve behind a steady stream of reads. */
 	pthread_rwlockattr_init(&attr);
 	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
@@ -1695,6 +1709,7 @@ static const struct fbx_app mfs_app = {
 	.help = "memfs options:\n"
 	        "    -o size=N[KMGTP]       capacity (default: half the RAM)\n"
 	        "    -o no_keep_cache       drop the kernel's cached data at each open\n"
+	        "    -o no_writeback_cache  write through: exact SEEK_HOLE and st_blocks\n"
 	        "    -o no_killpriv_v2      let the kernel clear suid/sgid (a GETXATTR per write)\n",
 	.opt = mfs_opt,
 	.setup = mfs_init_tree,
