@@ -1378,6 +1378,20 @@ static off_t mfs_lseek(const char *path, off_t off, int whence, struct fbx_file_
 	return err < 0 ? err : s.result;
 }
 
+/* ---- fsync ------------------------------------------------------------ */
+
+/* Nothing to persist. ENOSYS (rather than success) makes the kernel stop
+ * sending FSYNC and FSYNCDIR: a database commits with two or three each.
+ * fsync(2) still returns 0 and still writes the kernel's dirty pages
+ * back to us first. */
+static int mfs_fsync(const char *path, int datasync, struct fbx_file_info *fi)
+{
+	(void)path;
+	(void)datasync;
+	(void)fi;
+	return -ENOSYS;
+}
+
 /* ---- extended attributes --------------------------------------------- */
 
 /* No ACLs (system.*): the kernel then goes by the mode bits alone. */
@@ -1608,13 +1622,15 @@ static const struct fbx_fs_ops mfs_ops = {
 	.releasedir  = mfs_release,
 	.fallocate   = mfs_fallocate,
 	.lseek       = mfs_lseek,
+	.fsync       = mfs_fsync,
+	.fsyncdir    = mfs_fsync,
 	/* Handles carry the inode: ops on a removed name need no path. */
 	.flag_nullpath_ok = 1,
 	/* Every path is ours and stays put: file handles may outlive the
 	 * kernel's cache (fusebox/fs.h, File handles). */
 	.flag_remember = 1,
-	/* fsync: nothing to persist; lock/flock: the kernel's local locks
-	 * are exact for a filesystem that lives on one machine. */
+	/* lock/flock: the kernel's local locks are exact for a filesystem
+	 * that lives on one machine. */
 };
 
 /* ---- setup ----------------------------------------------------------- */
