@@ -163,11 +163,21 @@ static int timespec_cmp(const struct timespec *a, const struct timespec *b)
 	return (a->tv_nsec > b->tv_nsec) - (a->tv_nsec < b->tv_nsec);
 }
 
+/* The time as Linux stamps files: its coarse clock (one tick). Finer
+ * stamps would cost a round trip per written file under the writeback
+ * cache: the kernel marks a file's times dirty, to be sent back in a
+ * SETATTR, when its own clock differs from the mtime we reported at
+ * create. */
+static void now_ts(struct timespec *now)
+{
+	clock_gettime(CLOCK_REALTIME_COARSE, now);
+}
+
 static void touch(struct mfs_inode *n, int which)
 {
 	struct timespec now;
 
-	clock_gettime(CLOCK_REALTIME, &now);
+	now_ts(&now);
 	if (which & T_A)
 		n->atime = now;
 	if (which & T_M)
@@ -188,7 +198,7 @@ static void touch_read(struct mfs *fs, struct mfs_inode *n)
 
 	if ((f & MS_NOATIME) || ((f & MS_NODIRATIME) && S_ISDIR(n->mode)))
 		return;
-	clock_gettime(CLOCK_REALTIME, &now);
+	now_ts(&now);
 	if (!(f & MS_STRICTATIME) &&
 	    timespec_cmp(&n->atime, &n->mtime) > 0 && timespec_cmp(&n->atime, &n->ctime) > 0 &&
 	    now.tv_sec - n->atime.tv_sec < 24 * 3600)
@@ -1112,7 +1122,7 @@ static int do_utimens(struct mfs *fs, struct mfs_inode *n, const void *arg)
 	const struct timespec *tv = arg;
 	struct timespec now;
 
-	clock_gettime(CLOCK_REALTIME, &now);
+	now_ts(&now);
 	set_time(&n->atime, &tv[0], &now);
 	set_time(&n->mtime, &tv[1], &now);
 	n->ctime = now;
