@@ -1179,18 +1179,31 @@ static int mfs_create(const char *path, mode_t mode, struct fbx_file_info *fi)
 	return err;
 }
 
-/* Drop the handle's reference; the last one frees an unlinked inode. */
+/* Drop the handle's reference; the last one frees an unlinked inode.
+ * Most closes leave a named file, so the read lock and the inode's
+ * mutex do (a close does not stall every other file's I/O). An inode
+ * with no name and no handle left is out of everyone's reach, so the
+ * one release that sees both counts reach 0 frees it, alone, under the
+ * write lock; an unlink after our section frees it itself. */
 static int mfs_release(const char *path, struct fbx_file_info *fi)
 {
 	struct mfs *fs = mfs_get();
 	struct mfs_inode *n = (struct mfs_inode *)(uintptr_t)fi->fh;
+	bool last;
 
+	(void)path;
 	if (!n)
 		return 0;
-	wr_lock(fs);
-	n->open--;
-	inode_put(fs, n);
+	rd_lock(fs);
+	pthread_mutex_lock(&n->lock);
+	last = --n->open == 0 && n->nlink == 0;
+	pthread_mutex_unlock(&n->lock);
 	tree_unlock(fs);
+	if (last) {
+		wr_lock(fs);
+		inode_free(fs, n);
+		tree_unlock(fs);
+	}
 	return 0;
 }
 
