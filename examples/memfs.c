@@ -34,8 +34,9 @@
  *
  * Caching: memfs is the only writer of its files, so the kernel keeps
  * their pages across opens (keep_cache) and across our own writes (no
- * auto_inval_data; mfs_init says why the writeback cache is opt-in).
- * -o no_keep_cache drops the cache at each open.
+ * auto_inval_data), and by default gathers writes in its writeback
+ * cache (mfs_init says what that costs; -o no_writeback_cache turns it
+ * off). -o no_keep_cache drops the cache at each open.
  *
  * Locking
  * -------
@@ -136,7 +137,7 @@ struct mfs {
 	uint64_t          max_pages;     /* -o size, in pages */
 	atomic_uint_fast64_t used_pages; /* changed under different mutexes */
 	unsigned long     mount_flags;   /* MS_NOATIME, MS_NODIRATIME, MS_STRICTATIME */
-	bool              writeback;     /* -o writeback_cache */
+	bool              writeback;     /* unless -o no_writeback_cache */
 	bool              no_keep_cache; /* -o no_keep_cache */
 	bool              no_killpriv;   /* -o no_killpriv_v2 */
 	bool              killpriv;      /* handle_killpriv_v2: the path layer clears suid/sgid */
@@ -162,11 +163,21 @@ static int timespec_cmp(const struct timespec *a, const struct timespec *b)
 	return (a->tv_nsec > b->tv_nsec) - (a->tv_nsec < b->tv_nsec);
 }
 
+/* The time as Linux stamps files: its coarse clock (one tick). Finer
+ * stamps would cost a round trip per written file under the writeback
+ * cache: the kernel marks a file's times dirty, to be sent back in a
+ * SETATTR, when its own clock differs from the mtime we reported at
+ * create. */
+static void now_ts(struct timespec *now)
+{
+	clock_gettime(CLOCK_REALTIME_COARSE, now);
+}
+
 static void touch(struct mfs_inode *n, int which)
 {
 	struct timespec now;
 
-	clock_gettime(CLOCK_REALTIME, &now);
+	now_ts(&now);
 	if (which & T_A)
 		n->atime = now;
 	if (which & T_M)
@@ -187,7 +198,7 @@ static void touch_read(struct mfs *fs, struct mfs_inode *n)
 
 	if ((f & MS_NOATIME) || ((f & MS_NODIRATIME) && S_ISDIR(n->mode)))
 		return;
-	clock_gettime(CLOCK_REALTIME, &now);
+	now_ts(&now);
 	if (!(f & MS_STRICTATIME) &&
 	    timespec_cmp(&n->atime, &n->mtime) > 0 && timespec_cmp(&n->atime, &n->ctime) > 0 &&
 	    now.tv_sec - n->atime.tv_sec < 24 * 3600)
@@ -1111,7 +1122,7 @@ static int do_utimens(struct mfs *fs, struct mfs_inode *n, const void *arg)
 	const struct timespec *tv = arg;
 	struct timespec now;
 
-	clock_gettime(CLOCK_REALTIME, &now);
+	now_ts(&now);
 	set_time(&n->atime, &tv[0], &now);
 	set_time(&n->mtime, &tv[1], &now);
 	n->ctime = now;
@@ -1168,18 +1179,31 @@ static int mfs_create(const char *path, mode_t mode, struct fbx_file_info *fi)
 	return err;
 }
 
-/* Drop the handle's reference; the last one frees an unlinked inode. */
+/* Drop the handle's reference; the last one frees an unlinked inode.
+ * Most closes leave a named file, so the read lock and the inode's
+ * mutex do (a close does not stall every other file's I/O). An inode
+ * with no name and no handle left is out of everyone's reach, so the
+ * one release that sees both counts reach 0 frees it, alone, under the
+ * write lock; an unlink after our section frees it itself. */
 static int mfs_release(const char *path, struct fbx_file_info *fi)
 {
 	struct mfs *fs = mfs_get();
 	struct mfs_inode *n = (struct mfs_inode *)(uintptr_t)fi->fh;
+	bool last;
 
+	(void)path;
 	if (!n)
 		return 0;
-	wr_lock(fs);
-	n->open--;
-	inode_put(fs, n);
+	rd_lock(fs);
+	pthread_mutex_lock(&n->lock);
+	last = --n->open == 0 && n->nlink == 0;
+	pthread_mutex_unlock(&n->lock);
 	tree_unlock(fs);
+	if (last) {
+		wr_lock(fs);
+		inode_free(fs, n);
+		tree_unlock(fs);
+	}
 	return 0;
 }
 
@@ -1367,12 +1391,28 @@ static off_t mfs_lseek(const char *path, off_t off, int whence, struct fbx_file_
 	if (whence != SEEK_DATA && whence != SEEK_HOLE)
 		return -EINVAL;
 	/* Under writeback_cache the kernel asks before writing its dirty
-	 * pages back: we would call fresh data a hole. ENOSYS makes it
-	 * answer from its own size, the whole file as data. */
+	 * pages back, and no reply of ours is safe: pages we lack may be
+	 * dirty there, and its size may be past ours. ENOSYS makes it
+	 * answer from its own size for good, the whole file as data: never
+	 * a hole where data is (mfs_init). */
 	if (mfs_get()->writeback)
 		return -ENOSYS;
 	err = with_inode(path, fi, do_lseek, &s);
 	return err < 0 ? err : s.result;
+}
+
+/* ---- fsync ------------------------------------------------------------ */
+
+/* Nothing to persist. ENOSYS (rather than success) makes the kernel stop
+ * sending FSYNC and FSYNCDIR: a database commits with two or three each.
+ * fsync(2) still returns 0 and still writes the kernel's dirty pages
+ * back to us first. */
+static int mfs_fsync(const char *path, int datasync, struct fbx_file_info *fi)
+{
+	(void)path;
+	(void)datasync;
+	(void)fi;
+	return -ENOSYS;
 }
 
 /* ---- extended attributes --------------------------------------------- */
@@ -1538,14 +1578,23 @@ static int mfs_statfs(const char *path, struct statvfs *st)
 /* memfs is the only writer of its files, so what the kernel caches is
  * never stale: no auto_inval_data, which would drop a file's pages each
  * time a stat shows the mtime our own WRITE moved (a database that
- * writes and reads back would read every page through us), and the
- * pages are kept across opens (keep_cache in open). The writeback cache
- * would also gather writes into large WRITEs, but stays off unless asked
- * for: the kernel sends SEEK_DATA/SEEK_HOLE to us without writing its
- * dirty pages back first, so under it lseek answers ENOSYS and the
- * kernel calls the whole file data (tmpfs reports holes), and st_blocks
- * lags behind the kernel's dirty pages (FBX_FSOPS_OPTS=writeback_cache
- * tests/fs/t_syscalls_memfs.sh shows both). */
+ * writes and reads back would read every page through us), the pages
+ * are kept across opens (keep_cache in open), and the writeback cache
+ * is on unless -o no_writeback_cache: writes land in the kernel's pages
+ * and reach us in large WRITEs, and a file's size and mtime are the
+ * kernel's own. Two answers differ from tmpfs under it, both because
+ * data can sit dirty in the kernel where we cannot see it (fusebox/
+ * lowlevel.h, Caching; tests/fs/fsops_compare.c checks the promises):
+ *  - SEEK_DATA/SEEK_HOLE: the kernel asks before writing its dirty
+ *    pages back, so lseek answers ENOSYS and the kernel calls the whole
+ *    file data (never a hole where data is; tmpfs reports the holes);
+ *  - st_blocks counts the pages we hold: dirty pages count once written
+ *    back, and after close(2) (the kernel writes back and asks again)
+ *    it is exact; after fsync(2) the kernel's cached attributes still
+ *    show the old count until attr_timeout.
+ * And as with any kept cache, reads the kernel serves never reach us to
+ * date the file (touch_read): under writeback, not even the first read
+ * of data just written. */
 static void *mfs_init(struct fbx_conn *conn)
 {
 	struct mfs *fs = mfs_get();
@@ -1557,8 +1606,10 @@ static void *mfs_init(struct fbx_conn *conn)
 	fs->killpriv = !fs->no_killpriv && (conn->capable & FBX_CAP_HANDLE_KILLPRIV_V2);
 	if (fs->killpriv)
 		conn->want |= FBX_CAP_HANDLE_KILLPRIV_V2;
+	/* Only a cache the kernel keeps changes what lseek may answer. */
+	fs->writeback = fs->writeback && (conn->capable & FBX_CAP_WRITEBACK_CACHE);
 	if (fs->writeback)
-		conn->want |= FBX_CAP_WRITEBACK_CACHE & conn->capable;
+		conn->want |= FBX_CAP_WRITEBACK_CACHE;
 	return fs;
 }
 
@@ -1594,13 +1645,15 @@ static const struct fbx_fs_ops mfs_ops = {
 	.releasedir  = mfs_release,
 	.fallocate   = mfs_fallocate,
 	.lseek       = mfs_lseek,
+	.fsync       = mfs_fsync,
+	.fsyncdir    = mfs_fsync,
 	/* Handles carry the inode: ops on a removed name need no path. */
 	.flag_nullpath_ok = 1,
 	/* Every path is ours and stays put: file handles may outlive the
 	 * kernel's cache (fusebox/fs.h, File handles). */
 	.flag_remember = 1,
-	/* fsync: nothing to persist; lock/flock: the kernel's local locks
-	 * are exact for a filesystem that lives on one machine. */
+	/* lock/flock: the kernel's local locks are exact for a filesystem
+	 * that lives on one machine. */
 };
 
 /* ---- setup ----------------------------------------------------------- */
@@ -1634,7 +1687,7 @@ static int mfs_init_tree(void *data, const struct fbx_options *o)
 	struct mfs_inode *root;
 
 	fs->mount_flags = o->mount_flags;
-	fs->writeback = o->writeback_cache == FBX_ON;
+	fs->writeback = o->writeback_cache != FBX_OFF;
 	/* Writers must not starve behind a steady stream of reads. */
 	pthread_rwlockattr_init(&attr);
 	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
@@ -1695,6 +1748,7 @@ static const struct fbx_app mfs_app = {
 	.help = "memfs options:\n"
 	        "    -o size=N[KMGTP]       capacity (default: half the RAM)\n"
 	        "    -o no_keep_cache       drop the kernel's cached data at each open\n"
+	        "    -o no_writeback_cache  write through: exact SEEK_HOLE and st_blocks\n"
 	        "    -o no_killpriv_v2      let the kernel clear suid/sgid (a GETXATTR per write)\n",
 	.opt = mfs_opt,
 	.setup = mfs_init_tree,

@@ -80,7 +80,12 @@
  *    O_APPEND below). Safe for data when the daemon is the files' only
  *    writer, but Linux 6.18 sends lseek SEEK_DATA/SEEK_HOLE before
  *    writing dirty pages back (the daemon sees an old size), so a
- *    filesystem with lseek gets wrong answers for fresh data.
+ *    filesystem with lseek gets wrong answers for fresh data (memfs
+ *    replies -ENOSYS, and the kernel calls the whole file data); the
+ *    st_blocks the daemon reports leaves out pages still dirty in the
+ *    kernel until close(2) writes them back and drops the kernel's
+ *    copy (fsync(2) does not drop it); reads served from the cache
+ *    never reach the daemon to set atime, also of data just written.
  *  - FLUSH: the kernel sends one per close(2). FOPEN_NOFLUSH (noflush)
  *    stops that except under writeback_cache; a flush op that replies
  *    -ENOSYS stops it for good (close still writes dirty pages first).

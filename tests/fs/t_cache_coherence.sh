@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # What the caches of memfs and passthrough promise, on real mounts.
 #
-# memfs (page cache kept across opens and its own writes by default):
+# memfs (page cache kept across opens and its own writes, and the
+# writeback cache, by default):
 #   - a file written and then read twice is read from the page cache: no
 #     READ reaches the daemon (FBX_REQUEST_COUNTS); with -o no_keep_cache
 #     the same reads do reach it (the check can fail);
-#   - the same with -o writeback_cache;
+#   - the same with -o no_writeback_cache (writes go through);
 #   - a randomized data check (tests/fs/datacheck.py: pwrite, ftruncate,
 #     pread, mmap writes, reopen) sees exactly the data written.
 # passthrough, defaults (as root on Linux >= 6.9: FUSE passthrough, so
@@ -42,9 +43,9 @@ mount_fs() { # LOG PROGRAM ARGS...
 }
 
 # --- memfs ---------------------------------------------------------------
-for mode in default writeback_cache nocache; do
+for mode in default no_writeback_cache nocache; do
 	opts=(); [ $mode = nocache ] && opts=(-o no_keep_cache)
-	[ $mode = writeback_cache ] && opts=(-o writeback_cache)
+	[ $mode = no_writeback_cache ] && opts=(-o no_writeback_cache)
 	mount_fs "$TMP/m.log" "$MEMFS" -f "${opts[@]}" "$MNT"
 	head -c 1048576 /dev/urandom >"$TMP/ref"
 	cp "$TMP/ref" "$MNT/f"
