@@ -1599,6 +1599,14 @@ static void pt_fallocate(struct fbx_req *req, uint64_t ino, int mode, off_t off,
 static void pt_lseek(struct fbx_req *req, uint64_t ino, off_t off, int whence,
                      struct fbx_file_info *fi)
 {
+	/* Under writeback_cache the kernel asks before it writes its dirty
+	 * pages back, so the source may show a hole where data waits: cp
+	 * would copy zeros. ENOSYS makes the kernel call the whole file
+	 * data, which is never wrong (as memfs does). */
+	if (pt_of(req)->writeback) {
+		fbx_reply_err(req, -ENOSYS);
+		return;
+	}
 	off_t r = lseek(fh_fd(fi->fh), off, whence);
 
 	if (r < 0)
