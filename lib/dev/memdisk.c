@@ -28,6 +28,7 @@
 #include <stdalign.h>
 #include <stdatomic.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -42,6 +43,7 @@
 #define MAX_SIZE     (1ull << 50)
 #define NSTRIPES     256
 #define ARENA_SIZE   (32ull << 20)
+#define HUGE_ALIGN   (2ull << 20)                 /* x86-64 PMD size */
 
 struct page {
 	union {
@@ -167,17 +169,29 @@ static struct page *peek(pslot *s)
 	return atomic_load_explicit(s, memory_order_relaxed);
 }
 
-/* A new arena. Called with alloc_lock held. */
+/* A new arena. Called with alloc_lock held.
+ *
+ * Arenas are aligned to and backed by huge pages where the kernel
+ * allows (MADV_HUGEPAGE: THP is often "madvise" only). Filling a disk
+ * then costs one fault per 2 MiB instead of one per 4 KiB, and the
+ * kernel's copies to and from the pages stop missing the TLB. Measured
+ * with fio 1M over a Unix socket on a 1 GiB disk: writes 1.9x faster,
+ * the first read of fresh data 7x faster, a third of the server CPU
+ * (bench/README.md, "memory disk and huge pages"). The hint may be
+ * refused: small pages work the same, only slower. */
 static int arena_new(struct fbx_memdisk *md)
 {
-	struct arena *a = mmap(NULL, ARENA_SIZE, PROT_READ | PROT_WRITE,
-	                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (a == MAP_FAILED)
+	size_t len = ARENA_SIZE + HUGE_ALIGN;
+	uint8_t *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
 		return -ENOMEM;
-	/* Small pages on purpose: huge ones filled a fresh disk 2x slower
-	 * (bench, a VM whose host takes back free memory: each huge page
-	 * is a 2 MiB first touch at once). A hint: fine if refused. */
-	madvise(a, ARENA_SIZE, MADV_NOHUGEPAGE);
+	uint8_t *start = (uint8_t *)(((uintptr_t)m + HUGE_ALIGN - 1) & ~(uintptr_t)(HUGE_ALIGN - 1));
+	if (start > m)
+		munmap(m, (size_t)(start - m));
+	if (start + ARENA_SIZE < m + len)
+		munmap(start + ARENA_SIZE, (size_t)(m + len - (start + ARENA_SIZE)));
+	madvise(start, ARENA_SIZE, MADV_HUGEPAGE);
+	struct arena *a = (struct arena *)start;
 	a->len = ARENA_SIZE;
 	a->next = md->arenas;
 	md->arenas = a;
