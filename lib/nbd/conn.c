@@ -191,6 +191,26 @@ static void flush_out(struct fbx_nbd_conn *c)
  * a wakeup. An idle client costs this much CPU once per batch. */
 #define SPIN_NS 50000
 
+/* Over TLS, whether the next request is here or on its way: a whole
+ * record is read ahead, or part of one is (the client is mid-send, the
+ * rest comes within microseconds; we wait up to SPIN_NS for it). While
+ * so, the replies gathered stay in the batch: flushing costs a TLS
+ * record and a sendmsg each time. A client that stops mid-record gets
+ * its replies after SPIN_NS all the same. */
+static bool tls_more_coming(struct fbx_nbd_conn *c)
+{
+	uint64_t t0 = 0;
+	for (;;) {
+		int r = fbx_nbd_tls_ready(c->tls);
+		if (r)
+			return r > 0;
+		if (!t0)
+			t0 = now_ns();
+		else if (now_ns() - t0 >= SPIN_NS)
+			return false;
+	}
+}
+
 static bool again(ssize_t r)
 {
 	return r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
@@ -203,10 +223,12 @@ static ssize_t wait_input(struct fbx_nbd_conn *c, void *p, size_t len)
 {
 	if (!c->inline_ok)
 		return io_recv(c, p, len);
+	if (c->tls && tls_more_coming(c))
+		return io_recv(c, p, len);
 	flush_out(c);
 	/* With several connections busy, their spinning readers would take
-	 * the CPUs their clients need. Not over TLS: a record may be half
-	 * there, and GnuTLS keeps what it has read. */
+	 * the CPUs their clients need. Not over TLS: tried, no gain there
+	 * (the client's own TLS work paces it). */
 	if (!c->tls && atomic_load_explicit(&c->srv->active, memory_order_relaxed) == 1) {
 		uint64_t t0 = now_ns();
 		do {
@@ -641,7 +663,7 @@ static int recv_iov(struct fbx_nbd_conn *c, const struct iovec *v, int n)
 			done = 0;
 		}
 	}
-	if (i < n && c->inline_ok)
+	if (i < n && c->inline_ok && !(c->tls && tls_more_coming(c)))
 		flush_out(c);      /* replies first: we are about to block */
 	while (c->tls && i < n) {
 		ssize_t r = fbx_nbd_tls_recv(c->tls, (uint8_t *)v[i].iov_base + done,

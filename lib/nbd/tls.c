@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -27,8 +29,20 @@ struct fbx_nbd_tls_creds {
 	bool verify_peer;
 };
 
+/* GnuTLS reads a record in two recv calls (its header, then the rest),
+ * and a client such as libnbd sends a write's header and payload as two
+ * records: four system calls per 4k write. Our pull function reads ahead
+ * instead, as much as the socket holds, so that a queue of requests
+ * costs one recv; and it tells conn.c when a whole record is already
+ * here, so replies are not flushed (one record and one sendmsg each)
+ * between requests that arrived together. */
+#define RA_CAP (64 * 1024)
+
 struct fbx_nbd_tls_sess {
 	gnutls_session_t s;
+	int fd;
+	size_t ra_pos, ra_end;
+	uint8_t ra[RA_CAP];
 };
 
 static int file_in(char *buf, size_t n, const char *dir, const char *name)
@@ -137,8 +151,54 @@ void fbx_nbd_tls_creds_free(struct fbx_nbd_tls_creds *c)
 	gnutls_global_deinit();
 }
 
-static int sess_setup(struct fbx_nbd_tls_creds *c, gnutls_session_t s, int fd)
+/* Serve GnuTLS from the read-ahead buffer; when it is empty, one readv
+ * fills GnuTLS's own request first (no copy for bulk data) and the
+ * buffer after it. */
+static ssize_t pull(gnutls_transport_ptr_t ptr, void *p, size_t len)
 {
+	struct fbx_nbd_tls_sess *t = ptr;
+	size_t have = t->ra_end - t->ra_pos;
+	if (have) {
+		size_t n = have < len ? have : len;
+		memcpy(p, t->ra + t->ra_pos, n);
+		t->ra_pos += n;
+		return (ssize_t)n;
+	}
+	struct iovec v[2] = { { p, len }, { t->ra, RA_CAP } };
+	ssize_t r = readv(t->fd, v, 2);
+	if (r > (ssize_t)len) {
+		t->ra_pos = 0;
+		t->ra_end = (size_t)r - len;
+		return (ssize_t)len;
+	}
+	return r;
+}
+
+static int pull_timeout(gnutls_transport_ptr_t ptr, unsigned ms)
+{
+	struct fbx_nbd_tls_sess *t = ptr;
+	if (t->ra_end > t->ra_pos)
+		return 1;
+	struct pollfd pfd = { .fd = t->fd, .events = POLLIN };
+	return poll(&pfd, 1, ms == GNUTLS_INDEFINITE_TIMEOUT ? -1 : (int)ms);
+}
+
+static ssize_t push(gnutls_transport_ptr_t ptr, const void *p, size_t len)
+{
+	struct fbx_nbd_tls_sess *t = ptr;
+	return send(t->fd, p, len, MSG_NOSIGNAL);
+}
+
+static ssize_t push_vec(gnutls_transport_ptr_t ptr, const giovec_t *iov, int n)
+{
+	struct fbx_nbd_tls_sess *t = ptr;
+	struct msghdr m = { .msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)n };
+	return sendmsg(t->fd, &m, MSG_NOSIGNAL);
+}
+
+static int sess_setup(struct fbx_nbd_tls_creds *c, struct fbx_nbd_tls_sess *t)
+{
+	gnutls_session_t s = t->s;
 	int r = gnutls_priority_set_direct(s, c->psk ? "NORMAL:+ECDHE-PSK:+DHE-PSK:+PSK"
 	                                             : "NORMAL", NULL);
 	if (r == 0 && c->x509)
@@ -149,7 +209,11 @@ static int sess_setup(struct fbx_nbd_tls_creds *c, gnutls_session_t s, int fd)
 		gnutls_certificate_server_set_request(s, GNUTLS_CERT_REQUIRE);
 		gnutls_session_set_verify_cert(s, NULL, 0);
 	}
-	gnutls_transport_set_int(s, fd);
+	gnutls_transport_set_ptr(s, t);
+	gnutls_transport_set_pull_function(s, pull);
+	gnutls_transport_set_pull_timeout_function(s, pull_timeout);
+	gnutls_transport_set_push_function(s, push);
+	gnutls_transport_set_vec_push_function(s, push_vec);
 	gnutls_handshake_set_timeout(s, GNUTLS_DEFAULT_HANDSHAKE_TIMEOUT);
 	return r;
 }
@@ -158,16 +222,18 @@ int fbx_nbd_tls_accept(struct fbx_nbd_tls_creds *c, int fd, struct fbx_nbd_tls_s
                        char *err, size_t errlen)
 {
 	*out = NULL;
-	struct fbx_nbd_tls_sess *t = calloc(1, sizeof *t);
+	struct fbx_nbd_tls_sess *t = malloc(sizeof *t);
 	if (!t)
 		return -ENOMEM;
+	t->fd = fd;
+	t->ra_pos = t->ra_end = 0;
 	int r = gnutls_init(&t->s, GNUTLS_SERVER);
 	if (r < 0) {
 		free(t);
 		snprintf(err, errlen, "%s", gnutls_strerror(r));
 		return -ENOMEM;
 	}
-	r = sess_setup(c, t->s, fd);
+	r = sess_setup(c, t);
 	if (r == 0) {
 		do
 			r = gnutls_handshake(t->s);
@@ -211,24 +277,99 @@ ssize_t fbx_nbd_tls_recv(struct fbx_nbd_tls_sess *t, void *p, size_t len)
 	}
 }
 
-int fbx_nbd_tls_sendv(struct fbx_nbd_tls_sess *t, const struct iovec *iov, int n)
+static bool whole_record(const struct fbx_nbd_tls_sess *t)
 {
-	/* corked: the records are cut as large as allowed, not one per iovec */
-	gnutls_record_cork(t->s);
-	for (int i = 0; i < n; i++) {
-		ssize_t r = gnutls_record_send(t->s, iov[i].iov_base, iov[i].iov_len);
-		if (r < 0) {
-			gnutls_record_uncork(t->s, 0);
-			return r == GNUTLS_E_AGAIN ? -EAGAIN : -EPIPE;
-		}
+	/* a record's header is 5 bytes, its length last */
+	size_t have = t->ra_end - t->ra_pos;
+	const uint8_t *h = t->ra + t->ra_pos;
+	return have >= 5 && have >= 5 + ((size_t)h[3] << 8 | h[4]);
+}
+
+int fbx_nbd_tls_ready(struct fbx_nbd_tls_sess *t)
+{
+	if (gnutls_record_check_pending(t->s) || whole_record(t))
+		return 1;
+	if (t->ra_pos) {
+		memmove(t->ra, t->ra + t->ra_pos, t->ra_end - t->ra_pos);
+		t->ra_end -= t->ra_pos;
+		t->ra_pos = 0;
 	}
+	ssize_t r = recv(t->fd, t->ra + t->ra_end, RA_CAP - t->ra_end, MSG_DONTWAIT);
+	if (r > 0)
+		t->ra_end += (size_t)r;
+	else if (r == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+		return 1;          /* end of stream or an error: let the recv report it */
+	if (whole_record(t))
+		return 1;
+	return t->ra_end ? 0 : -1;
+}
+
+static int send_err(ssize_t r)
+{
+	return r == GNUTLS_E_AGAIN ? -EAGAIN : -EPIPE;
+}
+
+/* Send p[0..len) as whole records straight from the caller's memory. */
+static int send_direct(gnutls_session_t s, const uint8_t *p, size_t len)
+{
+	while (len) {
+		ssize_t r = gnutls_record_send(s, p, len);
+		if (r == GNUTLS_E_INTERRUPTED)
+			continue;
+		if (r < 0)
+			return send_err(r);
+		p += r;
+		len -= (size_t)r;
+	}
+	return 0;
+}
+
+static int uncork(gnutls_session_t s)
+{
 	for (;;) {
-		int r = gnutls_record_uncork(t->s, GNUTLS_RECORD_WAIT);
+		int r = gnutls_record_uncork(s, GNUTLS_RECORD_WAIT);
 		if (r >= 0)
 			return 0;
 		if (r != GNUTLS_E_INTERRUPTED)
-			return r == GNUTLS_E_AGAIN ? -EAGAIN : -EPIPE;
+			return send_err(r);
 	}
+}
+
+/* Small pieces are corked together so that a batch of replies is one
+ * record, not one per reply. A big piece (a read's data) would be copied
+ * whole into the cork buffer: it fills the record the small ones began,
+ * and the rest goes out uncorked, encrypted from where it lies. */
+int fbx_nbd_tls_sendv(struct fbx_nbd_tls_sess *t, const struct iovec *iov, int n)
+{
+	size_t rec = gnutls_record_get_max_size(t->s), corked = 0;
+	gnutls_record_cork(t->s);
+	for (int i = 0; i < n; i++) {
+		const uint8_t *p = iov[i].iov_base;
+		size_t len = iov[i].iov_len, head = len;
+		if (len > rec) {
+			head = corked < rec ? rec - corked : 0;
+			if (head > len)
+				head = len;
+		}
+		if (head) {
+			ssize_t r = gnutls_record_send(t->s, p, head);
+			if (r < 0) {
+				gnutls_record_uncork(t->s, 0);
+				return send_err(r);
+			}
+			corked += head;
+		}
+		if (head == len)
+			continue;
+		int e = uncork(t->s);
+		if (!e)
+			e = send_direct(t->s, p + head, len - head);
+		if (e)
+			return e;
+		corked = 0;
+		gnutls_record_cork(t->s);
+	}
+	return uncork(t->s);
 }
 
 void fbx_nbd_tls_end(struct fbx_nbd_tls_sess *t, bool polite)
@@ -268,6 +409,8 @@ ssize_t fbx_nbd_tls_recv(struct fbx_nbd_tls_sess *t, void *p, size_t len)
 	errno = ENOTSUP;
 	return -1;
 }
+
+int fbx_nbd_tls_ready(struct fbx_nbd_tls_sess *t) { return 1; }
 
 int fbx_nbd_tls_sendv(struct fbx_nbd_tls_sess *t, const struct iovec *iov, int n)
 {

@@ -26,6 +26,13 @@ int fbx_nbd_tls_accept(struct fbx_nbd_tls_creds *c, int fd, struct fbx_nbd_tls_s
                        char *err, size_t errlen);
 /** As recv(2): bytes, 0 at end of stream, -1 with errno. */
 ssize_t fbx_nbd_tls_recv(struct fbx_nbd_tls_sess *t, void *p, size_t len);
+/** Whether a recv would be answered without waiting for the client:
+ *  1 yes (a decrypted record, a whole one read ahead, or the end of the
+ *  stream or an error to report), 0 part of a record is here (the
+ *  client is sending the rest), -1 nothing is here. Never blocks: it
+ *  reads ahead what the socket holds. conn.c keeps its batched replies
+ *  while more requests are coming. */
+int fbx_nbd_tls_ready(struct fbx_nbd_tls_sess *t);
 /** Send iov[0..n) whole: 0 or -errno. One sender at a time. */
 int fbx_nbd_tls_sendv(struct fbx_nbd_tls_sess *t, const struct iovec *iov, int n);
 /** End the session; polite: send close_notify first. */
