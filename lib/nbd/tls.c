@@ -196,11 +196,19 @@ static ssize_t push_vec(gnutls_transport_ptr_t ptr, const giovec_t *iov, int n)
 	return sendmsg(t->fd, &m, MSG_NOSIGNAL);
 }
 
+/* GnuTLS's defaults, but our order of ciphers, not the client's: GnuTLS
+ * (so libnbd and qemu) lists AES-256-GCM first, which costs about a
+ * third more CPU per byte than AES-128-GCM on both ends, and the NBD
+ * data path is bound by exactly that (TLS 1.3's mandatory suite, and
+ * first in Mozilla's recommended order). */
+#define PRIORITY "NORMAL:-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:+CHACHA20-POLY1305:" \
+                 "+AES-128-CCM:+AES-256-CCM:+AES-128-CBC:+AES-256-CBC:%SERVER_PRECEDENCE"
+
 static int sess_setup(struct fbx_nbd_tls_creds *c, struct fbx_nbd_tls_sess *t)
 {
 	gnutls_session_t s = t->s;
-	int r = gnutls_priority_set_direct(s, c->psk ? "NORMAL:+ECDHE-PSK:+DHE-PSK:+PSK"
-	                                             : "NORMAL", NULL);
+	int r = gnutls_priority_set_direct(s, c->psk ? PRIORITY ":+ECDHE-PSK:+DHE-PSK:+PSK"
+	                                             : PRIORITY, NULL);
 	if (r == 0 && c->x509)
 		r = gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, c->x509);
 	if (r == 0 && c->psk)
