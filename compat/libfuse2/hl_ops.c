@@ -207,9 +207,10 @@ static int hl_opendir(const char *path, struct fbx_file_info *bfi)
 
 /* fusebox's filler has libfuse 2's signature, so the program writes
  * into the path layer's buffer directly. libfuse 2 knows no
- * readdirplus: its entries carry at most st_ino and the type, so they go
- * out without the per-entry lookup (a getattr each) that readdirplus
- * would otherwise cost; a later stat looks the name up as under libfuse 2. */
+ * readdirplus (hl_init turns it off): its entries carry at most st_ino
+ * and the type. The nolookup filler keeps it so should readdirplus ever
+ * be on: no per-entry lookup (a getattr each) for attributes the
+ * program never gave. */
 _Static_assert(sizeof(fuse_fill_dir_t) == sizeof(fbx_fill_dir_t), "filler");
 
 static int hl_readdir(const char *path, void *buf, fbx_fill_dir_t filler, off_t off,
@@ -309,6 +310,10 @@ static void *hl_init(struct fbx_conn *c)
 	ci.want &= ci.capable & ~HL_NEVER;
 	uint64_t named = fbx_fuse2_caps(~0ull);
 	c->want = (c->want & ~named) | ci.want;
+	/* As under libfuse 2: plain READDIR. Its fillers give no attributes,
+	 * so readdirplus would carry each name in an entry five times the
+	 * size for nothing (fusexmp's readdir ran at 0.8x Debian's). */
+	c->want &= ~(FBX_CAP_READDIRPLUS | FBX_CAP_READDIRPLUS_AUTO);
 	c->max_write = ci.max_write;
 	if (ci.max_readahead < readahead)
 		c->max_readahead = ci.max_readahead;
