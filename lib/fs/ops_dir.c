@@ -29,9 +29,20 @@ struct dent {
 	int nolookup; /* readdirplus sends the name without attributes */
 };
 
+/* Names live in chunks that never move (one malloc per many names, not
+ * one per name: a big listing spent a tenth of the daemon's time in
+ * malloc and free). */
+struct names {
+	struct names *next;
+	size_t used, cap;
+	char data[];
+};
+#define NAMES_CHUNK (64 * 1024)
+
 struct dlist {
 	struct dent *v;
 	size_t n, cap;
+	struct names *names;
 };
 
 struct dirh {
@@ -53,10 +64,30 @@ struct fill {
 
 static void dlist_clear(struct dlist *l)
 {
-	for (size_t i = 0; i < l->n; i++)
-		free(l->v[i].name);
+	for (struct names *c = l->names, *next; c; c = next) {
+		next = c->next;
+		free(c);
+	}
 	free(l->v);
 	memset(l, 0, sizeof *l);
+}
+
+static char *name_store(struct dlist *l, const char *name)
+{
+	size_t len = strlen(name) + 1;
+	struct names *c = l->names;
+	if (!c || c->cap - c->used < len) {
+		size_t cap = len > NAMES_CHUNK ? len : NAMES_CHUNK;
+		if (!(c = malloc(sizeof *c + cap)))
+			return NULL;
+		c->next = l->names;
+		c->used = 0;
+		c->cap = cap;
+		l->names = c;
+	}
+	char *p = memcpy(c->data + c->used, name, len);
+	c->used += len;
+	return p;
 }
 
 static int dlist_push(struct dlist *l, const char *name, const struct stat *st, off_t off)
@@ -70,7 +101,7 @@ static int dlist_push(struct dlist *l, const char *name, const struct stat *st, 
 		l->cap = cap;
 	}
 	struct dent *d = &l->v[l->n];
-	if (!(d->name = strdup(name)))
+	if (!(d->name = name_store(l, name)))
 		return -ENOMEM;
 	d->ino = st ? st->st_ino : 0;
 	d->type = st ? st->st_mode & S_IFMT : 0;
@@ -83,9 +114,8 @@ static int dlist_push(struct dlist *l, const char *name, const struct stat *st, 
 /* Bytes an entry takes in the reply; only the name's length matters. */
 static size_t entry_size(int plus, const char *name)
 {
-	struct fbx_entry e;
-	memset(&e, 0, sizeof e);
-	return plus ? fbx_direntplus_add(NULL, 0, name, &e, 1)
+	static const struct fbx_entry none;
+	return plus ? fbx_direntplus_add(NULL, 0, name, &none, 1)
 	            : fbx_dirent_add(NULL, 0, name, NULL, 1);
 }
 
@@ -129,7 +159,8 @@ static int is_dot(const char *name)
 static int is_hidden(struct fbx_fs *fs, uint64_t dir, const char *name)
 {
 	struct fbx_node_info info;
-	return strncmp(name, FS_HIDDEN_PREFIX, sizeof FS_HIDDEN_PREFIX - 1) == 0 &&
+	return name[0] == FS_HIDDEN_PREFIX[0] &&
+	       strncmp(name, FS_HIDDEN_PREFIX, sizeof FS_HIDDEN_PREFIX - 1) == 0 &&
 	       fbx_nodes_find(fs->nodes, dir, name, &info) == 0 && info.hidden;
 }
 
@@ -191,7 +222,8 @@ static size_t build_reply(struct fbx_fs *fs, uint64_t dir, const struct dlist *l
 		off_t next = snapshot ? (off_t)(i + 1) : d->off;
 		if (is_hidden(fs, dir, d->name))
 			continue;
-		if (entry_size(plus, d->name) > size - pos)
+		/* (a plain entry that does not fit is not written: its size says so) */
+		if (plus && entry_size(plus, d->name) > size - pos)
 			break;
 		if (plus) {
 			struct fbx_entry e;
@@ -204,7 +236,10 @@ static size_t build_reply(struct fbx_fs *fs, uint64_t dir, const struct dlist *l
 			memset(&st, 0, sizeof st);
 			st.st_ino = dirent_ino(fs, dir, d);
 			st.st_mode = d->type;
-			pos += fbx_dirent_add(buf + pos, size - pos, d->name, &st, next);
+			size_t n = fbx_dirent_add(buf + pos, size - pos, d->name, &st, next);
+			if (n > size - pos)
+				break;
+			pos += n;
 		}
 	}
 	return pos;
@@ -285,7 +320,7 @@ static void do_readdir(struct fbx_req *req, uint64_t ino, size_t size, off_t off
 {
 	struct fbx_fs *fs = fbx_fsi_enter(req);
 	struct dirh *dh = (struct dirh *)(uintptr_t)kfi->fh;
-	struct dlist pass = { NULL, 0, 0 };
+	struct dlist pass = { NULL, 0, 0, NULL };
 	enum fill_mode mode = FILL_SNAPSHOT;
 	int err = 0;
 
