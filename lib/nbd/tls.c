@@ -21,6 +21,7 @@
 #if FBX_HAVE_GNUTLS
 
 #include <gnutls/gnutls.h>
+#include <gnutls/socket.h>
 #include <gnutls/x509.h>
 
 struct fbx_nbd_tls_creds {
@@ -41,6 +42,7 @@ struct fbx_nbd_tls_creds {
 struct fbx_nbd_tls_sess {
 	gnutls_session_t s;
 	int fd;
+	bool ktls;       /* the kernel does the records: no read-ahead here */
 	size_t ra_pos, ra_end;
 	uint8_t ra[RA_CAP];
 };
@@ -204,6 +206,26 @@ static ssize_t push_vec(gnutls_transport_ptr_t ptr, const giovec_t *iov, int n)
 #define PRIORITY "NORMAL:-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:+CHACHA20-POLY1305:" \
                  "+AES-128-CCM:+AES-256-CCM:+AES-128-CBC:+AES-256-CBC:%SERVER_PRECEDENCE"
 
+/* The handshake runs on the plain socket, so that GnuTLS can hand the
+ * records to the kernel (kTLS) where its configuration asks for that
+ * and the kernel has the tls module; then nothing is left for us to
+ * batch. Otherwise the records go through our functions from here on. */
+static void use_read_ahead(struct fbx_nbd_tls_sess *t)
+{
+#if GNUTLS_VERSION_NUMBER >= 0x030703
+	t->ktls = gnutls_transport_is_ktls_enabled(t->s) != 0;
+#else
+	t->ktls = false;
+#endif
+	if (t->ktls)
+		return;
+	gnutls_transport_set_ptr(t->s, t);
+	gnutls_transport_set_pull_function(t->s, pull);
+	gnutls_transport_set_pull_timeout_function(t->s, pull_timeout);
+	gnutls_transport_set_push_function(t->s, push);
+	gnutls_transport_set_vec_push_function(t->s, push_vec);
+}
+
 static int sess_setup(struct fbx_nbd_tls_creds *c, struct fbx_nbd_tls_sess *t)
 {
 	gnutls_session_t s = t->s;
@@ -217,11 +239,7 @@ static int sess_setup(struct fbx_nbd_tls_creds *c, struct fbx_nbd_tls_sess *t)
 		gnutls_certificate_server_set_request(s, GNUTLS_CERT_REQUIRE);
 		gnutls_session_set_verify_cert(s, NULL, 0);
 	}
-	gnutls_transport_set_ptr(s, t);
-	gnutls_transport_set_pull_function(s, pull);
-	gnutls_transport_set_pull_timeout_function(s, pull_timeout);
-	gnutls_transport_set_push_function(s, push);
-	gnutls_transport_set_vec_push_function(s, push_vec);
+	gnutls_transport_set_int(s, t->fd);
 	gnutls_handshake_set_timeout(s, GNUTLS_DEFAULT_HANDSHAKE_TIMEOUT);
 	return r;
 }
@@ -234,6 +252,7 @@ int fbx_nbd_tls_accept(struct fbx_nbd_tls_creds *c, int fd, struct fbx_nbd_tls_s
 	if (!t)
 		return -ENOMEM;
 	t->fd = fd;
+	t->ktls = false;
 	t->ra_pos = t->ra_end = 0;
 	int r = gnutls_init(&t->s, GNUTLS_SERVER);
 	if (r < 0) {
@@ -266,6 +285,7 @@ int fbx_nbd_tls_accept(struct fbx_nbd_tls_creds *c, int fd, struct fbx_nbd_tls_s
 		free(t);
 		return -EPROTO;
 	}
+	use_read_ahead(t);
 	*out = t;
 	return 0;
 }
@@ -297,6 +317,8 @@ int fbx_nbd_tls_ready(struct fbx_nbd_tls_sess *t)
 {
 	if (gnutls_record_check_pending(t->s) || whole_record(t))
 		return 1;
+	if (t->ktls)
+		return -1;         /* the socket holds plaintext: not ours to read */
 	if (t->ra_pos) {
 		memmove(t->ra, t->ra + t->ra_pos, t->ra_end - t->ra_pos);
 		t->ra_end -= t->ra_pos;
