@@ -312,7 +312,7 @@ static void *hl_init(struct fbx_conn *c)
 	c->want = (c->want & ~named) | ci.want;
 	/* As under libfuse 2: plain READDIR. Its fillers give no attributes,
 	 * so readdirplus would carry each name in an entry five times the
-	 * size for nothing (fusexmp's readdir ran at 0.8x Debian's). */
+	 * size for nothing. */
 	c->want &= ~(FBX_CAP_READDIRPLUS | FBX_CAP_READDIRPLUS_AUTO);
 	c->max_write = ci.max_write;
 	if (ci.max_readahead < readahead)
