@@ -85,7 +85,11 @@
  *    st_blocks the daemon reports leaves out pages still dirty in the
  *    kernel until close(2) writes them back and drops the kernel's
  *    copy (fsync(2) does not drop it); reads served from the cache
- *    never reach the daemon to set atime, also of data just written.
+ *    never reach the daemon to set atime, also of data just written;
+ *    and the kernel keeps ctime too, so every unlink(2) or link(2) of a
+ *    regular file is followed by a SETATTR carrying the new ctime, even
+ *    when the last name went (rm -rf of a tar tree: 10 500 requests
+ *    against 7 500 without the writeback cache; memfs, bench/README.md).
  *  - FLUSH: the kernel sends one per close(2). FOPEN_NOFLUSH (noflush)
  *    stops that except under writeback_cache; a flush op that replies
  *    -ENOSYS stops it for good (close still writes dirty pages first).
