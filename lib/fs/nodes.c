@@ -76,7 +76,7 @@ struct name {
 };
 
 struct fbx_nodes {
-	pthread_rwlock_t lock;
+	pthread_mutex_t lock; /* see nodes.h: why a mutex */
 	struct htab ids, names, inos;
 	uint64_t next_id;
 	struct node *root;
@@ -408,19 +408,19 @@ static int build_path(const struct fbx_nodes *t, uint64_t id, const char *name, 
 
 int fbx_nodes_path(struct fbx_nodes *t, uint64_t id, const char *name, char **out)
 {
-	pthread_rwlock_rdlock(&t->lock);
+	pthread_mutex_lock(&t->lock);
 	int err = build_path(t, id, name, out);
-	pthread_rwlock_unlock(&t->lock);
+	pthread_mutex_unlock(&t->lock);
 	return err;
 }
 
 int fbx_nodes_path_in(struct fbx_nodes *t, uint64_t id, const char *name, char *mem,
                       size_t room, char **out)
 {
-	pthread_rwlock_rdlock(&t->lock);
+	pthread_mutex_lock(&t->lock);
 	struct node *n = node_get(t, id);
 	int err = n ? build_path_at(t, n, NULL, name, mem, room, out) : -ESTALE;
-	pthread_rwlock_unlock(&t->lock);
+	pthread_mutex_unlock(&t->lock);
 	return err;
 }
 
@@ -433,7 +433,7 @@ int fbx_nodes_path_fh_in(struct fbx_nodes *t, uint64_t id, uint64_t fh, char *me
                          size_t room, char **out)
 {
 	int err = -ESTALE;
-	pthread_rwlock_rdlock(&t->lock);
+	pthread_mutex_lock(&t->lock);
 	struct node *n = node_get(t, id);
 	if (n) {
 		struct name *first = NULL;
@@ -447,21 +447,21 @@ int fbx_nodes_path_fh_in(struct fbx_nodes *t, uint64_t id, uint64_t fh, char *me
 		}
 		err = build_path_at(t, n, first, NULL, mem, room, out);
 	}
-	pthread_rwlock_unlock(&t->lock);
+	pthread_mutex_unlock(&t->lock);
 	return err;
 }
 
 int fbx_nodes_path2(struct fbx_nodes *t, uint64_t id1, const char *name1, char **out1,
                     uint64_t id2, const char *name2, char **out2)
 {
-	pthread_rwlock_rdlock(&t->lock);
+	pthread_mutex_lock(&t->lock);
 	int err = build_path(t, id1, name1, out1);
 	if (!err) {
 		err = build_path(t, id2, name2, out2);
 		if (err)
 			free(*out1);
 	}
-	pthread_rwlock_unlock(&t->lock);
+	pthread_mutex_unlock(&t->lock);
 	return err;
 }
 
@@ -558,27 +558,16 @@ static int enter_locked(struct fbx_nodes *t, struct node *parent, const char *s,
 }
 
 /* The usual lookup: a name the table knows, current, of the same file.
- * Nothing but the counts changes, so shared holders of the lock may do
- * it at once, each with an atomic add (readers load the counts
- * atomically; writers hold the lock alone). 1 done, 0 not that case. */
-static int enter_known(struct fbx_nodes *t, uint64_t parent, const char *s,
-                       const struct stat *st, int open, uint64_t *id)
+ * Only the counts change. Returns the node, or NULL if not that case. */
+static struct node *enter_known(struct fbx_nodes *t, struct node *p, const char *s,
+                                const struct stat *st)
 {
-	int done = 0;
-	pthread_rwlock_rdlock(&t->lock);
-	struct node *p = node_get(t, parent);
-	struct name *nm = p ? name_find(t, p, s) : NULL;
+	struct name *nm = name_find(t, p, s);
 	struct node *n = nm ? nm->node : NULL;
 	if (n && n->names == nm && n->type == (st->st_mode & S_IFMT) &&
-	    (!st->st_ino || (n->ino == st->st_ino && n->dev == st->st_dev))) {
-		__atomic_fetch_add(&n->nlookup, 1, __ATOMIC_RELAXED);
-		if (open)
-			__atomic_fetch_add(&n->open, 1, __ATOMIC_RELAXED);
-		*id = n->id;
-		done = 1;
-	}
-	pthread_rwlock_unlock(&t->lock);
-	return done;
+	    (!st->st_ino || (n->ino == st->st_ino && n->dev == st->st_dev)))
+		return n;
+	return NULL;
 }
 
 int fbx_nodes_enter(struct fbx_nodes *t, uint64_t parent, const char *name,
@@ -588,13 +577,12 @@ int fbx_nodes_enter(struct fbx_nodes *t, uint64_t parent, const char *name,
 	int err = -ESTALE;
 	if (strlen(name) > NAME_MAX)
 		return -ENAMETOOLONG;
-	if (enter_known(t, parent, name, st, open, id))
-		return 0;
-	pthread_rwlock_wrlock(&t->lock);
+	pthread_mutex_lock(&t->lock);
 	p = node_get(t, parent);
 	if (p) {
 		pin(p);
-		err = enter_locked(t, p, name, st, &n);
+		n = enter_known(t, p, name, st);
+		err = n ? 0 : enter_locked(t, p, name, st, &n);
 		if (!err) {
 			n->nlookup++;
 			if (open)
@@ -603,7 +591,7 @@ int fbx_nodes_enter(struct fbx_nodes *t, uint64_t parent, const char *name,
 		}
 		unpin(t, p);
 	}
-	pthread_rwlock_unlock(&t->lock);
+	pthread_mutex_unlock(&t->lock);
 	return err;
 }
 
@@ -613,7 +601,7 @@ int fbx_nodes_link(struct fbx_nodes *t, uint64_t id, uint64_t newparent,
 	int err = -ESTALE;
 	if (strlen(name) > NAME_MAX)
 		return -ENAMETOOLONG;
-	pthread_rwlock_wrlock(&t->lock);
+	pthread_mutex_lock(&t->lock);
 	struct node *n = node_get(t, id), *p = node_get(t, newparent);
 	if (n && p) {
 		struct name *old = name_find(t, p, name);
@@ -630,53 +618,53 @@ int fbx_nodes_link(struct fbx_nodes *t, uint64_t id, uint64_t newparent,
 		unpin(t, p);
 		unpin(t, n);
 	}
-	pthread_rwlock_unlock(&t->lock);
+	pthread_mutex_unlock(&t->lock);
 	return err;
 }
 
 void fbx_nodes_forget(struct fbx_nodes *t, uint64_t id, uint64_t count)
 {
-	pthread_rwlock_wrlock(&t->lock);
+	pthread_mutex_lock(&t->lock);
 	struct node *n = node_get(t, id);
 	if (n && n != t->root) {
 		n->nlookup -= count < n->nlookup ? count : n->nlookup;
 		maybe_free(t, n);
 	}
-	pthread_rwlock_unlock(&t->lock);
+	pthread_mutex_unlock(&t->lock);
 }
 
 void fbx_nodes_set_remember(struct fbx_nodes *t, bool on)
 {
-	pthread_rwlock_wrlock(&t->lock);
+	pthread_mutex_lock(&t->lock);
 	t->remember = on;
-	pthread_rwlock_unlock(&t->lock);
+	pthread_mutex_unlock(&t->lock);
 }
 
 void fbx_nodes_set_stable_ino(struct fbx_nodes *t, bool on)
 {
-	pthread_rwlock_wrlock(&t->lock);
+	pthread_mutex_lock(&t->lock);
 	t->stable_ino = on;
-	pthread_rwlock_unlock(&t->lock);
+	pthread_mutex_unlock(&t->lock);
 }
 
 int fbx_nodes_ref(struct fbx_nodes *t, uint64_t id, const struct stat *st)
 {
 	int err = -ESTALE;
-	pthread_rwlock_wrlock(&t->lock);
+	pthread_mutex_lock(&t->lock);
 	struct node *n = node_get(t, id);
 	if (n && (n == t->root || (n->names && node_matches(n, st)))) {
 		node_set_ino(t, n, st);
 		n->nlookup++;
 		err = 0;
 	}
-	pthread_rwlock_unlock(&t->lock);
+	pthread_mutex_unlock(&t->lock);
 	return err;
 }
 
 int fbx_nodes_parent(struct fbx_nodes *t, uint64_t id, uint64_t *parent)
 {
 	int err = -ESTALE;
-	pthread_rwlock_rdlock(&t->lock);
+	pthread_mutex_lock(&t->lock);
 	struct node *n = node_get(t, id);
 	if (n == t->root) {
 		*parent = n->id;
@@ -685,16 +673,15 @@ int fbx_nodes_parent(struct fbx_nodes *t, uint64_t id, uint64_t *parent)
 		*parent = n->names->parent->id;
 		err = 0;
 	}
-	pthread_rwlock_unlock(&t->lock);
+	pthread_mutex_unlock(&t->lock);
 	return err;
 }
 
-/* Under the shared lock: enter_known may be adding to the counts. */
 static void fill_info(const struct node *n, struct fbx_node_info *info)
 {
 	info->id = n->id;
-	info->nlookup = __atomic_load_n(&n->nlookup, __ATOMIC_RELAXED);
-	info->open = __atomic_load_n(&n->open, __ATOMIC_RELAXED);
+	info->nlookup = n->nlookup;
+	info->open = n->open;
 	info->nnames = n->nnames;
 	info->hidden = n->names && n->names->hidden;
 }
@@ -703,27 +690,27 @@ int fbx_nodes_find(struct fbx_nodes *t, uint64_t parent, const char *name,
                    struct fbx_node_info *info)
 {
 	int err = -ENOENT;
-	pthread_rwlock_rdlock(&t->lock);
+	pthread_mutex_lock(&t->lock);
 	struct node *p = node_get(t, parent);
 	struct name *nm = p ? name_find(t, p, name) : NULL;
 	if (nm) {
 		fill_info(nm->node, info);
 		err = 0;
 	}
-	pthread_rwlock_unlock(&t->lock);
+	pthread_mutex_unlock(&t->lock);
 	return err;
 }
 
 int fbx_nodes_info(struct fbx_nodes *t, uint64_t id, struct fbx_node_info *info)
 {
 	int err = -ESTALE;
-	pthread_rwlock_rdlock(&t->lock);
+	pthread_mutex_lock(&t->lock);
 	struct node *n = node_get(t, id);
 	if (n) {
 		fill_info(n, info);
 		err = 0;
 	}
-	pthread_rwlock_unlock(&t->lock);
+	pthread_mutex_unlock(&t->lock);
 	return err;
 }
 
@@ -731,12 +718,12 @@ int fbx_nodes_info(struct fbx_nodes *t, uint64_t id, struct fbx_node_info *info)
 
 void fbx_nodes_remove(struct fbx_nodes *t, uint64_t parent, const char *name)
 {
-	pthread_rwlock_wrlock(&t->lock);
+	pthread_mutex_lock(&t->lock);
 	struct node *p = node_get(t, parent);
 	struct name *nm = p ? name_find(t, p, name) : NULL;
 	if (nm)
 		name_drop(t, nm);
-	pthread_rwlock_unlock(&t->lock);
+	pthread_mutex_unlock(&t->lock);
 }
 
 static void exchange_locked(struct fbx_nodes *t, struct name *a, struct name *b,
@@ -766,7 +753,7 @@ static void exchange_locked(struct fbx_nodes *t, struct name *a, struct name *b,
 void fbx_nodes_rename(struct fbx_nodes *t, uint64_t parent, const char *name,
                       uint64_t newparent, const char *newname, unsigned flags)
 {
-	pthread_rwlock_wrlock(&t->lock);
+	pthread_mutex_lock(&t->lock);
 	struct node *p = node_get(t, parent), *np = node_get(t, newparent);
 	if (!p || !np)
 		goto out;
@@ -788,14 +775,14 @@ void fbx_nodes_rename(struct fbx_nodes *t, uint64_t parent, const char *name,
 	unpin(t, np);
 	unpin(t, p);
 out:
-	pthread_rwlock_unlock(&t->lock);
+	pthread_mutex_unlock(&t->lock);
 }
 
 int fbx_nodes_hide(struct fbx_nodes *t, uint64_t parent, const char *name,
                    const char *hidden)
 {
 	int gone = 0;
-	pthread_rwlock_wrlock(&t->lock);
+	pthread_mutex_lock(&t->lock);
 	struct node *p = node_get(t, parent);
 	struct name *nm = p ? name_find(t, p, name) : NULL;
 	if (nm) {
@@ -817,7 +804,7 @@ int fbx_nodes_hide(struct fbx_nodes *t, uint64_t parent, const char *name,
 		unpin(t, n);
 		unpin(t, p);
 	}
-	pthread_rwlock_unlock(&t->lock);
+	pthread_mutex_unlock(&t->lock);
 	return gone;
 }
 
@@ -826,20 +813,20 @@ int fbx_nodes_hide(struct fbx_nodes *t, uint64_t parent, const char *name,
 int fbx_nodes_open(struct fbx_nodes *t, uint64_t id)
 {
 	int err = -ESTALE;
-	pthread_rwlock_wrlock(&t->lock);
+	pthread_mutex_lock(&t->lock);
 	struct node *n = node_get(t, id);
 	if (n) {
 		n->open++;
 		err = 0;
 	}
-	pthread_rwlock_unlock(&t->lock);
+	pthread_mutex_unlock(&t->lock);
 	return err;
 }
 
 void fbx_nodes_release(struct fbx_nodes *t, uint64_t id, char **hidden_path)
 {
 	*hidden_path = NULL;
-	pthread_rwlock_wrlock(&t->lock);
+	pthread_mutex_lock(&t->lock);
 	struct node *n = node_get(t, id);
 	if (n && n->open) {
 		pin(n);
@@ -849,7 +836,7 @@ void fbx_nodes_release(struct fbx_nodes *t, uint64_t id, char **hidden_path)
 		}
 		unpin(t, n);
 	}
-	pthread_rwlock_unlock(&t->lock);
+	pthread_mutex_unlock(&t->lock);
 }
 
 int fbx_nodes_hidden_paths(struct fbx_nodes *t, char ***paths, size_t *count)
@@ -857,7 +844,7 @@ int fbx_nodes_hidden_paths(struct fbx_nodes *t, char ***paths, size_t *count)
 	size_t n = 0, cap = 0;
 	char **v = NULL;
 	int err = 0;
-	pthread_rwlock_wrlock(&t->lock);
+	pthread_mutex_lock(&t->lock);
 	for (size_t i = 0; i < t->names.size && !err; i++) {
 		for (struct hlink *l = t->names.b[i]; l && !err; l = l->next) {
 			struct name *nm = container_of(l, struct name, by_name);
@@ -875,7 +862,7 @@ int fbx_nodes_hidden_paths(struct fbx_nodes *t, char ***paths, size_t *count)
 				n++;
 		}
 	}
-	pthread_rwlock_unlock(&t->lock);
+	pthread_mutex_unlock(&t->lock);
 	*paths = v;
 	*count = n;
 	return err;
@@ -921,27 +908,27 @@ static void fh_remove(struct node *n, uint64_t fh)
 
 void fbx_nodes_set_fh(struct fbx_nodes *t, uint64_t id, int set, uint64_t fh, int flags)
 {
-	pthread_rwlock_wrlock(&t->lock);
+	pthread_mutex_lock(&t->lock);
 	struct node *n = node_get(t, id);
 	if (n && set)
 		(void)fh_add(n, (struct fh_ref){ fh, flags, n->names });   /* no memory: fstat after
 		                                                   * hard_remove says ENOENT */
 	else if (n)
 		fh_remove(n, fh);
-	pthread_rwlock_unlock(&t->lock);
+	pthread_mutex_unlock(&t->lock);
 }
 
 int fbx_nodes_get_fh(struct fbx_nodes *t, uint64_t id, uint64_t *fh, int *flags)
 {
 	int err = -ENOENT;
-	pthread_rwlock_rdlock(&t->lock);
+	pthread_mutex_lock(&t->lock);
 	struct node *n = node_get(t, id);
-	if (n && n->nfh && __atomic_load_n(&n->open, __ATOMIC_RELAXED)) {
+	if (n && n->nfh && n->open) {
 		*fh = fh_at(n, n->nfh - 1)->fh;
 		*flags = fh_at(n, n->nfh - 1)->flags;
 		err = 0;
 	}
-	pthread_rwlock_unlock(&t->lock);
+	pthread_mutex_unlock(&t->lock);
 	return err;
 }
 
@@ -950,16 +937,17 @@ int fbx_nodes_get_fh(struct fbx_nodes *t, uint64_t id, uint64_t *fh, int *flags)
 struct fbx_nodes *fbx_nodes_new(void)
 {
 	struct fbx_nodes *t = calloc(1, sizeof *t);
-	pthread_rwlockattr_t attr;
+	pthread_mutexattr_t attr;
 	if (!t)
 		return NULL;
 	if (ht_init(&t->ids) || ht_init(&t->names) || ht_init(&t->inos))
 		goto fail;
-	pthread_rwlockattr_init(&attr);
-	/* Writers (lookup, forget) must not starve behind a stream of readers. */
-	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
-	pthread_rwlock_init(&t->lock, &attr);
-	pthread_rwlockattr_destroy(&attr);
+	pthread_mutexattr_init(&attr);
+	/* Spin a little before sleeping: the holder is on the other CPU and
+	 * done in well under a microsecond. */
+	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ADAPTIVE_NP);
+	pthread_mutex_init(&t->lock, &attr);
+	pthread_mutexattr_destroy(&attr);
 	t->next_id = FBX_ROOT_ID;
 	t->root = node_new(t, NULL);
 	if (!t->root)
@@ -996,18 +984,18 @@ void fbx_nodes_free(struct fbx_nodes *t)
 	free(t->ids.b);
 	free(t->names.b);
 	free(t->inos.b);
-	pthread_rwlock_destroy(&t->lock);
+	pthread_mutex_destroy(&t->lock);
 	free(t);
 }
 
 void fbx_nodes_stats(struct fbx_nodes *t, struct fbx_nodes_stats *st)
 {
-	pthread_rwlock_rdlock(&t->lock);
+	pthread_mutex_lock(&t->lock);
 	st->nodes = t->ids.count;
 	st->names = t->names.count;
 	st->inos = t->inos.count;
 	st->id_buckets = t->ids.size;
 	st->name_buckets = t->names.size;
 	st->ino_buckets = t->inos.size;
-	pthread_rwlock_unlock(&t->lock);
+	pthread_mutex_unlock(&t->lock);
 }
