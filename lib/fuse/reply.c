@@ -336,12 +336,16 @@ static size_t dirent_put(char *buf, size_t bufsize, size_t head, const char *nam
 	if (!buf || need > bufsize)
 		return need;
 	struct fbx_k_dirent *d = (struct fbx_k_dirent *)(buf + head);
+	/* The padding (under 8 bytes) lies in the record's last 8 bytes:
+	 * zero that word first and let the header and the name overwrite
+	 * their parts of it. A memset call per entry cost a listing more
+	 * than the rest of this function. */
+	memset(buf + need - 8, 0, 8);
 	d->ino = ino;
 	d->off = (uint64_t)next_off;
 	d->namelen = (uint32_t)namelen;
 	d->type = (mode & S_IFMT) >> 12;
 	memcpy(d->name, name, namelen);
-	memset(d->name + namelen, 0, need - head - sizeof *d - namelen);
 	return need;
 }
 
