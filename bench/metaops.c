@@ -10,7 +10,8 @@
  *
  *   create   open(O_CREAT|O_EXCL|O_WRONLY) + close   (1 op per file)
  *   stat     stat()                                  (1 op per file)
- *   readdir  opendir + readdir to the end, PASSES times (1 op per entry)
+ *   readdir  opendir + readdir to the end, PASSES times (default 10; 1 op
+ *            per entry)
  *   rename   rename f<i> -> r<i>, same directory      (1 op per file)
  *   unlink   unlink r<i>                              (1 op per file)
  *
@@ -176,7 +177,7 @@ static void drop_caches(void)
 int main(int argc, char *argv[])
 {
 	long files = 10000;
-	int threads = 1, passes = 3, drop = 0, c;
+	int threads = 1, passes = 10, drop = 0, c;
 
 	while ((c = getopt(argc, argv, "n:t:p:d")) != -1) {
 		switch (c) {
