@@ -46,7 +46,11 @@
  *
  * Threads: by default requests are served by a pool of worker threads,
  * each reading its own clone of the /dev/fuse descriptor; ops may run
- * concurrently, also for the same inode. With -s, one thread serves all.
+ * concurrently, also for the same inode. How many read at once follows
+ * the load (options.h, spin): one polling for a lone client, as many as
+ * CPUs for several, all of them once handlers block. An op may block,
+ * also on another request; that request is read within a millisecond
+ * or so. With -s, one thread serves all.
  *
  * Caching: which settings make which workload fast, and what each costs
  * in coherence (a change made by someone other than the kernel, e.g. a

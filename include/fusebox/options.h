@@ -18,7 +18,8 @@
  * Session options:
  *   max_write=N (bytes, default 1 MiB), max_threads=N (default 10),
  *   spin=N (microseconds a worker polls /dev/fuse after a reply before
- *   it sleeps, default 20; 0 never polls, see below),
+ *   it sleeps, default 20; 0 never polls nor limits the readers, see
+ *   below),
  *   kernel_cache, direct_io, large_read (accepted, no effect on 2.6+),
  *   entry_timeout=S, attr_timeout=S (default 1.0), negative_timeout=S
  *   (default 0), writeback_cache / no_writeback_cache, splice / no_splice,
@@ -41,11 +42,17 @@
  *   queue depth 1) sends its next request a few microseconds after our
  *   reply; a worker still polling takes it without the kernel waking a
  *   sleeping thread (an IPI and two context switches). One worker polls,
- *   and only while it is the sole reader: several clients at once, or a
- *   handler busy for over a millisecond, put every idle worker back in
- *   read() until the load is one-at-a-time again. The cost is up to N
- *   microseconds of one CPU after a reply, nothing while the mount is
- *   idle. With -s the one thread polls; with io_uring nothing does.
+ *   and only while it is the sole reader. With several clients at once,
+ *   as many workers as CPUs read (without polling) and the others wait
+ *   off the device: each request the kernel queues would otherwise wake
+ *   a different sleeping worker, where a reader back from its reply
+ *   takes the next one without sleeping. When every reader has been
+ *   blocked in a handler for over a millisecond (not merely waiting for
+ *   a CPU), every idle worker goes back to read(), and stays there until
+ *   long runs of quick requests show the handlers do not block. The
+ *   cost is up to N microseconds of one CPU after a reply, nothing while
+ *   the mount is idle. spin=0 turns both off: every idle worker waits in
+ *   read(). With -s the one thread polls; with io_uring nothing does.
  * fuseblk: -o blkdev mounts the kernel's "fuseblk" type instead of
  *   "fuse", with the block device named by -o fsname=DEVICE as the mount
  *   source (the kernel opens it exclusively while mounted). Only there

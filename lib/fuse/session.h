@@ -59,10 +59,13 @@ struct fbx_worker {
 	pthread_t           thread;
 	struct fbx_chan    *ch;          /* se->ch, or a clone of it (closed with the worker) */
 	int                 nonblock;    /* ch polls now (reader.c) */
-	int                 has_baton;   /* this worker is the lone reader */
+	int                 has_baton;   /* this worker is one of the capped readers */
+	atomic_int          in_req;      /* ...and inside a request (counted in handling) */
+	pid_t               tid;         /* set before in_req first is: the sentinel reads it */
 	int                 backlog;     /* requests in a row found already queued */
 	int                 callers;     /* requests in a row from another caller */
 	uint32_t            pid;         /* caller of the request in buf (0: the kernel) */
+	uint64_t            taken_ns;    /* POOL: when the request in buf was read */
 	char               *buf;
 	size_t              bufsize;
 	pthread_mutex_t     lock;
@@ -71,19 +74,22 @@ struct fbx_worker {
 	struct fbx_worker  *next;
 };
 
-/* Who reads /dev/fuse next: one polling reader, or the pool (reader.c). */
+/* Who reads /dev/fuse next: one polling reader, a few blocking ones,
+ * or the pool (reader.c). */
 struct fbx_reader {
 	atomic_int          mode;
-	_Atomic uint64_t    spin_ns;     /* 0: never poll */
-	atomic_int          baton;       /* the lone reader is taken */
-	atomic_int          handling;    /* ...and inside a request */
-	atomic_int          asleep;      /* ...and asleep in read() */
-	atomic_uint         gen;         /* requests it has taken */
-	atomic_int          alone;       /* POOL: requests in a row, one caller, no other worker busy */
+	_Atomic uint64_t    spin_ns;     /* 0: never poll, never cap */
+	int                 ncap;        /* CAP's readers: online CPUs, at least 2 */
+	atomic_int          batons;      /* readers' batons taken */
+	atomic_int          handling;    /* baton holders inside a request */
+	atomic_uint         gen;         /* requests baton holders have taken */
+	atomic_int          alone;       /* requests in a row, one caller, no other worker busy */
+	atomic_int          fast;        /* POOL: requests in a row handled quickly */
+	atomic_int          fast_need;   /* ...that make it CAP again; doubles at each stall */
 	atomic_uint         last_pid;    /* caller of the last request */
 	atomic_int          sentinel_parked;
 	pthread_mutex_t     lock;
-	pthread_cond_t      park;        /* workers waiting while another reads */
+	pthread_cond_t      park;        /* workers waiting for a baton */
 	pthread_cond_t      wake;        /* the parked sentinel */
 	pthread_t           sentinel;
 	int                 has_sentinel;

@@ -5,7 +5,8 @@
  * (FUSE_INTERRUPT), replies can be sent later from another thread,
  * many concurrent callers are served by a bounded pool, a handler that
  * waits for another request gets it (with the polling lone reader of
- * lib/fuse/reader.c too: its sentinel must hand reading to the pool),
+ * lib/fuse/reader.c too, and with its capped readers all blocked: its
+ * sentinel must hand reading to the pool),
  * notifications reach the kernel, and fbx_session_exit() ends the loop
  * promptly even while the mount is busy. Every part runs with spin on
  * (the default) and off, then over io_uring (but the dependent request:
@@ -220,6 +221,63 @@ static void test_dependent_request(void)
 	close(fd);
 }
 
+/* The same with several clients. Their requests make the session cap
+ * its readers (lib/fuse/reader.c, CAP: as many as CPUs), then as many
+ * gate reads as there are capped readers block them all; the sentinel
+ * must see that and hand reading to the pool, or the stat that opens
+ * the gates is never read. Fewer gates than max_threads (4), so a
+ * worker is left for the stat. */
+struct gate_reader { char path[128]; ssize_t got; };
+
+static void *read_gate(void *arg)
+{
+	struct gate_reader *g = arg;
+	char b[8];
+	int fd = open(g->path, O_RDONLY);
+	g->got = fd < 0 ? -1 : read(fd, b, sizeof(b));
+	if (fd >= 0)
+		close(fd);
+	return NULL;
+}
+
+static void *many_lookups(void *arg)
+{
+	char path[160];
+	struct stat st;
+	for (int i = 0; i < 300; i++) {
+		snprintf(path, sizeof(path), "%s/nope%d", (const char *)arg, i);
+		stat(path, &st);
+	}
+	return NULL;
+}
+
+static void test_dependent_capped(void)
+{
+	enum { WARM = 4, GMAX = 3 };
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	int ng = cpus < 2 ? 2 : cpus > GMAX ? GMAX : (int)cpus;
+	pthread_t w[WARM], g[GMAX], t;
+	struct gate_reader gr[GMAX];
+	char counter[128];
+	for (int i = 0; i < WARM; i++)
+		pthread_create(&w[i], NULL, many_lookups, mnt);
+	for (int i = 0; i < WARM; i++)
+		pthread_join(w[i], NULL);
+	for (int i = 0; i < ng; i++) {
+		snprintf(gr[i].path, sizeof(gr[i].path), "%s/gate", mnt);
+		pthread_create(&g[i], NULL, read_gate, &gr[i]);
+	}
+	snprintf(counter, sizeof(counter), "%s/counter", mnt);
+	pthread_create(&t, NULL, stat_counter_later, counter);
+	for (int i = 0; i < ng; i++) {
+		pthread_join(g[i], NULL);
+		if (gr[i].got != 4)
+			fprintf(stderr, "gate reader %d of %d: %zd\n", i, ng, gr[i].got);
+		CHECK_EQ_INT(gr[i].got, 4);
+	}
+	pthread_join(t, NULL);
+}
+
 struct reader { char path[128]; ssize_t got; int err; };
 
 static void *read_counter(void *arg)
@@ -294,8 +352,10 @@ static void run_session(enum fbx_tristate uring, unsigned spin_us)
 	CHECK_EQ_INT(atomic_load(&s.inits), 1);
 	test_interrupt(&s);
 	test_async_reply();
-	if (uring != FBX_ON)   /* a CPU's io_uring queue is one thread (options.h) */
+	if (uring != FBX_ON) {   /* a CPU's io_uring queue is one thread (options.h) */
 		test_dependent_request();
+		test_dependent_capped();
+	}
 	test_pool(&s, uring == FBX_ON);
 	test_notify(&s);
 
