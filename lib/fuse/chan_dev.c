@@ -23,10 +23,26 @@ struct dev_chan {
 	bool            shared;    /* several workers read it (CUSE): never polled */
 };
 
+/* Nothing to read on a descriptor we keep blocking: the session's wake
+ * signal made it non-blocking to end a read (session.c). Make it
+ * blocking again, for a loop the program may run later, and say
+ * "interrupted", which is what happened. */
+static ssize_t woken(struct fbx_chan *ch)
+{
+	int fl = fcntl(ch->fd, F_GETFL);
+	if (fl >= 0 && (fl & O_NONBLOCK))
+		fcntl(ch->fd, F_SETFL, fl & ~O_NONBLOCK);
+	return -EINTR;
+}
+
 static ssize_t dev_receive(struct fbx_chan *ch, void *buf, size_t size)
 {
 	ssize_t n = read(ch->fd, buf, size);
-	return n < 0 ? -errno : n;
+	if (n >= 0)
+		return n;
+	if (errno == EAGAIN && !((struct dev_chan *)ch)->nonblock)
+		return woken(ch);
+	return -errno;
 }
 
 static int dev_send(struct fbx_chan *ch, const struct iovec *iov, int count)

@@ -67,7 +67,9 @@
  *     hints: a lost update only delays a mode change, never loses a
  *     request.
  *  I7 Once se->exited is set every wait ends: fbx_reader_wake_all
- *     broadcasts both condition variables and spin_read stops polling.
+ *     broadcasts both condition variables, spin_read stops polling, and
+ *     no blocking read starts (blocking_receive) or lasts (the wake
+ *     signal, session.c).
  */
 #include "fuse/session.h"
 
@@ -295,6 +297,20 @@ static ssize_t spin_read(struct fbx_worker *w)
 	return -EAGAIN;
 }
 
+/* Sleep in receive until a request comes. `exited` is looked at only
+ * after the channel is back to blocking: the wake signal of
+ * fbx_session_exit may have come while this thread polled (spin_read
+ * then ends on `exited`), or before it got here, and found it in no
+ * read() to interrupt. A later signal finds the read, or turns the
+ * descriptor non-blocking under it (session.c), so the read returns. */
+static ssize_t blocking_receive(struct fbx_worker *w)
+{
+	set_nonblock(w, 0);
+	if (atomic_load(&w->se->exited))
+		return -EINTR;
+	return fbx_chan_receive(w->ch, w->buf, w->bufsize);
+}
+
 /* The calling thread (0 for the kernel's own: FORGET, async RELEASE). */
 static uint32_t caller_of(const struct fbx_worker *w, ssize_t n)
 {
@@ -355,10 +371,8 @@ static ssize_t read_as_holder(struct fbx_worker *w, int mode)
 	ssize_t n = -EAGAIN;
 	if (mode == MODE_SPIN)
 		n = spin_read(w);
-	if (n == -EAGAIN) {
-		set_nonblock(w, 0);
-		n = fbx_chan_receive(w->ch, w->buf, w->bufsize);
-	}
+	if (n == -EAGAIN)
+		n = blocking_receive(w);
 	if (n >= 0) {
 		atomic_fetch_add(&r->gen, 1);
 		if (!w->tid)
@@ -415,8 +429,7 @@ ssize_t fbx_reader_next(struct fbx_worker *w)
 	}
 	if (w->has_baton)
 		drop_baton(w);
-	set_nonblock(w, 0);
-	ssize_t n = fbx_chan_receive(w->ch, w->buf, w->bufsize);
+	ssize_t n = blocking_receive(w);
 	w->pid = caller_of(w, n);
 	if (n >= 0 && atomic_load(&r->spin_ns))
 		w->taken_ns = now_ns();

@@ -9,8 +9,9 @@
  * replying share no lock between threads.
  *
  * Ending: fbx_session_exit() marks the session and wakes workers blocked
- * in read() with FBX_WAKE_SIGNAL (a no-op handler installed without
- * SA_RESTART, so read() returns EINTR); it leaves the mount alone, which
+ * in read() with FBX_WAKE_SIGNAL (its handler is installed without
+ * SA_RESTART, so read() returns EINTR, and it also makes a read about to
+ * start return at once: see wake_handler); it leaves the mount alone, which
  * is fbx_session_unmount()'s job (fbx_session_main calls it after the
  * loop, and before exit on a signal). Workers also end on their own when
  * read() says ENODEV: the filesystem was unmounted.
@@ -25,7 +26,30 @@
 #include <string.h>
 #include <unistd.h>
 
-static void wake_handler(int sig) { }
+/* The descriptor this thread reads requests from, if the wake may make
+ * it non-blocking; -1 otherwise. Thread-local because a signal handler
+ * has no other way to find its thread's worker. */
+static _Thread_local int wake_fd = -1;
+
+/* A thread-directed signal is lost if it lands just before read(): the
+ * thread then sleeps with nothing left to wake it (a CUSE device is
+ * never unmounted; a libfuse program's session may be ended by another
+ * thread). So besides interrupting a read, the wake makes the thread's
+ * descriptor non-blocking: a read about to start returns EAGAIN at
+ * once. The channel puts it back (chan_dev.c) and the worker, seeing
+ * `exited`, leaves. Only fbx_session_exit sends this signal. */
+static void wake_handler(int sig)
+{
+	(void)sig;
+	int fd = wake_fd;
+	if (fd < 0)
+		return;
+	int saved = errno;
+	int fl = fcntl(fd, F_GETFL);
+	if (fl >= 0 && !(fl & O_NONBLOCK))
+		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+	errno = saved;
+}
 
 static void install_wake_handler(void)
 {
@@ -356,7 +380,18 @@ static void maybe_spawn(struct fbx_session *se)
 	pthread_mutex_unlock(&se->workers_lock);
 }
 
+static int worker_loop(struct fbx_worker *w);
+
 static int worker_run(struct fbx_worker *w)
+{
+	/* Channels that can go non-blocking also come back from it. */
+	wake_fd = w->ch->ops->set_nonblock ? w->ch->fd : -1;
+	int err = worker_loop(w);
+	wake_fd = -1;
+	return err;
+}
+
+static int worker_loop(struct fbx_worker *w)
 {
 	struct fbx_session *se = w->se;
 	while (!atomic_load(&se->exited)) {

@@ -98,6 +98,35 @@ else
 	sed 's/^/      /' "$TMP/hello_bg.log"; fails=$((fails + 1))
 fi
 
+# ---- hello_ll: SIGTERM while its reader polls for the next request ---------
+# The signal thread ends the session while the loop's thread is awake
+# (polling, or between polling and read()): the thread-directed wake
+# finds no read() to interrupt, and the loop must still end. A long
+# spin keeps the reader polling after each reply; a client keeps it
+# busy and is killed at the same moment. Before the fix about half the
+# rounds hung.
+hung=0
+for round in $(seq 20); do
+	start_fs "$TMP/spin.log" "$BIN/hello_ll" -f -o spin=20000 "$MNT"
+	if ! wait_mounted "$MNT" "$PID"; then
+		echo "FAIL  hello_ll -o spin=20000 did not mount"; sed 's/^/      /' "$TMP/spin.log"
+		fails=$((fails + 1)); break
+	fi
+	python3 -c 'import os, sys
+while True: os.stat(sys.argv[1])' "$MNT/hello" 2>/dev/null &
+	CPID=$!
+	sleep "0.0$((round % 10))"
+	kill -TERM "$CPID" "$PID"
+	wait "$CPID" 2>/dev/null
+	if ! wait_gone "$PID" 30; then
+		hung=$((hung + 1))
+		umount -l "$MNT"; kill -9 "$PID" 2>/dev/null
+	fi
+	wait "$PID" 2>/dev/null
+	wait_unmounted "$MNT" 30 || umount -l "$MNT"
+done
+check "hello_ll: SIGTERM while polling ends the loop (rounds hung of 20)" 0 "$hung"
+
 # ---- passthrough_ll over a scratch directory --------------------------------
 DATA=$TMP/data
 mkdir -p "$DATA"
