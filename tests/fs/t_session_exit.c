@@ -5,6 +5,12 @@
  * does not unmount: the mount is still in /proc/self/mountinfo until
  * fbx_session_unmount() removes it. A second exit, a second unmount and
  * destroy after both are harmless.
+ *
+ * Then fbx_session_exit() from another thread, at the moment a client
+ * stops: the loop's thread is then awake, polling for the next request
+ * (a long spin keeps it there), and finds no read() for the wake signal
+ * to interrupt. The loop must end all the same, without an unmount;
+ * before the fix one round in ten or so hung.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -15,6 +21,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <fusebox/lowlevel.h>
@@ -78,6 +85,59 @@ static int mounted(const char *dir)
 	return found;
 }
 
+struct client {
+	const char *path;
+	atomic_int stop;
+};
+
+static void *stat_loop(void *arg)
+{
+	struct client *c = arg;
+	struct stat st;
+	while (!atomic_load(&c->stop))
+		stat(c->path, &st);
+	return NULL;
+}
+
+/* One round: 1 if the loop ended on fbx_session_exit alone. */
+static int exit_round(const char *mnt, int round)
+{
+	struct state s = { 0 };
+	struct fbx_options o;
+	fbx_options_init(&o);
+	o.io_uring = FBX_OFF;
+	o.spin_us = 20000;
+	s.se = fbx_session_new(&o, &ops, sizeof ops, &s);
+	fbx_options_free(&o);
+	CHECK_FATAL(s.se != NULL);
+	CHECK_FATAL(fbx_session_mount(s.se, mnt) == 0);
+	pthread_t loop, client;
+	struct client c = { .path = mnt };
+	CHECK_FATAL(pthread_create(&loop, NULL, loop_thread, &s) == 0);
+	CHECK_FATAL(pthread_create(&client, NULL, stat_loop, &c) == 0);
+	usleep(1000 * (unsigned)(1 + round % 5));
+	atomic_store(&c.stop, 1);
+	pthread_join(client, NULL);
+	fbx_session_exit(s.se);
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 3;
+	int ended = pthread_timedjoin_np(loop, NULL, &until) == 0;
+	fbx_session_unmount(s.se);   /* a hung loop leaves read() with ENODEV */
+	if (!ended)
+		pthread_join(loop, NULL);
+	fbx_session_destroy(s.se);
+	return ended;
+}
+
+static void exit_while_polling(const char *mnt)
+{
+	int hung = 0;
+	for (int round = 0; round < 50; round++)
+		hung += !exit_round(mnt, round);
+	CHECK_EQ_INT(hung, 0);
+}
+
 int main(void)
 {
 	if (geteuid() != 0)
@@ -123,6 +183,7 @@ int main(void)
 	fbx_session_unmount(s.se);
 	fbx_session_destroy(s.se);
 	CHECK_EQ_INT(atomic_load(&s.destroys), 1);
+	exit_while_polling(mnt);
 	if (mounted(mnt) == 1)
 		umount2(mnt, MNT_DETACH);
 	rmdir(mnt);
