@@ -683,11 +683,14 @@ int fbx_session_mount(struct fbx_session *se, const char *mountpoint);
 /** Serve requests until unmounted or fbx_session_exit(): multi-threaded
  *  unless opts->singlethread. Before returning it joins every worker and
  *  runs ops->destroy (once per session). It does not unmount. Returns 0,
- *  or a negated errno (the first fatal error of any worker). */
+ *  or a negated errno (the first fatal error of any worker).
+ *  Side effect: it installs the process's handler of SIGRTMAX - 1, the
+ *  signal fbx_session_exit() wakes workers with; a program must leave
+ *  that signal alone (not block it in workers, not handle it). */
 int fbx_session_loop(struct fbx_session *se);
 /** Ask the loop to end, from any thread (a handler too); returns at once.
- *  Workers blocked in read() are woken and fbx_session_loop() returns
- *  once they are joined. It does not unmount: the mount stays, and new
+ *  Workers in read(), or about to enter it, are woken (SIGRTMAX - 1) and
+ *  fbx_session_loop() returns once they are joined. It does not unmount: the mount stays, and new
  *  requests on it wait unanswered, until fbx_session_unmount() or
  *  fbx_session_destroy(); fbx_session_main() does that after the loop.
  *  Calling it again does nothing. */
