@@ -137,6 +137,7 @@
 #include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -207,6 +208,7 @@ struct pt {
 	int xattr;                    /* -o no_xattr: getxattr & co. say ENOSYS */
 	int exclusive;                /* -o exclusive: nobody else writes SOURCEDIR */
 	int noflush;                  /* close(2) sends no FLUSH */
+	atomic_int told_fd_limit;     /* out of descriptors: said once */
 
 	/* creating as the caller: only possible as root */
 	int switch_creds;
@@ -592,6 +594,24 @@ static struct pt_node *node_find_ref(struct pt *pt, const struct stat *st)
 	return n;
 }
 
+/* A node holds a descriptor as long as the kernel knows its inode, so a
+ * tree larger than RLIMIT_NOFILE runs out of them. The caller then sees
+ * "Too many open files" for a lookup or create, which names the wrong
+ * process: say once, here, whose limit it is. */
+static int node_fd_error(struct pt *pt)
+{
+	int err = errno;
+	struct rlimit rl;
+	if ((err == EMFILE || err == ENFILE) && !atomic_exchange(&pt->told_fd_limit, 1) &&
+	    getrlimit(RLIMIT_NOFILE, &rl) == 0)
+		fprintf(stderr, "passthrough: out of file descriptors (%s; RLIMIT_NOFILE "
+		        "%llu): one is held per inode the kernel knows; lookups and "
+		        "creates fail until it forgets some. Raise the limit (ulimit "
+		        "-Hn, or run as root)\n", strerror(err),
+		        (unsigned long long)rl.rlim_cur);
+	return -err;
+}
+
 /* Resolve one name below `parent` and take a reference on its node.
  * `known`: the name is likely to be a node we have (a lookup rather
  * than a create); then a single fstatat() answers, without opening. */
@@ -620,7 +640,7 @@ static int do_lookup(struct pt *pt, struct pt_node *parent, const char *name,
 	}
 	fd = openat(parent->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
-		return -errno;
+		return errno == ENOENT ? -ENOENT : node_fd_error(pt);
 	if (fstatat(fd, "", &e->attr, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0) {
 		err = -errno;
 		close(fd);
@@ -647,7 +667,7 @@ static int node_from_fd(struct pt *pt, int fd, struct fbx_entry *e)
 	if (!n) {
 		pfd = open(proc_path(fd).s, O_PATH | O_CLOEXEC);
 		if (pfd < 0)
-			return -errno;
+			return node_fd_error(pt);
 		err = node_ref(pt, pfd, &e->attr, &n);
 		if (err)
 			return err;
@@ -1143,6 +1163,16 @@ static int create_begin(struct pt *pt, struct fbx_req *req, const char *name, mo
 	return creds_enter(pt, req);
 }
 
+/* The daemon could not take a node for what it just made (out of
+ * descriptors or memory): the caller is told it failed, so it must not
+ * stay in SOURCEDIR either. Other errors leave it: the name may by now
+ * be someone else's. */
+static void undo_make(struct pt_node *p, const char *name, int err, int flags)
+{
+	if (err == -EMFILE || err == -ENFILE || err == -ENOMEM)
+		unlinkat(p->fd, name, flags);
+}
+
 /* mknod, mkdir, symlink (target != NULL): create as the caller, then
  * look the new name up as the daemon. */
 static void make_node(struct fbx_req *req, uint64_t parent, const char *name,
@@ -1166,8 +1196,11 @@ static void make_node(struct fbx_req *req, uint64_t parent, const char *name,
 		r = mknodat(p->fd, name, mode, rdev);
 	err = r < 0 ? -errno : 0;
 	creds_leave(pt, sw);
-	if (!err)
+	if (!err) {
 		err = do_lookup(pt, p, name, &e, 0);
+		if (err)
+			undo_make(p, name, err, S_ISDIR(mode) ? AT_REMOVEDIR : 0);
+	}
 	if (err)
 		fbx_reply_err(req, err);
 	else
@@ -1454,31 +1487,67 @@ static void pt_open(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi)
 		close_open(pt, req, n, fi->fh);
 }
 
+/* Open `name` below p, making it if it is not there: the descriptor or
+ * a negated errno, and in *created whether this call made the file (so
+ * that a failure after it can take it back). O_NOFOLLOW: a symlink
+ * under this name is never written through. */
+static int create_or_open(struct pt_node *p, const char *name, int flags, int excl,
+                          mode_t mode, int *created)
+{
+	for (int tries = 0; tries < 4; tries++) {
+		int fd = openat(p->fd, name, flags | O_CREAT | O_EXCL | O_NOFOLLOW, mode);
+		if (fd >= 0 || errno != EEXIST || excl) {
+			*created = fd >= 0;
+			return fd >= 0 ? fd : -errno;
+		}
+		fd = openat(p->fd, name, flags | O_NOFOLLOW);
+		if (fd >= 0 || errno != ENOENT) {
+			*created = 0;
+			return fd >= 0 ? fd : -errno;
+		}
+		/* removed between the two opens: make it again */
+	}
+	*created = 0;
+	return -EAGAIN;
+}
+
+/* The file we made and opened as fd is still under `name`: remove it,
+ * see undo_make. */
+static void undo_create(struct pt_node *p, const char *name, int fd, int err)
+{
+	struct stat a, b;
+	if (fstat(fd, &a) == 0 && fstatat(p->fd, name, &b, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+		undo_make(p, name, err, 0);
+}
+
 static void pt_create(struct fbx_req *req, uint64_t parent, const char *name,
                       mode_t mode, struct fbx_file_info *fi)
 {
 	struct pt *pt = pt_of(req);
 	struct pt_node *p = node_of(pt, parent);
 	struct fbx_entry e;
-	int fd, err, sw;
+	int fd, err, sw, created;
 
 	sw = create_begin(pt, req, name, &mode);
 	if (sw < 0) {
 		fbx_reply_err(req, sw);
 		return;
 	}
-	/* O_NOFOLLOW: a symlink under this name is never written through. */
-	fd = openat(p->fd, name, open_flags(pt, fi->flags) | O_CREAT | O_NOFOLLOW |
-	                         (fi->flags & O_EXCL), mode & 07777);
-	err = fd < 0 ? -errno : 0;
+	fd = create_or_open(p, name, open_flags(pt, fi->flags), fi->flags & O_EXCL,
+	                    mode & 07777, &created);
+	err = fd < 0 ? fd : 0;
 	creds_leave(pt, sw);
 	if (!err && fi->kill_priv && (fi->flags & O_TRUNC)) {
 		/* An existing file, truncated; the reply has fresh attributes. */
 		err = kill_suidgid(fd, NULL, fbx_req_ctx(req));
 		err = err < 0 ? err : 0;
 	}
-	if (!err)
+	if (!err) {
 		err = node_from_fd(pt, fd, &e);
+		if (err && created)
+			undo_create(p, name, fd, err);
+	}
 	if (err && fd >= 0)
 		close(fd);
 	if (err) {
@@ -2083,11 +2152,36 @@ static int handles_work(struct pt *pt)
 	return 1;
 }
 
+/* One descriptor per inode the kernel holds: take all we may. Root may
+ * raise the hard limit too, up to the kernel's fs.nr_open (a shell's
+ * hard limit is often a few thousand, smaller than a source tree). */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+	unsigned long long nr_open = 0;
+	FILE *f = fopen("/proc/sys/fs/nr_open", "r");
+	if (f) {
+		if (fscanf(f, "%llu", &nr_open) != 1)
+			nr_open = 0;
+		fclose(f);
+	}
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	if (nr_open > rl.rlim_max) {
+		struct rlimit all = { (rlim_t)nr_open, (rlim_t)nr_open };
+		if (setrlimit(RLIMIT_NOFILE, &all) == 0)
+			return;   /* not allowed (no CAP_SYS_RESOURCE): the soft one, then */
+	}
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
 static int pt_setup(void *data, const struct fbx_options *o)
 {
 	struct pt *pt = data;
 	struct stat st;
-	struct rlimit rl;
 
 	if (!pt->source) {
 		fprintf(stderr, "passthrough: no SOURCEDIR given (see %s --help)\n",
@@ -2162,11 +2256,7 @@ static int pt_setup(void *data, const struct fbx_options *o)
 	/* New files get exactly the mode we pass: a create takes the
 	 * caller's umask per thread (take_umask); anything else, none. */
 	umask(0);
-	/* One descriptor per inode the kernel holds: take all we may. */
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
+	raise_fd_limit();
 	return 0;
 }
 
