@@ -1327,9 +1327,12 @@ static int wants_backing(int fd)
 
 /* The kernel takes one backing file per inode, shared by every open of
  * it, and refuses opens that disagree (with one, or without), so the
- * node keeps it and the first open decides for all that overlap it:
- * opened read-write once (a later writer must not find a read-only
- * one), released with the last open. Returns the id, or 0 for none. */
+ * node keeps it and the first open decides for all that overlap it;
+ * released with the last open. The descriptor registered only names
+ * the file: each open through the mount gets its own backing open of
+ * that path with its own flags, so the first open's descriptor serves
+ * a later writer too, read-only or not (t_cache_coherence checks
+ * overlapping opens). Returns the id, or 0. */
 static int backing_get(struct pt *pt, struct fbx_req *req, struct pt_node *n, int fd)
 {
 	int id = 0;
@@ -1338,10 +1341,7 @@ static int backing_get(struct pt *pt, struct fbx_req *req, struct pt_node *n, in
 		id = n->backing_id;
 		n->backing_users++;
 	} else if (n->cached_users == 0 && wants_backing(fd)) {
-		int rw = open(proc_path(n->fd).s, O_RDWR | O_CLOEXEC);
-		int r = fbx_backing_open(fbx_req_session(req), rw >= 0 ? rw : fd);
-		if (rw >= 0)
-			close(rw);   /* the kernel holds its own reference */
+		int r = fbx_backing_open(fbx_req_session(req), fd);
 		if (r > 0) {
 			id = n->backing_id = r;
 			n->backing_users = 1;

@@ -20,6 +20,9 @@
 #     at the next stat(2) through the mount. With writeback_cache the
 #     kernel keeps size and mtime itself, so only a change that keeps the
 #     size is checked there (the cost passthrough.c documents);
+#   - overlapping opens of one file (a writer after a reader, a reader
+#     and an mmap writer after a write-only create) see each other's
+#     writes, and by default none of it reaches the daemon;
 #   - the randomized data check, on the mount and then below it.
 . "${FBX_ROOT:-$(dirname "$0")/../..}/tests/lib/fbx.sh"
 PT=$BUILD/examples/passthrough
@@ -80,6 +83,39 @@ for mode in default no_passthrough writeback_cache; do
 	cat "$MNT/f" >/dev/null; cat "$MNT/f" >/dev/null
 	stop
 	check "[pt $mode] unchanged file: the second cat sends no READ" "$one" "$(reads "$TMP/p2.log")"
+
+	# Overlapping opens share the inode's one backing file, whatever the
+	# first open's mode: a writer after a reader, a reader and an mmap
+	# writer after a write-only create.
+	printf 'original\n' >"$SRC/s"
+	mount_fs "$TMP/ps.log" "$PT" -f "${opts[@]}" "$SRC" "$MNT"
+	got=$(python3 - "$MNT" <<'PY'
+import mmap, os, sys
+m = sys.argv[1]
+r = os.open(m + "/s", os.O_RDONLY)
+w = os.open(m + "/s", os.O_WRONLY)
+os.pwrite(w, b"WRITTEN!", 0)
+a = os.pread(r, 8, 0)
+os.close(w); os.close(r)
+w = os.open(m + "/t", os.O_CREAT | os.O_WRONLY, 0o600)
+r = os.open(m + "/t", os.O_RDONLY)
+os.write(w, b"hello t")
+b = os.pread(r, 7, 0)
+rw = os.open(m + "/t", os.O_RDWR)
+mm = mmap.mmap(rw, 7); mm[0:1] = b"H"; mm.flush(); mm.close()
+for fd in (w, r, rw): os.close(fd)
+print(a.decode(), b.decode())
+PY
+)
+	stop
+	check "[pt $mode] overlapping opens: each sees the other's writes" "WRITTEN! hello t" "$got"
+	check "[pt $mode] overlapping opens: below" "WRITTEN! Hello t" \
+		"$(head -c 8 "$SRC/s") $(cat "$SRC/t")"
+	if [ $mode = default ] && { [ "$kmaj" -gt 6 ] || { [ "$kmaj" = 6 ] && [ "$kmin" -ge 9 ]; }; }; then
+		check "[pt $mode] overlapping opens: FUSE passthrough, no READ or WRITE" "" \
+			"$(grep -oE ' (READ|WRITE)=[0-9]+' "$TMP/ps.log")"
+	fi
+	rm -f "$SRC/s" "$SRC/t"
 
 	# underneath, while closed: seen at the next open
 	mount_fs "$TMP/p3.log" "$PT" -f -o attr_timeout=0 "${opts[@]}" "$SRC" "$MNT"
