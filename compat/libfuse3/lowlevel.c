@@ -53,11 +53,18 @@ void fbx_compat_fi_out(struct fbx_file_info *b, const struct fuse_file_info *f)
 
 /* ---- init -------------------------------------------------------------- */
 
-/* What libfuse asks for unless the program says otherwise. */
+/* What libfuse asks for unless the program says otherwise.
+ * HANDLE_KILLPRIV is not among them although libfuse 3.14 sets it in
+ * want: 3.14 never passed it on to the kernel, so its programs got the
+ * kernel clearing suid/sgid on write and chown. Passing it on by default
+ * would leave those bits on files written by other users wherever the
+ * program does not clear them itself (passthrough_ll, writing as root),
+ * which is why libfuse dropped the default when it began passing it on.
+ * A program that asks for it in init gets it. */
 static unsigned default_want(const struct fuse_session *se, unsigned capable)
 {
 	unsigned w = FUSE_CAP_ASYNC_READ | FUSE_CAP_PARALLEL_DIROPS |
-	             FUSE_CAP_AUTO_INVAL_DATA | FUSE_CAP_HANDLE_KILLPRIV |
+	             FUSE_CAP_AUTO_INVAL_DATA |
 	             FUSE_CAP_ASYNC_DIO | FUSE_CAP_IOCTL_DIR | FUSE_CAP_ATOMIC_O_TRUNC;
 	if (se->op.write_buf)
 		w |= FUSE_CAP_SPLICE_READ;

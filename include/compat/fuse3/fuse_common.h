@@ -132,7 +132,9 @@ struct fuse_loop_config_v1 {
 #define FUSE_CAP_NO_OPEN_SUPPORT     (1 << 17) /* an ENOSYS open means "no open needed" */
 #define FUSE_CAP_PARALLEL_DIROPS     (1 << 18) /* lookups/readdir of a dir in parallel */
 #define FUSE_CAP_POSIX_ACL           (1 << 19) /* the kernel enforces POSIX ACLs */
-#define FUSE_CAP_HANDLE_KILLPRIV     (1 << 20) /* the fs clears suid/sgid on write/chown */
+/* The fs clears suid/sgid on write/chown itself. Off unless init asks:
+ * libfuse 3.14 listed it as a default but never sent it to the kernel. */
+#define FUSE_CAP_HANDLE_KILLPRIV     (1 << 20)
 #define FUSE_CAP_CACHE_SYMLINKS      (1 << 23) /* readlink results may be cached */
 #define FUSE_CAP_NO_OPENDIR_SUPPORT  (1 << 24) /* an ENOSYS opendir means "none needed" */
 #define FUSE_CAP_EXPLICIT_INVAL_DATA (1 << 25) /* cache dropped only by notify_inval */
