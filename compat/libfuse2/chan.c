@@ -8,12 +8,14 @@
 #include "fuse2.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* Requests are at most max_write (1 MiB by default in fusebox) plus
  * their header; libfuse 2 programs size receive buffers with this. */
@@ -61,6 +63,7 @@ static struct fuse_chan *chan_new(const char *mountpoint)
 		return NULL;
 	}
 	ch->fd = -1;
+	ch->early_fd = -1;
 	return ch;
 }
 
@@ -69,6 +72,8 @@ static void chan_free(struct fuse_chan *ch)
 	if (ch->custom && ch->op.destroy)
 		ch->op.destroy(ch);
 	pending_drop(ch);
+	if (ch->early_fd >= 0)
+		close(ch->early_fd);
 	if (ch->mounted_by)
 		ch->mounted_by->mounted = NULL;
 	fuse_opt_free_args(&ch->margs);
@@ -122,6 +127,10 @@ struct fuse_chan *fuse_mount(const char *mountpoint, struct fuse_args *args)
 			chan_free(ch);
 			return NULL;
 		}
+	/* libfuse 2 has mounted by now, and programs written after its
+	 * fuse_setup (archivemount) set FD_CLOEXEC on fuse_chan_fd before
+	 * fuse_new. Without /dev/fuse the session's mount fails and says why. */
+	ch->early_fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
 	pending_add(ch);
 	return ch;
 }
@@ -137,6 +146,20 @@ struct fuse_chan *fuse_kern_chan_new(int fd)
 		pending_add(ch);
 	}
 	return ch;
+}
+
+/* The number fuse_chan_fd gave the program now names the mount's
+ * connection, with the close-on-exec flag the program chose for it. */
+static void early_fd_follow(struct fuse_session *se, struct fuse_chan *ch)
+{
+	int fd = fbx_session_fd(se->fbx);
+	if (ch->early_fd < 0 || fd < 0)
+		return;
+	int fl = fcntl(ch->early_fd, F_GETFD);
+	if (dup3(fd, ch->early_fd, fl >= 0 && !(fl & FD_CLOEXEC) ? 0 : O_CLOEXEC) < 0) {
+		close(ch->early_fd);
+		ch->early_fd = -1;
+	}
 }
 
 int fbx_fuse2_attach(struct fuse_session *se, struct fuse_chan *ch)
@@ -156,6 +179,7 @@ int fbx_fuse2_attach(struct fuse_session *se, struct fuse_chan *ch)
 	}
 	ch->mounted_by = se;
 	se->mounted = ch;
+	early_fd_follow(se, ch);
 	return 0;
 }
 
@@ -190,6 +214,8 @@ int fuse_chan_fd(struct fuse_chan *ch)
 {
 	if (ch && (ch->custom || (ch->se && ch->se->gen)))
 		return ch->fd;
+	if (ch && ch->early_fd >= 0)
+		return ch->early_fd;
 	return ch && ch->se ? fbx_session_fd(ch->se->fbx) : -1;
 }
 

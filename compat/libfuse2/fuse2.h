@@ -59,6 +59,10 @@ struct fuse_chan {
 	struct fuse_session *se;    /* the session holding it, or NULL */
 	struct fuse_session *mounted_by;   /* whose fusebox session mounted it */
 	struct fuse_chan *next_pending;    /* made, not yet taken by a session */
+	/* fuse_mount: what fuse_chan_fd gives before the session mounts (a
+	 * /dev/fuse descriptor, for the program's fcntl FD_CLOEXEC); once
+	 * mounted, a duplicate of the mount's descriptor under that number. */
+	int early_fd;
 	/* fuse_chan_new: the program's own transport (raw.c) */
 	int custom;
 	struct fuse_chan_ops op;

@@ -2,8 +2,11 @@
 # Debian's libfuse 2 programs, unchanged binaries, run on our
 # libfuse.so.2 through fusebox-run (which checks each binary's symbols
 # against ours, then execs it with build/compat first in its loader path): fuse-zip (zip a tree, mount it, diff -r, write through
-# it, unmount, unzip and compare) and bindfs (a mirror with its
-# ownership and permission options).
+# it, unmount, unzip and compare), bindfs (a mirror with its
+# ownership and permission options), archivemount (a tar mounted, edited
+# and written back; it sets FD_CLOEXEC on fuse_chan_fd between fuse_mount
+# and fuse_new) and fuse2fs (an ext4 image filled through the mount, then
+# e2fsck).
 . "${FBX_ROOT:-$(dirname "$0")/../..}/tests/lib/fbx.sh"
 
 [ "$(id -u)" = 0 ] || skip "needs root to mount"
@@ -12,13 +15,15 @@
 command -v fuse-zip >/dev/null || skip "no fuse-zip (apt-get install fuse-zip)"
 command -v bindfs >/dev/null || skip "no bindfs (apt-get install bindfs)"
 command -v zip >/dev/null && command -v unzip >/dev/null || skip "no zip/unzip"
+command -v archivemount >/dev/null || skip "no archivemount (apt-get install archivemount)"
+command -v fuse2fs >/dev/null || skip "no fuse2fs (apt-get install fuse2fs)"
 LIB=$FBX_ROOT/$BUILD/compat/libfuse.so.2
 FBXRUN=$FBX_ROOT/$BUILD/tools/fusebox-run
 for f in "$LIB" "$FBXRUN"; do [ -f "$f" ] || { echo "missing $f (run make)"; exit 1; }; done
 
 # How a program is run on our library.
 RUN=("$FBXRUN" -q)
-for p in fuse-zip bindfs; do
+for p in fuse-zip bindfs archivemount fuse2fs; do
 	check "fusebox-run -c $p" "$(command -v $p): ok, runs on $(dirname "$LIB")" "$("$FBXRUN" -c "$(command -v $p)" 2>&1)"
 done
 # runs_ours NAME: the running daemon ($PID, exec'd by fusebox-run) mapped our library
@@ -92,6 +97,54 @@ if wait_mounted "$MNT" "$PID"; then
 	wait_exit "$PID"; check "bindfs: exits 0 after umount" 0 $?
 else
 	echo "FAIL  bindfs did not mount"; sed 's/^/      /' "$TMP/bindfs.log"; fails=$((fails + 1))
+fi
+
+# ---- archivemount ---------------------------------------------------------------
+# Names without "./": archivemount cannot resolve a hard link stored as
+# "./x link to ./y" (on libfuse too: its readdir answers ENOENT).
+ln "$TREE/a" "$TREE/hard"
+tar cf "$TMP/t.tar" -C "$TREE" a hard link sub || { echo "tar failed"; exit 1; }
+start_fs "$TMP/am.log" "${RUN[@]}" archivemount -f "$TMP/t.tar" "$MNT"
+if wait_mounted "$MNT" "$PID"; then
+	runs_ours archivemount
+	check_true "archivemount: the mount shows the tree (diff -r)" diff -r "$TREE" "$MNT"
+	check "archivemount: FD_CLOEXEC on fuse_chan_fd before fuse_new" "" \
+		"$(grep -i 'cloexec\|bad file descriptor' "$TMP/am.log")"
+	echo "added" >"$MNT/new"
+	mkdir "$MNT/dir"
+	mv "$MNT/sub/blob" "$MNT/dir/blob"
+	check "archivemount: reads what it was given" "added" "$(cat "$MNT/new")"
+	umount "$MNT"
+	wait_exit "$PID" 300; check "archivemount: exits 0 after umount" 0 $?
+	rm -rf "$TMP/out" && mkdir -p "$TMP/out"
+	if tar xf "$TMP/t.tar" -C "$TMP/out"; then
+		check "archivemount: new file in the archive" "added" "$(cat "$TMP/out/new")"
+		check_true "archivemount: moved file intact" cmp -s "$TREE/sub/blob" "$TMP/out/dir/blob"
+	else
+		echo "FAIL  archivemount: the archive it wrote does not untar"; fails=$((fails + 1))
+	fi
+else
+	echo "FAIL  archivemount did not mount"; sed 's/^/      /' "$TMP/am.log"; fails=$((fails + 1))
+fi
+
+# ---- fuse2fs ----------------------------------------------------------------------
+IMG=$TMP/e.img
+truncate -s 64M "$IMG" && mkfs.ext4 -q -F "$IMG" || { echo "mkfs.ext4 failed"; exit 1; }
+start_fs "$TMP/f2.log" "${RUN[@]}" fuse2fs -f "$IMG" "$MNT" -o fakeroot
+if wait_mounted "$MNT" "$PID"; then
+	runs_ours fuse2fs
+	cp -a "$TREE" "$MNT/copy"
+	check_true "fuse2fs: the copied tree reads back (diff -r)" diff -r "$TREE" "$MNT/copy"
+	ln "$MNT/copy/a" "$MNT/copy/a2"
+	check "fuse2fs: hard links: one inode, three names" "3 yes" \
+		"$(stat -c %h "$MNT/copy/a2") $([ "$(stat -c %i "$MNT/copy/a")" = "$(stat -c %i "$MNT/copy/a2")" ] && echo yes)"
+	umount "$MNT"
+	wait_exit "$PID" 300; check "fuse2fs: exits 0 after umount" 0 $?
+	check_true "fuse2fs: e2fsck finds the image clean" e2fsck -fn "$IMG"
+	check "fuse2fs: the file is in the image" "$(cat "$TREE/a")" \
+		"$(debugfs -R 'cat /copy/a' "$IMG" 2>/dev/null)"
+else
+	echo "FAIL  fuse2fs did not mount"; sed 's/^/      /' "$TMP/f2.log"; fails=$((fails + 1))
 fi
 
 [ $fails -eq 0 ]
