@@ -1020,10 +1020,39 @@ static struct timespec time_arg(unsigned to_set, unsigned set, unsigned now,
 	return ts;
 }
 
-static int do_setattr(struct pt_node *n, const struct stat *attr, unsigned to_set,
-                      int fd, const struct fbx_ctx *c)
+/* The kernel sends kill_suidgid with every chown of a file under
+ * killpriv_v2. The daemon's fchownat takes suid and a group-executable
+ * sgid as Linux's chown does for anyone; what it cannot know is a plain
+ * sgid that goes when the caller is neither in the file's (old) group
+ * nor holds CAP_FSETID. Judged before the chown: S_ISGID or 0. */
+static int chown_sgid_kill(struct fbx_req *req, struct pt_node *n, mode_t *kill)
+{
+	struct stat st;
+	int err = node_stat(n, &st);
+
+	*kill = 0;
+	if (err)
+		return err;
+	if ((st.st_mode & (S_ISGID | S_IXGRP)) == S_ISGID &&
+	    !caller_in_group(fbx_req_ctx(req), st.st_gid) &&
+	    fbx_req_capable(req, CAP_FSETID) != 1)
+		*kill = S_ISGID;
+	return 0;
+}
+
+static int do_setattr(struct fbx_req *req, struct pt_node *n, const struct stat *attr,
+                      unsigned to_set, int fd)
 {
 	struct pt_path p = proc_path(n->fd);
+	int chown_kill = (to_set & FBX_SET_KILL_SUIDGID) && S_ISREG(n->type) &&
+	                 !(to_set & FBX_SET_MODE) && (to_set & (FBX_SET_UID | FBX_SET_GID));
+	mode_t sgid_kill = 0;
+
+	if (chown_kill) {
+		int r = chown_sgid_kill(req, n, &sgid_kill);
+		if (r)
+			return r;
+	}
 
 	if (to_set & FBX_SET_MODE) {
 		mode_t mode = attr->st_mode & 07777;
@@ -1040,6 +1069,12 @@ static int do_setattr(struct pt_node *n, const struct stat *attr, unsigned to_se
 		gid_t gid = (to_set & FBX_SET_GID) ? attr->st_gid : (gid_t)-1;
 		if (fchownat(n->fd, "", uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
 			return -errno;
+		if (sgid_kill) {
+			struct stat st;
+			if (fstatat(n->fd, "", &st, AT_EMPTY_PATH) < 0 ||
+			    ((st.st_mode & S_ISGID) && fchmodat(AT_FDCWD, p.s, st.st_mode & 07777 & ~S_ISGID, 0) < 0))
+				return -errno;
+		}
 	}
 	if (to_set & FBX_SET_SIZE) {
 		int r;
@@ -1051,10 +1086,10 @@ static int do_setattr(struct pt_node *n, const struct stat *attr, unsigned to_se
 		if (r < 0)
 			return -errno;
 	}
-	/* Truncate by a caller without CAP_FSETID (chown already cleared
-	 * the bits underneath, as fchownat does for any caller). */
-	if ((to_set & FBX_SET_KILL_SUIDGID) && S_ISREG(n->type) && !(to_set & FBX_SET_MODE)) {
-		int r = kill_suidgid(fd, p.s, c);
+	/* Truncate by a caller without CAP_FSETID. */
+	if ((to_set & FBX_SET_KILL_SUIDGID) && S_ISREG(n->type) && !(to_set & FBX_SET_MODE) &&
+	    !chown_kill) {
+		int r = kill_suidgid(fd, p.s, fbx_req_ctx(req));
 		if (r < 0)
 			return r;
 	}
@@ -1087,7 +1122,7 @@ static void pt_setattr(struct fbx_req *req, uint64_t ino, const struct stat *att
 	/* Only regular files have an fd in fh; directories keep a DIR*. */
 	int fd = fi && S_ISREG(n->type) ? fh_fd(fi->fh) : -1;
 	struct stat st;
-	int err = do_setattr(n, attr, to_set, fd, fbx_req_ctx(req));
+	int err = do_setattr(req, n, attr, to_set, fd);
 
 	if (!err)
 		err = node_stat(n, &st);

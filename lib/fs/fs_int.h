@@ -35,6 +35,14 @@ struct fbx_fs {
 /** Clear suid/sgid of path (fi) as Linux does for a caller without
  *  CAP_FSETID: 1 if a bit was cleared, 0 if none was set, or -errno. */
 int fbx_fsi_kill_suidgid(struct fbx_fs *fs, const char *path, struct fbx_file_info *fi);
+/** A chown under handle_killpriv_v2 (the kernel sends kill_suidgid
+ *  with every chown of a non-directory): which bits Linux's chown takes,
+ *  judged before the owner changes (the file's old group counts), then
+ *  cleared once it has. 0 or a negated errno. */
+int fbx_fsi_chown_kill_plan(struct fbx_fs *fs, const char *path, struct fbx_file_info *fi,
+                            mode_t *kill);
+int fbx_fsi_chown_kill(struct fbx_fs *fs, const char *path, struct fbx_file_info *fi,
+                       mode_t kill);
 /** After a write-like op that succeeded: clear the bits when `kill`
  *  (write's kill_priv) or, with kill < 0, when the caller lacks
  *  CAP_FSETID (fallocate, copy_file_range), and drop the kernel's

@@ -24,29 +24,65 @@ static int get_mode(struct fbx_fs *fs, const char *path, struct fbx_file_info *f
 	return fs->ops.getattr ? fs->ops.getattr(path, st) : -ENOSYS;
 }
 
-/* S_ISUID always; S_ISGID when it means setgid (group-exec), or for a
- * caller outside the file's group (setattr_should_drop_sgid). The
- * kernel checked the caller's permission for the change that brought
- * us here: the chmod needs none. */
-int fbx_fsi_kill_suidgid(struct fbx_fs *fs, const char *path, struct fbx_file_info *fi)
+/* Linux's rule (setattr_should_drop_sgid): S_ISUID always; S_ISGID when
+ * it means setgid (group-exec), or for a caller neither in the file's
+ * group nor holding CAP_FSETID. `capable` < 0: not known yet, asked only
+ * when it decides. The kernel checked the caller's permission for the
+ * change that brought us here: the chmod needs none. */
+static mode_t kill_mask(const struct stat *st, int capable)
 {
-	const struct fbx_ctx *ctx = fbx_req_ctx(fbx_fs_context()->req);
-	struct stat st;
+	const struct fbx_req *req = fbx_fs_context()->req;
 	mode_t kill = S_ISUID;
-	int err = get_mode(fs, path, fi, &st);
-	if (err)
-		return err;
-	if ((st.st_mode & S_ISGID) &&
-	    ((st.st_mode & S_IXGRP) || !fbx_ctx_in_group(ctx, st.st_gid)))
-		kill |= S_ISGID;
-	if (S_ISDIR(st.st_mode) || !(st.st_mode & kill))
+	if (S_ISDIR(st->st_mode))
 		return 0;
+	if ((st->st_mode & S_ISGID) &&
+	    ((st->st_mode & S_IXGRP) ||
+	     (!fbx_ctx_in_group(fbx_req_ctx(req), st->st_gid) &&
+	      (capable >= 0 ? !capable : fbx_req_capable(req, CAP_FSETID) != 1))))
+		kill |= S_ISGID;
+	return st->st_mode & kill;
+}
+
+static int clear_bits(struct fbx_fs *fs, const char *path, struct fbx_file_info *fi,
+                      mode_t kill)
+{
+	struct stat st;
+	int err = get_mode(fs, path, fi, &st);
+	if (err || !(st.st_mode & kill))
+		return err;
 	st.st_mode &= ~kill;
 	if (fi && fs->ops.fchmod)
 		err = fs->ops.fchmod(path, st.st_mode, fi);
 	else
 		err = !path ? -ENOENT : fs->ops.chmod ? fs->ops.chmod(path, st.st_mode) : -ENOSYS;
 	return err < 0 ? err : 1;
+}
+
+int fbx_fsi_kill_suidgid(struct fbx_fs *fs, const char *path, struct fbx_file_info *fi)
+{
+	struct stat st;
+	int err = get_mode(fs, path, fi, &st);
+	if (err)
+		return err;
+	/* Only a caller without CAP_FSETID gets here (write, truncate). */
+	mode_t kill = kill_mask(&st, 0);
+	return kill ? clear_bits(fs, path, fi, kill) : 0;
+}
+
+int fbx_fsi_chown_kill_plan(struct fbx_fs *fs, const char *path, struct fbx_file_info *fi,
+                            mode_t *kill)
+{
+	struct stat st;
+	int err = get_mode(fs, path, fi, &st);
+	*kill = err ? 0 : kill_mask(&st, -1);
+	return err;
+}
+
+int fbx_fsi_chown_kill(struct fbx_fs *fs, const char *path, struct fbx_file_info *fi,
+                       mode_t kill)
+{
+	int r = kill ? clear_bits(fs, path, fi, kill) : 0;
+	return r < 0 ? r : 0;
 }
 
 /* The data change is done and is what the caller gets told; a mode we

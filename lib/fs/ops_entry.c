@@ -211,6 +211,11 @@ static int do_setattr(struct fbx_fs *fs, const char *path, const struct stat *at
                       unsigned to_set, struct fbx_file_info *fi)
 {
 	int err = 0;
+	int chown_kill = (to_set & FBX_SET_KILL_SUIDGID) && !(to_set & FBX_SET_MODE) &&
+	                 (to_set & (FBX_SET_UID | FBX_SET_GID));
+	mode_t kill = 0;
+	if (chown_kill && (err = fbx_fsi_chown_kill_plan(fs, path, fi, &kill)))
+		return err;
 	if (to_set & (FBX_SET_UID | FBX_SET_GID)) {
 		uid_t uid = to_set & FBX_SET_UID ? attr->st_uid : (uid_t)-1;
 		gid_t gid = to_set & FBX_SET_GID ? attr->st_gid : (gid_t)-1;
@@ -225,7 +230,9 @@ static int do_setattr(struct fbx_fs *fs, const char *path, const struct stat *at
 		err = !path ? -ENOENT : fs->ops.chmod ? fs->ops.chmod(path, attr->st_mode) : -ENOSYS;
 	if (!err && (to_set & FBX_SET_SIZE))
 		err = set_size(fs, path, attr->st_size, fi);
-	if (!err && (to_set & FBX_SET_KILL_SUIDGID) && !(to_set & FBX_SET_MODE)) {
+	if (!err && chown_kill)
+		err = fbx_fsi_chown_kill(fs, path, fi, kill);
+	else if (!err && (to_set & FBX_SET_KILL_SUIDGID) && !(to_set & FBX_SET_MODE)) {
 		int r = fbx_fsi_kill_suidgid(fs, path, fi);
 		err = r < 0 ? r : 0;
 	}

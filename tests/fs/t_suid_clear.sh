@@ -2,7 +2,7 @@
 # suid/sgid after a change of a file's data, through examples/passthrough
 # beside the same change made directly on its source (tmpfs): every way
 # in (write, pwrite, truncate, ftruncate, fallocate, copy_file_range,
-# mmap), every bit (04777, 02777, 06777, and 02767: sgid without
+# mmap, and a chgrp, which the kernel treats alike), every bit (04777, 02777, 06777, and 02767: sgid without
 # group-exec, which the kernel clears only for a writer outside the
 # file's group), by uid 65534 and by root, in each mode: the default
 # (handle_killpriv_v2: we clear the bits), -o passthrough (the kernel
@@ -34,10 +34,13 @@ apply() {
 	local dir=$1 who=$2 op m f run=()
 	[ "$who" = nobody ] && run=(setpriv --reuid=65534 --regid=65534 --clear-groups)
 	fill "$dir/data"; chmod 644 "$dir/data"
-	for op in append pwrite truncate ftruncate fallocate copy_file_range mmap; do
+	for op in append pwrite truncate ftruncate fallocate copy_file_range mmap chgrp; do
 		for m in 4777 2777 6777 2767; do
 			f=$dir/f.$op.$m.$who
-			fill "$f"; chmod "$m" "$f"
+			fill "$f"
+			# chgrp: nobody's file in root's group, which nobody is not in
+			[ $op = chgrp ] && chown 65534:0 "$f"
+			chmod "$m" "$f"
 			"${run[@]}" /usr/bin/python3 "$OPS" "$op" "$f" "$dir/data" ||
 				echo "$op $m $who: the call failed"
 			echo "$op $m $who $(stat -c %a "$f")"

@@ -17,6 +17,12 @@ elif op == "pwrite":
 elif op == "truncate":
     os.truncate(path, 10)
     sys.exit(0)
+elif op == "chgrp":
+    # Not data, but the kernel clears suid/sgid on a chown by the same
+    # rule (sgid without group-exec: only for a caller outside the
+    # file's old group and without CAP_FSETID).
+    os.chown(path, -1, 65534)
+    sys.exit(0)
 elif op == "ftruncate":
     fd = os.open(path, os.O_WRONLY)
     os.ftruncate(fd, 7)
