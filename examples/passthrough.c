@@ -1947,6 +1947,22 @@ static void pt_access(struct fbx_req *req, uint64_t ino, int mask)
 /* By the node's magic link: it names the inode itself, symlinks included,
  * so the native rules (no user.* on symlinks) apply unchanged. */
 
+/* Setting an access ACL drops sgid for a caller neither in the file's
+ * group nor holding CAP_FSETID (posix_acl_update_mode). The setxattr
+ * below ran as the daemon, which keeps it: clear it here, and drop the
+ * kernel's cached mode. */
+static void acl_kill_sgid(struct fbx_req *req, uint64_t ino, const struct pt_path *p)
+{
+	struct stat st;
+
+	if (stat(p->s, &st) < 0 || !(st.st_mode & S_ISGID) ||
+	    caller_in_group(fbx_req_ctx(req), st.st_gid) ||
+	    fbx_req_capable(req, CAP_FSETID) == 1)
+		return;
+	if (chmod(p->s, st.st_mode & 07777 & ~S_ISGID) == 0)
+		fbx_notify_inval_inode(fbx_req_session(req), ino, -1, 0);
+}
+
 static void pt_setxattr(struct fbx_req *req, uint64_t ino, const char *name,
                         const char *value, size_t size, int flags)
 {
@@ -1958,7 +1974,13 @@ static void pt_setxattr(struct fbx_req *req, uint64_t ino, const char *name,
 		return;
 	}
 
-	fbx_reply_err(req, setxattr(p.s, name, value, size, flags) < 0 ? -errno : 0);
+	if (setxattr(p.s, name, value, size, flags) < 0) {
+		fbx_reply_err(req, -errno);
+		return;
+	}
+	if (strcmp(name, "system.posix_acl_access") == 0)
+		acl_kill_sgid(req, ino, &p);
+	fbx_reply_err(req, 0);
 }
 
 static void reply_sized(struct fbx_req *req, ssize_t r, const char *buf, size_t size)

@@ -4,7 +4,8 @@
 # creator's umask (POSIX.1e) for mkdir, creat, mknod and O_TMPFILE, and
 # is inherited; without one the umask applies; an ACL entry grants a user
 # what the mode bits alone would not (default_permissions: the kernel
-# checks ACLs too). memfs has no ACLs and says so (EOPNOTSUPP).
+# checks ACLs too); setting an ACL drops sgid for an owner outside the
+# file's group (not for one in it, nor for root). memfs has no ACLs and says so (EOPNOTSUPP).
 . "${FBX_ROOT:-$(dirname "$0")/../..}/tests/lib/fbx.sh"
 PT=$BUILD/examples/passthrough
 MEMFS=$BUILD/examples/memfs
@@ -51,11 +52,27 @@ print(oct(os.fstat(fd).st_mode & 0o7777))' "$d" > "$d.tmpfile"
 	echo "granted: $(as_nobody cat "$1/granted" 2>&1)"
 	echo private > "$1/refused"; chmod 600 "$1/refused"
 	echo "refused: $(as_nobody cat "$1/refused" 2>&1 | sed 's/.*: //')"
+	# sgid and an access ACL: nobody's files, in root's group and in its own
+	local who g
+	for who in nobody root; do
+		for g in 0 65534; do
+			echo x > "$1/sgid.$who.$g"; chown "65534:$g" "$1/sgid.$who.$g"
+			chmod 2754 "$1/sgid.$who.$g"
+			if [ $who = nobody ]; then
+				as_nobody setfacl -m u:1:r "$1/sgid.$who.$g"
+			else
+				setfacl -m u:1:r "$1/sgid.$who.$g"
+			fi
+			echo "sgid.$who.$g: $(stat -c %A "$1/sgid.$who.$g")"
+		done
+	done
 }
 
 make_all "$SRC" | sed "s/ *$//" > "$TMP/native"
 rm -rf "${SRC:?}"/*
 check_contains "native: the default ACL replaced the umask" "acl/y -rw-rw-r--" "$(cat "$TMP/native")"
+check_contains "native: an ACL set by an owner outside the group drops sgid" \
+	"sgid.nobody.0: -rwxr-xr--" "$(cat "$TMP/native")"
 
 for mode in default passthrough; do
 	opts=()
