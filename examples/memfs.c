@@ -36,7 +36,10 @@
  * their pages across opens (keep_cache) and across our own writes (no
  * auto_inval_data), and by default gathers writes in its writeback
  * cache (mfs_init says what that costs; -o no_writeback_cache turns it
- * off). -o no_keep_cache drops the cache at each open.
+ * off). -o no_keep_cache drops the cache at each open, and so does a
+ * strictatime mount: every open's reads then reach memfs, which dates
+ * the file (touch_read); a read the kernel serves from its cache would
+ * not.
  *
  * Locking
  * -------
@@ -184,6 +187,12 @@ static void touch(struct mfs_inode *n, int which)
 		n->mtime = now;
 	if (which & T_C)
 		n->ctime = now;
+}
+
+/* See "Caching" above. */
+static bool keep_cache(const struct mfs *fs)
+{
+	return !fs->no_keep_cache && !(fs->mount_flags & MS_STRICTATIME);
 }
 
 /* A read (read, readdir, readlink) as the kernel dates it on a native
@@ -1153,7 +1162,7 @@ static int do_open(struct mfs *fs, struct mfs_inode *n, const void *arg)
 	n->open++;
 	fi->fh = (uintptr_t)n;
 	/* Every change passes through this kernel's cache: keep it. */
-	fi->keep_cache = !fs->no_keep_cache;
+	fi->keep_cache = keep_cache(fs);
 	return 0;
 }
 
@@ -1173,7 +1182,7 @@ static int mfs_create(const char *path, mode_t mode, struct fbx_file_info *fi)
 	if ((err = make_node(fs, path, S_IFREG | (mode & 07777), &n)) == 0) {
 		n->open++;
 		fi->fh = (uintptr_t)n;
-		fi->keep_cache = !fs->no_keep_cache;
+		fi->keep_cache = keep_cache(fs);
 	}
 	tree_unlock(fs);
 	return err;

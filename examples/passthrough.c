@@ -2235,6 +2235,41 @@ static void raise_fd_limit(void)
 	}
 }
 
+
+/*
+ * Our mount's atime rule (noatime, strictatime, nodiratime) for what the
+ * daemon opens below, so that the source's files age as the mount says:
+ * the root we resolve names from is a private, detached copy of the
+ * source's mounts carrying that rule. O_NOATIME on our own opens is not
+ * enough: under -o passthrough the kernel reads each backing file
+ * through a file of its own, on the source's mount, with the reader's
+ * flags. Needs CAP_SYS_ADMIN (else -1, and the source's own rule
+ * applies, O_NOATIME aside); nothing to do for the default relatime.
+ * Returns an O_PATH descriptor of the copy's root, or -1.
+ */
+static int source_view(const char *source, unsigned long mount_flags)
+{
+	struct mount_attr attr = { 0 };
+	int tree;
+
+	if (mount_flags & (MS_NOATIME | MS_STRICTATIME)) {
+		attr.attr_clr = MOUNT_ATTR__ATIME;
+		attr.attr_set = mount_flags & MS_NOATIME ? MOUNT_ATTR_NOATIME : MOUNT_ATTR_STRICTATIME;
+	}
+	if (mount_flags & MS_NODIRATIME)
+		attr.attr_set |= MOUNT_ATTR_NODIRATIME;
+	if (!attr.attr_set)
+		return -1;
+	tree = open_tree(AT_FDCWD, source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+	if (tree < 0)
+		return -1;
+	if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0) {
+		close(tree);
+		return -1;
+	}
+	return tree;
+}
+
 static int pt_setup(void *data, const struct fbx_options *o)
 {
 	struct pt *pt = data;
@@ -2246,12 +2281,14 @@ static int pt_setup(void *data, const struct fbx_options *o)
 		return -EINVAL;
 	}
 
-	pt->root.fd = open(pt->source, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	pt->root.fd = source_view(pt->source, o->mount_flags);
+	if (pt->root.fd < 0)
+		pt->root.fd = open(pt->source, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (pt->root.fd < 0 || fstat(pt->root.fd, &st) < 0) {
 		fprintf(stderr, "passthrough: %s: %s\n", pt->source, strerror(errno));
 		return -EINVAL;
 	}
-	pt->root_rdfd = open(pt->source, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	pt->root_rdfd = openat(pt->root.fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (pt->root_rdfd < 0) {
 		fprintf(stderr, "passthrough: %s: %s\n", pt->source, strerror(errno));
 		return -EINVAL;
