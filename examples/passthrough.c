@@ -168,6 +168,7 @@ struct pt_node {
 	uint64_t generation;
 	int backing_id;         /* -o passthrough: one backing file per inode, */
 	int backing_users;      /* shared by its opens; */
+	int backing_writers;    /* those of them that may write; */
 	int cached_users;       /* or opens without one; all three under pt.lock */
 	struct pt_stamp {       /* the file as the kernel's page cache last saw */
 		struct timespec mtime, ctime;   /* it (at our last release); */
@@ -1368,7 +1369,8 @@ static int wants_backing(int fd)
  * that path with its own flags, so the first open's descriptor serves
  * a later writer too, read-only or not (t_cache_coherence checks
  * overlapping opens). Returns the id, or 0. */
-static int backing_get(struct pt *pt, struct fbx_req *req, struct pt_node *n, int fd)
+static int backing_get(struct pt *pt, struct fbx_req *req, struct pt_node *n, int fd,
+                       bool writer)
 {
 	int id = 0;
 	pthread_mutex_lock(&pt->lock);
@@ -1384,37 +1386,49 @@ static int backing_get(struct pt *pt, struct fbx_req *req, struct pt_node *n, in
 	}
 	if (id == 0)
 		n->cached_users++;
+	else if (writer)
+		n->backing_writers++;
 	pthread_mutex_unlock(&pt->lock);
 	return id;
 }
 
-static void backing_put(struct pt *pt, struct fbx_req *req, struct pt_node *n, int had)
+static void backing_put(struct pt *pt, struct fbx_req *req, struct pt_node *n, int had,
+                        bool writer)
 {
 	pthread_mutex_lock(&pt->lock);
 	if (!had) {
 		n->cached_users--;
-	} else if (n->backing_users > 0 && --n->backing_users == 0) {
+		pthread_mutex_unlock(&pt->lock);
+		return;
+	}
+	if (writer && n->backing_writers > 0)
+		n->backing_writers--;
+	if (n->backing_users > 0 && --n->backing_users == 0) {
 		fbx_backing_close(fbx_req_session(req), n->backing_id);
 		n->backing_id = 0;
 	}
 	pthread_mutex_unlock(&pt->lock);
 }
 
-/* How long the kernel may keep a node's attributes. A file made setuid
- * or setgid while it has a backing file (chmod of an open file, cp -p)
- * keeps it until the last close, and a write through it clears the bits
- * below us unseen (fbx_backing_open registers it without CAP_FSETID):
- * the kernel must then ask again each time, or exec would find the
- * stale bits in its cache. */
+/* How long the kernel may keep a node's attributes: not at all while
+ * a backing file may change them unseen. A write(2) through it the
+ * kernel accounts for, but a store through a shared writable mapping
+ * dates the file below only (mtime, ctime), so while an open may write,
+ * the kernel asks again each time (xfstests generic/080). And a file
+ * made setuid or setgid while it has a backing file (chmod of an open
+ * file, cp -p) keeps it until the last close, and a write through it
+ * clears the bits below us unseen (fbx_backing_open registers it
+ * without CAP_FSETID): exec must not find the stale bits in the cache. */
 static double attr_ttl(struct pt *pt, struct pt_node *n, mode_t mode)
 {
-	int shared = 0;
-	if (!(mode & (S_ISUID | S_ISGID)) || !pt->passthrough)
+	int fresh;
+	if (!pt->passthrough || !S_ISREG(mode))
 		return pt->attr_timeout;
 	pthread_mutex_lock(&pt->lock);
-	shared = n->backing_users > 0;
+	fresh = n->backing_writers > 0 ||
+	        ((mode & (S_ISUID | S_ISGID)) && n->backing_users > 0);
 	pthread_mutex_unlock(&pt->lock);
-	return shared ? 0 : pt->attr_timeout;
+	return fresh ? 0 : pt->attr_timeout;
 }
 
 /* Keeping the page cache across opens. Without keep_cache the kernel
@@ -1465,7 +1479,8 @@ static bool unchanged_since_release(struct pt *pt, struct pt_node *n, int fd)
 static void finish_open(struct pt *pt, struct fbx_req *req, struct pt_node *n,
                         struct fbx_file_info *fi, int fd)
 {
-	int backing = pt->passthrough && S_ISREG(n->type) ? backing_get(pt, req, n, fd) : 0;
+	bool writer = (fi->flags & O_ACCMODE) != O_RDONLY;
+	int backing = pt->passthrough && S_ISREG(n->type) ? backing_get(pt, req, n, fd, writer) : 0;
 	fi->fh = fh_make(fd, backing);
 	fi->backing_id = backing;
 	/* The kernel allows no cache flags beside a backing file. */
@@ -1483,7 +1498,8 @@ static void close_open(struct pt *pt, struct fbx_req *req, struct pt_node *n, ui
 		pthread_mutex_unlock(&pt->lock);
 	}
 	if (pt->passthrough && S_ISREG(n->type))
-		backing_put(pt, req, n, fh_backing(fh) != 0);
+		backing_put(pt, req, n, fh_backing(fh) != 0,
+		            (fcntl(fh_fd(fh), F_GETFL) & O_ACCMODE) != O_RDONLY);
 	close(fh_fd(fh));
 }
 
@@ -1518,6 +1534,10 @@ static void pt_open(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi)
 		}
 	}
 	finish_open(pt, req, n, fi, fd);
+	/* Attributes the kernel cached before this writer came (for its
+	 * permission check, say) would outlive its mapped stores. */
+	if (fi->backing_id && (fi->flags & O_ACCMODE) != O_RDONLY)
+		fbx_notify_inval_inode(fbx_req_session(req), ino, -1, 0);
 	if (fbx_reply_open(req, fi) < 0)
 		close_open(pt, req, n, fi->fh);
 }
@@ -1590,6 +1610,7 @@ static void pt_create(struct fbx_req *req, uint64_t parent, const char *name,
 		return;
 	}
 	finish_open(pt, req, node_of(pt, e.ino), fi, fd);
+	e.attr_timeout = attr_ttl(pt, node_of(pt, e.ino), e.attr.st_mode);
 	if (fbx_reply_create(req, &e, fi) < 0) {
 		close_open(pt, req, node_of(pt, e.ino), fi->fh);
 		node_unref(pt, node_of(pt, e.ino), 1);
@@ -1625,6 +1646,7 @@ static void pt_tmpfile(struct fbx_req *req, uint64_t parent, mode_t mode,
 		return;
 	}
 	finish_open(pt, req, node_of(pt, e.ino), fi, fd);
+	e.attr_timeout = attr_ttl(pt, node_of(pt, e.ino), e.attr.st_mode);
 	if (fbx_reply_create(req, &e, fi) < 0) {
 		close_open(pt, req, node_of(pt, e.ino), fi->fh);
 		node_unref(pt, node_of(pt, e.ino), 1);

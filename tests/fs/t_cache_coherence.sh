@@ -23,6 +23,8 @@
 #   - overlapping opens of one file (a writer after a reader, a reader
 #     and an mmap writer after a write-only create) see each other's
 #     writes, and by default none of it reaches the daemon;
+#   - a store through a shared mapping dates the file: stat through the
+#     mount sees the new mtime and ctime at once (attr_timeout=60);
 #   - the randomized data check, on the mount and then below it.
 . "${FBX_ROOT:-$(dirname "$0")/../..}/tests/lib/fbx.sh"
 PT=$BUILD/examples/passthrough
@@ -116,6 +118,22 @@ PY
 			"$(grep -oE ' (READ|WRITE)=[0-9]+' "$TMP/ps.log")"
 	fi
 	rm -f "$SRC/s" "$SRC/t"
+
+	# A store through a shared mapping dates the file (mtime, ctime)
+	# below only: stat through the mount, within attr_timeout of a stat
+	# made before the open, must see it.
+	printf 'mapped\n' >"$SRC/m"; touch -d 2020-01-01 "$SRC/m"
+	mount_fs "$TMP/pm.log" "$PT" -f -o default_permissions,attr_timeout=60 "${opts[@]}" "$SRC" "$MNT"
+	before=$(stat -c %y "$MNT/m")
+	python3 -c 'import mmap, os, sys
+fd = os.open(sys.argv[1], os.O_RDWR)
+mm = mmap.mmap(fd, 6); mm[0:1] = b"M"; mm.close(); os.close(fd)' "$MNT/m"
+	got=$(stat -c %y "$MNT/m")
+	stop
+	[ "$got" != "$before" ] && got=changed
+	check "[pt $mode] mmap store: stat through the mount sees the new mtime" changed "$got"
+	check "[pt $mode] mmap store: below" Mapped "$(head -c 6 "$SRC/m")"
+	rm -f "$SRC/m"
 
 	# underneath, while closed: seen at the next open
 	mount_fs "$TMP/p3.log" "$PT" -f -o attr_timeout=0 "${opts[@]}" "$SRC" "$MNT"
