@@ -923,7 +923,9 @@ int fbx_nodes_get_fh(struct fbx_nodes *t, uint64_t id, uint64_t *fh, int *flags)
 	int err = -ENOENT;
 	pthread_mutex_lock(&t->lock);
 	struct node *n = node_get(t, id);
-	if (n && n->nfh && n->open) {
+	/* A directory is never hidden (n->open counts files): its handles
+	 * stay registered from opendir to releasedir. */
+	if (n && n->nfh && (n->open || S_ISDIR(n->type))) {
 		*fh = fh_at(n, n->nfh - 1)->fh;
 		*flags = fh_at(n, n->nfh - 1)->flags;
 		err = 0;

@@ -162,8 +162,10 @@ int fbx_nodes_hidden_paths(struct fbx_nodes *t, char ***paths, size_t *count);
 /**
  * Remember (set != 0, at open) or forget (set == 0, at release) an open
  * handle of id, so that a getattr without a handle on an unlinked open
- * file (fstat after hard_remove) can still use one. Every open is
- * counted, also several with the same fh value.
+ * file (fstat after hard_remove) or on a removed open directory (fstat
+ * after rename over it: the kernel sends no handle for a directory) can
+ * still use one. Every open is counted, also several with the same fh
+ * value. A directory's handle is the filesystem's (opendir's fi->fh).
  */
 void fbx_nodes_set_fh(struct fbx_nodes *t, uint64_t id, int set, uint64_t fh, int flags);
 /** The remembered handle of id: 0, or -ENOENT if none. */

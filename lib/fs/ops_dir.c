@@ -387,7 +387,9 @@ void fbx_fsi_ll_opendir(struct fbx_req *req, uint64_t ino, struct fbx_file_info 
 	}
 	struct fbx_file_info out = dh->fi; /* the fs's out flags ... */
 	out.fh = (uintptr_t)dh;            /* ... with our handle */
+	fbx_nodes_set_fh(fs->nodes, ino, 1, dh->fi.fh, dh->fi.flags);
 	if (fbx_reply_open(req, &out) < 0) {
+		fbx_nodes_set_fh(fs->nodes, ino, 0, dh->fi.fh, 0);
 		if (fs->ops.releasedir)
 			fs->ops.releasedir(path, &dh->fi);
 		dirh_free(dh);
@@ -404,6 +406,7 @@ void fbx_fsi_ll_releasedir(struct fbx_req *req, uint64_t ino, struct fbx_file_in
 	char *path;
 	/* Without a path (the directory is gone) and no nullpath_ok the fs
 	 * is not called: it said it cannot take a NULL path. */
+	fbx_nodes_set_fh(fs->nodes, ino, 0, dh->fi.fh, 0);
 	if (fs->ops.releasedir && fbx_fsi_path_fi(fs, ino, fi, &path) == 0) {
 		fs->ops.releasedir(path, &dh->fi);
 		free(path);
