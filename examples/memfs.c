@@ -1609,6 +1609,13 @@ static void *mfs_init(struct fbx_conn *conn)
 	struct mfs *fs = mfs_get();
 
 	conn->want &= ~FBX_CAP_AUTO_INVAL_DATA;
+	/* The kernel drops the pages an O_DIRECT write replaced only when
+	 * the write completes in the writer's call: an asynchronous one
+	 * (io_submit, async_dio) would leave pages kept across opens stale
+	 * for buffered readers (xfstests generic/451). So AIO O_DIRECT
+	 * writes complete one by one, unless no cache is kept. */
+	if (keep_cache(fs))
+		conn->want &= ~FBX_CAP_ASYNC_DIO;
 	/* Else the kernel asks for security.capability before every
 	 * write(2): two thirds of the requests of a SQLite run. The path
 	 * layer then clears suid/sgid for us (fusebox/fs.h). */
