@@ -737,6 +737,23 @@ static void c_dirs(const char *d)
 	}
 }
 
+/* What a rename replaced, still open: fstat works and says nlink 0
+ * (the kernel asks a directory's attributes without its handle). */
+static void replaced_open(const char *from, const char *to, const char *kind)
+{
+	char what[64];
+	struct stat st;
+	int fd = open(to, O_RDONLY);
+	snprintf(what, sizeof what, "%s_over_open_%s", kind, kind);
+	R(what, rename(from, to));
+	memset(&st, 0, sizeof st);
+	snprintf(what, sizeof what, "fstat_replaced_%s", kind);
+	R(what, fstat(fd, &st));
+	snprintf(what, sizeof what, "replaced_%s_nlink", kind);
+	obs(what, "%lu", (unsigned long)st.st_nlink);
+	close(fd);
+}
+
 static void c_rename(const char *d)
 {
 	struct stat a, b;
@@ -779,24 +796,12 @@ static void c_rename(const char *d)
 	ocontent("moved_file", P(d, "p2/f"));
 	olist("p1_list", P(d, "p1"));
 	olist("p2_list", P(d, "p2"));
-	/* what a rename replaced, still open: fstat works and says nlink 0
-	 * (the kernel asks a directory's attributes without its handle) */
 	mkdir(P(d, "o1"), 0755);
 	mkdir(P(d, "o2"), 0755);
-	int dfd = open(P(d, "o2"), O_RDONLY | O_DIRECTORY);
-	R("dir_over_open_dir", rename(P(d, "o1"), P(d, "o2")));
-	memset(&a, 0, sizeof a);
-	R("fstat_replaced_dir", fstat(dfd, &a));
-	obs("replaced_dir_nlink", "%lu", (unsigned long)a.st_nlink);
-	close(dfd);
+	replaced_open(P(d, "o1"), P(d, "o2"), "dir");
 	put(P(d, "q1"), "q1");
 	put(P(d, "q2"), "q2");
-	int ffd = open(P(d, "q2"), O_RDONLY);
-	R("file_over_open_file", rename(P(d, "q1"), P(d, "q2")));
-	memset(&a, 0, sizeof a);
-	R("fstat_replaced_file", fstat(ffd, &a));
-	obs("replaced_file_nlink", "%lu", (unsigned long)a.st_nlink);
-	close(ffd);
+	replaced_open(P(d, "q1"), P(d, "q2"), "file");
 	/* renameat2 */
 	put(P(d, "n1"), "n1");
 	put(P(d, "n2"), "n2");
