@@ -5,8 +5,9 @@
 # it, unmount, unzip and compare), bindfs (a mirror with its
 # ownership and permission options), archivemount (a tar mounted, edited
 # and written back; it sets FD_CLOEXEC on fuse_chan_fd between fuse_mount
-# and fuse_new) and fuse2fs (an ext4 image filled through the mount, then
-# e2fsck).
+# and fuse_new), fuse2fs (an ext4 image filled through the mount, then
+# e2fsck), encfs (an encrypted tree written, remounted, read back) and
+# unionfs-fuse (copy-on-write over a read-only branch).
 . "${FBX_ROOT:-$(dirname "$0")/../..}/tests/lib/fbx.sh"
 
 [ "$(id -u)" = 0 ] || skip "needs root to mount"
@@ -17,13 +18,15 @@ command -v bindfs >/dev/null || skip "no bindfs (apt-get install bindfs)"
 command -v zip >/dev/null && command -v unzip >/dev/null || skip "no zip/unzip"
 command -v archivemount >/dev/null || skip "no archivemount (apt-get install archivemount)"
 command -v fuse2fs >/dev/null || skip "no fuse2fs (apt-get install fuse2fs)"
+command -v encfs >/dev/null || skip "no encfs (apt-get install encfs)"
+command -v unionfs >/dev/null || skip "no unionfs (apt-get install unionfs-fuse)"
 LIB=$FBX_ROOT/$BUILD/compat/libfuse.so.2
 FBXRUN=$FBX_ROOT/$BUILD/tools/fusebox-run
 for f in "$LIB" "$FBXRUN"; do [ -f "$f" ] || { echo "missing $f (run make)"; exit 1; }; done
 
 # How a program is run on our library.
 RUN=("$FBXRUN" -q)
-for p in fuse-zip bindfs archivemount fuse2fs; do
+for p in fuse-zip bindfs archivemount fuse2fs encfs unionfs; do
 	check "fusebox-run -c $p" "$(command -v $p): ok, runs on $(dirname "$LIB")" "$("$FBXRUN" -c "$(command -v $p)" 2>&1)"
 done
 # runs_ours NAME: the running daemon ($PID, exec'd by fusebox-run) mapped our library
@@ -145,6 +148,54 @@ if wait_mounted "$MNT" "$PID"; then
 		"$(debugfs -R 'cat /copy/a' "$IMG" 2>/dev/null)"
 else
 	echo "FAIL  fuse2fs did not mount"; sed 's/^/      /' "$TMP/f2.log"; fails=$((fails + 1))
+fi
+
+# ---- encfs --------------------------------------------------------------------------
+# Its own foreground flag (-f) and a password program; the second mount
+# reads what the first wrote, through the cipher.
+RAW=$TMP/raw; mkdir -p "$RAW"
+echo fusebox-test >"$TMP/pw"
+enc_mount() {
+	start_fs "$TMP/enc.log" "${RUN[@]}" encfs -f --standard --extpass="cat $TMP/pw" "$RAW" "$MNT"
+	wait_mounted "$MNT" "$PID"
+}
+if enc_mount; then
+	runs_ours encfs
+	cp -a "$TREE" "$MNT/copy"
+	check_true "encfs: the copied tree reads back (diff -r)" diff -r "$TREE" "$MNT/copy"
+	check "encfs: names below are encrypted" no "$([ -e "$RAW/copy" ] && echo yes || echo no)"
+	umount "$MNT"
+	wait_exit "$PID"; check "encfs: exits 0 after umount" 0 $?
+	if enc_mount; then
+		check_true "encfs: remounted, the tree reads back" diff -r "$TREE" "$MNT/copy"
+		umount "$MNT"
+		wait_exit "$PID"
+	else
+		echo "FAIL  encfs did not mount again"; sed 's/^/      /' "$TMP/enc.log"; fails=$((fails + 1))
+	fi
+else
+	echo "FAIL  encfs did not mount"; sed 's/^/      /' "$TMP/enc.log"; fails=$((fails + 1))
+fi
+
+# ---- unionfs-fuse -------------------------------------------------------------------
+RO=$TMP/ro RW=$TMP/rw
+mkdir -p "$RO/d" "$RW"
+echo lower >"$RO/f"; echo gone >"$RO/d/g"
+start_fs "$TMP/union.log" "${RUN[@]}" unionfs -f -o cow "$RW=RW:$RO=RO" "$MNT"
+if wait_mounted "$MNT" "$PID"; then
+	runs_ours unionfs
+	echo more >>"$MNT/f"
+	rm "$MNT/d/g"
+	mkdir "$MNT/new" && echo n >"$MNT/new/a" && mv "$MNT/new" "$MNT/new2"
+	check "unionfs: the union" "d f new2 | lower more | n" \
+		"$(find "$MNT" -mindepth 1 -maxdepth 1 ! -name '.*' -printf '%f\n' | sort | xargs) | $(xargs <"$MNT/f") | $(cat "$MNT/new2/a")"
+	check "unionfs: a removed lower file is gone" no "$([ -e "$MNT/d/g" ] && echo yes || echo no)"
+	check "unionfs: the read-only branch is untouched" "lower gone" "$(cat "$RO/f" "$RO/d/g" | xargs)"
+	check "unionfs: the copy went up" "lower more" "$(xargs <"$RW/f")"
+	umount "$MNT"
+	wait_exit "$PID"; check "unionfs: exits 0 after umount" 0 $?
+else
+	echo "FAIL  unionfs did not mount"; sed 's/^/      /' "$TMP/union.log"; fails=$((fails + 1))
 fi
 
 [ $fails -eq 0 ]
