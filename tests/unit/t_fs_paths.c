@@ -377,8 +377,10 @@ static void test_rename_dirs(struct mount *m)
 	CHECK_EQ_INT(rmdir(at(m, m->mnt, "g")), 0);
 }
 
-/* Every entry present when the listing started is seen exactly once,
- * though half of them are deleted and others added meanwhile. */
+/* Every entry present when the listing started and still there is seen
+ * exactly once, though half of them are deleted and others added
+ * meanwhile; a deleted one is seen at most once (POSIX leaves open
+ * whether: readdirplus leaves it out, plain readdir may not). */
 static void test_readdir_stable(struct mount *m)
 {
 	enum { N = 600 };
@@ -415,7 +417,7 @@ static void test_readdir_stable(struct mount *m)
 	}
 	closedir(d);
 	int missing = 0;
-	for (int i = 0; i < N; i++)
+	for (int i = 1; i < N; i += 2)
 		missing += !seen[i];
 	CHECK_EQ_INT(dup, 0);
 	CHECK_EQ_INT(missing, 0);
