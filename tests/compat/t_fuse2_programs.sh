@@ -6,8 +6,9 @@
 # ownership and permission options), archivemount (a tar mounted, edited
 # and written back; it sets FD_CLOEXEC on fuse_chan_fd between fuse_mount
 # and fuse_new), fuse2fs (an ext4 image filled through the mount, then
-# e2fsck), encfs (an encrypted tree written, remounted, read back) and
-# unionfs-fuse (copy-on-write over a read-only branch).
+# e2fsck), encfs (an encrypted tree written, remounted, read back),
+# unionfs-fuse (copy-on-write over a read-only branch) and fuseiso (an
+# ISO 9660 image with Rock Ridge and Joliet names, compared with its tree).
 . "${FBX_ROOT:-$(dirname "$0")/../..}/tests/lib/fbx.sh"
 
 [ "$(id -u)" = 0 ] || skip "needs root to mount"
@@ -20,13 +21,15 @@ command -v archivemount >/dev/null || skip "no archivemount (apt-get install arc
 command -v fuse2fs >/dev/null || skip "no fuse2fs (apt-get install fuse2fs)"
 command -v encfs >/dev/null || skip "no encfs (apt-get install encfs)"
 command -v unionfs >/dev/null || skip "no unionfs (apt-get install unionfs-fuse)"
+command -v fuseiso >/dev/null || skip "no fuseiso (apt-get install fuseiso)"
+command -v genisoimage >/dev/null || skip "no genisoimage (apt-get install genisoimage)"
 LIB=$FBX_ROOT/$BUILD/compat/libfuse.so.2
 FBXRUN=$FBX_ROOT/$BUILD/tools/fusebox-run
 for f in "$LIB" "$FBXRUN"; do [ -f "$f" ] || { echo "missing $f (run make)"; exit 1; }; done
 
 # How a program is run on our library.
 RUN=("$FBXRUN" -q)
-for p in fuse-zip bindfs archivemount fuse2fs encfs unionfs; do
+for p in fuse-zip bindfs archivemount fuse2fs encfs unionfs fuseiso; do
 	check "fusebox-run -c $p" "$(command -v $p): ok, runs on $(dirname "$LIB")" "$("$FBXRUN" -c "$(command -v $p)" 2>&1)"
 done
 # runs_ours NAME: the running daemon ($PID, exec'd by fusebox-run) mapped our library
@@ -196,6 +199,19 @@ if wait_mounted "$MNT" "$PID"; then
 	wait_exit "$PID"; check "unionfs: exits 0 after umount" 0 $?
 else
 	echo "FAIL  unionfs did not mount"; sed 's/^/      /' "$TMP/union.log"; fails=$((fails + 1))
+fi
+
+# ---- fuseiso ------------------------------------------------------------------------
+genisoimage -quiet -R -J -o "$TMP/t.iso" "$TREE" || { echo "genisoimage failed"; exit 1; }
+start_fs "$TMP/iso.log" "${RUN[@]}" fuseiso -n "$TMP/t.iso" "$MNT" -f
+if wait_mounted "$MNT" "$PID"; then
+	runs_ours fuseiso
+	check_true "fuseiso: the image shows the tree (diff -r)" diff -r "$TREE" "$MNT"
+	check "fuseiso: read-only" yes "$(touch "$MNT/new" 2>/dev/null || echo yes)"
+	umount "$MNT"
+	wait_exit "$PID"; check "fuseiso: exits 0 after umount" 0 $?
+else
+	echo "FAIL  fuseiso did not mount"; sed 's/^/      /' "$TMP/iso.log"; fails=$((fails + 1))
 fi
 
 [ $fails -eq 0 ]
