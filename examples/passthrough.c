@@ -950,6 +950,26 @@ static int caller_in_group(const struct fbx_ctx *c, gid_t g)
 	return fbx_ctx_in_group(c, g);
 }
 
+/* Clear the `kill` bits of the file whose mode st holds (fd, or path
+ * when fd < 0): 1 if the mode changed, 0 if none was set, or -errno. */
+static int clear_bits(int fd, const char *path, const struct stat *st, mode_t kill)
+{
+	mode_t mode = st->st_mode & 07777 & ~kill;
+
+	if (!(st->st_mode & kill))
+		return 0;
+	if ((fd >= 0 ? fchmod(fd, mode) : chmod(path, mode)) < 0)
+		return -errno;
+	return 1;
+}
+
+/* Whether a caller keeps a plain sgid (setattr_should_drop_sgid,
+ * posix_acl_update_mode): in the file's group, or holding CAP_FSETID. */
+static bool caller_keeps_sgid(struct fbx_req *req, gid_t g)
+{
+	return caller_in_group(fbx_req_ctx(req), g) || fbx_req_capable(req, CAP_FSETID) == 1;
+}
+
 /* What the kernel does to a file written or truncated by a caller
  * without CAP_FSETID: suid goes; sgid goes if group-executable or if the
  * caller is not in the file's group. The daemon has CAP_FSETID, so the
@@ -966,12 +986,7 @@ static int kill_suidgid(int fd, const char *path, const struct fbx_ctx *c)
 	if ((st.st_mode & S_ISGID) &&
 	    ((st.st_mode & S_IXGRP) || !caller_in_group(c, st.st_gid)))
 		kill |= S_ISGID;
-	if (!(st.st_mode & kill))
-		return 0;
-	if ((fd >= 0 ? fchmod(fd, st.st_mode & ~kill & 07777)
-	             : chmod(path, st.st_mode & ~kill & 07777)) < 0)
-		return -errno;
-	return 1;
+	return clear_bits(fd, path, &st, kill);
 }
 
 /* For write and open(O_TRUNC), whose replies carry no attributes. */
@@ -1034,9 +1049,7 @@ static int chown_sgid_kill(struct fbx_req *req, struct pt_node *n, mode_t *kill)
 	*kill = 0;
 	if (err)
 		return err;
-	if ((st.st_mode & (S_ISGID | S_IXGRP)) == S_ISGID &&
-	    !caller_in_group(fbx_req_ctx(req), st.st_gid) &&
-	    fbx_req_capable(req, CAP_FSETID) != 1)
+	if ((st.st_mode & (S_ISGID | S_IXGRP)) == S_ISGID && !caller_keeps_sgid(req, st.st_gid))
 		*kill = S_ISGID;
 	return 0;
 }
@@ -1072,9 +1085,9 @@ static int do_setattr(struct fbx_req *req, struct pt_node *n, const struct stat 
 			return -errno;
 		if (sgid_kill) {
 			struct stat st;
-			if (fstatat(n->fd, "", &st, AT_EMPTY_PATH) < 0 ||
-			    ((st.st_mode & S_ISGID) && fchmodat(AT_FDCWD, p.s, st.st_mode & 07777 & ~S_ISGID, 0) < 0))
-				return -errno;
+			int r = node_stat(n, &st);
+			if (r || (r = clear_bits(-1, p.s, &st, sgid_kill)) < 0)
+				return r;
 		}
 	}
 	if (to_set & FBX_SET_SIZE) {
@@ -1497,9 +1510,11 @@ static void close_open(struct pt *pt, struct fbx_req *req, struct pt_node *n, ui
 		n->seen = s;
 		pthread_mutex_unlock(&pt->lock);
 	}
-	if (pt->passthrough && S_ISREG(n->type))
-		backing_put(pt, req, n, fh_backing(fh) != 0,
-		            (fcntl(fh_fd(fh), F_GETFL) & O_ACCMODE) != O_RDONLY);
+	if (pt->passthrough && S_ISREG(n->type)) {
+		bool had = fh_backing(fh) != 0;
+		backing_put(pt, req, n, had,
+		            had && (fcntl(fh_fd(fh), F_GETFL) & O_ACCMODE) != O_RDONLY);
+	}
 	close(fh_fd(fh));
 }
 
@@ -1977,11 +1992,9 @@ static void acl_kill_sgid(struct fbx_req *req, uint64_t ino, const struct pt_pat
 {
 	struct stat st;
 
-	if (stat(p->s, &st) < 0 || !(st.st_mode & S_ISGID) ||
-	    caller_in_group(fbx_req_ctx(req), st.st_gid) ||
-	    fbx_req_capable(req, CAP_FSETID) == 1)
+	if (stat(p->s, &st) < 0 || !(st.st_mode & S_ISGID) || caller_keeps_sgid(req, st.st_gid))
 		return;
-	if (chmod(p->s, st.st_mode & 07777 & ~S_ISGID) == 0)
+	if (clear_bits(-1, p->s, &st, S_ISGID) > 0)
 		fbx_notify_inval_inode(fbx_req_session(req), ino, -1, 0);
 }
 
