@@ -170,7 +170,7 @@ static ino_t dirent_ino(struct fbx_fs *fs, uint64_t dir, const struct dent *d)
 	struct fbx_node_info info;
 	if (fs->opts->use_ino && d->ino)
 		return d->ino;
-	if (strcmp(d->name, ".") == 0)
+	if (d->name[0] == '.' && !d->name[1])
 		return dir; /* the one d_ino always known */
 	/* A remembering filesystem serves file handles: the kernel finds a
 	 * reconnected directory's name by its d_ino (fs.h, File handles). */
@@ -220,6 +220,8 @@ static size_t build_reply(struct fbx_fs *fs, uint64_t dir, const struct dlist *l
                           struct idlist *ids)
 {
 	size_t pos = 0;
+	struct stat st; /* a plain entry reads st_ino and st_mode only */
+	memset(&st, 0, sizeof st);
 	for (size_t i = first; i < l->n; i++) {
 		const struct dent *d = &l->v[i];
 		off_t next = snapshot ? (off_t)(i + 1) : d->off;
@@ -239,8 +241,6 @@ static size_t build_reply(struct fbx_fs *fs, uint64_t dir, const struct dlist *l
 			if (e.ino)
 				ids->v[ids->n++] = e.ino;
 		} else {
-			struct stat st;
-			memset(&st, 0, sizeof st);
 			st.st_ino = dirent_ino(fs, dir, d);
 			st.st_mode = d->type;
 			size_t n = fbx_dirent_add(buf + pos, size - pos, d->name, &st, next);
