@@ -7,6 +7,8 @@
  *   daemon.c  fuse_daemonize
  *   signals.c fuse_set_signal_handlers, fuse_remove_signal_handlers
  *   reply.c   fuse_reply_*, fuse_add_direntry, fuse_req_* (what both APIs have)
+ *   pathmap.c a high-level layer that maps paths (pathmap.h), under
+ *   mod_subdir.c, mod_iconv.c  the built-in modules subdir and iconv
  *
  * Each library compiles these files itself, with its own header folder
  * first on the include path: <fuse_lowlevel.h> below is libfuse 3's or

@@ -82,12 +82,14 @@ static void chan_free(struct fuse_chan *ch)
 }
 
 /* Only the mount options are the channel's: the session's own (debug,
- * max_write=...) are checked again by fuse_new/fuse_lowlevel_new. A
- * bad one is reported here, where libfuse 2 reports it. */
+ * max_write=...) are checked again by fuse_new/fuse_lowlevel_new, and
+ * an option nobody here knows may be a module's (reported by fuse_new
+ * if no module takes it). A malformed one is reported here, where
+ * libfuse 2 reports it. */
 static int check_options(const struct fuse_args *args)
 {
 	struct fbx_options o;
-	int r = fbx_fuse2_session_options(&o, args, NULL);
+	int r = fbx_fuse2_mount_options(&o, args);
 	fbx_options_free(&o);
 	return r;
 }

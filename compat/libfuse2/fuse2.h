@@ -136,6 +136,10 @@ int fbx_fuse2_session_options(struct fbx_options *o, const struct fuse_args *arg
 int fbx_fuse2_session_options_conn(struct fbx_options *o, const struct fuse_args *args,
                                    const struct fuse_chan *ch,
                                    struct fbx_fuse2_conn_opts *conn);
+/* fuse_mount's check: as fbx_fuse2_session_options, but an option no
+ * one here knows passes (a module may take it in fuse_new); a known
+ * one with a bad value fails. */
+int fbx_fuse2_mount_options(struct fbx_options *o, const struct fuse_args *args);
 /* Apply conn options to ci. */
 void fbx_fuse2_conn_apply(const struct fbx_fuse2_conn_opts *c, struct fuse_conn_info *ci);
 int fbx_fuse2_loop(struct fuse_session *se, unsigned threads);

@@ -6,9 +6,9 @@
  * options (hard_remove, use_ino, readdir_ino, umask=, uid=, gid=, the
  * timeouts, kernel_cache, direct_io) are fusebox's parser's too and
  * reach the path layer from there. What fusebox does with the rest:
- *   modules=M1[:M2]: modules a program registered (fuse_register_module)
- *     or a libfusemod_NAME.so defines; libfuse's built-in subdir and
- *     iconv are not provided here (the libfuse 3 layer has them).
+ *   modules=M1[:M2]: the built-in subdir and iconv (compat/common,
+ *     shared with libfuse 3), modules a program registered
+ *     (fuse_register_module) or a libfusemod_NAME.so defines.
  *   auto_cache, ac_attr_timeout=: accepted; the page cache is kept or
  *     dropped as the path layer decides (kernel_cache to keep it).
  *   noforget, remember=: accepted; fusebox keeps nodes by the kernel's
@@ -18,6 +18,7 @@
  *   nopath: as flag_nopath.
  */
 #include "hl.h"
+#include "pathmap.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -70,6 +71,19 @@ static struct fuse_module *find_registered(const char *name)
 	return m;
 }
 
+/* libfuse 2's own modules; a program's registered one of the same name
+ * comes first, as in libfuse 2 (its list is searched newest first). */
+static struct fuse_module *builtin(const char *name)
+{
+	static struct fuse_module subdir = { .name = "subdir", .factory = fbx_compat_subdir_factory };
+	static struct fuse_module iconv = { .name = "iconv", .factory = fbx_compat_iconv_factory };
+	if (strcmp(name, subdir.name) == 0)
+		return &subdir;
+	if (strcmp(name, iconv.name) == 0)
+		return &iconv;
+	return NULL;
+}
+
 /* libfusemod_NAME.so defining fuse_fusemod_NAME_module (FUSE_REGISTER_MODULE). */
 static struct fuse_module *load(const char *name, void **dl)
 {
@@ -96,10 +110,11 @@ static int push_module(struct fuse *f, const char *name, struct fuse_args *args)
 	}
 	struct fuse_module *m = find_registered(name);
 	if (!m)
+		m = builtin(name);
+	if (!m)
 		m = load(name, &dl);
 	if (!m) {
-		fbx_fuse2_err("module '%s' not found (fusebox's libfuse 2 has no built-in modules)\n",
-		              name);
+		fbx_fuse2_err("module '%s' not found\n", name);
 		return -1;
 	}
 	struct fuse_fs *under[2] = { f->fs, NULL };

@@ -86,9 +86,20 @@ static int conn_item(void *data, const char *key, const char *value, int is_arg)
 	return 0;
 }
 
+/* What fuse_mount was given may hold options that only fuse_new takes
+ * out (a module's, such as subdir=): libfuse 2's fuse_mount leaves every
+ * option it does not know for later, and so do we (lenient); the
+ * session's own args must hold nothing unknown. */
+static int conn_item_lenient(void *data, const char *key, const char *value, int is_arg)
+{
+	int r = conn_item(data, key, value, is_arg);
+	return r == 0 ? 1 : r;
+}
+
 struct parse {
 	struct fbx_options *o;
 	struct fbx_fuse2_conn_opts *conn;
+	int lenient;
 };
 
 static int session_item(void *data, const char *arg, int key, struct fuse_args *out)
@@ -102,10 +113,13 @@ static int session_item(void *data, const char *arg, int key, struct fuse_args *
 	if (strcmp(arg, "-d") == 0 || strcmp(arg, "--debug") == 0)
 		arg = "debug";
 	else if (arg[0] == '-') {
+		if (p->lenient)
+			return 0;
 		fbx_fuse2_err("unknown option `%s'\n", arg);
 		return -1;
 	}
-	return fbx_options_parse_o(p->o, arg, conn_item, p->conn) < 0 ? -1 : 0;
+	return fbx_options_parse_o(p->o, arg, p->lenient ? conn_item_lenient : conn_item,
+	                           p->conn) < 0 ? -1 : 0;
 }
 
 static int parse_into(struct parse *p, const struct fuse_args *args)
@@ -127,7 +141,7 @@ int fbx_fuse2_session_options_conn(struct fbx_options *o, const struct fuse_args
                                    const struct fuse_chan *ch,
                                    struct fbx_fuse2_conn_opts *conn)
 {
-	struct parse p = { o, conn };
+	struct parse p = { o, conn, 0 };
 	fbx_options_init(o);
 	o->io_uring = FBX_OFF;
 	o->foreground = 1;   /* fuse_daemonize() is the program's call */
@@ -136,8 +150,10 @@ int fbx_fuse2_session_options_conn(struct fbx_options *o, const struct fuse_args
 		free(o->progname);
 		o->progname = strdup(slash ? slash + 1 : args->argv[0]);
 	}
+	p.lenient = 1;
 	if (ch && parse_into(&p, &ch->margs) < 0)
 		return -1;
+	p.lenient = 0;
 	return parse_into(&p, args);
 }
 
@@ -145,6 +161,13 @@ int fbx_fuse2_session_options(struct fbx_options *o, const struct fuse_args *arg
                               const struct fuse_chan *ch)
 {
 	return fbx_fuse2_session_options_conn(o, args, ch, NULL);
+}
+
+int fbx_fuse2_mount_options(struct fbx_options *o, const struct fuse_args *args)
+{
+	struct parse p = { o, NULL, 1 };
+	fbx_options_init(o);
+	return parse_into(&p, args);
 }
 
 void fbx_fuse2_conn_apply(const struct fbx_fuse2_conn_opts *c, struct fuse_conn_info *ci)

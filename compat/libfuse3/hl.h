@@ -11,9 +11,9 @@
  *   hl_context.c  fuse_get_context, fuse_getgroups, fuse_interrupted
  *   hl_run.c      fuse_mount/unmount/loop/loop_mt/exit/destroy, ...
  *   hl_main.c     fuse_main_real
- *   hl_modules.c  -o modules=: the built-in modules and dlopen ones
- *   hl_subdir.c   the subdir module
- *   hl_iconv.c    the iconv module
+ *   hl_modules.c  -o modules=: the built-in modules (subdir and iconv,
+ *                 compat/common/mod_*.c, shared with libfuse 2) and
+ *                 dlopen ones
  *   hl_cache.c    -o auto_cache
  *
  * The path layer's private_data is always the struct fuse: the
@@ -74,10 +74,5 @@ struct fuse *fbx_hl_enter(void);
 /* hl_modules.c: stack module `name` over f->fs, taking its options out
  * of args. 0, or -1 after a message. */
 int fbx_hl_push_module(struct fuse *f, const char *name, struct fuse_args *args);
-/* The built-in modules. */
-struct fuse_fs *fbx_hl_subdir_factory(struct fuse_args *args, struct fuse_fs *fs[]);
-void fbx_hl_subdir_help(void);
-struct fuse_fs *fbx_hl_iconv_factory(struct fuse_args *args, struct fuse_fs *fs[]);
-void fbx_hl_iconv_help(void);
 
 #endif

@@ -10,10 +10,16 @@
  * and the buffer-vector forms.
  */
 #include "hl.h"
+#include "pathmap.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+
+const struct fuse_operations *fbx_compat_fs_ops(const struct fuse_fs *fs)
+{
+	return &fs->op;
+}
 
 struct fuse_fs *fuse_fs_new(const struct fuse_operations *op, size_t op_size,
                             void *private_data)

@@ -8,6 +8,7 @@
  * shared object libfusemod_NAME.so on the library path defining it.
  */
 #include "hl.h"
+#include "pathmap.h"
 
 #include <dlfcn.h>
 #include <stdio.h>
@@ -19,8 +20,8 @@ struct builtin {
 };
 
 static const struct builtin builtins[] = {
-	{ "subdir", fbx_hl_subdir_factory },
-	{ "iconv", fbx_hl_iconv_factory },
+	{ "subdir", fbx_compat_subdir_factory },
+	{ "iconv", fbx_compat_iconv_factory },
 };
 
 static fuse_module_factory_t lookup(const char *name, void **dl)

@@ -14,6 +14,7 @@
  *   no_rofd_flush: accepted; flush is passed to the program as usual.
  */
 #include "hl.h"
+#include "pathmap.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -101,9 +102,9 @@ void fuse_lib_help(struct fuse_args *args)
 	if (fuse_opt_parse(&copy, &c, lib_opts, lib_opt) == 0 && c.modules) {
 		for (char *m = strtok(c.modules, ":"); m; m = strtok(NULL, ":"))
 			if (strcmp(m, "subdir") == 0)
-				fbx_hl_subdir_help();
+				fbx_compat_subdir_help();
 			else if (strcmp(m, "iconv") == 0)
-				fbx_hl_iconv_help();
+				fbx_compat_iconv_help();
 	}
 	free(c.modules);
 	fuse_opt_free_args(&copy);

@@ -164,6 +164,40 @@ suite() {
 		fi
 	done
 
+	# libfuse 2's built-in modules over fusexmp (which mirrors /)
+	rm -rf "${DATA:?}"/*
+	echo inside >"$DATA/file"; mkdir "$DATA/d"; ln -s "$DATA/file" "$DATA/d/abs"
+	start_fs "$TMP/xmp_sd.log" "${RUN[@]}" "$BIN/fusexmp" -f -o "modules=subdir,subdir=$DATA,rellinks" "$MNT"
+	if wait_mounted "$MNT" "$PID"; then
+		check "$who: subdir: the root is the subdir" "d file" "$(ls "$MNT" | tr '\n' ' ' | sed 's/ $//')"
+		check "$who: subdir: read" "inside" "$(cat "$MNT/file")"
+		echo more >"$MNT/d/new"; mv "$MNT/d/new" "$MNT/moved"
+		check "$who: subdir: create and rename land in the subdir" "more" "$(cat "$DATA/moved")"
+		check "$who: subdir: rellinks makes an absolute link relative" "../file" "$(readlink "$MNT/d/abs")"
+		umount "$MNT"; wait_exit "$PID"
+	else
+		echo "FAIL  $who: fusexmp with modules=subdir did not mount"; sed 's/^/      /' "$TMP/xmp_sd.log"; fails=$((fails + 1))
+	fi
+	out=$(on_lib "$dir" "$BIN/fusexmp" -f -o modules=subdir "$MNT" 2>&1); rc=$?
+	check "$who: subdir without subdir=: fails" 1 "$((rc != 0))"
+	check_contains "$who: subdir without subdir=: says why" "subdir" "$out"
+	out=$(on_lib "$dir" "$BIN/fusexmp" -f -o "modules=subdir,subdir=$DATA,no_such_opt" "$MNT" 2>&1); rc=$?
+	check "$who: an option no module takes: fails" 1 "$((rc != 0))"
+	check_contains "$who: an option no module takes: named" "no_such_opt" "$out"
+	rm -rf "${DATA:?}"/*
+	printf latin >"$DATA/$(printf 'caf\351')"
+	start_fs "$TMP/xmp_ic.log" "${RUN[@]}" "$BIN/fusexmp" -f -o modules=iconv,from_code=ISO-8859-1,to_code=UTF-8 "$MNT"
+	if wait_mounted "$MNT" "$PID"; then
+		check "$who: iconv: a Latin-1 name is shown in UTF-8" "café" "$(ls "$MNT$DATA")"
+		check "$who: iconv: opened by its UTF-8 name" "latin" "$(cat "$MNT$DATA/café")"
+		ln -s café "$MNT$DATA/lnk"
+		check "$who: iconv: a symlink target is stored in Latin-1" "$(printf 'caf\351')" "$(readlink "$DATA/lnk")"
+		check "$who: iconv: and shown in UTF-8" "café" "$(readlink "$MNT$DATA/lnk")"
+		umount "$MNT"; wait_exit "$PID"
+	else
+		echo "FAIL  $who: fusexmp with modules=iconv did not mount"; sed 's/^/      /' "$TMP/xmp_ic.log"; fails=$((fails + 1))
+	fi
+
 	# null: a 4 GiB file of zeros mounted on a file
 	: >"$TMP/nullfile"
 	start_fs "$TMP/null.log" "${RUN[@]}" "$BIN/null" -f "$TMP/nullfile"
