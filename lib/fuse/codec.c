@@ -197,8 +197,11 @@ void fbx_attr_encode(struct fbx_k_attr *a, const struct stat *st)
 	a->nlink = (uint32_t)st->st_nlink;
 	a->uid = st->st_uid;
 	a->gid = st->st_gid;
-	/* The kernel's rdev here is the old 32-bit encoding. */
-	a->rdev = (uint32_t)((major(st->st_rdev) << 20) | (minor(st->st_rdev) & 0xfffff));
+	/* The kernel reads rdev with new_decode_dev(): minor's low byte, 12
+	 * bits of major, then minor's upper bits -- glibc's dev_t encoding cut
+	 * to 32 bits (not the kernel-internal major << 20 | minor). */
+	unsigned maj = major(st->st_rdev), min = minor(st->st_rdev);
+	a->rdev = (uint32_t)((min & 0xff) | ((maj & 0xfff) << 8) | ((min & ~0xffu) << 12));
 	a->blksize = (uint32_t)st->st_blksize;
 }
 

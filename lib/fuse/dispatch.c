@@ -116,7 +116,9 @@ static void h_mknod(struct fbx_req *req, const struct fbx_msg *m)
 		fbx_reply_err(req, -ENOSYS);
 	else
 		OPS(req)->mknod(req, m->nodeid, m->name, in->mode,
-		                makedev((in->rdev >> 20) & 0xfff, in->rdev & 0xfffff));
+		                /* new_encode_dev() of the kernel: see codec.c */
+		                makedev((in->rdev & 0xfff00) >> 8,
+		                        (in->rdev & 0xff) | ((in->rdev >> 12) & 0xfff00)));
 }
 
 static void h_mkdir(struct fbx_req *req, const struct fbx_msg *m)

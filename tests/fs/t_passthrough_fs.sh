@@ -38,6 +38,14 @@ check "truncate" hel "$(cat "$S/h")"
 touch -d @1000000000 "$M/h"
 check "utimens" 1000000000 "$(stat -c %Y "$S/h")"
 check "listing" "d h l" "$(ls "$M" | tr '\n' ' ' | sed 's/ $//')"
+# device numbers both ways (the kernel's rdev is new_encode_dev's; numbers
+# past 255 take its split layout)
+mknod "$M/cdev" c 8 17
+check "mknod: device numbers in SOURCEDIR" "8,17" "$(stat -c '%Hr,%Lr' "$S/cdev")"
+mknod "$S/bdev" b 259 1000
+check "a device of SOURCEDIR as the mount shows it" "259,1000 block special file" \
+	"$(stat -c '%Hr,%Lr %F' "$M/bdev")"
+rm "$M/cdev" "$M/bdev"
 rm "$M/h" "$M/l"
 rmdir "$M/d/e"
 check "unlink and rmdir" "g" "$(ls "$S/d")"
