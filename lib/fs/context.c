@@ -48,8 +48,10 @@ static void fix_ids(const struct fbx_options *o, uint64_t id, uint64_t *ino, uns
 	 * unique, and hard links share it because they share the node. */
 	if (!o->use_ino)
 		*ino = id;
+	/* umask=M means what it means to libfuse and to vfat: the
+	 * permissions are 0777 & ~M, whatever the filesystem reported. */
 	if (o->set_umask)
-		*mode = (*mode & S_IFMT) | (*mode & 07777 & ~o->umask);
+		*mode = (*mode & S_IFMT) | (0777 & ~o->umask);
 	if (o->set_uid)
 		*uid = o->uid;
 	if (o->set_gid)

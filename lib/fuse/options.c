@@ -306,7 +306,7 @@ static const struct optdef optdefs[] = {
 	{ "use_ino", K_FLAG, F(use_ino), S_NONE, 0, "use the filesystem's inode numbers" },
 	{ "readdir_ino", K_FLAG, F(readdir_ino), S_NONE, 0,
 	  "fill in inode numbers in listings when use_ino is off" },
-	{ "umask", K_VALUE, 0, S_UMASK, 0, "=M  octal mask applied to all modes" },
+	{ "umask", K_VALUE, 0, S_UMASK, 0, "=M  every file's permissions are 0777 & ~M (octal)" },
 	{ "uid", K_VALUE, 0, S_UID, 0, "=N  owner of all files" },
 	{ "gid", K_VALUE, 0, S_GID, 0, "=N  group of all files" },
 };

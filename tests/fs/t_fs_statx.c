@@ -101,7 +101,7 @@ int main(void)
 	CHECK(stat(f, &st) == 0);
 	CHECK_EQ_INT(st.st_uid, 1234);
 	CHECK_EQ_INT(st.st_gid, 4321);
-	CHECK_EQ_INT(st.st_mode & 07777, 0640);
+	CHECK_EQ_INT(st.st_mode & 07777, 0750);   /* 0777 & ~027 */
 	CHECK(st.st_ino != 999);
 
 	struct statx stx;
@@ -113,7 +113,7 @@ int main(void)
 	} else {
 		CHECK_EQ_INT(stx.stx_uid, 1234);
 		CHECK_EQ_INT(stx.stx_gid, 4321);
-		CHECK_EQ_INT(stx.stx_mode & 07777, 0640);
+		CHECK_EQ_INT(stx.stx_mode & 07777, 0750);
 		CHECK_EQ_INT(stx.stx_ino, st.st_ino);
 		CHECK_EQ_INT(stx.stx_size, 5);
 	}

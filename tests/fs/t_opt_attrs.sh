@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Path-API options (fusebox/options.h, fs.h) on real memfs mounts:
 #   uid=N, gid=N, umask=M   every attribute reported with that owner and
-#                           with the mode bits of M cleared
+#                           the permissions 0777 & ~M (libfuse's meaning)
 #   use_ino                 st_ino is the filesystem's own number, not
 #                           the library's node id
 #   readdir_ino             d_ino of a plain READDIR is the st_ino
@@ -17,11 +17,11 @@ make_tree() {
 }
 if mnt owner "$MEMFS" -o uid=1234,gid=4321,umask=027; then
 	make_tree
-	check "uid/gid/umask: file" "1234:4321 640 regular file" "$(stat -c '%u:%g %a %F' "$M/f")"
+	check "uid/gid/umask: file" "1234:4321 750 regular file" "$(stat -c '%u:%g %a %F' "$M/f")"
 	check "uid/gid/umask: dir" "1234:4321 750 directory" "$(stat -c '%u:%g %a %F' "$M/d")"
 	check "uid/gid/umask: symlink" "1234:4321 symbolic link" "$(stat -c '%u:%g %F' "$M/l")"
 	check "uid/gid/umask: mount root" "1234:4321" "$(stat -c '%u:%g' "$M")"
-	check "uid/gid/umask: readdir sees the same" "1234:4321 640" \
+	check "uid/gid/umask: readdir sees the same" "1234:4321 750" \
 		"$(find "$M" -name f -printf '%U:%G %m\n')"
 	check "uid/gid/umask: data unchanged" x "$(cat "$M/f")"
 	umnt
@@ -34,7 +34,7 @@ if mnt owner_dflt "$MEMFS"; then
 fi
 if mnt umask0 "$MEMFS" -o umask=0; then
 	make_tree
-	check "umask=0: file as stored" "0:0 666" "$(stat -c '%u:%g %a' "$M/f")"
+	check "umask=0: every file 777" "0:0 777" "$(stat -c '%u:%g %a' "$M/f")"
 	umnt
 fi
 if mnt uidonly "$MEMFS" -o uid=77; then
