@@ -208,6 +208,14 @@ void fuse_unmount(const char *mountpoint, struct fuse_chan *ch)
 		return;
 	if (ch->mounted_by)
 		fbx_session_unmount(ch->mounted_by->fbx);
+	else if (ch->keeps_mount) {
+		ch->keeps_mount = 0;
+		if (ch->early_fd >= 0) {
+			close(ch->early_fd);
+			ch->early_fd = -1;
+		}
+		fbx_unmount_path(ch->mountpoint);
+	}
 	if (!ch->se)
 		chan_free(ch);
 }

@@ -58,6 +58,10 @@ struct fuse_chan {
 	struct fuse_args margs;     /* the mount options fuse_mount was given */
 	struct fuse_session *se;    /* the session holding it, or NULL */
 	struct fuse_session *mounted_by;   /* whose fusebox session mounted it */
+	/* The program took the channel back (fuse_session_remove_chan) and
+	 * destroyed the session: the mount is the channel's now, as in libfuse
+	 * 2 -- it stays (dead once early_fd closes) until fuse_unmount. */
+	int keeps_mount;
 	struct fuse_chan *next_pending;    /* made, not yet taken by a session */
 	/* fuse_mount: what fuse_chan_fd gives before the session mounts (a
 	 * /dev/fuse descriptor, for the program's fcntl FD_CLOEXEC); once
@@ -163,6 +167,17 @@ void fbx_fuse2_ops(struct fuse_session *se);
 void fbx_fuse2_fi_in(struct fuse_file_info *f, const struct fbx_file_info *b);
 /* libfuse 2's FUSE_CAP_* are the kernel's flag bits; want/capable are 32 bits. */
 unsigned fbx_fuse2_caps(uint64_t kernel_caps);
+/* Kernel capabilities fusebox's core asks for by default that libfuse 2.9
+ * never negotiates, and that a 2.9 program can neither see nor turn off
+ * (no FUSE_CAP_* names them): they change what the program's users see.
+ *  - CACHE_SYMLINKS: the kernel keeps a symlink's target in its page
+ *    cache and never asks again. The high-level API numbers nodes by
+ *    path, so a symlink replaced behind the filesystem's back (loopback,
+ *    network filesystems) keeps its node and readlink stays stale.
+ *  - AUTO_INVAL_DATA: cached pages are dropped whenever an attribute
+ *    reply shows another mtime or size; libfuse 2.9 leaves them (its own
+ *    auto_cache option is the 2.9 way). */
+#define FBX_FUSE2_NOT_WANTED (FBX_CAP_CACHE_SYMLINKS | FBX_CAP_AUTO_INVAL_DATA)
 
 /* The request handle the program sees is fusebox's own. */
 static inline struct fbx_req *fbx_fuse2_req(fuse_req_t req) { return (struct fbx_req *)req; }

@@ -120,8 +120,12 @@ int fuse_fs_read_buf(struct fuse_fs *fs, const char *path, struct fuse_bufvec **
                      size_t size, off_t off, struct fuse_file_info *fi)
 {
 	ENTER(fs);
-	if (fs->op.read_buf)
-		return fs->op.read_buf(path, bufp, size, off, fi);
+	if (fs->op.read_buf) {
+		/* libfuse takes any res >= 0 from read_buf as success (Perl's
+		 * Fuse returns the byte count) and returns 0 */
+		int r = fs->op.read_buf(path, bufp, size, off, fi);
+		return r < 0 ? r : 0;
+	}
 	if (!fs->op.read)
 		return -ENOSYS;
 	struct fuse_bufvec *v = malloc(sizeof(*v));
@@ -151,11 +155,14 @@ int fuse_fs_read(struct fuse_fs *fs, const char *path, char *buf, size_t size,
 		return fs->op.read ? fs->op.read(path, buf, size, off, fi) : -ENOSYS;
 	struct fuse_bufvec *v = NULL;
 	int r = fs->op.read_buf(path, &v, size, off, fi);
-	if (r == 0 && v) {
+	/* success is any r >= 0, as in libfuse: the data is the vector's */
+	if (r >= 0 && v) {
 		struct fuse_bufvec dst = FUSE_BUFVEC_INIT(size);
 		dst.buf[0].mem = buf;
 		ssize_t n = fuse_buf_copy(&dst, v, 0);
 		r = (int)n;
+	} else if (r >= 0) {
+		r = 0;
 	}
 	free_vec(v);
 	return r;

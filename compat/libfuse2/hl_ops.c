@@ -40,7 +40,7 @@ static int hl_mknod(const char *path, mode_t mode, dev_t rdev)
 
 static int hl_mkdir(const char *path, mode_t mode)
 {
-	return fuse_fs_mkdir(TOP, path, mode);
+	return fuse_fs_mkdir(TOP, path, mode & ~S_IFMT);   /* as libfuse: no S_IFDIR */
 }
 
 static int hl_unlink(const char *path)
@@ -309,7 +309,7 @@ static void *hl_init(struct fbx_conn *c)
 		ci.want &= ~FUSE_CAP_ASYNC_READ;
 	ci.want &= ci.capable & ~HL_NEVER;
 	uint64_t named = fbx_fuse2_caps(~0ull);
-	c->want = (c->want & ~named) | ci.want;
+	c->want = (c->want & ~named & ~FBX_FUSE2_NOT_WANTED) | ci.want;
 	/* As under libfuse 2: plain READDIR. Its fillers give no attributes,
 	 * so readdirplus would carry each name in an entry five times the
 	 * size for nothing. */

@@ -94,7 +94,7 @@ static void ll_init(void *userdata, struct fbx_conn *c)
 	if (!ci.async_read)
 		ci.want &= ~FUSE_CAP_ASYNC_READ;
 	ci.want &= ci.capable;
-	c->want = (c->want & ~(uint64_t)NAMED) | (ci.want & NAMED & ~SPLICE);
+	c->want = (c->want & ~(uint64_t)NAMED & ~FBX_FUSE2_NOT_WANTED) | (ci.want & NAMED & ~SPLICE);
 	c->max_write = ci.max_write;
 	if (ci.max_readahead < readahead)
 		c->max_readahead = ci.max_readahead;
@@ -170,7 +170,9 @@ static void ll_mknod(struct fbx_req *req, uint64_t parent, const char *name,
 
 static void ll_mkdir(struct fbx_req *req, uint64_t parent, const char *name, mode_t mode)
 {
-	SE(req)->op.mkdir(UREQ(req), parent, name, mode);
+	/* fusebox's core adds S_IFDIR; libfuse passes the kernel's mode,
+	 * which has permission bits only. */
+	SE(req)->op.mkdir(UREQ(req), parent, name, mode & ~S_IFMT);
 }
 
 static void ll_unlink(struct fbx_req *req, uint64_t parent, const char *name)

@@ -338,6 +338,14 @@ void fuse_session_destroy(struct fuse_session *se)
 		/* the high-level session lives and dies with its struct fuse */
 		return;
 	}
+	/* libfuse 2's fuse_session_destroy never unmounts: a program that
+	 * took its channel back (fuse_session_remove_chan) unmounts with
+	 * fuse_unmount, or on purpose not at all (llfuse's close(unmount=
+	 * False)), leaving the mount to answer ENOTCONN once it exits. The
+	 * channel's early_fd holds the connection until fuse_chan_destroy. */
+	if (!se->gen && se->mounted && se->mounted != se->ch &&
+	    se->mounted->early_fd >= 0 && fbx_session_keep_mount(se->fbx) == 0)
+		se->mounted->keeps_mount = 1;
 	if (se->gen)
 		fbx_fuse2_gen_destroy(se);
 	else

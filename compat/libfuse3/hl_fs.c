@@ -109,8 +109,11 @@ int fuse_fs_read(struct fuse_fs *fs, const char *path, char *buf, size_t size,
 	if (fs->op.read_buf) {
 		struct fuse_bufvec *bv = NULL;
 		int r = fs->op.read_buf(path, &bv, size, off, fi);
-		if (r == 0 && bv)
+		/* success is any r >= 0, as in libfuse: the data is the vector's */
+		if (r >= 0 && bv)
 			r = bufvec_to_mem(bv, buf, size);
+		else if (r >= 0)
+			r = 0;
 		if (bv) {
 			for (size_t i = 0; i < bv->count; i++)
 				if (!(bv->buf[i].flags & FUSE_BUF_IS_FD))
@@ -126,8 +129,11 @@ int fuse_fs_read_buf(struct fuse_fs *fs, const char *path, struct fuse_bufvec **
                      size_t size, off_t off, struct fuse_file_info *fi)
 {
 	ENTER(fs);
-	if (fs->op.read_buf)
-		return fs->op.read_buf(path, bufp, size, off, fi);
+	if (fs->op.read_buf) {
+		/* libfuse: any res >= 0 is success, and the caller gets 0 */
+		int r = fs->op.read_buf(path, bufp, size, off, fi);
+		return r < 0 ? r : 0;
+	}
 	if (!fs->op.read)
 		return -ENOSYS;
 	struct fuse_bufvec *bv = malloc(sizeof(*bv));

@@ -40,7 +40,7 @@ static int hl_mknod(const char *path, mode_t mode, dev_t rdev)
 
 static int hl_mkdir(const char *path, mode_t mode)
 {
-	return fuse_fs_mkdir(TOP, path, mode);
+	return fuse_fs_mkdir(TOP, path, mode & ~S_IFMT);   /* as libfuse: no S_IFDIR */
 }
 
 static int hl_unlink(const char *path)

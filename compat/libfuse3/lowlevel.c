@@ -199,7 +199,9 @@ static void ll_mknod(struct fbx_req *req, uint64_t parent, const char *name,
 
 static void ll_mkdir(struct fbx_req *req, uint64_t parent, const char *name, mode_t mode)
 {
-	SE(req)->op.mkdir(UREQ(req), parent, name, mode);
+	/* fusebox's core adds S_IFDIR; libfuse passes the kernel's mode,
+	 * which has permission bits only. */
+	SE(req)->op.mkdir(UREQ(req), parent, name, mode & ~S_IFMT);
 }
 
 static void ll_unlink(struct fbx_req *req, uint64_t parent, const char *name)

@@ -159,9 +159,12 @@ struct fbx_fs_ops {
 	 *  if longer). Return 0. Missing: -ENOSYS. */
 	int (*readlink)(const char *path, char *buf, size_t size);
 	/** Make a file node (S_IFREG, S_IFIFO, S_IFSOCK, S_IFCHR, S_IFBLK
-	 *  in mode). Missing: -ENOSYS (or create is used for S_IFREG). */
+	 *  in mode). A regular file is made by create (then release) when
+	 *  the filesystem has create, as libfuse does, and reaches mknod
+	 *  only if create returns -ENOSYS. Missing: -ENOSYS. */
 	int (*mknod)(const char *path, mode_t mode, dev_t rdev);
-	int (*mkdir)(const char *path, mode_t mode);       /**< Missing: -ENOSYS. */
+	/** mode: S_IFDIR with the permission bits. Missing: -ENOSYS. */
+	int (*mkdir)(const char *path, mode_t mode);
 	int (*unlink)(const char *path);                   /**< Missing: -ENOSYS. */
 	int (*rmdir)(const char *path);                    /**< Missing: -ENOSYS. */
 	/** Make symlink `path` with contents `target`. Missing: -ENOSYS. */

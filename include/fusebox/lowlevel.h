@@ -338,7 +338,8 @@ struct fbx_ll_ops {
 	/** Create a node (regular, fifo, socket, device). Reply entry. */
 	void (*mknod)(struct fbx_req *req, uint64_t parent, const char *name,
 	              mode_t mode, dev_t rdev);
-	/** Create a directory. Reply entry. */
+	/** Create a directory; mode is S_IFDIR with the permission bits
+	 *  (libfuse passes the permissions alone). Reply entry. */
 	void (*mkdir)(struct fbx_req *req, uint64_t parent, const char *name, mode_t mode);
 	/** Remove a non-directory name. Reply err (0 on success). */
 	void (*unlink)(struct fbx_req *req, uint64_t parent, const char *name);
@@ -706,6 +707,13 @@ void fbx_session_reset(struct fbx_session *se);
 void fbx_session_unmount(struct fbx_session *se);
 /** Free everything; unmounts first if needed. */
 void fbx_session_destroy(struct fbx_session *se);
+/** Leave the mount to the caller: the session forgets it, so neither
+ *  fbx_session_unmount() nor fbx_session_destroy() unmounts it (the
+ *  caller holds a duplicate of the descriptor, or lets the mount go dead,
+ *  and unmounts with fbx_unmount_path()). For libfuse 2's
+ *  fuse_session_destroy of a session whose channel the program took back.
+ *  0, or -ENOTCONN when nothing is mounted. */
+int fbx_session_keep_mount(struct fbx_session *se);
 /** The /dev/fuse descriptor (-1 before mounting). */
 int fbx_session_fd(const struct fbx_session *se);
 /** The options the session runs with. */

@@ -334,7 +334,8 @@ static void reply_new_entry(struct fbx_fs *fs, struct fbx_req *req, uint64_t par
 		fbx_fsi_reply_entry(fs, req, &e);
 }
 
-/* mknod of a regular file on a filesystem that only has create. */
+/* mknod of a regular file: create first, as libfuse does (bindings such
+ * as fusepy fill in a mknod that refuses with EROFS, and count on it). */
 static int mknod_by_create(struct fbx_fs *fs, const char *path, mode_t mode)
 {
 	struct fbx_file_info fi;
@@ -353,12 +354,11 @@ void fbx_fsi_ll_mknod(struct fbx_req *req, uint64_t parent, const char *name, mo
 	char *path;
 	int err = fbx_fsi_path(fs, parent, name, &path);
 	if (!err) {
-		if (fs->ops.mknod)
-			err = fs->ops.mknod(path, mode, rdev);
-		else if (S_ISREG(mode) && fs->ops.create)
+		err = -ENOSYS;
+		if (S_ISREG(mode) && fs->ops.create)
 			err = mknod_by_create(fs, path, mode);
-		else
-			err = -ENOSYS;
+		if (err == -ENOSYS && fs->ops.mknod)
+			err = fs->ops.mknod(path, mode, rdev);
 	}
 	reply_new_entry(fs, req, parent, name, path, err);
 	free(path);

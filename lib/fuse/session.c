@@ -164,6 +164,15 @@ int fbx_session_release_fd(struct fbx_session *se)
 	return fd;
 }
 
+int fbx_session_keep_mount(struct fbx_session *se)
+{
+	if (!se->mountpoint)
+		return -ENOTCONN;
+	free(se->mountpoint);
+	se->mountpoint = NULL;
+	return 0;
+}
+
 void fbx_session_unmount(struct fbx_session *se)
 {
 	if (se->mountpoint)
