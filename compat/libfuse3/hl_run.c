@@ -67,7 +67,10 @@ void fuse_destroy(struct fuse *f)
 {
 	if (!f)
 		return;
-	/* Ends the session: the layers' destroy ops run if init did. */
+	/* Ends the session: the layers' destroy ops run if init did. Not
+	 * an unmount (fuse_unmount's, as in libfuse): skipped, the mount
+	 * stays, dead. */
+	fbx_session_keep_mount(fbx_fs_session(f->fbx));
 	fbx_fs_destroy(f->fbx);
 	free(f->fs);   /* only left when init never ran: no destroy op then */
 	free(f->conf.modules);

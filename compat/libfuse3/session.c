@@ -199,6 +199,10 @@ void fuse_session_destroy(struct fuse_session *se)
 {
 	if (!se)
 		return;
+	/* As libfuse 3: unmounting is fuse_session_unmount's. A program that
+	 * skips it (pyfuse3's close(unmount=False)) leaves the mount, dead
+	 * once the descriptor closes below. */
+	fbx_session_keep_mount(se->fbx);
 	fbx_session_destroy(se->fbx);
 	free(se);
 }

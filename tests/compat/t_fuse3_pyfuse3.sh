@@ -5,7 +5,10 @@
 #  1. tests/compat/src/pyfuse3_memfs.py (ours) with the workload
 #     pyfuse3_work.py, once on Debian's libfuse and once on ours
 #     (LD_LIBRARY_PATH; /proc/PID/maps must show ours): same output.
-#  2. When Debian's source package pyfuse3 can be fetched: its examples
+#  2. close(unmount=False) after the main loop ended on a handler's
+#     exception leaves the mount, dead (ENOTCONN), as libfuse 3's
+#     fuse_session_destroy does not unmount: on both libraries.
+#  3. When Debian's source package pyfuse3 can be fetched: its examples
 #     hello.py, tmpfs.py and passthroughfs.py on ours (maps checked,
 #     a read through each), then its test suite (test/) with pytest on
 #     Debian's libfuse and on ours: every test that passes there must
@@ -61,7 +64,36 @@ else
 	sed 's/^/      /' "$TMP/work.diff"; fails=$((fails + 1))
 fi
 
-# ---- 2: pyfuse3's own examples and test suite -------------------------------
+# ---- 2: close(unmount=False) --------------------------------------------------
+cat >"$TMP/keep.py" <<'EOF'
+import errno, sys, pyfuse3, trio
+class Ops(pyfuse3.Operations):
+    async def getattr(self, inode, ctx=None):
+        if inode != pyfuse3.ROOT_INODE:
+            raise pyfuse3.FUSEError(errno.ENOENT)
+        e = pyfuse3.EntryAttributes()
+        e.st_mode = 0o40755; e.st_nlink = 2; e.st_ino = 1
+        return e
+    async def lookup(self, parent, name, ctx=None):
+        raise RuntimeError('the filesystem fails here')
+pyfuse3.init(Ops(), sys.argv[1], ['fsname=keep'])
+try:
+    trio.run(pyfuse3.main)
+except BaseException:
+    pyfuse3.close(unmount=False)
+    print('closed', flush=True)
+EOF
+for lib in debian ours; do
+	mkdir -p "$TMP/keep-$lib"
+	mount_py "$lib" "$TMP/keep-$lib.log" "$TMP/keep.py" "$TMP/keep-$lib" || continue
+	stat "$TMP/keep-$lib/x" >/dev/null 2>&1   # its lookup raises: the loop ends
+	wait_exit "$PID"
+	check "close(unmount=False) on $lib: returned" closed "$(grep -x closed "$TMP/keep-$lib.log")"
+	check "close(unmount=False) on $lib: the mount stays, dead" ENOTCONN "$(errno_of stat "$TMP/keep-$lib")"
+	umount "$TMP/keep-$lib" 2>/dev/null || umount -l "$TMP/keep-$lib"
+done
+
+# ---- 3: pyfuse3's own examples and test suite -------------------------------
 CACHE=$FBX_ROOT/$BUILD/compat-src/pyfuse3
 tests/compat/fetch_src.sh pyfuse3 "$CACHE" >"$TMP/fetch.log" 2>&1
 case $? in
