@@ -8,10 +8,13 @@
 #include <string.h>
 
 /* Kernel features fusebox's path layer turned off (fs.h: it promises
- * neither O_TRUNC in open nor unmasked modes, nor killpriv, ACLs or
- * export) and libfuse's splice bits, which fusebox notes but does not
- * act on: a program's init cannot turn these on. */
-#define HL_NEVER (FUSE_CAP_DONT_MASK | FUSE_CAP_ATOMIC_O_TRUNC | FUSE_CAP_EXPORT_SUPPORT | \
+ * neither unmasked modes, nor killpriv, ACLs or export) and libfuse's
+ * splice bits, which fusebox notes but does not act on: a program's init
+ * cannot turn these on. ATOMIC_O_TRUNC is not among them: libfuse 3
+ * asks for it by default, so its programs get O_TRUNC in open's
+ * fi->flags and no truncate (lxcfs refuses truncate but takes O_TRUNC;
+ * a program without a truncate op would fail every `> file`). */
+#define HL_NEVER (FUSE_CAP_DONT_MASK | FUSE_CAP_EXPORT_SUPPORT | \
                   FUSE_CAP_HANDLE_KILLPRIV | FUSE_CAP_POSIX_ACL | FUSE_CAP_SPLICE_READ | \
                   FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE)
 
@@ -25,6 +28,8 @@ static void conn_in(struct fuse_conn_info *ci, const struct fbx_conn *c)
 	ci->max_readahead = c->max_readahead;
 	ci->capable = fbx_fuse3_caps_from_kernel(c->capable, c->proto_minor);
 	ci->want = fbx_fuse3_caps_from_kernel(c->want, c->proto_minor) & ci->capable;
+	/* libfuse 3's default, which the path layer leaves to its fs's init. */
+	ci->want |= FUSE_CAP_ATOMIC_O_TRUNC & ci->capable;
 	ci->max_background = c->max_background;
 	ci->congestion_threshold = c->congestion_threshold;
 	ci->time_gran = c->time_gran;
