@@ -216,29 +216,30 @@ static int hl_opendir(const char *path, struct fbx_file_info *bfi)
 }
 
 /* What the program's filler writes into: fusebox's filler and buffer. */
-struct hl_dir {
-	fbx_fill_dir_t fill;
-	void *buf;
-};
-
 static int hl_filler(void *buf, const char *name, const struct stat *st, off_t off,
                      enum fuse_fill_dir_flags flags)
 {
-	struct hl_dir *d = buf;
-	/* As libfuse: only FUSE_FILL_DIR_PLUS entries are looked up for
-	 * readdirplus; the others go to the kernel as names. d->fill is
-	 * always the path layer's filler, whose buf fbx_fill_dir_nolookup takes. */
-	if (flags & FUSE_FILL_DIR_PLUS)
-		return d->fill(d->buf, name, st, off);
-	return fbx_fill_dir_nolookup(d->buf, name, st, off);
+	/* As libfuse 3.14 (fill_dir_plus, readdir_fill_from_list): no entry
+	 * of a readdirplus listing costs a getattr. One filled with off == 0
+	 * is kept in the handle's list and sent as a name (node id 0), even
+	 * with FUSE_FILL_DIR_PLUS; one filled with an offset and
+	 * FUSE_FILL_DIR_PLUS goes with the filler's attributes as they are.
+	 * tup needs that: its getattr records the file as read by the job,
+	 * and fails for outputs not made yet (the name then dropped from the
+	 * listing), and its readdir's stat has only st_ino and the type, so
+	 * sending it would give the kernel size 0 for live files. buf is
+	 * the path layer's, which both fillers take. */
+	if (off && (flags & FUSE_FILL_DIR_PLUS) && st)
+		return fbx_fill_dir_attr(buf, name, st, off);
+	return fbx_fill_dir_nolookup(buf, name, st, off);
 }
 
 static int hl_readdir(const char *path, void *buf, fbx_fill_dir_t filler, off_t off,
                       struct fbx_file_info *bfi)
 {
-	struct hl_dir d = { filler, buf };
+	(void)filler;   /* the entries go through hl_filler's two */
 	FI_IN(bfi);
-	return fuse_fs_readdir(TOP, path, &d, hl_filler, off, &fi, 0);
+	return fuse_fs_readdir(TOP, path, buf, hl_filler, off, &fi, 0);
 }
 
 static int hl_releasedir(const char *path, struct fbx_file_info *bfi)

@@ -150,6 +150,17 @@ typedef int (*fbx_fill_dir_t)(void *buf, const char *name,
  */
 int fbx_fill_dir_nolookup(void *buf, const char *name, const struct stat *st, off_t off);
 
+/**
+ * The same as the filler readdir was given (pass it readdir's buf), for
+ * an entry that a readdirplus listing sends with the attributes in st,
+ * taken as they are: no getattr is made for it (st NULL: as
+ * fbx_fill_dir_nolookup). What libfuse's high-level API does for an
+ * entry filled with FUSE_FILL_DIR_PLUS; for a filesystem whose readdir
+ * knows the attributes, or whose getattr must not run for a listing.
+ * Returns as the filler does.
+ */
+int fbx_fill_dir_attr(void *buf, const char *name, const struct stat *st, off_t off);
+
 /** Versioned with sizeof: new callbacks are only ever appended. */
 struct fbx_fs_ops {
 	/** stat(2) of path. Required for almost everything. Missing: only

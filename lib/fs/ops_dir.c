@@ -27,6 +27,7 @@ struct dent {
 	mode_t type;
 	off_t off;    /* the fs's offset of the next entry; 0 in a snapshot */
 	int nolookup; /* readdirplus sends the name without attributes */
+	struct stat *attr; /* readdirplus sends these, no getattr (malloc'd) */
 };
 
 /* Names live in chunks that never move (one malloc per many names, not
@@ -43,6 +44,7 @@ struct dlist {
 	struct dent *v;
 	size_t n, cap;
 	struct names *names;
+	size_t nattr;   /* entries with an attr to free */
 };
 
 struct dirh {
@@ -64,6 +66,8 @@ struct fill {
 
 static void dlist_clear(struct dlist *l)
 {
+	for (size_t i = 0; l->nattr && i < l->n; i++)
+		free(l->v[i].attr);
 	for (struct names *c = l->names, *next; c; c = next) {
 		next = c->next;
 		free(c);
@@ -107,6 +111,7 @@ static int dlist_push(struct dlist *l, const char *name, const struct stat *st, 
 	d->type = st ? st->st_mode & S_IFMT : 0;
 	d->off = off;
 	d->nolookup = 0;
+	d->attr = NULL;
 	l->n++;
 	return 0;
 }
@@ -148,12 +153,34 @@ int fbx_fill_dir_nolookup(void *buf, const char *name, const struct stat *st, of
 	return r;
 }
 
-/* ---- building the reply ------------------------------------------------ */
-
 static int is_dot(const char *name)
 {
 	return name[0] == '.' && (!name[1] || (name[1] == '.' && !name[2]));
 }
+
+/* An entry readdirplus sends with the filesystem's attributes, taken
+ * as they are (no getattr), as libfuse's high-level API does for
+ * entries filled with FUSE_FILL_DIR_PLUS and a stat. */
+int fbx_fill_dir_attr(void *buf, const char *name, const struct stat *st, off_t off)
+{
+	struct fill *f = buf;
+	if (!st)
+		return fbx_fill_dir_nolookup(buf, name, st, off);
+	int r = filler(buf, name, st, off);
+	if (r == 0 && !is_dot(name)) {
+		struct stat *copy = malloc(sizeof *copy);
+		if (!copy) {
+			f->err = -ENOMEM;
+			return 1;
+		}
+		*copy = *st;
+		f->out->v[f->out->n - 1].attr = copy;
+		f->out->nattr++;
+	}
+	return r;
+}
+
+/* ---- building the reply ------------------------------------------------ */
 
 /* Our own hidden files (unlinked while open) are not listed. */
 static int is_hidden(struct fbx_fs *fs, uint64_t dir, const char *name)
@@ -191,7 +218,14 @@ static int plus_entry(struct fbx_fs *fs, uint64_t dir, const struct dent *d,
 	char *path;
 	int err = 0;
 	memset(e, 0, sizeof *e);
-	if (!d->nolookup && !is_dot(d->name) && fbx_fsi_path(fs, dir, d->name, &path) == 0) {
+	if (d->attr) {
+		uint64_t id;
+		if (fbx_nodes_enter(fs->nodes, dir, d->name, d->attr, 0, &id) == 0) {
+			fbx_fsi_fill_entry(fs, id, d->attr, e);
+			return 0;
+		}
+	} else if (!d->nolookup && !is_dot(d->name) &&
+	           fbx_fsi_path(fs, dir, d->name, &path) == 0) {
 		err = fbx_fsi_lookup_path(fs, dir, d->name, path, NULL, 0, e);
 		free(path);
 		if (!err)
@@ -327,7 +361,7 @@ static void do_readdir(struct fbx_req *req, uint64_t ino, size_t size, off_t off
 {
 	struct fbx_fs *fs = fbx_fsi_enter(req);
 	struct dirh *dh = (struct dirh *)(uintptr_t)kfi->fh;
-	struct dlist pass = { NULL, 0, 0, NULL };
+	struct dlist pass = { NULL, 0, 0, NULL, 0 };
 	enum fill_mode mode = FILL_SNAPSHOT;
 	int err = 0;
 

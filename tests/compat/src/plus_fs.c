@@ -2,8 +2,9 @@
  * plus_fs.c -- a libfuse 3 high-level filesystem with 200 files f0..f199
  * that counts its getattr calls on them; "count" reads that number.
  * With --plus its readdir fills entries with FUSE_FILL_DIR_PLUS, else
- * without. libfuse looks up (getattr) only the PLUS entries of a
- * readdirplus listing; t_fuse3_readdirplus.sh checks ours does the same.
+ * without. libfuse 3.14 makes no getattr for either in a readdirplus
+ * listing filled at offset 0; t_fuse3_readdirplus.sh checks ours does
+ * the same.
  * Built by that test against Debian's libfuse and ours; not by make.
  */
 #define FUSE_USE_VERSION 314
