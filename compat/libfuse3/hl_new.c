@@ -121,8 +121,7 @@ static int session_opt(void *data, const char *arg, int key, struct fuse_args *o
 static int session_options(struct fbx_options *o, const struct fuse_args *args,
                            const struct fuse_config *cf)
 {
-	fbx_options_init(o);
-	o->io_uring = FBX_OFF;   /* libfuse programs' handlers may wait on each other */
+	fbx_fuse3_options_init(o);
 	o->foreground = 1;       /* fuse_daemonize() is the program's call */
 	if (args && args->argc > 0 && args->argv && args->argv[0]) {
 		const char *slash = strrchr(args->argv[0], '/');

@@ -97,8 +97,7 @@ static const struct fbx_ll_ops no_ops;
 int fuse_open_channel(const char *mountpoint, const char *options)
 {
 	struct fbx_options o;
-	fbx_options_init(&o);
-	o.io_uring = FBX_OFF;
+	fbx_fuse3_options_init(&o);
 	if (options && *options && fbx_options_parse_o(&o, options, NULL, NULL) < 0) {
 		fbx_options_free(&o);
 		return -1;

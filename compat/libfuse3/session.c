@@ -28,6 +28,13 @@ static int unknown_item(void *data, const char *key, const char *value, int is_a
 	return !is_arg && strncmp(key, "x-", 2) == 0;
 }
 
+void fbx_fuse3_options_init(struct fbx_options *o)
+{
+	fbx_options_init(o);
+	o->io_uring = FBX_OFF;
+	o->nonempty = 1;
+}
+
 int fbx_fuse3_session_item(struct fbx_options *o, const char *arg, int key,
                            const char *mount_call)
 {
@@ -53,8 +60,7 @@ static int session_opt(void *data, const char *arg, int key, struct fuse_args *o
 
 static int parse_args(struct parsed *p, struct fuse_args *args)
 {
-	fbx_options_init(&p->o);
-	p->o.io_uring = FBX_OFF;
+	fbx_fuse3_options_init(&p->o);
 	p->o.foreground = 1;   /* the program decides: fuse_daemonize() */
 	if (args && args->argc > 0 && args->argv && args->argv[0]) {
 		const char *slash = strrchr(args->argv[0], '/');

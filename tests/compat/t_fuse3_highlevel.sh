@@ -82,6 +82,15 @@ check "hello+subdir=/: ls" "hello" "$(ls "$MNT")"
 check "hello+subdir=/: cat" "Hello World!" "$(cat "$MNT/hello")"
 unmount_fs "hello+subdir"
 
+# libfuse 3 mounts on top of whatever is mounted there (it has no
+# nonempty check), and so does our libfuse3.so.3
+mount -t tmpfs fbx-under "$MNT" && touch "$MNT/under"
+mount_fs "$TMP/hello_top.log" "$TMP/bin/hello"
+check "hello over a tmpfs mount: on top" "hello" "$(ls "$MNT")"
+unmount_fs "hello over a tmpfs mount"
+check "hello over a tmpfs mount: the tmpfs is back" "under" "$(ls "$MNT")"
+umount "$MNT"
+
 out=$("$TMP/bin/hello" -o modules=subdir -f "$MNT" 2>&1); rc=$?
 check "subdir without subdir=: fails" 1 "$((rc != 0))"
 check_contains "subdir without subdir=: says why" "subdir" "$out"
