@@ -97,6 +97,7 @@ struct fbx_fuse2_conn_opts {
 	unsigned clear;             /* FUSE_CAP_* to turn off */
 	unsigned max_readahead, max_background, congestion_threshold;
 	int set_readahead, set_background, set_congestion;
+	int auto_inval_data;        /* -o auto_inval_data (fusebox's; off as in 2.9) */
 };
 
 struct fuse_session {
@@ -175,9 +176,14 @@ unsigned fbx_fuse2_caps(uint64_t kernel_caps);
  *    path, so a symlink replaced behind the filesystem's back (loopback,
  *    network filesystems) keeps its node and readlink stays stale.
  *  - AUTO_INVAL_DATA: cached pages are dropped whenever an attribute
- *    reply shows another mtime or size; libfuse 2.9 leaves them (its own
- *    auto_cache option is the 2.9 way). */
+ *    reply shows another mtime or size, and with attr_timeout=0 every
+ *    read(2) costs a GETATTR first (loggedfs: 14 288 GETATTRs reading
+ *    100 KB 7 bytes at a time); libfuse 2.9 leaves the pages (its own
+ *    auto_cache option is the 2.9 way). -o auto_inval_data asks. */
 #define FBX_FUSE2_NOT_WANTED (FBX_CAP_CACHE_SYMLINKS | FBX_CAP_AUTO_INVAL_DATA)
+/* session.c: the core's `want` with those bits as the options say. */
+uint64_t fbx_fuse2_core_want(const struct fbx_fuse2_conn_opts *c, uint64_t want,
+                             uint64_t capable);
 
 /* The request handle the program sees is fusebox's own. */
 static inline struct fbx_req *fbx_fuse2_req(fuse_req_t req) { return (struct fbx_req *)req; }

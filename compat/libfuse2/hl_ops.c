@@ -309,7 +309,7 @@ static void *hl_init(struct fbx_conn *c)
 		ci.want &= ~FUSE_CAP_ASYNC_READ;
 	ci.want &= ci.capable & ~HL_NEVER;
 	uint64_t named = fbx_fuse2_caps(~0ull);
-	c->want = (c->want & ~named & ~FBX_FUSE2_NOT_WANTED) | ci.want;
+	c->want = (fbx_fuse2_core_want(&f->se.conn, c->want, c->capable) & ~named) | ci.want;
 	/* As under libfuse 2: plain READDIR. Its fillers give no attributes,
 	 * so readdirplus would carry each name in an entry five times the
 	 * size for nothing. */

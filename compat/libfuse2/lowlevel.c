@@ -94,7 +94,8 @@ static void ll_init(void *userdata, struct fbx_conn *c)
 	if (!ci.async_read)
 		ci.want &= ~FUSE_CAP_ASYNC_READ;
 	ci.want &= ci.capable;
-	c->want = (c->want & ~(uint64_t)NAMED & ~FBX_FUSE2_NOT_WANTED) | (ci.want & NAMED & ~SPLICE);
+	c->want = (fbx_fuse2_core_want(&se->conn, c->want, c->capable) & ~(uint64_t)NAMED) |
+	          (ci.want & NAMED & ~SPLICE);
 	c->max_write = ci.max_write;
 	if (ci.max_readahead < readahead)
 		c->max_readahead = ci.max_readahead;

@@ -19,7 +19,8 @@
 
 /* ---- options --------------------------------------------------------------- */
 
-enum conn_kind { C_CLEAR, C_READAHEAD, C_BACKGROUND, C_CONGESTION, C_NONE };
+enum conn_kind { C_CLEAR, C_READAHEAD, C_BACKGROUND, C_CONGESTION, C_INVAL_ON, C_INVAL_OFF,
+                 C_NONE };
 
 /* libfuse 2 options that fusebox's parser does not know. C_NONE: no
  * effect here (big_writes: fusebox always allows large writes; splice:
@@ -39,7 +40,7 @@ static const struct { const char *name; enum conn_kind kind; unsigned caps; } co
 	{ "splice_write", C_NONE, 0 }, { "no_splice_write", C_NONE, 0 },
 	{ "splice_move", C_NONE, 0 }, { "no_splice_move", C_NONE, 0 },
 	{ "splice_read", C_NONE, 0 }, { "no_splice_read", C_NONE, 0 },
-	{ "auto_inval_data", C_NONE, 0 }, { "no_auto_inval_data", C_NONE, 0 },
+	{ "auto_inval_data", C_INVAL_ON, 0 }, { "no_auto_inval_data", C_INVAL_OFF, 0 },
 	{ "fsname=", C_NONE, 0 },     /* fusebox's, listed for is_lib_option */
 	{ "subtype=", C_NONE, 0 },
 	/* high level (hl_new.c reads them from args itself) */
@@ -69,7 +70,7 @@ static int conn_item(void *data, const char *key, const char *value, int is_arg)
 		if (!conn_match(conn_table[i].name, key))
 			continue;
 		unsigned n = 0;
-		if (conn_table[i].kind >= C_READAHEAD && conn_table[i].kind < C_NONE &&
+		if (conn_table[i].kind >= C_READAHEAD && conn_table[i].kind <= C_CONGESTION &&
 		    (!value || sscanf(value, "%u", &n) != 1))
 			return -EINVAL;
 		if (!c)
@@ -79,6 +80,8 @@ static int conn_item(void *data, const char *key, const char *value, int is_arg)
 		case C_READAHEAD: c->max_readahead = n; c->set_readahead = 1; break;
 		case C_BACKGROUND: c->max_background = n; c->set_background = 1; break;
 		case C_CONGESTION: c->congestion_threshold = n; c->set_congestion = 1; break;
+		case C_INVAL_ON: c->auto_inval_data = 1; break;
+		case C_INVAL_OFF: c->auto_inval_data = 0; break;
 		case C_NONE: break;
 		}
 		return 1;
@@ -168,6 +171,15 @@ int fbx_fuse2_mount_options(struct fbx_options *o, const struct fuse_args *args)
 	struct parse p = { o, NULL, 1 };
 	fbx_options_init(o);
 	return parse_into(&p, args);
+}
+
+uint64_t fbx_fuse2_core_want(const struct fbx_fuse2_conn_opts *c, uint64_t want,
+                             uint64_t capable)
+{
+	want &= ~(uint64_t)FBX_FUSE2_NOT_WANTED;
+	if (c->auto_inval_data)
+		want |= FBX_CAP_AUTO_INVAL_DATA & capable;
+	return want;
 }
 
 void fbx_fuse2_conn_apply(const struct fbx_fuse2_conn_opts *c, struct fuse_conn_info *ci)

@@ -207,6 +207,24 @@ suite() {
 		echo "FAIL  $who: fusexmp with modules=iconv did not mount"; sed 's/^/      /' "$TMP/xmp_ic.log"; fails=$((fails + 1))
 	fi
 
+	# libfuse 2 never asks for auto_inval_data: with attr_timeout=0 the
+	# kernel would otherwise fetch the attributes before every read(2)
+	if [ -n "$dir" ]; then
+		rm -rf "${DATA:?}"/*
+		head -c 100000 /dev/urandom >"$DATA/big"
+		start_fs "$TMP/xmp_ato.log" "${RUN[@]}" "$BIN/fusexmp" -f -o attr_timeout=0 "$MNT"
+		if wait_mounted "$MNT" "$PID"; then
+			dd if="$MNT$DATA/big" of=/dev/null bs=7 count=2000 status=none
+			umount "$MNT"; wait_exit "$PID"
+			local ga
+			ga=$(grep -o 'GETATTR=[0-9]*' "$TMP/xmp_ato.log" | cut -d= -f2)
+			check "$who: 2000 small reads at attr_timeout=0: few GETATTRs" yes \
+				"$([ "${ga:-0}" -lt 100 ] && echo yes || echo "no ($ga)")"
+		else
+			echo "FAIL  $who: fusexmp -o attr_timeout=0 did not mount"; fails=$((fails + 1))
+		fi
+	fi
+
 	# null: a 4 GiB file of zeros mounted on a file
 	: >"$TMP/nullfile"
 	start_fs "$TMP/null.log" "${RUN[@]}" "$BIN/null" -f "$TMP/nullfile"
