@@ -175,8 +175,22 @@ int fbx_session_keep_mount(struct fbx_session *se)
 
 void fbx_session_unmount(struct fbx_session *se)
 {
-	if (se->mountpoint)
-		fbx_unmount(se);
+	if (!se->mountpoint)
+		return;
+	/* fuseblk: the kernel sends DESTROY when the superblock goes and
+	 * waits for the answer in the thread that unmounts (the last mntput
+	 * of umount2, MNT_DETACH or not). With the loop ended nobody reads
+	 * /dev/fuse, so that thread would wait forever (a SIGTERM'd
+	 * mount.exfat-fuse stays in D state). As libfuse's
+	 * fuse_kern_unmount, close the descriptor first: the connection is
+	 * aborted and no DESTROY is sent. Only when no worker serves. */
+	if (se->opts.blkdev && se->fd >= 0 && !se->ext && atomic_load(&se->nworkers) == 0) {
+		fbx_chan_close(se->ch);
+		se->ch = NULL;
+		close(se->fd);
+		se->fd = -1;
+	}
+	fbx_unmount(se);
 }
 
 void fbx_session_die(struct fbx_session *se, int err)

@@ -69,6 +69,34 @@ run_one native "5008" "$BMAPFS" -f -o "blkdev,fsname=$LOOP,blksize=4096" "$M"
 # 512 on older kernels): any power of two from 512 is fine.
 run_one "native, default blksize" any "$BMAPFS" -f -o "blkdev,fsname=$LOOP" "$M"
 
+# SIGTERM: the loop ends and the daemon unmounts. The kernel answers a
+# fuseblk unmount with DESTROY and waits for the reply in the unmounting
+# thread, so the daemon must let go of /dev/fuse first (as libfuse does)
+# or stay in D state for good; if it hangs here, the connection is
+# aborted so that the test can clean up.
+abort_conn() {   # a fuseblk connection is named by its device's number
+	local mm
+	mm=$(stat -c '%t %T' "$LOOP") || return 0
+	set -- $mm
+	mountpoint -q /sys/fs/fuse/connections || mount -t fusectl none /sys/fs/fuse/connections
+	echo 1 >"/sys/fs/fuse/connections/$(( (0x$1 << 20) | 0x$2 ))/abort" 2>/dev/null
+}
+start_fs "$TMP/term.log" "$BMAPFS" -f -o "blkdev,fsname=$LOOP" "$M"
+if wait_mounted "$M" "$PID"; then
+	kill -TERM "$PID"
+	if wait_exit "$PID" 100; then
+		echo "ok    SIGTERM: the fuseblk daemon exits"
+	else
+		echo "FAIL  SIGTERM: the fuseblk daemon did not exit (state $(awk '{print $3}' "/proc/$PID/stat" 2>/dev/null))"
+		fails=$((fails + 1))
+		abort_conn
+		wait_exit "$PID" 100
+	fi
+	check "SIGTERM: nothing left mounted" "" "$(awk -v m="$M" '$2 == m' /proc/mounts)"
+else
+	echo "FAIL  SIGTERM case: did not mount"; sed 's/^/      /' "$TMP/term.log"; fails=$((fails + 1))
+fi
+
 # bad input: refused, nothing mounted, a message naming the problem
 bad() {   # bad NAME NEEDLE OPTIONS
 	local out rc
