@@ -188,7 +188,11 @@ static int store_for_caller(struct parse *p, const struct fuse_opt *o, const cha
 		char *copy = strdup(val);
 		if (!copy)
 			return oom();
-		free(*(char **)dst);
+#if FUSE_USE_VERSION >= 30
+		free(*(char **)dst);   /* libfuse 3 frees the value it replaces */
+#endif
+		/* libfuse 2 does not: programs preset such fields to string
+		 * literals or static buffers (convmvfs), so free() would abort. */
 		*(char **)dst = copy;
 		return 0;
 	}

@@ -7,6 +7,7 @@
  */
 #include "fuse2.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -86,12 +87,44 @@ static void chan_free(struct fuse_chan *ch)
  * an option nobody here knows may be a module's (reported by fuse_new
  * if no module takes it). A malformed one is reported here, where
  * libfuse 2 reports it. */
-static int check_options(const struct fuse_args *args)
+static int check_options(const struct fuse_args *args, int *nonempty)
 {
 	struct fbx_options o;
 	int r = fbx_fuse2_mount_options(&o, args);
+	*nonempty = o.nonempty;
 	fbx_options_free(&o);
 	return r;
+}
+
+/* libfuse 2 (fuse_mnt_check_empty) mounts on an empty directory, or an
+ * empty file, unless -o nonempty: what a directory holds would be hidden
+ * under the mount. fusebox's own mount code only refuses a mount point
+ * that is already one. */
+int fbx_fuse2_check_empty(const char *mnt, const struct stat *st)
+{
+	int empty = 1;
+	if (S_ISDIR(st->st_mode)) {
+		DIR *d = opendir(mnt);
+		if (!d) {
+			fbx_fuse2_err("failed to open mountpoint for reading: %s\n", strerror(errno));
+			return -1;
+		}
+		struct dirent *e;
+		while ((e = readdir(d)))
+			if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
+				empty = 0;
+				break;
+			}
+		closedir(d);
+	} else if (st->st_size) {
+		empty = 0;
+	}
+	if (!empty) {
+		fbx_fuse2_err("mountpoint is not empty\n");
+		fbx_fuse2_err("if you are sure this is safe, use the 'nonempty' mount option\n");
+		return -1;
+	}
+	return 0;
 }
 
 int fbx_fuse2_no_mount(const struct fuse_args *args)
@@ -119,7 +152,11 @@ struct fuse_chan *fuse_mount(const char *mountpoint, struct fuse_args *args)
 		}
 		mountpoint = abs;
 	}
-	if (args && check_options(args) < 0)
+	int nonempty = 0;
+	if (args && check_options(args, &nonempty) < 0)
+		return NULL;
+	if (!nonempty && strncmp(mountpoint, "/dev/fd/", 8) != 0 &&
+	    fbx_fuse2_check_empty(mountpoint, &st) < 0)
 		return NULL;
 	struct fuse_chan *ch = chan_new(mountpoint);
 	if (!ch)
@@ -206,14 +243,17 @@ void fuse_unmount(const char *mountpoint, struct fuse_chan *ch)
 	(void)mountpoint;
 	if (!ch)
 		return;
+	/* libfuse 2 closes the descriptor before it unmounts (fuse_kern_unmount);
+	 * the number fuse_chan_fd gave is a second reference to the
+	 * connection, which would keep a fuseblk unmount waiting for DESTROY. */
+	if (ch->early_fd >= 0) {
+		close(ch->early_fd);
+		ch->early_fd = -1;
+	}
 	if (ch->mounted_by)
 		fbx_session_unmount(ch->mounted_by->fbx);
 	else if (ch->keeps_mount) {
 		ch->keeps_mount = 0;
-		if (ch->early_fd >= 0) {
-			close(ch->early_fd);
-			ch->early_fd = -1;
-		}
 		fbx_unmount_path(ch->mountpoint);
 	}
 	if (!ch->se)

@@ -53,6 +53,9 @@
 
 #define fbx_fuse2_err(...) fbx_compat_err(__VA_ARGS__)
 
+struct stat;
+int fbx_fuse2_check_empty(const char *mnt, const struct stat *st);
+
 struct fuse_chan {
 	char *mountpoint;           /* absolute, or "/dev/fd/N" (fuse_kern_chan_new) */
 	struct fuse_args margs;     /* the mount options fuse_mount was given */

@@ -92,29 +92,25 @@ static int hl_ftruncate(const char *path, off_t size, struct fbx_file_info *bfi)
 	return fuse_fs_ftruncate(TOP, path, size, &fi);
 }
 
-/* Without flag_utime_omit_ok a 2.9 filesystem gets real times only:
- * UTIME_NOW becomes the clock, UTIME_OMIT the time the file has. */
+/* Without flag_utime_omit_ok a 2.9 filesystem gets real times only, and
+ * only when both are set: libfuse 2.9's fuse_lib_setattr drops a change
+ * of one time alone (success, nothing done). Filling in the other from
+ * getattr instead calls utime/utimens where libfuse 2 never did, and a
+ * program's utime() follows symlinks: tar -x (which sets a symlink's
+ * mtime alone) would change the target's times, or fail with ENOENT on
+ * a dangling link. UTIME_NOW becomes the clock. */
 static int hl_utimens(const char *path, const struct timespec tv[2])
 {
 	struct fuse *f = fbx_hl2_enter();
 	struct timespec t[2] = { tv[0], tv[1] };
 	if (!f->fs->op.flag_utime_omit_ok) {
-		struct stat st;
+		if (t[0].tv_nsec == UTIME_OMIT || t[1].tv_nsec == UTIME_OMIT)
+			return 0;
 		struct timespec now;
 		clock_gettime(CLOCK_REALTIME, &now);
-		int need_st = t[0].tv_nsec == UTIME_OMIT || t[1].tv_nsec == UTIME_OMIT;
-		if (need_st) {
-			memset(&st, 0, sizeof(st));
-			int r = fuse_fs_getattr(f->fs, path, &st);
-			if (r < 0)
-				return r;
-		}
-		for (int i = 0; i < 2; i++) {
+		for (int i = 0; i < 2; i++)
 			if (t[i].tv_nsec == UTIME_NOW)
 				t[i] = now;
-			else if (t[i].tv_nsec == UTIME_OMIT)
-				t[i] = i == 0 ? st.st_atim : st.st_mtim;
-		}
 	}
 	return fuse_fs_utimens(f->fs, path, t);
 }

@@ -15,12 +15,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* The throwaway session never serves a request. */
 static const struct fbx_ll_ops no_ops;
 
 static int mount_fd(const char *mountpoint, struct fbx_options *o)
 {
+	struct stat st;
+	if (!o->nonempty && stat(mountpoint, &st) == 0 &&
+	    fbx_fuse2_check_empty(mountpoint, &st) < 0)
+		return -1;
 	struct fbx_session *se = fbx_session_new(o, &no_ops, sizeof(no_ops), NULL);
 	if (!se) {
 		fbx_fuse2_err("cannot create session: %s\n", strerror(errno));

@@ -148,6 +148,9 @@ int fbx_fuse2_session_options_conn(struct fbx_options *o, const struct fuse_args
 	fbx_options_init(o);
 	o->io_uring = FBX_OFF;
 	o->foreground = 1;   /* fuse_daemonize() is the program's call */
+	/* The type is fuse.SUBTYPE only with -o subtype= (fuse_parse_cmdline
+	 * adds the program's name unless fsname= or subtype= is given). */
+	o->no_default_subtype = 1;
 	if (args && args->argc > 0 && args->argv && args->argv[0]) {
 		const char *slash = strrchr(args->argv[0], '/');
 		free(o->progname);

@@ -41,8 +41,10 @@ struct fbx_options;
 int fbx_fuse3_session_item(struct fbx_options *o, const char *arg, int key,
                            const char *mount_call);
 /* fbx_options_init with what libfuse 3 does unasked: no io_uring (its
- * programs' handlers may wait on each other), and a mount goes on top
- * of whatever is mounted there (libfuse 3 has no nonempty check). */
+ * programs' handlers may wait on each other), a mount goes on top of
+ * whatever is mounted there (libfuse 3 has no nonempty check), and the
+ * type has a subtype only if -o subtype= says one (fuse_parse_cmdline
+ * adds the program's name unless fsname= or subtype= is given). */
 void fbx_fuse3_options_init(struct fbx_options *o);
 
 /** The library's own messages: fuse_log() at FUSE_LOG_ERR, prefixed

@@ -33,6 +33,7 @@ void fbx_fuse3_options_init(struct fbx_options *o)
 	fbx_options_init(o);
 	o->io_uring = FBX_OFF;
 	o->nonempty = 1;
+	o->no_default_subtype = 1;   /* fuse_parse_cmdline adds one, as libfuse's */
 }
 
 int fbx_fuse3_session_item(struct fbx_options *o, const char *arg, int key,

@@ -130,6 +130,9 @@ struct fbx_options {
 	/* fuseblk (see the top); last, so the fields above keep their offsets */
 	int blkdev;              /**< mount type fuseblk on the device named by fsname */
 	unsigned blksize;        /**< fuseblk block size; 0: the kernel picks */
+	/** no subtype unless subtype= says one (libfuse 2: its fuse_main adds
+	 * the program's name itself, and not when fsname= is given) */
+	int no_default_subtype;
 };
 
 /**

@@ -61,7 +61,9 @@ static const char *fs_source(const struct fbx_session *se)
 
 static const char *fs_subtype(const struct fbx_session *se)
 {
-	return se->opts.subtype ? se->opts.subtype : prog_base(se);
+	if (se->opts.subtype)
+		return se->opts.subtype;
+	return se->opts.no_default_subtype ? NULL : prog_base(se);
 }
 
 /* mount(2) flags as fusermount3 options. */

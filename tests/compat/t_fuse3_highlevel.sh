@@ -82,6 +82,16 @@ check "hello+subdir=/: ls" "hello" "$(ls "$MNT")"
 check "hello+subdir=/: cat" "Hello World!" "$(cat "$MNT/hello")"
 unmount_fs "hello+subdir"
 
+# fuse_parse_cmdline gives the program's name as subtype unless fsname=
+# or subtype= is given
+mount_fs "$TMP/hello_fsname.log" "$TMP/bin/hello" -o fsname=named
+check "hello -o fsname=: type fuse, no subtype" "named fuse" \
+	"$(awk -v m="$MNT" '$2 == m {print $1, $3}' /proc/mounts)"
+unmount_fs "hello -o fsname="
+mount_fs "$TMP/hello_sub.log" "$TMP/bin/hello"
+check "hello: subtype from the program's name" "fuse.hello" "$(awk -v m="$MNT" '$2 == m {print $3}' /proc/mounts)"
+unmount_fs "hello (subtype)"
+
 # libfuse 3 mounts on top of whatever is mounted there (it has no
 # nonempty check), and so does our libfuse3.so.3
 mount -t tmpfs fbx-under "$MNT" && touch "$MNT/under"
