@@ -207,25 +207,11 @@ fi
 # library must let go of /dev/fuse first (libfuse does) or the daemon
 # stays in D state for good. If it hangs, the connection is aborted so
 # that the test can clean up.
-LOOP=
-fbx_cleanup_hook() {
-	local m
-	for m in $(awk -v t="$TMP/" 'index($2, t) == 1 {print $2}' /proc/mounts | sort -r); do
-		umount -l "$m" 2>/dev/null
-	done
-	if [ -n "$LOOP" ]; then losetup -d "$LOOP" 2>/dev/null; fi
-}
-abort_conn() {   # a fuseblk connection is named by its device's number
-	local mm
-	mm=$(stat -c '%t %T' "$LOOP") || return 0
-	set -- $mm
-	mountpoint -q /sys/fs/fuse/connections || mount -t fusectl none /sys/fs/fuse/connections
-	echo 1 >"/sys/fs/fuse/connections/$(( (0x$1 << 20) | 0x$2 ))/abort" 2>/dev/null
-}
 exfat_pid() { pgrep -f "^mount.exfat-fuse .*$LOOP " | head -n1; }
 if command -v mount.exfat-fuse >/dev/null && command -v mkfs.exfat >/dev/null &&
    truncate -s 64M "$TMP/exfat.img" && mkfs.exfat "$TMP/exfat.img" >/dev/null 2>&1 &&
-   LOOP=$(losetup --find --show "$TMP/exfat.img" 2>/dev/null); then
+   LOOP=$(loop_attach "$TMP/exfat.img"); then
+	LOOPS+=" $LOOP"
 	"${RUN[@]}" mount.exfat-fuse "$LOOP" "$MNT" >"$TMP/exfat.log" 2>&1
 	PID=$(exfat_pid); PIDS="$PIDS $PID"
 	if [ -n "$PID" ] && wait_mounted "$MNT" "$PID"; then
@@ -239,7 +225,7 @@ if command -v mount.exfat-fuse >/dev/null && command -v mkfs.exfat >/dev/null &&
 		else
 			echo "FAIL  exfat-fuse: still there after SIGTERM (state $(awk '{print $3}' "/proc/$PID/stat" 2>/dev/null))"
 			fails=$((fails + 1))
-			abort_conn; wait_gone "$PID" 100
+			fuseblk_abort "$LOOP"; wait_gone "$PID" 100
 		fi
 		check "exfat-fuse: unmounted on SIGTERM" "" "$(awk -v m="$MNT" '$2 == m' /proc/mounts)"
 		check_true "exfat-fuse: fsck.exfat finds the volume clean" fsck.exfat -n "$LOOP"
@@ -254,7 +240,6 @@ if command -v mount.exfat-fuse >/dev/null && command -v mkfs.exfat >/dev/null &&
 	else
 		echo "FAIL  exfat-fuse did not mount"; sed 's/^/      /' "$TMP/exfat.log"; fails=$((fails + 1))
 	fi
-	losetup -d "$LOOP"; LOOP=
 else
 	echo "info  exfat-fuse not run: no exfat-fuse/exfatprogs or no loop device"
 fi

@@ -10,24 +10,8 @@
 # are there, for the same count.
 . "${FBX_ROOT:-$(dirname "$0")/../..}/tests/lib/fbx.sh"
 
-[ "$(id -u)" = 0 ] || skip "needs root to mount"
-[ -c /dev/fuse ] || skip "no /dev/fuse"
-command -v cc >/dev/null || skip "no C compiler"
-LIBDIR=$FBX_ROOT/$BUILD/compat
-[ -f "$LIBDIR/libfuse3.so.3" ] || { echo "missing $LIBDIR/libfuse3.so.3 (run make)"; exit 1; }
-SANFLAGS=
-[ "${FBX_SAN:-0}" = 1 ] && SANFLAGS="-fsanitize=address,undefined"
-PROG=$FBX_ROOT/tests/compat/src/plus_fs.c
-sides=ours
-cc -O1 -g $SANFLAGS -D_FILE_OFFSET_BITS=64 -I"$FBX_ROOT/include/compat/fuse3" -o "$TMP/ours" "$PROG" \
-	-L"$LIBDIR" -lfuse3 -pthread -Wl,-rpath,"$LIBDIR" || { echo "FAIL  does not build against ours"; exit 1; }
-if [ -f /usr/include/fuse3/fuse.h ] &&
-   cc -O1 -g -D_FILE_OFFSET_BITS=64 -I/usr/include/fuse3 -o "$TMP/debian" "$PROG" -lfuse3 -pthread 2>/dev/null; then
-	sides="debian ours"
-fi
-
-MNT=$TMP/mnt
-mkdir -p "$MNT"
+. "$FBX_ROOT/tests/compat/both_libs.sh"
+both_libs_build "$FBX_ROOT/tests/compat/src/plus_fs.c"
 for side in $sides; do
 	for mode in names plus; do
 		args=(); [ $mode = plus ] && args=(--plus)

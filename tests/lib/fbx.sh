@@ -4,13 +4,15 @@
 # It cds to the repo root, sets BUILD, makes $TMP (a mktemp -d
 # /tmp/fbx-test.XXXXXX, mode 0755) and installs an EXIT trap that
 # unmounts everything below $TMP, kills the pids in $PIDS and removes
-# $TMP, even when the test fails half-way. Extra cleanup: define
+# $TMP, even when the test fails half-way, then detaches the loop
+# devices in $LOOPS (see loop_attach). Extra cleanup: define
 # fbx_cleanup_hook.
 set -u
 cd "${FBX_ROOT:-$(dirname "${BASH_SOURCE[0]}")/../..}" || exit 1
 export FBX_ROOT=$PWD
 BUILD=${BUILD:-build}
 PIDS=""
+LOOPS=""
 fails=0
 
 TMP=$(mktemp -d /tmp/fbx-test.XXXXXX)
@@ -26,6 +28,7 @@ fbx_cleanup() {
 	local p
 	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
 	for p in $PIDS; do wait "$p" 2>/dev/null; done
+	for p in $LOOPS; do losetup -d "$p" 2>/dev/null; done
 	rm -rf --one-file-system "$TMP"
 	exit $rc
 }
@@ -33,6 +36,22 @@ trap fbx_cleanup EXIT
 trap 'exit 1' INT TERM
 
 skip() { echo "SKIP: $*"; exit 77; }
+
+# loop_attach FILE: a loop device over FILE, printed; added to $LOOPS
+# (detached at exit). Call it as LOOP=$(loop_attach F) && LOOPS+=" $LOOP":
+# a $(...) cannot change the caller's LOOPS.
+loop_attach() { losetup --find --show "$1" 2>/dev/null; }
+
+# fuseblk_abort DEVICE: abort the FUSE connection of a fuseblk mount of
+# the block DEVICE (named by the device's number in fusectl), so that a
+# daemon or an unmount stuck on it ends; for a test's failure path.
+fuseblk_abort() {
+	local mm
+	mm=$(stat -c '%t %T' "$1") || return 0
+	set -- $mm
+	mountpoint -q /sys/fs/fuse/connections || mount -t fusectl none /sys/fs/fuse/connections
+	echo 1 >"/sys/fs/fuse/connections/$(( (0x$1 << 20) | 0x$2 ))/abort" 2>/dev/null
+}
 
 # check NAME WANT GOT
 check() {
