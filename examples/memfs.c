@@ -1663,8 +1663,10 @@ static const struct fbx_fs_ops mfs_ops = {
 	.lseek       = mfs_lseek,
 	.fsync       = mfs_fsync,
 	.fsyncdir    = mfs_fsync,
-	/* Handles carry the inode: ops on a removed name need no path. */
+	/* Handles carry the inode: ops on a removed name need no path, and
+	 * a directory's handle is one too (fstat of a removed open dir). */
 	.flag_nullpath_ok = 1,
+	.flag_fgetattr_dir = 1,
 	/* Every path is ours and stays put: file handles may outlive the
 	 * kernel's cache (fusebox/fs.h, File handles). */
 	.flag_remember = 1,

@@ -282,6 +282,13 @@ struct fbx_fs_ops {
 	 *  back (memfs does); without it, a handle of a node the kernel
 	 *  forgot gives ESTALE. */
 	unsigned flag_remember : 1;
+	/** fgetattr also takes a directory's handle (the fi opendir filled),
+	 *  with a NULL path: then fstat(2) of a directory that a rename
+	 *  removed while it was open still answers (the kernel asks a
+	 *  directory's attributes without a handle, and its path is gone).
+	 *  Needs flag_nullpath_ok. Without it such an fstat gives ENOENT, as
+	 *  under libfuse, whose programs' fgetattr expects a file's handle. */
+	unsigned flag_fgetattr_dir : 1;
 
 	/** chmod, chown and utimens of an open file (fchmod(2), fchown(2),
 	 *  futimens(2)); path may be NULL as for the other ops on open

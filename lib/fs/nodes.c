@@ -918,14 +918,14 @@ void fbx_nodes_set_fh(struct fbx_nodes *t, uint64_t id, int set, uint64_t fh, in
 	pthread_mutex_unlock(&t->lock);
 }
 
-int fbx_nodes_get_fh(struct fbx_nodes *t, uint64_t id, uint64_t *fh, int *flags)
+int fbx_nodes_get_fh(struct fbx_nodes *t, uint64_t id, int dirs, uint64_t *fh, int *flags)
 {
 	int err = -ENOENT;
 	pthread_mutex_lock(&t->lock);
 	struct node *n = node_get(t, id);
 	/* A directory is never hidden (n->open counts files): its handles
 	 * stay registered from opendir to releasedir. */
-	if (n && n->nfh && (n->open || S_ISDIR(n->type))) {
+	if (n && n->nfh && (S_ISDIR(n->type) ? dirs != 0 : n->open != 0)) {
 		*fh = fh_at(n, n->nfh - 1)->fh;
 		*flags = fh_at(n, n->nfh - 1)->flags;
 		err = 0;

@@ -168,8 +168,9 @@ int fbx_nodes_hidden_paths(struct fbx_nodes *t, char ***paths, size_t *count);
  * value. A directory's handle is the filesystem's (opendir's fi->fh).
  */
 void fbx_nodes_set_fh(struct fbx_nodes *t, uint64_t id, int set, uint64_t fh, int flags);
-/** The remembered handle of id: 0, or -ENOENT if none. */
-int fbx_nodes_get_fh(struct fbx_nodes *t, uint64_t id, uint64_t *fh, int *flags);
+/** The remembered handle of id: 0, or -ENOENT if none (a directory's
+ *  only with dirs != 0). */
+int fbx_nodes_get_fh(struct fbx_nodes *t, uint64_t id, int dirs, uint64_t *fh, int *flags);
 
 void fbx_nodes_stats(struct fbx_nodes *t, struct fbx_nodes_stats *st);
 

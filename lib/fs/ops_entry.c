@@ -120,13 +120,15 @@ static void reply_attr(struct fbx_fs *fs, struct fbx_req *req, uint64_t ino,
 }
 
 /* fstat(2) comes without a handle; for an open file whose name is gone
- * (hard_remove) one of its handles answers instead. */
+ * (hard_remove) one of its handles answers instead, and for a directory
+ * a rename removed while open, its opendir handle if the filesystem
+ * takes those in fgetattr (flag_fgetattr_dir). */
 static int getattr_by_fh(struct fbx_fs *fs, uint64_t ino, struct fbx_file_info *fi)
 {
 	if (!fs->ops.fgetattr || !fs->ops.flag_nullpath_ok)
 		return -ENOENT;
 	memset(fi, 0, sizeof *fi);
-	return fbx_nodes_get_fh(fs->nodes, ino, &fi->fh, &fi->flags);
+	return fbx_nodes_get_fh(fs->nodes, ino, fs->ops.flag_fgetattr_dir, &fi->fh, &fi->flags);
 }
 
 void fbx_fsi_ll_getattr(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi)

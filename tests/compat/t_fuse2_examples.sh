@@ -155,6 +155,19 @@ suite() {
 		check "$who: $prog truncate, chmod, utimens" "10 600 1000000000" "$(stat -c '%s %a %Y' "$DATA/blob")"
 		setfattr -n user.k -v val "$M/blob" 2>/dev/null
 		check "$who: $prog xattr" "val" "$(getfattr --only-values -n user.k "$M/blob" 2>/dev/null)"
+		# fstat of an open directory a rename replaced: libfuse never
+		# hands a directory's handle to fgetattr (fusexmp_fh's is a
+		# DIR *, not a descriptor), so its name being gone, ENOENT
+		mkdir "$M/od1" "$M/od2"
+		check "$who: $prog fstat of an open directory renamed over" ENOENT "$(python3 -c '
+import errno, os, sys
+fd = os.open(sys.argv[1], os.O_RDONLY | os.O_DIRECTORY)
+os.rename(sys.argv[2], sys.argv[1])
+try:
+    os.fstat(fd); print("ok")
+except OSError as e:
+    print(errno.errorcode[e.errno])' "$M/od1" "$M/od2")"
+		rmdir "$M/od1"
 		# a symlink replaced below: libfuse 2 lets the kernel cache no
 		# link target, so a readlink after the attributes' timeout (1 s,
 		# fusexmp's default) sees the new one
