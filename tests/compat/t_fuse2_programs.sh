@@ -219,14 +219,7 @@ if command -v mount.exfat-fuse >/dev/null && command -v mkfs.exfat >/dev/null &&
 		check "exfat-fuse: a fuseblk mount of the device, no subtype" "$LOOP fuseblk" \
 			"$(awk -v m="$MNT" '$2 == m {print $1, $3}' /proc/mounts)"
 		cp "$TREE/sub/blob" "$MNT/blob"
-		kill -TERM "$PID"
-		if wait_gone "$PID" 100; then
-			echo "ok    exfat-fuse: exits on SIGTERM"
-		else
-			echo "FAIL  exfat-fuse: still there after SIGTERM (state $(awk '{print $3}' "/proc/$PID/stat" 2>/dev/null))"
-			fails=$((fails + 1))
-			fuseblk_abort "$LOOP"; wait_gone "$PID" 100
-		fi
+		fuseblk_sigterm exfat-fuse "$PID" "$LOOP"
 		check "exfat-fuse: unmounted on SIGTERM" "" "$(awk -v m="$MNT" '$2 == m' /proc/mounts)"
 		check_true "exfat-fuse: fsck.exfat finds the volume clean" fsck.exfat -n "$LOOP"
 		"${RUN[@]}" mount.exfat-fuse -o ro "$LOOP" "$MNT" >>"$TMP/exfat.log" 2>&1

@@ -76,15 +76,7 @@ run_one "native, default blksize" any "$BMAPFS" -f -o "blkdev,fsname=$LOOP" "$M"
 # aborted so that the test can clean up.
 start_fs "$TMP/term.log" "$BMAPFS" -f -o "blkdev,fsname=$LOOP" "$M"
 if wait_mounted "$M" "$PID"; then
-	kill -TERM "$PID"
-	if wait_exit "$PID" 100; then
-		echo "ok    SIGTERM: the fuseblk daemon exits"
-	else
-		echo "FAIL  SIGTERM: the fuseblk daemon did not exit (state $(awk '{print $3}' "/proc/$PID/stat" 2>/dev/null))"
-		fails=$((fails + 1))
-		fuseblk_abort "$LOOP"
-		wait_exit "$PID" 100
-	fi
+	fuseblk_sigterm "fuseblk daemon" "$PID" "$LOOP"
 	check "SIGTERM: nothing left mounted" "" "$(awk -v m="$M" '$2 == m' /proc/mounts)"
 else
 	echo "FAIL  SIGTERM case: did not mount"; sed 's/^/      /' "$TMP/term.log"; fails=$((fails + 1))

@@ -53,6 +53,22 @@ fuseblk_abort() {
 	echo 1 >"/sys/fs/fuse/connections/$(( (0x$1 << 20) | 0x$2 ))/abort" 2>/dev/null
 }
 
+# fuseblk_sigterm LABEL PID DEVICE: SIGTERM the daemon of a fuseblk mount
+# of DEVICE; it must be gone within 10 s (ok/FAIL line). One stuck on the
+# kernel's DESTROY is freed with fuseblk_abort so that the test goes on.
+fuseblk_sigterm() {
+	kill -TERM "$2"
+	if wait_gone "$2" 100; then
+		echo "ok    $1: exits on SIGTERM"
+		return 0
+	fi
+	echo "FAIL  $1: still there after SIGTERM (state $(awk '{print $3}' "/proc/$2/stat" 2>/dev/null))"
+	fails=$((fails + 1))
+	fuseblk_abort "$3"
+	wait_gone "$2" 100
+	return 1
+}
+
 # check NAME WANT GOT
 check() {
 	if [ "$2" = "$3" ]; then
