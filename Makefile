@@ -91,7 +91,16 @@ SHARED := $(BUILD)/libfusebox.so.$(VERSION)
 
 all: $(STATIC) $(SHARED) $(BUILD)/fusebox.pc $(EX_BINS) $(TOOL_BINS) $(TEST_BINS)
 
-$(BUILD)/%.o: %.c
+# Objects depend on how they are compiled, not only on their sources:
+# $(BUILD)/cc.config holds the compiler and flags (liburing and GnuTLS
+# come and go with their -dev packages) and is rewritten only when they
+# change, so installing liburing-dev recompiles with FUSE over io_uring.
+CC_CONFIG := $(CC)|$(CPPFLAGS_ALL)|$(CFLAGS_ALL)|$(LDLIBS_ALL)
+$(BUILD)/cc.config: FORCE
+	@mkdir -p $(@D)
+	@echo '$(CC_CONFIG)' | cmp -s - $@ 2>/dev/null || echo '$(CC_CONFIG)' > $@
+
+$(BUILD)/%.o: %.c $(BUILD)/cc.config
 	@mkdir -p $(@D)
 	$(call quiet,CC,$<)$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
 
@@ -146,8 +155,12 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TESTLIB_OBJS) $(STATIC)
 
 .PRECIOUS: $(BUILD)/%.o
 
-check: all
+# The test tools first, then the build: a -dev package they bring
+# (liburing, GnuTLS) changes what is built, and make reads pkg-config
+# only when it starts, hence the second make.
+check:
 	@tests/install-deps
+	@$(MAKE) --no-print-directory all
 	BUILD=$(BUILD) tests/run $(TESTS)
 
 demo: all

@@ -25,7 +25,7 @@ FUSE2_PCVERSION := 2.9.9
 # Our files see our libfuse 2 headers at the newest API they provide.
 $(FUSE2_OBJS): CPPFLAGS_ALL += -Iinclude/compat/fuse2 -Icompat/common -DFUSE_USE_VERSION=29 -D_FILE_OFFSET_BITS=64
 
-$(BUILD)/compat/libfuse2/common/%.o: compat/common/%.c
+$(BUILD)/compat/libfuse2/common/%.o: compat/common/%.c $(BUILD)/cc.config
 	@mkdir -p $(@D)
 	$(call quiet,CC,$<)$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
 

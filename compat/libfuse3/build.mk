@@ -30,7 +30,7 @@ FUSE3_PCVERSION := 3.14.0
 # Our files see our libfuse headers at the newest API they provide.
 $(FUSE3_OBJS): CPPFLAGS_ALL += -Iinclude/compat/fuse3 -Icompat/common -DFUSE_USE_VERSION=314 -D_FILE_OFFSET_BITS=64
 
-$(BUILD)/compat/libfuse3/common/%.o: compat/common/%.c
+$(BUILD)/compat/libfuse3/common/%.o: compat/common/%.c $(BUILD)/cc.config
 	@mkdir -p $(@D)
 	$(call quiet,CC,$<)$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
 

@@ -39,8 +39,11 @@ for opts in "" "-o io_uring"; do
 	fi
 	wait_exit "$PID" 50 >/dev/null
 	if [ -n "$opts" ]; then
+		# The reason is the first thing that stands in the way.
+		why="Operation not permitted"
+		ldd "$MEMFS" | grep -q liburing || why="this fusebox was built without liburing"
 		check_contains "[$label] says why io_uring is not used" \
-			"-o io_uring: Operation not permitted; serving through /dev/fuse" "$(cat "$TMP/log")"
+			"-o io_uring: $why; serving through /dev/fuse" "$(cat "$TMP/log")"
 	else
 		check "[$label] nothing to say when io_uring was not asked for" "" "$(cat "$TMP/log")"
 	fi
