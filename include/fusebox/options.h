@@ -51,8 +51,16 @@
  *   a CPU), every idle worker goes back to read(), and stays there until
  *   long runs of quick requests show the handlers do not block. The
  *   cost is up to N microseconds of one CPU after a reply, nothing while
- *   the mount is idle. spin=0 turns both off: every idle worker waits in
- *   read(). With -s the one thread polls; with io_uring nothing does.
+ *   the mount is idle. Polling does not pay on every machine: where a
+ *   switch between two threads on one CPU is cheaper than reaching
+ *   another CPU, the pool (the woken worker runs on the client's CPU)
+ *   serves a lone client faster, up to twice as fast on a 4 KiB read at
+ *   queue depth 1. So while one client runs, the session measures both
+ *   by turns (a few hundred requests each) and keeps the quicker,
+ *   looking again at ever longer intervals while the choice holds
+ *   (lib/fuse/reader_tune.c). spin=0 turns all of this off: every idle
+ *   worker waits in read(). With -s the one thread polls or not, as
+ *   measured; with io_uring nothing does.
  * fuseblk: -o blkdev mounts the kernel's "fuseblk" type instead of
  *   "fuse", with the block device named by -o fsname=DEVICE as the mount
  *   source (the kernel opens it exclusively while mounted). Only there

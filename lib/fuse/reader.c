@@ -42,7 +42,10 @@
  * there is more than one client. Any mode becomes SPIN after many
  * requests in a row from one caller, each served while no other worker
  * was busy. With io_uring queues running, /dev/fuse carries little and
- * stays POOL.
+ * stays POOL. Whether SPIN beats POOL for a lone client depends on the
+ * machine (what waking an idle CPU costs against a same-CPU switch), so
+ * reader_tune.c measures both while the client runs and keeps the
+ * quicker.
  *
  * Invariants (struct fbx_reader in session.h; the asserts below check
  * the ones a single thread can see without racing):
@@ -82,8 +85,6 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-enum { MODE_POOL = 0, MODE_SPIN = 1, MODE_CAP = 2 };
-
 #define SENTINEL_NS    1000000L  /* how often busy capped readers are checked */
 #define BACKLOG_TO_CAP 8         /* SPIN: requests in a row found already queued */
 #define CALLERS_TO_CAP 4         /* SPIN: requests in a row from another caller than the last */
@@ -113,9 +114,8 @@ static void set_nonblock(struct fbx_worker *w, int on)
 		w->nonblock = on;
 }
 
-/* Change the mode from `from` (any mode but POOL for -1) to `to`, and let
- * every waiter look again (I4, I5). 1 if it changed. */
-static int set_mode(struct fbx_reader *r, int from, int to)
+/* Every waiter looks again after a change (I4, I5). */
+int fbx_reader_set_mode(struct fbx_reader *r, int from, int to, int tuner)
 {
 	int done = 0;
 	pthread_mutex_lock(&r->lock);
@@ -128,7 +128,14 @@ static int set_mode(struct fbx_reader *r, int from, int to)
 		done = 1;
 	}
 	pthread_mutex_unlock(&r->lock);
+	if (done && !tuner)
+		fbx_tune_mode_changed(r, to);
 	return done;
+}
+
+static int set_mode(struct fbx_reader *r, int from, int to)
+{
+	return fbx_reader_set_mode(r, from, to, 0);
 }
 
 /* Parks after this many looks at idle readers, so an idle mount costs no
@@ -239,6 +246,8 @@ void fbx_reader_init(struct fbx_session *se)
 		ns = 0;   /* a channel that cannot poll, or serves one worker */
 	atomic_store(&r->spin_ns, ns);
 	atomic_store(&r->mode, ns ? MODE_SPIN : MODE_POOL);
+	if (ns)
+		fbx_tune_mode_changed(r, MODE_SPIN);
 	if (!ns || se->opts.singlethread)
 		return;   /* one thread: nobody else could read anyway */
 	if (pthread_create(&r->sentinel, NULL, sentinel_main, se) != 0)
@@ -460,7 +469,10 @@ void fbx_reader_done(struct fbx_worker *w, int others_busy)
 	struct fbx_reader *r = &w->se->reader;
 	if (!atomic_load(&r->spin_ns))
 		return;
+	fbx_tune_count(r);
 	int mode = atomic_load(&r->mode);
+	if (mode == MODE_POOL && fbx_tune_holds_pool(r))
+		return;   /* the tuner found the pool quicker for this client */
 	if (mode == MODE_POOL)
 		count_quick(w);
 	if (mode == MODE_SPIN || !w->pid)

@@ -74,6 +74,24 @@ struct fbx_worker {
 	struct fbx_worker  *next;
 };
 
+/* reader.c's modes: every idle worker reads, one polling reader, or a
+ * few blocking ones. */
+enum { MODE_POOL = 0, MODE_SPIN = 1, MODE_CAP = 2 };
+
+/* Whether polling pays for a lone client here (reader_tune.c). */
+struct fbx_reader_tune {
+	atomic_int          phase;       /* TUNE_OFF, a probe window, or TUNE_RUN */
+	atomic_int          hold_pool;   /* POOL was faster: stay there for the run */
+	atomic_uint         count;       /* requests done in the window */
+	_Atomic uint64_t    t0;          /* when the window began */
+	/* Only the request that closes a window touches these. */
+	uint64_t            best[2];     /* the quickest window of SPIN, of POOL (ns) */
+	unsigned            run_left;    /* windows until the next probe */
+	unsigned            run_len;     /* the last run's length */
+	int                 chose;       /* the last probe's mode */
+	uint64_t          (*clock)(void); /* ns; NULL: CLOCK_MONOTONIC (tests set it) */
+};
+
 /* Who reads /dev/fuse next: one polling reader, a few blocking ones,
  * or the pool (reader.c). */
 struct fbx_reader {
@@ -93,6 +111,7 @@ struct fbx_reader {
 	pthread_cond_t      wake;        /* the parked sentinel */
 	pthread_t           sentinel;
 	int                 has_sentinel;
+	struct fbx_reader_tune tune;
 };
 
 struct fbx_session {
@@ -151,6 +170,15 @@ void fbx_reader_done(struct fbx_worker *w, int others_busy);
 void fbx_reader_no_spin(struct fbx_session *se);
 void fbx_reader_wake_all(struct fbx_session *se);
 void fbx_reader_join(struct fbx_session *se);
+/* Change the mode from `from` (-1: any but POOL) to `to`, waking every
+ * waiter; 1 if it changed. `tuner`: the change is reader_tune.c's own. */
+int fbx_reader_set_mode(struct fbx_reader *r, int from, int to, int tuner);
+
+/* reader_tune.c: a lone client's requests alternate between SPIN and
+ * POOL for a few windows, and the quicker mode serves it for a run. */
+void fbx_tune_mode_changed(struct fbx_reader *r, int to);
+void fbx_tune_count(struct fbx_reader *r);
+int fbx_tune_holds_pool(struct fbx_reader *r);
 
 /* counts.c: FBX_REQUEST_COUNTS, requests per opcode. */
 void fbx_counts_init(struct fbx_session *se);
