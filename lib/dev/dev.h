@@ -107,4 +107,23 @@ struct fbx_extents {
 void fbx_extents_reset(struct fbx_extents *ex, struct fbx_extent_item *v, unsigned cap,
                        uint64_t off, uint64_t len, bool one);
 
+/* arena_backing.c: whether the memory disk's next arena is a trial of
+ * both page sizes (its first FBX_BACKING_HEAD bytes huge pages, the next
+ * as many small ones, each populated and timed), and which madvise(2)
+ * hint backs the rest of it (MADV_HUGEPAGE or MADV_NOHUGEPAGE). Zeroed
+ * is the initial state; every arena made calls next() or, after a
+ * trial, result() with the two times (< 0: populating failed). */
+#define FBX_BACKING_HEAD (4u << 20)
+struct fbx_backing {
+	unsigned arenas;     /* made so far */
+	unsigned trial_at;   /* the arena that is the next trial */
+	unsigned every;      /* arenas between trials */
+	int chosen;          /* the quicker hint; 0 before the first trial */
+	int untimed;         /* populating is not supported: always huge */
+};
+int fbx_backing_trial(const struct fbx_backing *b);
+int fbx_backing_advice(const struct fbx_backing *b);
+void fbx_backing_next(struct fbx_backing *b);
+void fbx_backing_result(struct fbx_backing *b, int64_t huge_ns, int64_t small_ns);
+
 #endif

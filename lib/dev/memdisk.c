@@ -19,9 +19,11 @@
  *
  * Pages come from arenas: big anonymous mappings cut into pages in
  * order. Filling a fresh disk thus costs no malloc and no memset (the
- * kernel hands out zeroed memory) on top of the kernel's page faults. A
- * freed page goes on a free list and is zeroed when taken again; arenas
- * are unmapped with the disk.
+ * kernel hands out zeroed memory) on top of the kernel's page faults,
+ * which come at once when an arena is made (so the disk's memory grows
+ * by up to one arena ahead of its data). A freed page goes on a free
+ * list and is zeroed when taken again; arenas are unmapped with the
+ * disk.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -33,8 +35,14 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/uio.h>
+#include <time.h>
 
+#include "dev/dev.h"
 #include "fusebox/blockdev.h"
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23   /* Linux 5.14; older kernels say EINVAL */
+#endif
 
 #define PAGE_SHIFT   15                         /* 32 KiB pages */
 #define PAGE_SIZE    (1ull << PAGE_SHIFT)
@@ -74,6 +82,7 @@ struct fbx_memdisk {
 	struct arena *arenas;             /* newest first */
 	size_t next_page;                 /* of arenas: never handed out yet */
 	struct page *free_pages;
+	struct fbx_backing backing;       /* huge or small pages (arena_backing.c) */
 };
 
 struct fbx_memdisk *fbx_memdisk_new(uint64_t size)
@@ -169,16 +178,52 @@ static struct page *peek(pslot *s)
 	return atomic_load_explicit(s, memory_order_relaxed);
 }
 
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Fault range [p, p+len) in with this hint; how long it took, or -1. */
+static int64_t populate_timed(uint8_t *p, size_t len, int advice)
+{
+	madvise(p, len, advice);
+	int64_t t0 = now_ns();
+	if (madvise(p, len, MADV_POPULATE_WRITE) != 0)
+		return -1;
+	return now_ns() - t0;
+}
+
+/* Back a new arena with the page size that fills quicker here, and
+ * fault it in (arena_backing.c). A failed populate only leaves the
+ * faults to the first writes. */
+static void populate(struct fbx_memdisk *md, uint8_t *start)
+{
+	struct fbx_backing *b = &md->backing;
+	size_t done = 0;
+	if (fbx_backing_trial(b)) {
+		int64_t huge = populate_timed(start, FBX_BACKING_HEAD, MADV_HUGEPAGE);
+		int64_t small = populate_timed(start + FBX_BACKING_HEAD, FBX_BACKING_HEAD,
+		                               MADV_NOHUGEPAGE);
+		fbx_backing_result(b, huge, small);
+		done = 2 * FBX_BACKING_HEAD;
+	} else {
+		fbx_backing_next(b);
+	}
+	populate_timed(start + done, ARENA_SIZE - done, fbx_backing_advice(b));
+}
+
 /* A new arena. Called with alloc_lock held.
  *
- * Arenas are aligned to and backed by huge pages where the kernel
- * allows (MADV_HUGEPAGE: THP is often "madvise" only). Filling a disk
- * then costs one fault per 2 MiB instead of one per 4 KiB, and the
- * kernel's copies to and from the pages stop missing the TLB. Measured
- * with fio 1M over a Unix socket on a 1 GiB disk: writes 1.9x faster,
- * the first read of fresh data 7x faster, a third of the server CPU
- * (bench/README.md, "memory disk and huge pages"). The hint may be
- * refused: small pages work the same, only slower. */
+ * Arenas are aligned to 2 MiB and backed by huge pages or by small ones,
+ * whichever filled quicker here (arena_backing.c; THP is often "madvise"
+ * only, hence the hint). Where huge pages pay, filling a disk costs one
+ * fault per 2 MiB instead of one per 4 KiB, and the kernel's copies stop
+ * missing the TLB (bench/README.md, "memory disk and huge pages"). The
+ * whole arena is faulted in by one madvise(MADV_POPULATE_WRITE), which
+ * also saves a trap per page; either hint may be refused, and a failed
+ * populate only leaves the faults to the first writes. */
 static int arena_new(struct fbx_memdisk *md)
 {
 	size_t len = ARENA_SIZE + HUGE_ALIGN;
@@ -190,7 +235,7 @@ static int arena_new(struct fbx_memdisk *md)
 		munmap(m, (size_t)(start - m));
 	if (start + ARENA_SIZE < m + len)
 		munmap(start + ARENA_SIZE, (size_t)(m + len - (start + ARENA_SIZE)));
-	madvise(start, ARENA_SIZE, MADV_HUGEPAGE);
+	populate(md, start);
 	struct arena *a = (struct arena *)start;
 	a->len = ARENA_SIZE;
 	a->next = md->arenas;
