@@ -16,8 +16,10 @@
  * timed, and the quicker size backs the rest of the arena and the
  * arenas after it. The first arena is a trial; then the RECHECK-th
  * after it, then twice as far while the choice holds (the guest's free
- * memory changes), up to RECHECK_MAX. A trial of the worse size costs
- * HEAD bytes of it: about 12 ms for cold huge pages above. Without
+ * memory changes: a trial may meet pages just freed, warm, and the next
+ * ones cold, hence the early second look), up to RECHECK_MAX. A trial
+ * of the worse size costs HEAD bytes of it: about 12 ms for cold huge
+ * pages above. Without
  * MADV_POPULATE_WRITE (Linux < 5.14) nothing is timed and arenas ask
  * for huge pages, as they always did.
  */
@@ -25,7 +27,7 @@
 
 #include "dev/dev.h"
 
-#define RECHECK     8
+#define RECHECK     2
 #define RECHECK_MAX 256   /* arenas: 8 GiB */
 
 int fbx_backing_trial(const struct fbx_backing *b)

@@ -1,7 +1,7 @@
 /*
  * t_arena_backing -- the memory disk's page size (lib/dev/arena_backing.c):
  * the first arena is a trial of both sizes and the quicker backs the
- * arenas after it; trials come again 8 arenas on, then ever more rarely
+ * arenas after it; trials come again 2 arenas on, then ever more rarely
  * while the choice holds, and a size that turned quicker takes over;
  * where populating cannot be timed, arenas ask for huge pages as before.
  */
@@ -29,18 +29,17 @@ int main(void)
 	CHECK(fbx_backing_trial(&b));
 	CHECK_EQ_INT(arena(&b, 12000000, 1000000), 0);
 	CHECK_EQ_INT(fbx_backing_advice(&b), MADV_NOHUGEPAGE);
-	for (int i = 1; i < 8; i++)
-		CHECK_EQ_INT(arena(&b, 12000000, 1000000), MADV_NOHUGEPAGE);
-	/* The 8th after the trial tries again; huge pages are quicker now
+	CHECK_EQ_INT(arena(&b, 12000000, 1000000), MADV_NOHUGEPAGE);
+	/* The 2nd after the trial tries again; huge pages are quicker now
 	 * and take over. */
 	CHECK_EQ_INT(arena(&b, 500000, 1000000), 0);
 	CHECK_EQ_INT(arena(&b, 500000, 1000000), MADV_HUGEPAGE);
 
 	/* Small faults dear (a PVM guest): huge pages from the start, and
-	 * trials after 8 arenas, then 16, then 32 while that holds. */
+	 * trials after 2 arenas, then 4, 8, ... while that holds. */
 	struct fbx_backing p = { 0 };
 	int trials[64], ntrials = 0;
-	for (int i = 0; i < 1 + 8 + 16 + 32 + 2; i++) {
+	for (int i = 0; i < 1 + 2 + 4 + 8 + 2; i++) {
 		int a = arena(&p, 500000, 8000000);
 		if (!a)
 			trials[ntrials++] = i;
@@ -49,9 +48,9 @@ int main(void)
 	}
 	CHECK_EQ_INT(ntrials, 4);
 	CHECK_EQ_INT(trials[0], 0);
-	CHECK_EQ_INT(trials[1], 8);
-	CHECK_EQ_INT(trials[2], 8 + 16);
-	CHECK_EQ_INT(trials[3], 8 + 16 + 32);
+	CHECK_EQ_INT(trials[1], 2);
+	CHECK_EQ_INT(trials[2], 2 + 4);
+	CHECK_EQ_INT(trials[3], 2 + 4 + 8);
 
 	/* No MADV_POPULATE_WRITE: nothing to time, huge pages always. */
 	struct fbx_backing u = { 0 };
