@@ -57,6 +57,7 @@ tls_round() {
     ours|native) [ -n "$OURS_NBD" ] || return 0;;
   esac
   log "round $r: tls $side"
+  warm_memory
   case $side in
     ours) "$OURS_NBD" memory "$NBDSIZE" --tcp "127.0.0.1:$TLS_PORT" --tls=require \
             --tls-certificates="$TLS_PKI/srv" >"$lg" 2>&1 & ;;
