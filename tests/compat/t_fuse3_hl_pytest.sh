@@ -70,7 +70,7 @@ tree() {   # tree DIR SIDE
 run() {
 	local side=$1 w=$TMP/$1
 	tree "$w" "$side" || exit 1
-	(cd "$w/test" && timeout -k 10 600 "$PY" -m pytest -p no:cacheprovider -o addopts="" -rA -q \
+	(cd "$w/test" && TMPDIR="$TMP" timeout -k 10 600 "$PY" -m pytest -p no:cacheprovider -o addopts="" -rA -q \
 		test_examples.py -k "(test_hello or test_null or test_passthrough or test_ioctl or test_poll) and not _ll and not _hp" \
 		>"$TMP/pytest_$side.log" 2>&1)
 	grep -E '^(PASSED|FAILED|ERROR) ' "$TMP/pytest_$side.log" | sed -E 's/ - .*//' |

@@ -131,7 +131,7 @@ done
 suite() {   # suite LIB: "PASSED test/x.py::name" lines in $TMP/suite-LIB
 	local env=()
 	[ "$1" = ours ] && env=(LD_LIBRARY_PATH="$OURS")
-	(cd "$SRC" && env "${env[@]}" timeout 600 "$PY" -m pytest -p no:cacheprovider --installed \
+	(cd "$SRC" && env "${env[@]}" TMPDIR="$TMP" timeout 600 "$PY" -m pytest -p no:cacheprovider --installed \
 		-o addopts= -v -rA --basetemp="$TMP/pytest-$1" test/) >"$TMP/suite-$1.log" 2>&1
 	grep -oE '^(PASSED|FAILED|ERROR|SKIPPED) [^ ]+' "$TMP/suite-$1.log" | sort -u >"$TMP/suite-$1"
 	echo "info  pyfuse3 suite on $1: $(tail -n1 "$TMP/suite-$1.log" | tr -d '=')"

@@ -66,7 +66,7 @@ tree() {   # tree DIR SIDE
 run() {
 	local side=$1 w=$TMP/$1
 	tree "$w" "$side" || { echo "FAIL  $side: cannot build the test tree"; return 1; }
-	(cd "$w/test" && PATH="$w/example:$PATH" timeout -k 10 600 "$PY" -m pytest -p no:cacheprovider \
+	(cd "$w/test" && PATH="$w/example:$PATH" TMPDIR="$TMP" timeout -k 10 600 "$PY" -m pytest -p no:cacheprovider \
 		-o addopts="" -rA -q test_examples.py -k "$SELECT" \
 		>"$TMP/pytest_$side.log" 2>&1)
 	grep -E '^(PASSED|FAILED|SKIPPED|ERROR) ' "$TMP/pytest_$side.log" |

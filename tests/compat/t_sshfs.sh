@@ -196,7 +196,7 @@ suite() {   # suite SIDE: verdict lines "PASSED|FAILED|... id" in $TMP/verdicts_
 	fi
 	chmod +x "$w/sshfs"
 	# --maxfail overrides the -x of its pytest.ini: we want every verdict
-	(cd "$w/test" && timeout -k 10 900 "$PY" -m pytest -p no:cacheprovider --maxfail=1000 -rA -q \
+	(cd "$w/test" && TMPDIR="$TMP" timeout -k 10 900 "$PY" -m pytest -p no:cacheprovider --maxfail=1000 -rA -q \
 		test_sshfs.py "${SELECT[@]}" >"$TMP/pytest_$side.log" 2>&1)
 	grep -E '^(PASSED|FAILED|SKIPPED|ERROR) ' "$TMP/pytest_$side.log" |
 		sed -E 's/^SKIPPED \[[0-9]+\] /SKIPPED /; s/ - .*//' | sort -u >"$TMP/verdicts_$side"
