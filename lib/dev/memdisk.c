@@ -35,8 +35,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/uio.h>
-#include <time.h>
 
+#include "common/clock.h"
 #include "dev/dev.h"
 #include "fusebox/blockdev.h"
 
@@ -178,21 +178,14 @@ static struct page *peek(pslot *s)
 	return atomic_load_explicit(s, memory_order_relaxed);
 }
 
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* Fault range [p, p+len) in with this hint; how long it took, or -1. */
 static int64_t populate_timed(uint8_t *p, size_t len, int advice)
 {
 	madvise(p, len, advice);
-	int64_t t0 = now_ns();
+	uint64_t t0 = fbx_now_ns();
 	if (madvise(p, len, MADV_POPULATE_WRITE) != 0)
 		return -1;
-	return now_ns() - t0;
+	return (int64_t)(fbx_now_ns() - t0);
 }
 
 /* Back a new arena with the page size that fills quicker here, and

@@ -74,6 +74,7 @@
  *     no blocking read starts (blocking_receive) or lasts (the wake
  *     signal, session.c).
  */
+#include "common/clock.h"
 #include "fuse/session.h"
 
 #include <assert.h>
@@ -93,12 +94,6 @@
 #define FAST_TO_CAP    256       /* POOL: quick requests in a row that make it CAP... */
 #define FAST_TO_CAP_MAX (1 << 16) /* ...doubled at each stall, up to this */
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static int cap_of(const struct fbx_reader *r, int mode)
 {
@@ -297,12 +292,12 @@ static ssize_t spin_read(struct fbx_worker *w)
 	w->backlog = 0;
 	if (n != -EAGAIN || !w->nonblock)
 		return n;
-	uint64_t end = now_ns() + atomic_load(&r->spin_ns);
+	uint64_t end = fbx_now_ns() + atomic_load(&r->spin_ns);
 	do {
 		n = fbx_chan_receive(w->ch, w->buf, w->bufsize);
 		if (n != -EAGAIN)
 			return n;
-	} while (now_ns() < end && !atomic_load(&w->se->exited));
+	} while (fbx_now_ns() < end && !atomic_load(&w->se->exited));
 	return -EAGAIN;
 }
 
@@ -441,7 +436,7 @@ ssize_t fbx_reader_next(struct fbx_worker *w)
 	ssize_t n = blocking_receive(w);
 	w->pid = caller_of(w, n);
 	if (n >= 0 && atomic_load(&r->spin_ns))
-		w->taken_ns = now_ns();
+		w->taken_ns = fbx_now_ns();
 	return n;
 }
 
@@ -451,7 +446,7 @@ static void count_quick(struct fbx_worker *w)
 	struct fbx_reader *r = &w->se->reader;
 	if (!w->taken_ns)
 		return;
-	uint64_t took = now_ns() - w->taken_ns;
+	uint64_t took = fbx_now_ns() - w->taken_ns;
 	w->taken_ns = 0;
 	if (took >= FAST_NS) {
 		if (atomic_load_explicit(&r->fast, memory_order_relaxed))

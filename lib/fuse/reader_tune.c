@@ -28,9 +28,8 @@
  * Every window closes in exactly one request (the one whose count
  * reaches WINDOW), so only that thread touches the fields below t0.
  */
+#include "common/clock.h"
 #include "fuse/session.h"
-
-#include <time.h>
 
 /* The probe's windows: which mode each runs in, and whether it counts. */
 static const struct { int mode, scored; } probe[] = {
@@ -47,11 +46,7 @@ enum { TUNE_OFF = 0, TUNE_PROBE = 1, TUNE_RUN = TUNE_PROBE + PROBES };
 
 static uint64_t now_ns(const struct fbx_reader_tune *t)
 {
-	if (t->clock)
-		return t->clock();
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	return t->clock ? t->clock() : fbx_now_ns();
 }
 
 static void start_window(struct fbx_reader_tune *t, int phase)

@@ -31,6 +31,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "nbd/internal.h"
 
 #define IN_CAP    (256u << 10)
@@ -165,12 +166,6 @@ static int recv_exact(struct fbx_nbd_conn *c, void *p, size_t len)
 	return 0;
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static void flush_out(struct fbx_nbd_conn *c)
 {
@@ -205,8 +200,8 @@ static bool tls_more_coming(struct fbx_nbd_conn *c)
 		if (r)
 			return r > 0;
 		if (!t0)
-			t0 = now_ns();
-		else if (now_ns() - t0 >= SPIN_NS)
+			t0 = fbx_now_ns();
+		else if (fbx_now_ns() - t0 >= SPIN_NS)
 			return false;
 	}
 }
@@ -230,12 +225,12 @@ static ssize_t wait_input(struct fbx_nbd_conn *c, void *p, size_t len)
 	 * the CPUs their clients need. Not over TLS: tried, no gain there
 	 * (the client's own TLS work paces it). */
 	if (!c->tls && atomic_load_explicit(&c->srv->active, memory_order_relaxed) == 1) {
-		uint64_t t0 = now_ns();
+		uint64_t t0 = fbx_now_ns();
 		do {
 			ssize_t r = recv(c->fd, p, len, MSG_DONTWAIT);
 			if (!again(r))
 				return r;
-		} while (now_ns() - t0 < SPIN_NS);
+		} while (fbx_now_ns() - t0 < SPIN_NS);
 	}
 	return io_recv(c, p, len);
 }
