@@ -87,7 +87,27 @@ echo "info  passing on both:"; comm -12 <(passed debian) <(passed ours) | sed 's
 counted() {   # the test ids we claim: those of supported examples
 	if [ "${FBX_FUSE3_PYTEST_ALL:-0}" = 1 ]; then cat; else grep -E "$(echo "$SUPPORTED" | sed 's/ or /|/g')"; fi
 }
-lost=$(comm -23 <(passed debian | counted) <(passed ours))
+# A test lost in one run is run again, three times on each side: some
+# of the suite's tests race the kernel (test_notify_inval_entry with
+# expire_entries asserts on a notify the kernel may answer ENOENT, and
+# fails most runs on Debian's libfuse here). A test the peer does not
+# pass every time is reported, not counted; one it passes every time
+# must pass every time on ours.
+rerun() {   # rerun SIDE TEST-ID: how many of 3 runs passed
+	local w=$TMP/$1 n=0 _
+	for _ in 1 2 3; do
+		(cd "$w/test" && PATH="$w/example:$PATH" TMPDIR="$TMP" timeout -k 10 120 "$PY" -m pytest \
+			-p no:cacheprovider -o addopts="" -q "$2" >>"$TMP/rerun_$1.log" 2>&1) && n=$((n + 1))
+	done
+	echo $n
+}
+lost=
+for id in $(comm -23 <(passed debian | counted) <(passed ours)); do
+	d=$(rerun debian "$id") o=$(rerun ours "$id")
+	echo "info  rerun of $id: Debian's $d/3, ours $o/3"
+	if [ "$d" = 3 ] && [ "$o" != 3 ]; then lost="$lost $id"
+	elif [ "$d" != 3 ]; then echo "info  $id is racy on Debian's libfuse too: not counted"; fi
+done
 check "every supported test passing on Debian's libfuse passes on ours" "" "$lost"
 if [ -n "$lost" ]; then
 	grep -E '^(FAILED|ERROR)' "$TMP/pytest_ours.log" | head -20 | sed 's/^/      /'
