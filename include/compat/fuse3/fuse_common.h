@@ -10,10 +10,14 @@
  * text says so.
  *
  * A program defines FUSE_USE_VERSION before the first include, as
- * MAJOR*10+MINOR for 3.0..3.9 (30..39) or MAJOR*100+MINOR from 3.10
- * (310..314). It selects which variant of a few calls the program gets
- * (fuse_new, fuse_loop_mt, fuse_session_loop_mt, the ioctl signature).
- * Other values are refused at compile time.
+ * MAJOR*10+MINOR for 3.0..3.9 (30..39), or MAJOR*100+MINOR
+ * (FUSE_MAKE_VERSION(3, 12) is 312; FUSE_MAKE_VERSION(3, 5) is 305 and
+ * means 3.5 like 35). It selects which variant of a few calls the
+ * program gets (fuse_new, fuse_loop_mt, fuse_session_loop_mt, the ioctl
+ * signature) by comparing numbers, as libfuse's headers do. Values below
+ * 30 are refused at compile time; values above 314 get the 3.14
+ * interface, as with libfuse 3.14's own headers, so a program that asks
+ * for a later version builds as long as it uses nothing newer.
  *
  * Conventions, unless a call says otherwise: functions returning int
  * return 0 (or a count) on success and -1 or a negated errno on
@@ -22,23 +26,23 @@
 #ifndef FUSE_COMMON_H_
 #define FUSE_COMMON_H_
 
+/* The interface version these headers describe. Defined before the
+ * check below: a program may spell its version with the macro. */
+#define FUSE_MAJOR_VERSION 3
+#define FUSE_MINOR_VERSION 14
+#define FUSE_MAKE_VERSION(maj, min) ((maj) * 100 + (min))
+#define FUSE_VERSION FUSE_MAKE_VERSION(FUSE_MAJOR_VERSION, FUSE_MINOR_VERSION)
+
 #if !defined(FUSE_USE_VERSION)
-# error "define FUSE_USE_VERSION (30..39 or 310..314) before including a libfuse 3 header"
-#elif !((FUSE_USE_VERSION >= 30 && FUSE_USE_VERSION <= 39) || \
-        (FUSE_USE_VERSION >= 310 && FUSE_USE_VERSION <= 314))
-# error "FUSE_USE_VERSION not supported by fusebox's libfuse 3 (it provides 30..39 and 310..314: libfuse 3.0 to 3.14)"
+# error "define FUSE_USE_VERSION (30 or more, e.g. 35 or FUSE_MAKE_VERSION(3, 12)) before including a libfuse 3 header"
+#elif FUSE_USE_VERSION < 30
+# error "FUSE_USE_VERSION not supported by fusebox's libfuse 3: below 30 is the libfuse 2 API (build against fuse.pc, fusebox's libfuse 2)"
 #endif
 
 #include "fuse_opt.h"
 #include "fuse_log.h"
 #include <stdint.h>
 #include <sys/types.h>
-
-/* The interface version these headers describe. */
-#define FUSE_MAJOR_VERSION 3
-#define FUSE_MINOR_VERSION 14
-#define FUSE_MAKE_VERSION(maj, min) ((maj) * 100 + (min))
-#define FUSE_VERSION FUSE_MAKE_VERSION(FUSE_MAJOR_VERSION, FUSE_MINOR_VERSION)
 
 /* Set by libfuse's generated config header when its library carries
  * symbol versions, as ours always does: the plain names below are then

@@ -26,7 +26,7 @@
 #define FUSE_LOWLEVEL_H_
 
 #ifndef FUSE_USE_VERSION
-#error "define FUSE_USE_VERSION (30..39 or 310..314) before including <fuse_lowlevel.h>"
+#error "define FUSE_USE_VERSION (30 or more, e.g. 35 or FUSE_MAKE_VERSION(3, 12)) before including <fuse_lowlevel.h>"
 #endif
 
 #include "fuse_common.h"
