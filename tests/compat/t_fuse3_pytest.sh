@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# libfuse 3.14's own pytest suite (test/test_examples.py from Debian's
-# source package fuse3, fetched at test time) on the low-level examples,
+# libfuse 3.14's own pytest suite (test/test_examples.py and
+# test/test_ctests.py from Debian's source package fuse3, fetched at test
+# time) on the low-level examples, the notify examples and libfuse's
+# C tests (test_write_cache), and the C++ passthrough_hp when g++ is here,
 # run twice on this machine: with the examples built against Debian's
 # libfuse, and built unchanged against our headers and libfuse3.so.3.
 # Every test that passes on Debian's must pass on ours. Tests of
@@ -34,11 +36,12 @@ if [ "${FBX_SAN:-0}" = 1 ]; then
 	export LSAN_OPTIONS="suppressions=$FBX_ROOT/tests/compat/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 fi
 
-# The low-level examples the suite runs; those we support are compared.
-EXAMPLES="hello_ll passthrough_ll notify_inval_entry printcap"
-SUPPORTED="hello_ll or passthrough_ll or notify_inval_entry"
-# the suite's tests of the examples above (the high-level ones are not built here)
-SELECT="hello_ll or passthrough_ll or notify_inval_entry"
+# The examples the suite runs here; those we support are compared.
+EXAMPLES="hello_ll passthrough_ll notify_inval_entry notify_inval_inode notify_store_retrieve invalidate_path printcap"
+SUPPORTED="hello_ll or passthrough_ll or notify_inval_entry or passthrough_hp or write_cache or notify1 or notify_file_size"
+# the suite's tests of them (the other high-level ones: t_fuse3_hl_pytest)
+SELECT=$SUPPORTED
+HAVE_CXX=; command -v g++ >/dev/null && HAVE_CXX=1
 
 # A tree shaped like libfuse's build directory: example/, test/, util/.
 tree() {   # tree DIR SIDE
@@ -50,16 +53,27 @@ tree() {   # tree DIR SIDE
 	echo '#define HAVE_COPY_FILE_RANGE 1' >"$w/fuse_config.h"
 	cc -O1 -g -I"$w" -o "$w/test/test_syscalls" "$SRC/test/test_syscalls.c" || return 1
 	cc -O1 -g -I"$w" -o "$w/test/readdir_inode" "$SRC/test/readdir_inode.c" || return 1
+	build "$side" "$w/test/test_write_cache" "$SRC/test/test_write_cache.c" cc
+	[ -n "$HAVE_CXX" ] && build "$side" "$w/example/passthrough_hp" "$SRC/example/passthrough_hp.cc" g++
 	for e in $EXAMPLES; do
-		if [ "$side" = debian ]; then
-			cc -O1 -g -D_FILE_OFFSET_BITS=64 -I/usr/include/fuse3 -o "$w/example/$e" \
-				"$SRC/example/$e.c" -lfuse3 -pthread
-		else
-			cc -O1 -g $SANFLAGS -D_FILE_OFFSET_BITS=64 -I"$FBX_ROOT/include/compat/fuse3" \
-				-o "$w/example/$e" "$SRC/example/$e.c" -L"$LIBDIR" -lfuse3 -pthread \
-				-Wl,-rpath,"$LIBDIR"
-		fi >"$w/cc_$e.log" 2>&1 || echo "info  $side: $e does not build: $(grep -m1 -oE "undefined reference to \`[a-z_0-9]+'|error: .*" "$w/cc_$e.log")"
+		build "$side" "$w/example/$e" "$SRC/example/$e.c" cc
 	done
+}
+
+# build SIDE OUT SOURCE COMPILER: one program of libfuse's, unchanged,
+# against Debian's libfuse or ours (its fuse_config.h: the tree's)
+build() {
+	local side=$1 out=$2 src=$3 comp=$4 lg
+	lg=$(dirname "$(dirname "$out")")/cc_$(basename "$out").log
+	if [ "$side" = debian ]; then
+		"$comp" -O1 -g -D_FILE_OFFSET_BITS=64 -I"$(dirname "$lg")" -I/usr/include/fuse3 \
+			-o "$out" "$src" -lfuse3 -pthread
+	else
+		# shellcheck disable=SC2086 # SANFLAGS: several flags or none
+		"$comp" -O1 -g $SANFLAGS -D_FILE_OFFSET_BITS=64 -I"$(dirname "$lg")" \
+			-I"$FBX_ROOT/include/compat/fuse3" -o "$out" "$src" -L"$LIBDIR" -lfuse3 \
+			-pthread -Wl,-rpath,"$LIBDIR"
+	fi >"$lg" 2>&1 || echo "info  $side: $(basename "$out") does not build: $(grep -m1 -oE "undefined reference to \`[a-z_0-9]+'|error: .*" "$lg")"
 }
 
 # run SIDE: the suite's verdicts as "PASSED|FAILED|SKIPPED test-id" lines
@@ -67,7 +81,7 @@ run() {
 	local side=$1 w=$TMP/$1
 	tree "$w" "$side" || { echo "FAIL  $side: cannot build the test tree"; return 1; }
 	(cd "$w/test" && PATH="$w/example:$PATH" TMPDIR="$TMP" timeout -k 10 600 "$PY" -m pytest -p no:cacheprovider \
-		-o addopts="" -rA -q test_examples.py -k "$SELECT" \
+		-o addopts="" -rA -q test_examples.py test_ctests.py -k "$SELECT" \
 		>"$TMP/pytest_$side.log" 2>&1)
 	grep -E '^(PASSED|FAILED|SKIPPED|ERROR) ' "$TMP/pytest_$side.log" |
 		sed -E 's/^SKIPPED \[[0-9]+\] /SKIPPED /; s/ - .*//' | sort -u >"$TMP/verdicts_$side"
