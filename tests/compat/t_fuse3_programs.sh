@@ -6,7 +6,12 @@
 #    filled, unmounted and checked clean with e2fsck;
 #  - qemu-storage-daemon's FUSE export of a qcow2 image, writable: data
 #    written with fsync, the daemon stopped, the image checked with
-#    qemu-img check and its data compared with qemu-img convert.
+#    qemu-img check and its data compared with qemu-img convert;
+#  - ostree's rofiles-fuse over a tree: new files, renames, links and
+#    modes reach the source, and a write to a file with two links is
+#    refused (EROFS), as rofiles-fuse promises;
+#  - lxcfs: its /proc and /sys views, the same on our library as on
+#    Debian's libfuse (MemTotal, cpu online list, the /proc listing).
 . "${FBX_ROOT:-$(dirname "$0")/../..}/tests/lib/fbx.sh"
 
 [ "${FBX_SAN:-0}" = 1 ] && skip "Debian's programs run in the normal build only"
@@ -76,6 +81,56 @@ if command -v qemu-storage-daemon >/dev/null && command -v qemu-img >/dev/null; 
 	fi
 else
 	echo "note: no qemu-storage-daemon (tests/install-deps): not run"
+fi
+
+# ---- rofiles-fuse (ostree) --------------------------------------------------------
+if command -v rofiles-fuse >/dev/null; then
+	SRCT=$TMP/rosrc ROM=$TMP/romnt
+	mkdir -p "$SRCT/d" "$ROM" && echo hello >"$SRCT/f" && ln "$SRCT/f" "$SRCT/hl"
+	start_fs "$TMP/rofiles.log" "$RUN" -q rofiles-fuse "$SRCT" "$ROM" -f
+	if wait_mounted "$ROM" "$PID"; then
+		runs_ours rofiles-fuse
+		echo new >"$ROM/new" && mv "$ROM/new" "$ROM/new2" && chmod 600 "$ROM/new2" &&
+			mkdir "$ROM/d2" && ln -s f "$ROM/sl" && touch -d @1000 "$ROM/new2"
+		check "rofiles-fuse: create, rename, chmod, utimens, mkdir, symlink reach the source" \
+			"new 600 1000 d2 f" "$(cat "$SRCT/new2") $(stat -c '%a %Y' "$SRCT/new2") $([ -d "$SRCT/d2" ] && echo d2) $(readlink "$SRCT/sl")"
+		err=$( (echo x >>"$ROM/f") 2>&1 )
+		check_contains "rofiles-fuse: a file with two links is read-only" "Read-only file system" "$err"
+		check "rofiles-fuse: and unchanged" hello "$(cat "$SRCT/f")"
+		rm "$ROM/hl"
+		check "rofiles-fuse: unlink reaches the source" "1" "$(stat -c %h "$SRCT/f")"
+		fusermount3 -u "$ROM"
+		wait_exit "$PID" 100; check "rofiles-fuse: exits 0 after umount" 0 $?
+	else
+		echo "FAIL  rofiles-fuse did not mount"; sed 's/^/      /' "$TMP/rofiles.log"; fails=$((fails + 1))
+	fi
+else
+	echo "note: no rofiles-fuse (ostree, tests/install-deps): not run"
+fi
+
+# ---- lxcfs ------------------------------------------------------------------------
+# lxcfs_view SIDE: mounts lxcfs on Debian's libfuse (peer) or ours, prints
+# what does not change between two runs
+lxcfs_view() {
+	local m=$TMP/lxcfs-$1
+	mkdir -p "$m"
+	if [ "$1" = ours ]; then start_fs "$TMP/lxcfs-$1.log" "$RUN" -q lxcfs -f "$m"
+	else start_fs "$TMP/lxcfs-$1.log" lxcfs -f "$m"; fi
+	wait_mounted "$m" "$PID" || { echo "lxcfs did not mount: $(tail -n2 "$TMP/lxcfs-$1.log" | tr '\n' ' ')"; return; }
+	[ "$1" = ours ] && runs_ours lxcfs >&2
+	(cd "$m" && ls . proc)
+	grep MemTotal "$m/proc/meminfo"
+	grep -c '^processor' "$m/proc/cpuinfo"
+	cat "$m/sys/devices/system/cpu/online"
+	fusermount3 -u "$m"
+	wait_exit "$PID" 100; echo "exit $?"
+}
+if command -v lxcfs >/dev/null; then
+	peer=$(lxcfs_view peer) ours=$(lxcfs_view ours)
+	check "lxcfs: the same views on our library as on Debian's" "$peer" "$ours"
+	check_contains "lxcfs: mounted, read and exited 0" "exit 0" "$ours"
+else
+	echo "note: no lxcfs (tests/install-deps): not run"
 fi
 
 [ $fails -eq 0 ]
