@@ -11,7 +11,11 @@
 #    modes reach the source, and a write to a file with two links is
 #    refused (EROFS), as rofiles-fuse promises;
 #  - lxcfs: its /proc and /sys views, the same on our library as on
-#    Debian's libfuse (MemTotal, cpu online list, the /proc listing).
+#    Debian's libfuse (MemTotal, cpu online list, the /proc listing);
+#  - tup, the build system that runs each command inside its own FUSE
+#    filesystem to see what it reads: a build, an incremental one after
+#    an edit, and a rule rerun after a change to an input it never
+#    declared (seen only through the FUSE fs).
 . "${FBX_ROOT:-$(dirname "$0")/../..}/tests/lib/fbx.sh"
 
 [ "${FBX_SAN:-0}" = 1 ] && skip "Debian's programs run in the normal build only"
@@ -131,6 +135,33 @@ if command -v lxcfs >/dev/null; then
 	check_contains "lxcfs: mounted, read and exited 0" "exit 0" "$ours"
 else
 	echo "note: no lxcfs (tests/install-deps): not run"
+fi
+
+# ---- tup ------------------------------------------------------------------------
+if command -v tup >/dev/null && command -v gcc >/dev/null; then
+	P=$TMP/tupproj
+	mkdir -p "$P" && (cd "$P" && tup init >/dev/null 2>&1)
+	echo 'int f(void){return 1;}' >"$P/f.c"
+	echo 'int f(void); int main(void){return f() - 1;}' >"$P/main.c"
+	printf ': foreach *.c |> gcc -c %%f -o %%o |> %%B.o\n: *.o |> gcc %%f -o %%o |> prog\n' >"$P/Tupfile"
+	(cd "$P" && LD_DEBUG=files "$RUN" -q tup) >"$TMP/tup1.log" 2>&1
+	check_contains "tup: runs on our library" "calling init: $LIB" "$(grep 'calling init:.*libfuse3' "$TMP/tup1.log")"
+	check_true "tup: the build made a program that runs" "$P/prog"
+	sleep 1   # tup sees a change by its mtime, in seconds
+	echo 'int f(void){return 2;}' >"$P/f.c"
+	(cd "$P" && "$RUN" -q tup) >"$TMP/tup2.log" 2>&1
+	check "tup: after an edit, f.o and prog rebuilt, main.o not" "gcc -c f.c -o f.o|gcc f.o main.o -o prog" \
+		"$(grep -oE 'gcc [^[]*' "$TMP/tup2.log" | sed 's/ *$//' | sort | paste -sd'|')"
+	check "tup: the new program" 1 "$("$P/prog"; echo $?)"
+	echo ': |> cat secret > out |> out' >"$P/Tupfile" && echo s >"$P/secret"
+	(cd "$P" && "$RUN" -q tup) >"$TMP/tup3.log" 2>&1
+	sleep 1
+	echo t >"$P/secret"
+	(cd "$P" && "$RUN" -q tup) >"$TMP/tup4.log" 2>&1
+	check "tup: an input read through its FUSE fs, never declared, reruns the rule" \
+		"cat secret > out t" "$(grep -oE 'cat secret > out' "$TMP/tup4.log") $(cat "$P/out")"
+else
+	echo "note: no tup or gcc (tests/install-deps): not run"
 fi
 
 [ $fails -eq 0 ]
