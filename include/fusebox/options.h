@@ -57,7 +57,9 @@
  *   serves a lone client faster, up to twice as fast on a 4 KiB read at
  *   queue depth 1. So while one client runs, the session measures both
  *   by turns (a few hundred requests each) and keeps the quicker,
- *   looking again at ever longer intervals while the choice holds
+ *   looking again at ever longer intervals while the choice holds; a
+ *   client whose next request is always queued before the poller looks
+ *   (so polling never gets a fair trial) gets the pool
  *   (lib/fuse/reader_tune.c). spin=0 turns all of this off: every idle
  *   worker waits in read(). With -s the one thread polls or not, as
  *   measured; with io_uring nothing does.

@@ -24,7 +24,15 @@
  * While POOL runs by the tuner's choice (hold_pool), reader.c's moves
  * out of POOL wait. A move to CAP (several clients, or a client that
  * found the poller busy) ends the tuning: CAP is not the tuner's to
- * change, and the next SPIN probes anew, keeping the run's length.
+ * change. When reader.c next goes SPIN (one client again), a run of
+ * POOL that CAP cut short resumes without a probe: the choice was made
+ * on this machine, for a lone client, moments ago. Otherwise it probes
+ * anew, keeping the run's length -- unless SPIN_LOST probes in a row
+ * lost their SPIN windows to CAP: a client whose next request is
+ * already queued whenever the poller looks (it runs on the poller's
+ * CPU, or sends background requests beside its own) never lets a probe
+ * finish, and each try costs a round of mode changes. That counts as
+ * SPIN losing, and POOL serves a run.
  * Every window closes in exactly one request (the one whose count
  * reaches WINDOW), so only that thread touches the fields below t0.
  */
@@ -43,6 +51,7 @@ enum { TUNE_OFF = 0, TUNE_PROBE = 1, TUNE_RUN = TUNE_PROBE + PROBES };
 #define RUN_MIN 64     /* windows the chosen mode serves... */
 #define RUN_MAX 1024   /* ...doubled up to this while the choice holds */
 #define MARGIN  95     /* POOL must take under 95% of SPIN's time */
+#define SPIN_LOST 3    /* probes cut short in SPIN that make POOL the choice */
 
 static uint64_t now_ns(const struct fbx_reader_tune *t)
 {
@@ -68,21 +77,18 @@ static void stop(struct fbx_reader_tune *t)
 	atomic_store(&t->hold_pool, 0);
 }
 
-/* A mode change that was not the tuner's: SPIN (a lone client again)
- * starts a probe; anything else ends the tuning. */
-void fbx_tune_mode_changed(struct fbx_reader *r, int to)
+/* The choice, and how long to keep it: a run that doubles while the
+ * choice holds, the shortest again when it changes. */
+static int decide(struct fbx_reader_tune *t, int to)
 {
-	struct fbx_reader_tune *t = &r->tune;
-	if (to != MODE_SPIN) {
-		stop(t);
-	} else if (atomic_load(&t->phase) == TUNE_OFF) {
-		start_probe(t);   /* run_len and chose stay: the machine is the same */
-	}
-}
-
-int fbx_tune_holds_pool(struct fbx_reader *r)
-{
-	return atomic_load_explicit(&r->tune.hold_pool, memory_order_relaxed);
+	if (t->run_len && to == t->chose)
+		t->run_len = t->run_len * 2 > RUN_MAX ? RUN_MAX : t->run_len * 2;
+	else
+		t->run_len = RUN_MIN;
+	t->chose = to;
+	t->run_left = t->run_len;
+	atomic_store(&t->spin_lost, 0);
+	return to;
 }
 
 /* Serve the next window in `to`; 0 if reader.c has moved elsewhere. */
@@ -97,17 +103,44 @@ static int go(struct fbx_reader *r, int to)
 	return fbx_reader_set_mode(r, m, to, 1) || atomic_load(&r->mode) == to;
 }
 
-/* The probe is over: choose, and how long to keep the choice. */
+static int in_spin_probe(int phase)
+{
+	return phase >= TUNE_PROBE && phase < TUNE_RUN &&
+	       probe[phase - TUNE_PROBE].mode == MODE_SPIN;
+}
+
+/* A mode change that was not the tuner's: SPIN (a lone client again)
+ * resumes a POOL run or starts a probe; anything else ends the tuning. */
+void fbx_tune_mode_changed(struct fbx_reader *r, int to)
+{
+	struct fbx_reader_tune *t = &r->tune;
+	if (to != MODE_SPIN) {
+		if (in_spin_probe(atomic_load(&t->phase)))
+			atomic_fetch_add(&t->spin_lost, 1);
+		stop(t);
+		return;
+	}
+	if (atomic_load(&t->phase) != TUNE_OFF)
+		return;
+	if (atomic_load(&t->spin_lost) >= SPIN_LOST)
+		decide(t, MODE_POOL);
+	else if (!(t->chose == MODE_POOL && t->run_left > 0)) {
+		start_probe(t);   /* run_len and chose stay: the machine is the same */
+		return;
+	}
+	if (go(r, MODE_POOL))
+		start_window(t, TUNE_RUN);
+}
+
+int fbx_tune_holds_pool(struct fbx_reader *r)
+{
+	return atomic_load_explicit(&r->tune.hold_pool, memory_order_relaxed);
+}
+
+/* The probe is over: the quicker mode (POOL only by MARGIN). */
 static int choose(struct fbx_reader_tune *t)
 {
-	int to = t->best[1] * 100 < t->best[0] * MARGIN ? MODE_POOL : MODE_SPIN;
-	if (t->run_len && to == t->chose)
-		t->run_len = t->run_len * 2 > RUN_MAX ? RUN_MAX : t->run_len * 2;
-	else
-		t->run_len = RUN_MIN;
-	t->chose = to;
-	t->run_left = t->run_len;
-	return to;
+	return decide(t, t->best[1] * 100 < t->best[0] * MARGIN ? MODE_POOL : MODE_SPIN);
 }
 
 static void close_window(struct fbx_reader *r, int phase, uint64_t took)

@@ -89,6 +89,7 @@ struct fbx_reader_tune {
 	unsigned            run_left;    /* windows until the next probe */
 	unsigned            run_len;     /* the last run's length */
 	int                 chose;       /* the last probe's mode */
+	atomic_int          spin_lost;   /* probes cut short by CAP in a SPIN window, in a row */
 	uint64_t          (*clock)(void); /* ns; NULL: CLOCK_MONOTONIC (tests set it) */
 };
 

@@ -8,7 +8,10 @@
  *    while the choice holds, back to the shortest when it changes;
  *  - a window the client paused in does not decide;
  *  - a move to CAP (several clients) ends the tuning and lets go of
- *    POOL; the next SPIN probes again.
+ *    POOL; the next SPIN probes again, or resumes a POOL run that CAP
+ *    cut short;
+ *  - probes that keep losing their SPIN windows to CAP count as SPIN
+ *    losing: after three in a row, the next SPIN is a POOL run.
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -111,6 +114,48 @@ int main(void)
 	serve(6 * 256, 30000, 15000);
 	CHECK_EQ_INT(atomic_load(&r.mode), MODE_POOL);
 	CHECK(fbx_tune_holds_pool(&r));
+
+	/* A POOL run cut short by CAP resumes, without a probe, when one
+	 * client is back; the run goes on where it stopped. */
+	setup();
+	serve(6 * 256 + 10 * 256, 30000, 15000);             /* 10 windows into the run */
+	CHECK(fbx_tune_holds_pool(&r));
+	CHECK(fbx_reader_set_mode(&r, MODE_POOL, MODE_CAP, 0));
+	CHECK(fbx_reader_set_mode(&r, MODE_CAP, MODE_SPIN, 0));
+	CHECK_EQ_INT(atomic_load(&r.mode), MODE_POOL);
+	CHECK(fbx_tune_holds_pool(&r));
+	n = serve_until(MODE_SPIN, 100000, 30000, 15000);
+	CHECK_EQ_INT(n, 54 * 256);                           /* the rest of its 64 */
+
+	/* Probes cut short in SPIN by CAP: the third makes POOL the choice. */
+	setup();
+	for (int i = 0; i < 3; i++) {
+		CHECK_EQ_INT(atomic_load(&r.mode), MODE_SPIN);   /* probing */
+		serve(100, 30000, 15000);
+		CHECK(fbx_reader_set_mode(&r, MODE_SPIN, MODE_CAP, 0));
+		CHECK(fbx_reader_set_mode(&r, MODE_CAP, MODE_SPIN, 0));
+	}
+	CHECK_EQ_INT(atomic_load(&r.mode), MODE_POOL);
+	CHECK(fbx_tune_holds_pool(&r));
+	n = serve_until(MODE_SPIN, 100000, 30000, 15000);
+	CHECK_EQ_INT(n, 64 * 256);                           /* a run, then a probe */
+
+	/* A probe that finishes in between starts the count again. */
+	setup();
+	for (int i = 0; i < 2; i++) {
+		serve(100, 15000, 30000);
+		CHECK(fbx_reader_set_mode(&r, MODE_SPIN, MODE_CAP, 0));
+		CHECK(fbx_reader_set_mode(&r, MODE_CAP, MODE_SPIN, 0));
+	}
+	serve(6 * 256, 15000, 30000);                        /* SPIN chosen */
+	CHECK_EQ_INT(atomic_load(&r.mode), MODE_SPIN);
+	CHECK(fbx_reader_set_mode(&r, MODE_SPIN, MODE_CAP, 0));   /* in its run */
+	CHECK(fbx_reader_set_mode(&r, MODE_CAP, MODE_SPIN, 0));
+	serve(100, 15000, 30000);
+	CHECK(fbx_reader_set_mode(&r, MODE_SPIN, MODE_CAP, 0));   /* in a probe */
+	CHECK(fbx_reader_set_mode(&r, MODE_CAP, MODE_SPIN, 0));
+	CHECK_EQ_INT(atomic_load(&r.mode), MODE_SPIN);       /* probing again */
+	CHECK(!fbx_tune_holds_pool(&r));
 
 	return check_exit();
 }
