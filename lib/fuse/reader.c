@@ -94,7 +94,6 @@
 #define FAST_TO_CAP    256       /* POOL: quick requests in a row that make it CAP... */
 #define FAST_TO_CAP_MAX (1 << 16) /* ...doubled at each stall, up to this */
 
-
 static int cap_of(const struct fbx_reader *r, int mode)
 {
 	return mode == MODE_SPIN ? 1 : r->ncap;

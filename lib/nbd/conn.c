@@ -166,7 +166,6 @@ static int recv_exact(struct fbx_nbd_conn *c, void *p, size_t len)
 	return 0;
 }
 
-
 static void flush_out(struct fbx_nbd_conn *c)
 {
 	if (c->out_len) {

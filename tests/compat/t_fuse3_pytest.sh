@@ -39,8 +39,8 @@ fi
 # The examples the suite runs here; those we support are compared.
 EXAMPLES="hello_ll passthrough_ll notify_inval_entry notify_inval_inode notify_store_retrieve invalidate_path printcap"
 SUPPORTED="hello_ll or passthrough_ll or notify_inval_entry or passthrough_hp or write_cache or notify1 or notify_file_size"
-# the suite's tests of them (the other high-level ones: t_fuse3_hl_pytest)
-SELECT=$SUPPORTED
+# (SUPPORTED also selects the suite's tests of them; the other
+# high-level examples: t_fuse3_hl_pytest)
 HAVE_CXX=; command -v g++ >/dev/null && HAVE_CXX=1
 
 # A tree shaped like libfuse's build directory: example/, test/, util/.
@@ -81,7 +81,7 @@ run() {
 	local side=$1 w=$TMP/$1
 	tree "$w" "$side" || { echo "FAIL  $side: cannot build the test tree"; return 1; }
 	(cd "$w/test" && PATH="$w/example:$PATH" TMPDIR="$TMP" timeout -k 10 600 "$PY" -m pytest -p no:cacheprovider \
-		-o addopts="" -rA -q test_examples.py test_ctests.py -k "$SELECT" \
+		-o addopts="" -rA -q test_examples.py test_ctests.py -k "$SUPPORTED" \
 		>"$TMP/pytest_$side.log" 2>&1)
 	grep -E '^(PASSED|FAILED|SKIPPED|ERROR) ' "$TMP/pytest_$side.log" |
 		sed -E 's/^SKIPPED \[[0-9]+\] /SKIPPED /; s/ - .*//' | sort -u >"$TMP/verdicts_$side"
