@@ -171,9 +171,10 @@ struct pt_node {
 	int backing_writers;    /* those of them that may write; */
 	int cached_users;       /* or opens without one; all three under pt.lock */
 	struct pt_stamp {       /* the file as the kernel's page cache last saw */
-		struct timespec mtime, ctime;   /* it (at our last release); */
-		off_t size;                     /* under pt.lock */
+		struct timespec mtime, ctime;   /* it (at our last flush or */
+		off_t size;                     /* release); under pt.lock */
 		bool valid;
+		bool flushed;           /* taken at a FLUSH, not yet released */
 	} seen;
 	struct pt_node *next;   /* hash chain */
 	struct pt_node *id_next; /* chain of the id set (pt.ids) */
@@ -1453,10 +1454,16 @@ static double attr_ttl(struct pt *pt, struct pt_node *n, mode_t mode)
  * an open that finds the same three keeps the cache. A change made from
  * outside while no one has the file open through the mount is seen at
  * the next open; one made while it is open, when the attributes are
- * next refreshed (auto_inval_data, within attr_timeout). Not seen: a
- * change within one timestamp tick of our last write that leaves the
- * size as it was (ctime moves on every write, so only a file system with
- * coarse timestamps and a writer racing us get there). */
+ * next refreshed (auto_inval_data, within attr_timeout). The note is
+ * taken at FLUSH where the kernel sends one: close(2) waits for it,
+ * while RELEASE comes later, in the background, and a change made below
+ * right after the close could be noted as if the kernel had seen it. A
+ * release after a flush only checks the note: a file that changed in
+ * between keeps no cache at the next open. Not seen: a change within
+ * one timestamp tick of our last write that leaves the size as it was
+ * (ctime moves on every write, so only a file system with coarse
+ * timestamps and a writer racing us get there), and with -o noflush a
+ * change racing the release. */
 static bool stamp_of(int fd, struct pt_stamp *s)
 {
 	struct stat st;
@@ -1466,7 +1473,30 @@ static bool stamp_of(int fd, struct pt_stamp *s)
 	s->ctime = st.st_ctim;
 	s->size = st.st_size;
 	s->valid = true;
+	s->flushed = false;
 	return true;
+}
+
+static bool stamp_same(const struct pt_stamp *a, const struct pt_stamp *b);
+
+/* Note the file as the kernel saw it: at FLUSH (flush=true), or at
+ * RELEASE, where a note of the flush before it is only checked. */
+static void note_seen(struct pt *pt, struct pt_node *n, int fd, bool flush)
+{
+	struct pt_stamp s;
+	if (!S_ISREG(n->type) || !stamp_of(fd, &s))
+		return;
+	pthread_mutex_lock(&pt->lock);
+	if (flush) {
+		n->seen = s;
+		n->seen.flushed = true;
+	} else if (n->seen.flushed) {
+		n->seen.valid = stamp_same(&n->seen, &s);
+		n->seen.flushed = false;
+	} else {
+		n->seen = s;
+	}
+	pthread_mutex_unlock(&pt->lock);
 }
 
 static bool stamp_same(const struct pt_stamp *a, const struct pt_stamp *b)
@@ -1504,12 +1534,7 @@ static void finish_open(struct pt *pt, struct fbx_req *req, struct pt_node *n,
 
 static void close_open(struct pt *pt, struct fbx_req *req, struct pt_node *n, uint64_t fh)
 {
-	struct pt_stamp s;
-	if (S_ISREG(n->type) && stamp_of(fh_fd(fh), &s)) {
-		pthread_mutex_lock(&pt->lock);
-		n->seen = s;
-		pthread_mutex_unlock(&pt->lock);
-	}
+	note_seen(pt, n, fh_fd(fh), false);
 	if (pt->passthrough && S_ISREG(n->type)) {
 		bool had = fh_backing(fh) != 0;
 		backing_put(pt, req, n, had,
@@ -1706,10 +1731,12 @@ static void pt_flush(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi
 	 * (errors of network file systems, their close-to-open flush). */
 	int fd = dup(fh_fd(fi->fh));
 
-	if (fd < 0 || close(fd) < 0)
+	if (fd < 0 || close(fd) < 0) {
 		fbx_reply_err(req, -errno);
-	else
-		fbx_reply_err(req, 0);
+		return;
+	}
+	note_seen(pt_of(req), node_of(pt_of(req), ino), fh_fd(fi->fh), true);
+	fbx_reply_err(req, 0);
 }
 
 static void pt_release(struct fbx_req *req, uint64_t ino, struct fbx_file_info *fi)
