@@ -361,7 +361,12 @@ struct fbx_ll_ops {
 	 *  a short reply means end of file (unless direct_io). */
 	void (*read)(struct fbx_req *req, uint64_t ino, size_t size, off_t off,
 	             struct fbx_file_info *fi);
-	/** Write `size` bytes at `off`. Reply write with the count written. */
+	/** Write `size` bytes at `off`. Reply write with the count written.
+	 *  `buf` starts on a page boundary when fusebox's own loop read the
+	 *  request (fbx_session_loop, its workers or io_uring queues), so it
+	 *  can go to a file opened with O_DIRECT as it is; with a loop of
+	 *  your own (fbx_session_receive) it starts 80 bytes into your buffer
+	 *  (the request's headers). */
 	void (*write)(struct fbx_req *req, uint64_t ino, const char *buf, size_t size,
 	              off_t off, struct fbx_file_info *fi);
 	/** close(2) of one descriptor (may come several times). Reply err.

@@ -268,8 +268,10 @@ void *fbx_req_read_buf(struct fbx_req *req, size_t *room)
 		return NULL;
 	if (ch->ops->data_buf)
 		buf = ch->ops->data_buf(ch, room);
-	else if (req->w->buf && pthread_equal(pthread_self(), req->w->thread)) {
-		buf = req->w->buf + FBX_REPLY_ALIGN;
+	else if (req->w->mem && pthread_equal(pthread_self(), req->w->thread)) {
+		/* the page after the READ (session.h, FBX_WRITE_AT): one page
+		 * for the kernel to pin per 4 KiB */
+		buf = req->w->mem + FBX_REPLY_ALIGN;
 		*room = req->w->bufsize - FBX_REPLY_ALIGN;
 	}
 	return buf;

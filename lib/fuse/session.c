@@ -116,6 +116,9 @@ int fbx_session_set_threads(struct fbx_session *se, unsigned max_threads)
 	return 0;
 }
 
+_Static_assert(sizeof(struct fbx_k_read_in) == sizeof(struct fbx_k_write_in),
+               "a READ ends where a WRITE's data begins (FBX_WRITE_AT)");
+
 /* The largest request is a WRITE of max_write plus its headers. */
 static size_t request_bufsize(const struct fbx_session *se)
 {
@@ -347,11 +350,12 @@ struct fbx_worker *fbx_worker_new(struct fbx_session *se, struct fbx_chan *ch,
 	w->se = se;
 	w->ch = ch;
 	w->bufsize = bufsize;
-	/* Page-aligned: fbx_reply_fd reads file data to the page after the
-	 * request, so a 4 KiB reply is one page for the kernel to pin. */
-	if (bufsize && posix_memalign((void **)&w->buf, FBX_REPLY_ALIGN, w->bufsize) != 0) {
-		free(w);
-		return NULL;
+	if (bufsize) {
+		if (posix_memalign((void **)&w->mem, FBX_REPLY_ALIGN, FBX_WRITE_AT + bufsize)) {
+			free(w);
+			return NULL;
+		}
+		w->buf = w->mem + FBX_WRITE_AT;
 	}
 	pthread_mutex_init(&w->lock, NULL);
 	w->inflight.next = w->inflight.prev = &w->inflight;
@@ -364,7 +368,7 @@ void fbx_worker_free(struct fbx_session *se, struct fbx_worker *w)
 		fbx_chan_close(w->ch);
 	pthread_mutex_destroy(&w->lock);
 	free(atomic_load(&w->spare));
-	free(w->buf);
+	free(w->mem);
 	free(w);
 }
 

@@ -20,6 +20,14 @@ struct fbx_worker;
  * after at most this much header. fbx_reply_fd puts file data at this
  * offset, page-aligned, past any READ request. */
 #define FBX_REPLY_ALIGN 4096
+/* A worker reads each request this far before a page boundary: a WRITE's
+ * headers end there and its data begins page-aligned, so a daemon can
+ * hand it to O_DIRECT I/O (which refuses unaligned memory) as it is.
+ * The page after the boundary is also where fbx_reply_fd puts a READ's
+ * data: that request ends at the boundary too (fuse_read_in is as long
+ * as fuse_write_in). */
+#define FBX_WRITE_AT (FBX_REPLY_ALIGN - sizeof(struct fbx_k_in_header) - \
+                      sizeof(struct fbx_k_write_in))
 
 /* Wakes a worker blocked in read() (see session.c). */
 #define FBX_WAKE_SIGNAL (SIGRTMAX - 1)
@@ -66,8 +74,9 @@ struct fbx_worker {
 	int                 callers;     /* requests in a row from another caller */
 	uint32_t            pid;         /* caller of the request in buf (0: the kernel) */
 	uint64_t            taken_ns;    /* POOL: when the request in buf was read */
-	char               *buf;
+	char               *buf;         /* requests are read here (bufsize bytes) */
 	size_t              bufsize;
+	char               *mem;         /* buf's allocation: FBX_WRITE_AT bytes more */
 	pthread_mutex_t     lock;
 	struct fbx_req      inflight;    /* list head */
 	struct fbx_req *_Atomic spare;   /* one freed request, reused: no malloc per request */
