@@ -21,7 +21,9 @@
  * the last close).
  *
  * New files are created by the daemon; as root, they are then given to
- * the caller (fbx_fs_context), as a native file system would. Mount with
+ * the caller (fbx_fs_context), as a native file system would (the group
+ * of a set-group-ID directory stays; set-ID bits a caller other than
+ * root asks for at creation do not survive that chown). Mount with
  * -o allow_other,default_permissions to let the kernel check permissions
  * against SOURCEDIR's modes for every user. For a mirror that acts as
  * the caller for every call, see passthrough.c.
@@ -51,13 +53,36 @@ static const char *rel(const char *path) { return path[1] ? path + 1 : "."; }
 
 static int neg(int r) { return r < 0 ? -errno : r; }
 
-/* As root, the caller owns what it makes (not the daemon). */
+/* Does the directory holding `path` pass its group on (set-group-ID)? */
+static int parent_setgid(const char *path)
+{
+	char parent[PATH_MAX];
+	struct stat st;
+	snprintf(parent, sizeof parent, "%s", rel(path));
+	char *slash = strrchr(parent, '/');
+	if (slash)
+		*slash = '\0';
+	return fstatat(mirror()->dir, slash ? parent : ".", &st, 0) == 0 &&
+	       (st.st_mode & S_ISGID);
+}
+
+/* As root, the caller owns what it makes (not the daemon). The group is
+ * the caller's too, but below a set-group-ID directory, where the file
+ * already has the directory's group, as on any native file system. A
+ * chown clears a file's set-user/group-ID bits, so none is made when
+ * nothing changes (root creating); another caller loses those bits. */
 static int give_to_caller(const char *path)
 {
 	const struct fbx_fs_context *c = fbx_fs_context();
+	struct stat st;
 	if (geteuid() != 0)
 		return 0;
-	return neg(fchownat(mirror()->dir, rel(path), c->uid, c->gid, AT_SYMLINK_NOFOLLOW));
+	gid_t gid = parent_setgid(path) ? (gid_t)-1 : c->gid;
+	if (fstatat(mirror()->dir, rel(path), &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
+	if (st.st_uid == c->uid && (gid == (gid_t)-1 || st.st_gid == gid))
+		return 0;
+	return neg(fchownat(mirror()->dir, rel(path), c->uid, gid, AT_SYMLINK_NOFOLLOW));
 }
 
 /* ---- names ------------------------------------------------------------ */

@@ -9,7 +9,8 @@
 # (or its GitHub mirror kdave/xfstests). It is copied to a work
 # directory and built there; nothing lands in this tree.
 # FS, what answers the mounts:
-#   passthrough  build/examples/passthrough (default)
+#   passthrough  build/examples/passthrough (default; the low-level API)
+#   passthrough_fs  build/examples/passthrough_fs (the path API, fs.h)
 #   ll-ours      libfuse 3.14's passthrough_ll (Debian's fuse3 source),
 #                on our libfuse3.so.3 through build/tools/fusebox-run
 #   ll-peer      the same binary on Debian's libfuse3.so.3
@@ -26,7 +27,7 @@ build=${BUILD:-$root/build}
 fs=passthrough
 if [ "${1:-}" = --fs ]; then fs=${2:-}; shift 2; fi
 src=${1:-}
-[ -n "$src" ] && [ -f "$src/check" ] || { echo "usage: $0 [--fs passthrough|ll-ours|ll-peer] XFSTESTS_SRC [check args]" >&2; exit 2; }
+[ -n "$src" ] && [ -f "$src/check" ] || { echo "usage: $0 [--fs passthrough|passthrough_fs|ll-ours|ll-peer] XFSTESTS_SRC [check args]" >&2; exit 2; }
 shift
 [ $# -gt 0 ] || set -- -g generic/quick
 [ "$(id -u)" = 0 ] || { echo "xfstests needs root" >&2; exit 2; }
@@ -57,9 +58,9 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM
 
 case $fs in
-passthrough)
-	[ -x "$build/examples/passthrough" ] || { echo "build first (make)" >&2; exit 2; }
-	daemon="$build/examples/passthrough";;
+passthrough|passthrough_fs)
+	[ -x "$build/examples/$fs" ] || { echo "build first (make)" >&2; exit 2; }
+	daemon="$build/examples/$fs";;
 ll-ours|ll-peer)
 	bash "$root/tests/compat/fetch_src.sh" fuse3 "$work/fuse3" || exit 2
 	# shellcheck disable=SC2046 # pkg-config's words are meant to split
@@ -67,7 +68,7 @@ ll-ours|ll-peer)
 		$(pkg-config --cflags --libs fuse3) || exit 2
 	daemon="$work/passthrough_ll"
 	[ "$fs" = ll-ours ] && daemon="$build/tools/fusebox-run $daemon";;
-*) echo "--fs: passthrough, ll-ours or ll-peer, not $fs" >&2; exit 2;;
+*) echo "--fs: passthrough, passthrough_fs, ll-ours or ll-peer, not $fs" >&2; exit 2;;
 esac
 
 echo "building xfstests in $work/xfstests"
@@ -80,7 +81,7 @@ sed -i "s|-e 's/fuse.ceph-fuse/ceph-fuse/'|& -e 's/^fuse\\\\..*/fuse/'|" "$work/
 
 # The helper mount(8) runs for -t fuse.fbxconfPID: DEV MNT -o OPTS, where
 # OPTS carries source=DIR.
-if [ "$fs" = passthrough ]; then
+if [ "${fs#passthrough}" != "$fs" ]; then
 	cat >"$helper" <<EOF
 #!/bin/bash
 dev=\$1 mnt=\$2 opts= src=

@@ -4,8 +4,8 @@
 # mkdir, rename, hard and symbolic links, chmod, truncate, times, unlink,
 # rmdir, listing); a file unlinked while open stays usable through its
 # descriptor and leaves nothing behind at the last close; a file made by
-# another user belongs to that user in SOURCEDIR; a missing SOURCEDIR is
-# refused.
+# another user belongs to that user in SOURCEDIR, with the group of a
+# set-group-ID directory; a missing SOURCEDIR is refused.
 . "${FBX_ROOT:-$(dirname "$0")/../..}/tests/lib/fbx.sh"
 [ "$(id -u)" = 0 ] || skip "needs root to mount"
 PFS=$BUILD/examples/passthrough_fs
@@ -66,6 +66,17 @@ check "last close: no hidden file left" "d" "$(ls -A "$S" | tr '\n' ' ' | sed 's
 setpriv --reuid=65534 --regid=65534 --clear-groups sh -c "echo x > '$M/nb'" ||
 	{ echo "FAIL  nobody could not create"; fails=$((fails + 1)); }
 check "owner of nobody's file" "65534:65534" "$(stat -c %u:%g "$S/nb" 2>/dev/null)"
+
+# a set-group-ID directory hands its group on, and root's set-group-ID
+# file keeps its bit (a chown to the same owner would clear it)
+mkdir "$M/sg" && chgrp 65534 "$M/sg" && chmod 2777 "$M/sg"
+setpriv --reuid=65534 --regid=100 --clear-groups sh -c "echo y > '$M/sg/f'" ||
+	{ echo "FAIL  nobody could not create in sg"; fails=$((fails + 1)); }
+check "set-group-ID directory: the file's group is the directory's" "65534:65534" \
+	"$(stat -c %u:%g "$S/sg/f" 2>/dev/null)"
+(umask 0; install -m 2755 /dev/null "$M/sg/x")
+check "set-group-ID file by root: bit and group kept" "2755 0:65534" \
+	"$(stat -c '%a %u:%g' "$S/sg/x" 2>/dev/null)"
 
 umount "$M"
 wait_exit "$PID"; rc=$?
