@@ -134,7 +134,12 @@ fi
 
 # 6. kill -9 in the middle of writes: the writer fails, nothing is left
 if run "$TMP/kill.log" "$TMP/memdisk" /dev/nbd0; then
-  (while dd if=/dev/zero of="$DEV" bs=64k count=1024 oflag=direct status=none 2>"$TMP/dd.err"; do :; done) &
+  # The writer's shell holds the device open across its dd runs: a kill
+  # landing between two runs must not let autoclear unbind the loop
+  # device, whose next dd would then see a 0-byte disk (ENOSPC), not the
+  # dead daemon's EIO.
+  (exec 9<>"$DEV"
+   while dd if=/dev/zero of="$DEV" bs=64k count=1024 oflag=direct status=none 2>"$TMP/dd.err"; do :; done) &
   ddpid=$!
   sleep 1
   kill -9 "$PID"
