@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # fsx.sh -- xfstests' fsx (random reads, writes, truncates, mmap,
 # fallocate, copy_file_range... checked against a model of the file)
-# on memfs and passthrough, by hand like xfstests.sh (see README.md here).
+# on memfs and passthrough in each way of serving requests (writeback
+# cache or not, FUSE passthrough or not, workers that poll or not, FUSE
+# over io_uring), by hand like xfstests.sh (see README.md here).
 #
 #   tests/conformance/fsx.sh XFSTESTS_SRC [OPS]
 #
@@ -24,9 +26,12 @@ ops=${2:-20000}
 
 work=$(mktemp -d /tmp/fbx-fsx.XXXXXX)
 pid=
+uring=/sys/module/fuse/parameters/enable_uring
+uring_was=$(cat "$uring" 2>/dev/null)
 cleanup() {
 	mountpoint -q "$work/mnt" 2>/dev/null && { fusermount3 -u "$work/mnt" 2>/dev/null || umount -l "$work/mnt"; }
 	[ -n "$pid" ] && kill "$pid" 2>/dev/null
+	[ -n "$uring_was" ] && echo "$uring_was" >"$uring" 2>/dev/null
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -62,10 +67,20 @@ variant() {
 	pid=
 }
 
-variant memfs "$build/examples/memfs" -f "$work/mnt"
-variant memfs-nowb "$build/examples/memfs" -f -o no_writeback_cache "$work/mnt"
-variant passthrough "$build/examples/passthrough" -f "$work/src" "$work/mnt"
-rm -rf "${work:?}/src/"*
-variant passthrough-wb "$build/examples/passthrough" -f -o writeback_cache "$work/src" "$work/mnt"
+memfs() { variant "$1" "$build/examples/memfs" -f "${@:2}" "$work/mnt"; }
+pt() { rm -rf "${work:?}/src/"*; variant "$1" "$build/examples/passthrough" -f "${@:2}" "$work/src" "$work/mnt"; }
+memfs memfs
+memfs memfs-nowb -o no_writeback_cache
+memfs memfs-spin0 -o spin=0
+pt passthrough
+pt passthrough-wb -o writeback_cache
+pt passthrough-nopt -o no_passthrough      # reads and writes reach the daemon
+pt passthrough-spin0 -o spin=0
+if [ -n "$uring_was" ] && echo Y >"$uring" 2>/dev/null; then
+	memfs memfs-uring -o io_uring
+	pt passthrough-uring -o io_uring,no_passthrough
+else
+	echo "note: no enable_uring switch here: the io_uring variants not run"
+fi
 echo "$((runs - fails)) of $runs fsx runs passed"
 [ "$fails" = 0 ]
