@@ -323,7 +323,8 @@ struct fbx_ll_ops {
 	void (*lookup)(struct fbx_req *req, uint64_t parent, const char *name);
 	/** The kernel drops `nlookup` references to `ino`; when the count
 	 *  reaches zero the id may be reused. Reply with fbx_reply_none().
-	 *  Missing: nothing to do. */
+	 *  Missing: forget_multi is called with one node, or, without it
+	 *  too, nothing is done. */
 	void (*forget)(struct fbx_req *req, uint64_t ino, uint64_t nlookup);
 	/** Attributes of `ino`; fi is non-NULL when asked through an open
 	 *  file (fstat). Reply attr. Missing: ENOSYS. */
@@ -450,8 +451,9 @@ struct fbx_ll_ops {
 	 *  library answers from getattr. */
 	void (*statx)(struct fbx_req *req, uint64_t ino, int flags, unsigned mask,
 	              struct fbx_file_info *fi);
-	/** The kernel forgets many nodes at once. Missing: forget is called
-	 *  for each one. Reply with fbx_reply_none(). */
+	/** The kernel forgets many nodes at once (BATCH_FORGET); when set it
+	 *  gets every batch, even if forget is set too. Missing: forget is
+	 *  called for each one. Reply with fbx_reply_none(). */
 	void (*forget_multi)(struct fbx_req *req, size_t count,
 	                     const uint64_t *inos, const uint64_t *nlookups);
 	/** syncfs(2). Reply err. Missing: success. */

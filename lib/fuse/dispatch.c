@@ -500,43 +500,64 @@ static const handler_fn handlers[FBX_K_OPCODE_MAX] = {
 	[FBX_K_STATX] = h_statx,
 };
 
-/* FORGET and BATCH_FORGET have no reply; without a forget op there is
- * nothing to do, and no request object is made for them. */
+/* forget_multi takes parallel arrays; small batches live on the stack. */
+static void forget_batch(struct fbx_worker *w, const struct fbx_msg *m, uint32_t count,
+                         const struct fbx_k_forget_one *one)
+{
+	uint64_t stack[2 * 64];
+	uint64_t *ids = count <= 64 ? stack : malloc(sizeof(uint64_t) * 2 * count);
+	struct fbx_req *req = fbx_req_new(w, m);
+	if (!ids || !req) {
+		/* Forgets are advisory: dropping them leaks nodes, no more. */
+		if (ids != stack)
+			free(ids);
+		if (req)
+			fbx_reply_none(req);
+		return;
+	}
+	for (uint32_t i = 0; i < count; i++) {
+		ids[i] = one[i].nodeid;
+		ids[count + i] = one[i].nlookup;
+	}
+	w->se->ops.forget_multi(req, count, ids, ids + count);
+	if (ids != stack)
+		free(ids);
+}
+
+/* FORGET and BATCH_FORGET have no reply; without either forget op there
+ * is nothing to do, and no request object is made for them. A batch goes
+ * to forget_multi when there is one (as libfuse does), a single forget
+ * to forget unless only forget_multi is there. */
 static void forget(struct fbx_worker *w, const struct fbx_msg *m)
 {
 	const struct fbx_ll_ops *ops = &w->se->ops;
 	if (m->opcode == FBX_K_FORGET) {
+		struct fbx_k_forget_one one = {
+			m->nodeid, ((const struct fbx_k_forget_in *)m->arg)->nlookup
+		};
 		if (ops->forget) {
 			struct fbx_req *req = fbx_req_new(w, m);
 			if (req)
-				ops->forget(req, m->nodeid,
-				            ((const struct fbx_k_forget_in *)m->arg)->nlookup);
+				ops->forget(req, one.nodeid, one.nlookup);
+		} else if (ops->forget_multi) {
+			forget_batch(w, m, 1, &one);
 		}
 		return;
 	}
 	const struct fbx_k_batch_forget_in *b = m->arg;
 	const struct fbx_k_forget_one *one = m->data;
+	/* One call for the batch when the filesystem takes one: a batch
+	 * after a cache drop holds thousands of nodes, and a request object
+	 * per node cost the READDIRPLUS running beside it (bench readdir). */
+	if (ops->forget_multi) {
+		if (b->count)
+			forget_batch(w, m, b->count, one);
+		return;
+	}
 	for (uint32_t i = 0; ops->forget && i < b->count; i++) {
 		struct fbx_req *req = fbx_req_new(w, m);
 		if (req)
 			ops->forget(req, one[i].nodeid, one[i].nlookup);
-	}
-	/* forget_multi takes parallel arrays; built only when it is set. */
-	if (!ops->forget && ops->forget_multi && b->count) {
-		uint64_t *ids = malloc(sizeof(uint64_t) * 2 * b->count);
-		struct fbx_req *req = fbx_req_new(w, m);
-		if (!ids || !req) {
-			free(ids);
-			if (req)
-				fbx_reply_none(req);
-			return;
-		}
-		for (uint32_t i = 0; i < b->count; i++) {
-			ids[i] = one[i].nodeid;
-			ids[b->count + i] = one[i].nlookup;
-		}
-		ops->forget_multi(req, b->count, ids, ids + b->count);
-		free(ids);
 	}
 }
 

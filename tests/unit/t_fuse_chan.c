@@ -243,9 +243,90 @@ static void test_receive_process(void)
 	CHECK_EQ_INT(destroyed, 1);
 }
 
+/* ---- forgets: which op gets a FORGET and a BATCH_FORGET ------------- */
+
+static int n_forget, n_multi;
+static uint64_t forgot;   /* sum of ino * nlookup over every node forgotten */
+
+static void f_forget(struct fbx_req *req, uint64_t ino, uint64_t nlookup)
+{
+	n_forget++;
+	forgot += ino * nlookup;
+	fbx_reply_none(req);
+}
+
+static void f_multi(struct fbx_req *req, size_t count, const uint64_t *inos,
+                    const uint64_t *nlookups)
+{
+	n_multi++;
+	for (size_t i = 0; i < count; i++)
+		forgot += inos[i] * nlookups[i];
+	fbx_reply_none(req);
+}
+
+/* INIT, one FORGET (ino 3, nlookup 2), a batch of `count` (ino i+10,
+ * nlookup 1), served one by one; only INIT is answered. */
+static void serve_forgets(const struct fbx_ll_ops *o, uint32_t count)
+{
+	n_forget = n_multi = 0;
+	forgot = 0;
+	struct fbx_session *se = fbx_session_new(NULL, o, sizeof *o, NULL);
+	CHECK_FATAL(se);
+	struct fbx_chan *ch = fbx_chan_mem_new();
+	CHECK_FATAL(ch);
+	fbx_session_set_chan(se, ch);
+	static char buf[16384];
+	CHECK_EQ_INT(fbx_chan_mem_push(ch, buf, init_req(buf, 1)), 0);
+	struct fbx_k_forget_in f = { .nlookup = 2 };
+	push(ch, FBX_K_FORGET, 2, 3, &f, sizeof f, NULL);
+	struct {
+		struct fbx_k_batch_forget_in b;
+		struct fbx_k_forget_one one[800];
+	} bf = { .b = { .count = count } };
+	CHECK_FATAL(count <= 800);
+	for (uint32_t i = 0; i < count; i++)
+		bf.one[i] = (struct fbx_k_forget_one){ i + 10, 1 };
+	size_t len = req(buf, FBX_K_BATCH_FORGET, 3, 0, &bf,
+	                 sizeof bf.b + count * sizeof bf.one[0], NULL);
+	CHECK_EQ_INT(fbx_chan_mem_push(ch, buf, len), 0);
+	ssize_t n;
+	while ((n = fbx_session_receive(se, buf, sizeof buf)) > 0)
+		CHECK_EQ_INT(fbx_session_process(se, buf, (size_t)n), 0);
+	CHECK_EQ_INT(n, 0);
+	check_init(ch, 1);
+	CHECK_EQ_INT(fbx_chan_mem_pop(ch, buf, sizeof buf), -ENOENT);   /* no replies */
+	fbx_session_destroy(se);
+	uint64_t want = 3 * 2;
+	for (uint32_t i = 0; i < count; i++)
+		want += i + 10;
+	CHECK_EQ_INT(forgot, want);
+}
+
+/* A batch goes to forget_multi whenever it is set (libfuse does the
+ * same): one call, however many nodes, on the stack or not. */
+static void test_forgets(void)
+{
+	struct fbx_ll_ops both = { .forget = f_forget, .forget_multi = f_multi };
+	serve_forgets(&both, 3);
+	CHECK_EQ_INT(n_forget, 1);
+	CHECK_EQ_INT(n_multi, 1);
+	serve_forgets(&both, 700);
+	CHECK_EQ_INT(n_forget, 1);
+	CHECK_EQ_INT(n_multi, 1);
+	struct fbx_ll_ops single = { .forget = f_forget };
+	serve_forgets(&single, 5);
+	CHECK_EQ_INT(n_forget, 6);
+	CHECK_EQ_INT(n_multi, 0);
+	struct fbx_ll_ops multi = { .forget_multi = f_multi };
+	serve_forgets(&multi, 5);
+	CHECK_EQ_INT(n_forget, 0);
+	CHECK_EQ_INT(n_multi, 2);
+}
+
 int main(void)
 {
 	test_loop();
 	test_receive_process();
+	test_forgets();
 	return check_exit();
 }
