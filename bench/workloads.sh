@@ -18,11 +18,18 @@
 WL=$T/wl
 WL_FILES=3000; WL_CFILES=60; WL_ROWS=25000
 [ "$QUICK" = 1 ] && { WL_FILES=1000; WL_CFILES=20; WL_ROWS=5000; }
-WL_SIDES="memfs pt ptwb"
+# WL_COUNTED: the sides whose requests are counted (the transport does
+# not change what the kernel asks). WL_SIDES adds memfs and passthrough
+# over FUSE io_uring (-o io_uring; the fuse module's enable_uring set to
+# Y for those runs only, as the fuse group's [uring] rows do).
+WL_COUNTED="memfs pt ptwb"
+WL_SIDES=$WL_COUNTED
+if WL_URING_WHY=$(uring_why); then WL_SIDES="$WL_SIDES mfur ptur"
+elif want workloads; then note "workloads: [.. uring] rows skipped: $WL_URING_WHY"; fi
 WL_OK=1
 
-WL_FLAGS="memfs: -f MNT; pt: passthrough -f SRC MNT; pt wb: passthrough -f -o writeback_cache SRC MNT; peer: passthrough_ll -f -o source=SRC MNT; native: tmpfs"
-wl_label() { case $1 in memfs) echo memfs;; pt) echo pt;; ptwb) echo "pt wb";; ptnx) echo "pt no_xattr";; esac; }
+WL_FLAGS="memfs: -f MNT; pt: passthrough -f SRC MNT; pt wb: passthrough -f -o writeback_cache SRC MNT; memfs/pt uring: the same with -o io_uring (enable_uring=Y); peer: passthrough_ll -f -o source=SRC MNT; native: tmpfs"
+wl_label() { case $1 in memfs) echo memfs;; pt) echo pt;; ptwb) echo "pt wb";; ptnx) echo "pt no_xattr";; mfur) echo "memfs uring";; ptur) echo "pt uring";; esac; }
 
 # wl_prepare: the inputs, once per bench run (not timed).
 wl_prepare() {
@@ -143,7 +150,7 @@ wl_rows() {
       esac
     done
   done
-  for s in $WL_SIDES; do
+  for s in $WL_COUNTED; do
     row "wl.rt.$s" workl "$(printf 'tar -x req/entry [%s]' "$(wl_label $s)")" req l "<=6" ""
   done
 }
@@ -154,6 +161,8 @@ wl_start() {
   local side=$1 src=$2 lg=$3 i
   case $side in
     memfs) FBX_REQUEST_COUNTS=1 "$OURS_MEMFS" -f "$MNT" >"$lg" 2>&1 & ;;
+    mfur)  "$OURS_MEMFS" -f -o io_uring "$MNT" >"$lg" 2>&1 & ;;
+    ptur)  "$OURS_PT" -f -o io_uring "$src" "$MNT" >"$lg" 2>&1 & ;;
     pt)    FBX_REQUEST_COUNTS=1 "$OURS_PT" -f "$src" "$MNT" >"$lg" 2>&1 & ;;
     ptwb)  FBX_REQUEST_COUNTS=1 "$OURS_PT" -f -o writeback_cache "$src" "$MNT" >"$lg" 2>&1 & ;;
     ptnx)  FBX_REQUEST_COUNTS=1 "$OURS_PT" -f -o no_xattr "$src" "$MNT" >"$lg" 2>&1 & ;;
@@ -208,7 +217,7 @@ wl_count() {
     # INIT and the teardown's DESTROY are in ours too: same footing
     awk -v e="$WL_ENTRIES" '/opcode: / { sub(/.*opcode: /, ""); sub(/ .*/, ""); c[$0]++ }
       END { printf "tar -x requests per entry [libfuse passthrough_ll]:"; for (k in c) if (c[k] / e >= 0.05) printf " %s %.2f", k, c[k] / e; print "" }' "$lg" >>"$NOTES"
-    for s in $WL_SIDES; do rec "wl.rt.$s" peer 1 "$(awk -v n="$n" -v e="$WL_ENTRIES" 'BEGIN {printf "%.2f", n / e}')"; done
+    for s in $WL_COUNTED; do rec "wl.rt.$s" peer 1 "$(awk -v n="$n" -v e="$WL_ENTRIES" 'BEGIN {printf "%.2f", n / e}')"; done
   else
     n=$(sed -n 's/^fusebox: requests: total=\([0-9]*\).*/\1/p' "$lg" | tail -n1)
     [ -n "$n" ] || { log "workloads $side: no request counts in $lg"; return 0; }
@@ -224,13 +233,15 @@ wl_side() {
   local side=$1 r=$2 src=$SRC/wl-$1 d lg=$WL/$1-r$2.log v ph
   case $side in
     peer) [ -n "$PEER_PT" ] || return 0;;
-    memfs) [ -n "$OURS_MEMFS" ] || return 0;;
-    pt|ptwb) [ -n "$OURS_PT" ] || return 0;;
+    memfs|mfur) [ -n "$OURS_MEMFS" ] || return 0;;
+    pt|ptwb|ptur) [ -n "$OURS_PT" ] || return 0;;
   esac
   log "round $r: workloads $side"
   mkdir -p "$src"
+  # io_uring is offered at INIT: on for the uring sides, as found otherwise
+  case $side in mfur|ptur) uring_set Y;; *) [ "$URING_WAS" = N ] && uring_set N;; esac
   if [ "$side" = native ]; then d=$src; DPID=
-  else wl_start "$side" "$src" "$lg" || { rm -rf "$src"; return 0; }; d=$MNT; fi
+  else wl_start "$side" "$src" "$lg" || { [ "$URING_WAS" = N ] && uring_set N; rm -rf "$src"; return 0; }; d=$MNT; fi
   wl_time tar "$side" "$r" tar -C "$d" -xf "$WL/tree.tar"
   wl_time rm "$side" "$r" rm -rf "$d/tree"
   wl_time clone "$side" "$r" git clone -q --no-local --no-hardlinks "$WL/gen/repo" "$d/repo"
@@ -242,6 +253,7 @@ wl_side() {
   cp -r "$WL/gen/build" "$d/build"
   wl_time build "$side" "$r" make -s -j2 -C "$d/build"
   if [ "$side" != native ]; then stop_daemon "$DPID" "$MNT"; fi
+  [ "$URING_WAS" = N ] && uring_set N
   rm -rf "$src"
 }
 
@@ -250,7 +262,7 @@ wl_side() {
 wl_round() {
   local r=$1 s order
   [ "$WL_OK" = 1 ] || return 0
-  if [ "$r" = 1 ]; then for s in $WL_SIDES ptnx peer; do wl_count "$s"; done; fi
+  if [ "$r" = 1 ]; then for s in $WL_COUNTED ptnx peer; do wl_count "$s"; done; fi
   if (( r % 2 )); then order="$WL_SIDES peer"; else order="peer $(echo "$WL_SIDES" | tr ' ' '\n' | tac | tr '\n' ' ')"; fi
   for s in $order native; do wl_side "$s" "$r"; drop_caches; done
 }
