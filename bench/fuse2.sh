@@ -8,10 +8,26 @@
 # of 10, ours the same bound). fusexmp mirrors /: the workloads run in
 # a directory of bench/run's tmpfs through the mount.
 # Uses bench/run's helpers (row, rec, meta, cfio, acc, stop_daemon, ...).
+#
+# The [uring] rows: the metadata phases again on ours with -o io_uring
+# (never the default of our libfuse layers), the fuse module's
+# enable_uring set to Y for that run only; libfuse 2 has no io_uring, so
+# their peer cells are the plain runs.
 
 F2_EXDIR=/usr/share/doc/libfuse-dev/examples
 F2_BIN=; F2_OURS=$BUILD/compat/libfuse.so.2
 F2_OPTS="-o entry_timeout=1,attr_timeout=1,negative_timeout=0"
+F2_UR=
+if URING_WHY=$(uring_why); then F2_UR=1; elif want fuse2; then note "fuse2 [uring] rows skipped: $URING_WHY"; fi
+
+# f2rec KEY SIDE ROUND VALUE: ours:ur under fuse2.ur.*, the peer under both
+f2rec() {
+  case $2 in
+    ours:ur) rec "fuse2.ur.${1#fuse2.}" ours "$3" "$4";;
+    peer) rec "$@"; [ -n "$F2_UR" ] && rec "fuse2.ur.${1#fuse2.}" peer "$3" "$4";;
+    *) rec "$@";;
+  esac
+}
 
 fuse2_prepare() {
   local src=$F2_EXDIR/fusexmp.c
@@ -44,16 +60,24 @@ fuse2_rows() {
   row fuse2.randread4 fuse2 "xmp rand read 4k 4job" IOPS  h 1.0 ""
   row fuse2.rss       fuse2 "xmp daemon peak RSS"   MiB   l "" ""
   row fuse2.cpu.meta  fuse2 "xmp daemon CPU: meta"  ms    l "" ""
+  [ -n "$F2_UR" ] || return 0
+  for t in 1 4; do
+    for ph in create stat readdir rename unlink; do
+      u=ops/s; [ $ph = readdir ] && u=ent/s
+      row fuse2.ur.meta$t.$ph fuse2 "$(printf 'xmp meta %-7s %sthr [uring]' $ph $t)" $u h 1.2 ""
+    done
+  done
 }
 
-fuse2_round() { # SIDE(ours|peer) ROUND
-  local side=$1 r=$2 d=$SRC/fuse2-$1 lg=$T/fusexmp2-$1-r$2.log i lib=
+fuse2_round() { # SIDE(ours|ours:ur|peer) ROUND
+  local side=$1 r=$2 d=$SRC/fuse2-${1/:/-} lg=$T/fusexmp2-${1/:/-}-r$2.log i lib='' ur=()
   [ -n "$F2_BIN" ] || return 0
-  if [ "$side" = ours ]; then [ -f "$F2_OURS" ] || return 0; lib=$(dirname "$F2_OURS"); fi
+  if [ "$side" != peer ]; then [ -f "$F2_OURS" ] || return 0; lib=$(dirname "$F2_OURS"); fi
+  [ "$side" = ours:ur ] && { [ -n "$F2_UR" ] || return 0; ur=(-o io_uring); uring_set Y; }
   log "round $r: fuse2 $side"
   mkdir -p "$d"
   # shellcheck disable=SC2086
-  env LD_LIBRARY_PATH="$lib" "$F2_BIN" -f $F2_OPTS "$MNT" >"$lg" 2>&1 &
+  env LD_LIBRARY_PATH="$lib" "$F2_BIN" -f $F2_OPTS "${ur[@]}" "$MNT" >"$lg" 2>&1 &
   DPID=$!; PIDS+=("$DPID"); MOUNTS+=("$MNT")
   # shellcheck disable=SC2034  # read by bench/run's stop_daemon
   DLABEL="round $r fuse2 $side (log $(basename "$lg"))"
@@ -63,12 +87,19 @@ fuse2_round() { # SIDE(ours|peer) ROUND
     sleep 0.1
   done
   if ! is_mounted "$MNT"; then
-    log "fuse2 $side: did not mount: $(tail -n3 "$lg" | tr '\n' ' ')"; stop_daemon "$DPID" "$MNT"; rm -rf "$d"; return 0
+    log "fuse2 $side: did not mount: $(tail -n3 "$lg" | tr '\n' ' ')"; stop_daemon "$DPID" "$MNT"; rm -rf "$d"
+    [ "$URING_WAS" = N ] && uring_set N
+    return 0
   fi
   local m=$MNT$d t0
   t0=$(dticks)
-  meta fuse2.meta1 "$side" "$r" "$m/meta1" 1
-  meta fuse2.meta4 "$side" "$r" "$m/meta4" 4
+  meta fuse2.meta1 "$side" "$r" "$m/meta1" 1 f2rec
+  meta fuse2.meta4 "$side" "$r" "$m/meta4" 4 f2rec
+  if [ "$side" = ours:ur ]; then
+    stop_daemon "$DPID" "$MNT"; rm -rf "$d"
+    [ "$URING_WAS" = N ] && uring_set N
+    return 0
+  fi
   acc fuse2.cpu.meta ms $(( $(dticks) - t0 )) 0
   local f=(--directory="$m" --filename=seqfile --size="$SEQSIZE" --ioengine=psync)
   CFIO_OUT=$(fio_val wbw --name=seqwrite "${f[@]}" --rw=write --bs=1M --direct=0 --end_fsync=1)
