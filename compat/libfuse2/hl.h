@@ -29,6 +29,7 @@ struct fuse_fs {
 /* The high-level options libfuse 2 has and fusebox's parser does not. */
 struct hl_conf {
 	int auto_cache, intr, intr_signal, utime_omit_ok;
+	int remember;   /* noforget (-1) or remember=T: flag_remember */
 	char *modules;
 };
 

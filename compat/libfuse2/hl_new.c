@@ -11,8 +11,10 @@
  *     (fuse_register_module) or a libfusemod_NAME.so defines.
  *   auto_cache, ac_attr_timeout=: accepted; the page cache is kept or
  *     dropped as the path layer decides (kernel_cache to keep it).
- *   noforget, remember=: accepted; fusebox keeps nodes by the kernel's
- *     exact lookup counts, so there is nothing to remember.
+ *   noforget, remember=T: the path layer's flag_remember (fusebox/fs.h):
+ *     a node the kernel forgot is kept while it has a name, so that file
+ *     handles (NFS) find it again; kept past T seconds too, until the
+ *     name is removed (as the libfuse 3 layer does).
  *   intr, intr_signal=: accepted; fuse_interrupted() sees an interrupt
  *     (no signal is sent to the worker).
  *   nopath: as flag_nopath.
@@ -36,6 +38,8 @@ static const struct fuse_opt hl_opts[] = {
 	CF("noauto_cache", auto_cache, 0),
 	CF("intr", intr, 1),
 	CF("intr_signal=%d", intr_signal, 0),
+	CF("noforget", remember, -1),
+	CF("remember=%u", remember, 0),
 	FUSE_OPT_END
 };
 
@@ -196,6 +200,7 @@ struct fuse *fuse_new(struct fuse_chan *ch, struct fuse_args *args,
 		return NULL;
 	}
 	fbx_hl2_make_ops(f->fs, &ops);
+	ops.flag_remember = f->conf.remember != 0;
 	f->fbx = fbx_fs_new(&o, &ops, sizeof(ops), f);
 	fbx_options_free(&o);
 	if (!f->fbx) {

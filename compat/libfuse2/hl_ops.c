@@ -277,9 +277,11 @@ static int hl_poll(const char *path, struct fbx_file_info *bfi, unsigned events,
 /* ---- init and destroy ------------------------------------------------------ */
 
 /* Kernel features the path layer turns off (fs.h promises neither
- * O_TRUNC in open nor unmasked modes, nor export), and splice, which
- * fusebox notes but does not do: a program's init cannot turn these on. */
-#define HL_NEVER (FUSE_CAP_DONT_MASK | FUSE_CAP_ATOMIC_O_TRUNC | FUSE_CAP_EXPORT_SUPPORT | \
+ * O_TRUNC in open nor unmasked modes), and splice, which fusebox notes
+ * but does not do: a program's init cannot turn these on. Export stays
+ * as the path layer offers it (as libfuse 2's high level asks for it):
+ * file handles, for NFS, which -o noforget keeps valid. */
+#define HL_NEVER (FUSE_CAP_DONT_MASK | FUSE_CAP_ATOMIC_O_TRUNC | \
                   FUSE_CAP_SPLICE_READ | FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE)
 
 static void *hl_init(struct fbx_conn *c)

@@ -8,13 +8,15 @@
 #include <string.h>
 
 /* Kernel features fusebox's path layer turned off (fs.h: it promises
- * neither unmasked modes, nor killpriv, ACLs or export) and libfuse's
- * splice bits, which fusebox notes but does not act on: a program's init
- * cannot turn these on. ATOMIC_O_TRUNC is not among them: libfuse 3
+ * neither unmasked modes, nor killpriv or ACLs) and libfuse's splice
+ * bits, which fusebox notes but does not act on: a program's init cannot
+ * turn these on. Export stays as the path layer offers it (libfuse 3's
+ * high level asks for it too): file handles, which -o noforget keeps
+ * valid after the kernel forgets a node. ATOMIC_O_TRUNC is not among them: libfuse 3
  * asks for it by default, so its programs get O_TRUNC in open's
  * fi->flags and no truncate (lxcfs refuses truncate but takes O_TRUNC;
  * a program without a truncate op would fail every `> file`). */
-#define HL_NEVER (FUSE_CAP_DONT_MASK | FUSE_CAP_EXPORT_SUPPORT | \
+#define HL_NEVER (FUSE_CAP_DONT_MASK | \
                   FUSE_CAP_HANDLE_KILLPRIV | FUSE_CAP_POSIX_ACL | FUSE_CAP_SPLICE_READ | \
                   FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE)
 

@@ -200,6 +200,30 @@ except OSError as e:
 		fi
 	done
 
+	# File handles (NFS) outlive the kernel's cache only with -o noforget
+	# (remember=T): without it the node goes with the kernel's FORGET
+	rm -rf "${DATA:?}"/*
+	echo "by handle" >"$DATA/h"
+	local forget
+	for forget in noforget plain; do
+		local o=(); [ $forget = noforget ] && o=(-o noforget)
+		start_fs "$TMP/fusexmp-$forget.log" "${RUN[@]}" "$BIN/fusexmp" -f "${o[@]}" "$MNT"
+		if ! wait_mounted "$MNT" "$PID"; then
+			echo "FAIL  $who: fusexmp $forget did not mount"; sed 's/^/      /' "$TMP/fusexmp-$forget.log"; fails=$((fails + 1))
+			continue
+		fi
+		local got; got=$(python3 tests/compat/src/handle_reopen.py "$MNT" "$MNT$DATA/h")
+		if [ $forget = noforget ]; then
+			check "$who: fusexmp -o noforget: a handle opens its file after the kernel forgot it" "by handle" "$got"
+		elif [ -n "$dir" ]; then
+			check "$who: fusexmp without noforget: the forgotten node's handle is stale" ESTALE "$got"
+		else
+			echo "info  $who: fusexmp without noforget, handle after forget: $got"
+		fi
+		umount "$MNT"
+		wait_exit "$PID"
+	done
+
 	# libfuse 2's built-in modules over fusexmp (which mirrors /)
 	rm -rf "${DATA:?}"/*
 	echo inside >"$DATA/file"; mkdir "$DATA/d"; ln -s "$DATA/file" "$DATA/d/abs"

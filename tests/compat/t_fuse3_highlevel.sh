@@ -176,6 +176,19 @@ for prog in passthrough passthrough_fh; do
 	unmount_fs "$prog"
 done
 
+# File handles (NFS): with -o noforget a handle still opens its file after
+# the kernel forgot the node; without it the node goes with the FORGET.
+echo "by handle" >"$BACK/h"
+mount_fs "$TMP/pt_nf.log" "$TMP/bin/passthrough" -o noforget
+check "passthrough -o noforget: a handle opens its file after the kernel forgot it" "by handle" \
+	"$(python3 tests/compat/src/handle_reopen.py "$MNT" "$MNT$BACK/h")"
+unmount_fs "passthrough -o noforget"
+mount_fs "$TMP/pt_nonf.log" "$TMP/bin/passthrough"
+check "passthrough without noforget: the forgotten node's handle is stale" ESTALE \
+	"$(python3 tests/compat/src/handle_reopen.py "$MNT" "$MNT$BACK/h")"
+unmount_fs "passthrough (handles)"
+rm -f "$BACK/h"
+
 # subdir over passthrough: the backing directory becomes the root.
 echo inside >"$BACK/file"
 mount_fs "$TMP/pt_sd.log" "$TMP/bin/passthrough" -o "modules=subdir,subdir=$BACK"
