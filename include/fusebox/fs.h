@@ -280,7 +280,8 @@ struct fbx_fs_ops {
 	 *  of one node (about 100 bytes and the name) per name ever looked
 	 *  up. Set it when paths and st_ino do not change behind the mount's
 	 *  back (memfs does); without it, a handle of a node the kernel
-	 *  forgot gives ESTALE. */
+	 *  forgot gives ESTALE. The user turns it on for any filesystem
+	 *  with -o noforget (fusebox/options.h). */
 	unsigned flag_remember : 1;
 	/** fgetattr also takes a directory's handle (the fi opendir filled),
 	 *  with a NULL path: then fstat(2) of a directory that a rename

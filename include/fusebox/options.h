@@ -77,6 +77,11 @@
  *   waits for its reply, which the session gives.
  * Path-API options (fusebox/fs.h):
  *   hard_remove, use_ino, readdir_ino, umask=M (octal), uid=N, gid=N
+ *   noforget, remember=T: keep the node of every name the kernel looked
+ *   up after the kernel forgets it, until the name is removed, so file
+ *   handles (NFS) stay valid (fs.h, flag_remember, which a filesystem
+ *   sets for itself). libfuse's spellings: remember=T keeps nodes for T
+ *   seconds there, here until the name goes (T = 0: off, as libfuse).
  *
  * An unknown or malformed option is an error naming it; nothing is
  * mounted. A program may take options of its own through the `app_opt`
@@ -143,6 +148,8 @@ struct fbx_options {
 	/** no subtype unless subtype= says one (libfuse 2: its fuse_main adds
 	 * the program's name itself, and not when fsname= is given) */
 	int no_default_subtype;
+	/** noforget / remember=T: the path layer remembers forgotten nodes */
+	int noforget;
 };
 
 /**

@@ -28,6 +28,7 @@ struct fbx_fs {
 	unsigned long hidden_seq;      /* next .fbx_hidden<N> (atomic) */
 	uint32_t generation;           /* of every node but the root: per mount */
 	int killpriv;                  /* init asked for handle_killpriv_v2 */
+	bool remember;                 /* flag_remember or -o noforget */
 };
 
 /* ---- killpriv.c -------------------------------------------------------- */

@@ -156,7 +156,6 @@ struct fbx_fs *fbx_fs_new(const struct fbx_options *opts, const struct fbx_fs_op
 	fs->nodes = fbx_nodes_new();
 	if (!fs->nodes)
 		goto fail;
-	fbx_nodes_set_remember(fs->nodes, fs->ops.flag_remember);
 	fs->generation = mount_generation();
 	make_ll_ops(&fs->ops, &ll);
 	fs->se = fbx_session_new(opts, &ll, sizeof ll, fs);
@@ -168,6 +167,8 @@ struct fbx_fs *fbx_fs_new(const struct fbx_options *opts, const struct fbx_fs_op
 	}
 	fs->opts = &fs->cfg;
 	fbx_nodes_set_stable_ino(fs->nodes, fs->opts->use_ino);
+	fs->remember = fs->ops.flag_remember || fs->opts->noforget;
+	fbx_nodes_set_remember(fs->nodes, fs->remember);
 	return fs;
 fail:
 	fbx_nodes_free(fs->nodes);

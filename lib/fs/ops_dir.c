@@ -201,7 +201,7 @@ static ino_t dirent_ino(struct fbx_fs *fs, uint64_t dir, const struct dent *d)
 		return dir; /* the one d_ino always known */
 	/* A remembering filesystem serves file handles: the kernel finds a
 	 * reconnected directory's name by its d_ino (fs.h, File handles). */
-	if (fs->opts->readdir_ino || fs->ops.flag_remember) {
+	if (fs->opts->readdir_ino || fs->remember) {
 		if (fbx_nodes_find(fs->nodes, dir, d->name, &info) == 0)
 			return info.id;
 	}

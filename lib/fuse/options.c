@@ -221,7 +221,7 @@ enum special {
 	S_NONE, S_RO, S_RW, S_ALLOW_OTHER, S_ALLOW_ROOT, S_DEBUG,
 	S_MSET, S_MCLEAR,
 	S_FSNAME, S_SUBTYPE, S_MAX_READ, S_MAX_WRITE, S_MAX_THREADS, S_SPIN,
-	S_ENTRY_TO, S_ATTR_TO, S_NEG_TO, S_READDIRPLUS, S_UMASK, S_UID, S_GID,
+	S_ENTRY_TO, S_ATTR_TO, S_NEG_TO, S_READDIRPLUS, S_UMASK, S_UID, S_GID, S_REMEMBER,
 	S_FUSEBLK_SIZE,
 };
 
@@ -306,6 +306,9 @@ static const struct optdef optdefs[] = {
 	{ "use_ino", K_FLAG, F(use_ino), S_NONE, 0, "use the filesystem's inode numbers" },
 	{ "readdir_ino", K_FLAG, F(readdir_ino), S_NONE, 0,
 	  "fill in inode numbers in listings when use_ino is off" },
+	{ "noforget", K_FLAG, F(noforget), S_NONE, 0,
+	  "keep forgotten nodes while they have a name (file handles, NFS)" },
+	{ "remember", K_VALUE, 0, S_REMEMBER, 0, "=T  as noforget unless T is 0 (seconds in libfuse)" },
 	{ "umask", K_VALUE, 0, S_UMASK, 0, "=M  every file's permissions are 0777 & ~M (octal)" },
 	{ "uid", K_VALUE, 0, S_UID, 0, "=N  owner of all files" },
 	{ "gid", K_VALUE, 0, S_GID, 0, "=N  group of all files" },
@@ -404,6 +407,12 @@ static int apply_value(struct fbx_options *o, const struct optdef *d, const char
 			o->readdirplus = FBX_AUTO;
 		else
 			return bad_value(o, d->name, val, "yes, no or auto expected");
+		return 0;
+	case S_REMEMBER:
+		/* libfuse's -1 ("forever") is as good as any other non-zero T */
+		if (strcmp(val, "-1") != 0 && parse_ulong(val, 10, UINT_MAX, &x))
+			return bad_value(o, d->name, val, "seconds (or -1) expected");
+		o->noforget = strcmp(val, "0") != 0;
 		return 0;
 	case S_UMASK:
 		if (parse_ulong(val, 8, 0777, &x))

@@ -212,7 +212,7 @@ except OSError as e:
 			echo "FAIL  $who: fusexmp $forget did not mount"; sed 's/^/      /' "$TMP/fusexmp-$forget.log"; fails=$((fails + 1))
 			continue
 		fi
-		local got; got=$(python3 tests/compat/src/handle_reopen.py "$MNT" "$MNT$DATA/h")
+		local got; got=$(python3 tests/lib/handle_reopen.py "$MNT" "$MNT$DATA/h")
 		if [ $forget = noforget ]; then
 			check "$who: fusexmp -o noforget: a handle opens its file after the kernel forgot it" "by handle" "$got"
 		elif [ -n "$dir" ]; then

@@ -181,11 +181,11 @@ done
 echo "by handle" >"$BACK/h"
 mount_fs "$TMP/pt_nf.log" "$TMP/bin/passthrough" -o noforget
 check "passthrough -o noforget: a handle opens its file after the kernel forgot it" "by handle" \
-	"$(python3 tests/compat/src/handle_reopen.py "$MNT" "$MNT$BACK/h")"
+	"$(python3 tests/lib/handle_reopen.py "$MNT" "$MNT$BACK/h")"
 unmount_fs "passthrough -o noforget"
 mount_fs "$TMP/pt_nonf.log" "$TMP/bin/passthrough"
 check "passthrough without noforget: the forgotten node's handle is stale" ESTALE \
-	"$(python3 tests/compat/src/handle_reopen.py "$MNT" "$MNT$BACK/h")"
+	"$(python3 tests/lib/handle_reopen.py "$MNT" "$MNT$BACK/h")"
 unmount_fs "passthrough (handles)"
 rm -f "$BACK/h"
 

@@ -5,7 +5,8 @@
 # rmdir, listing); a file unlinked while open stays usable through its
 # descriptor and leaves nothing behind at the last close; a file made by
 # another user belongs to that user in SOURCEDIR, with the group of a
-# set-group-ID directory; a missing SOURCEDIR is refused.
+# set-group-ID directory; with -o noforget file handles outlive the
+# kernel's cache; a missing SOURCEDIR is refused.
 . "${FBX_ROOT:-$(dirname "$0")/../..}/tests/lib/fbx.sh"
 [ "$(id -u)" = 0 ] || skip "needs root to mount"
 PFS=$BUILD/examples/passthrough_fs
@@ -81,6 +82,24 @@ check "set-group-ID file by root: bit and group kept" "2755 0:65534" \
 umount "$M"
 wait_exit "$PID"; rc=$?
 check "daemon exits 0 after umount" 0 $rc
+
+# File handles (NFS): -o noforget (the path layer's flag_remember, from
+# the command line) keeps a handle valid after the kernel forgot the
+# node; without it the node goes with the FORGET and the handle is stale
+echo "by handle" >"$S/hf"
+for opt in noforget remember=-1 plain; do
+	o=(); [ $opt != plain ] && o=(-o "$opt")
+	start_fs "$TMP/log_$opt" "$PFS" -f "${o[@]}" "$S" "$M"
+	wait_mounted "$M" "$PID" || { cat "$TMP/log_$opt"; echo "mount $opt failed"; exit 1; }
+	want="by handle"; [ $opt = plain ] && want=ESTALE
+	check "file handle after the kernel forgot the node ($opt)" "$want" \
+		"$(python3 tests/lib/handle_reopen.py "$M" "$M/hf")"
+	umount "$M"
+	wait_exit "$PID"
+done
+out=$(timeout 10 "$PFS" -f -o remember=soon "$S" "$M" 2>&1); rc=$?
+check "remember=soon: refused" 1 "$((rc != 0))"
+check_contains "remember=soon: named" "remember" "$out"
 
 out=$(timeout 10 "$PFS" -f "$TMP/none" "$M" 2>&1); rc=$?
 check "missing SOURCEDIR: exit 1" 1 $rc

@@ -244,6 +244,7 @@ static const struct { const char *opt; size_t off; } int_flags[] = {
 	{ "hard_remove", OFF(hard_remove) },
 	{ "use_ino", OFF(use_ino) },
 	{ "readdir_ino", OFF(readdir_ino) },
+	{ "noforget", OFF(noforget) },
 };
 static const struct { const char *opt; size_t off; enum fbx_tristate v; } tri_flags[] = {
 	{ "writeback_cache", OFF(writeback_cache), FBX_ON },
@@ -382,6 +383,15 @@ static void test_o_values(void)
 	CHECK_EQ_INT(o.set_umask + o.set_uid + o.set_gid, 2);
 	CHECK_EQ_INT(o.umask, 0);
 	fbx_options_free(&o);
+	/* libfuse's remember=T: any T but 0 is noforget, -1 too */
+	static const struct { const char *v; int on; } rem[] = {
+		{ "remember=-1", 1 }, { "remember=600", 1 }, { "remember=0", 0 },
+	};
+	for (size_t i = 0; i < sizeof rem / sizeof rem[0]; i++) {
+		CHECK_EQ_INT(PARSE(&o, "-o", rem[i].v, tmpdir), 0);
+		CHECK_EQ_INT(o.noforget, rem[i].on);
+		fbx_options_free(&o);
+	}
 	CHECK_EQ_INT(PARSE(&o, "-o", "umask=777,uid=4294967294", tmpdir), 0);
 	CHECK_EQ_INT(o.umask, 0777);
 	CHECK_EQ_INT(o.uid, 4294967294u);
@@ -398,6 +408,7 @@ static void test_o_values(void)
 		"negative_timeout=0x10", "umask=99", "umask=8", "umask=1000", "umask=-022",
 		"umask=02x", "uid=-1", "uid=abc", "uid=4294967295", "uid=1.5", "gid=-1",
 		"gid=", "gid=0x10", "readdirplus=maybe", "readdirplus=", "readdirplus=YES",
+		"remember=soon", "remember=", "remember=-2",
 		"fsname=", "subtype=", "blksize=1000", "blksize=256", "blksize=131072",
 		"blksize=0", "blksize=4k",
 	};
