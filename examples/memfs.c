@@ -1068,6 +1068,13 @@ static int mfs_chmod(const char *path, mode_t mode)
 	return with_inode(path, NULL, do_chmod, &mode);
 }
 
+/* The f* variants: an open file's or directory's handle is its inode,
+ * so they answer also when its name is gone (path NULL). */
+static int mfs_fchmod(const char *path, mode_t mode, struct fbx_file_info *fi)
+{
+	return with_inode(path, fi, do_chmod, &mode);
+}
+
 struct mfs_owner { uid_t uid; gid_t gid; };
 
 static int do_chown(struct mfs *fs, struct mfs_inode *n, const void *arg)
@@ -1090,6 +1097,13 @@ static int mfs_chown(const char *path, uid_t uid, gid_t gid)
 	struct mfs_owner o = { uid, gid };
 
 	return with_inode(path, NULL, do_chown, &o);
+}
+
+static int mfs_fchown(const char *path, uid_t uid, gid_t gid, struct fbx_file_info *fi)
+{
+	struct mfs_owner o = { uid, gid };
+
+	return with_inode(path, fi, do_chown, &o);
 }
 
 static int do_truncate(struct mfs *fs, struct mfs_inode *n, const void *arg)
@@ -1143,6 +1157,11 @@ static int mfs_utimens(const char *path, const struct timespec tv[2])
 	static const struct timespec both_now[2] = { { 0, UTIME_NOW }, { 0, UTIME_NOW } };
 
 	return with_inode(path, NULL, do_utimens, tv ? tv : both_now);
+}
+
+static int mfs_futimens(const char *path, const struct timespec tv[2], struct fbx_file_info *fi)
+{
+	return with_inode(path, fi, do_utimens, tv);
 }
 
 /* ---- open files and I/O ---------------------------------------------- */
@@ -1646,6 +1665,9 @@ static const struct fbx_fs_ops mfs_ops = {
 	.truncate    = mfs_truncate,
 	.ftruncate   = mfs_ftruncate,
 	.utimens     = mfs_utimens,
+	.fchmod      = mfs_fchmod,
+	.fchown      = mfs_fchown,
+	.futimens    = mfs_futimens,
 	.open        = mfs_open,
 	.create      = mfs_create,
 	.read        = mfs_read,

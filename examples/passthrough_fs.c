@@ -16,9 +16,11 @@
  * mount's back (a directory swapped for a symlink), that walk follows
  * the change, out of SOURCEDIR too. passthrough.c keeps a descriptor per
  * node and cannot be led out that way; this is the price of paths.
- * Open files keep their descriptor in fi->fh, so I/O needs no path, and
- * a file unlinked while open stays usable (the library hides it until
- * the last close).
+ * Open files and directories keep their descriptor in fi->fh, so I/O,
+ * fstat, fchmod, fchown and futimens need no path: a file unlinked while
+ * open stays usable (the library hides it until the last close, or with
+ * -o hard_remove hands us a NULL path), and fstat of a directory renamed
+ * away while open still answers (.flag_fgetattr_dir).
  *
  * New files are created by the daemon; as root, they are then given to
  * the caller (fbx_fs_context), as a native file system would (the group
@@ -175,6 +177,22 @@ static int m_utimens(const char *path, const struct timespec tv[2])
 	return neg(utimensat(mirror()->dir, rel(path), tv, AT_SYMLINK_NOFOLLOW));
 }
 
+/* The same on an open file or directory: its name may be gone (NULL). */
+static int m_fchmod(const char *path, mode_t mode, struct fbx_file_info *fi)
+{
+	return neg(fchmod((int)fi->fh, mode));
+}
+
+static int m_fchown(const char *path, uid_t uid, gid_t gid, struct fbx_file_info *fi)
+{
+	return neg(fchown((int)fi->fh, uid, gid));
+}
+
+static int m_futimens(const char *path, const struct timespec tv[2], struct fbx_file_info *fi)
+{
+	return neg(futimens((int)fi->fh, tv));
+}
+
 /* SOURCEDIR's file system (one mounted below it reports as SOURCEDIR's). */
 static int m_statfs(const char *path, struct statvfs *st)
 {
@@ -233,26 +251,31 @@ static int m_release(const char *path, struct fbx_file_info *fi)
 
 /* ---- directories ---------------------------------------------------------- */
 
+/* A directory's handle is a descriptor, as a file's: fgetattr, fchmod
+ * and the rest serve both. */
 static int m_opendir(const char *path, struct fbx_file_info *fi)
 {
 	int fd = openat(mirror()->dir, rel(path), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	fi->fh = (uint64_t)fd;
+	return 0;
+}
+
+/* Offsets 0: the library snapshots the listing (once per open, mostly)
+ * and pages it itself. The stream reads a duplicate of the handle. */
+static int m_readdir(const char *path, void *buf, fbx_fill_dir_t filler, off_t off,
+                     struct fbx_file_info *fi)
+{
+	int fd = dup((int)fi->fh);
 	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	struct dirent *e;
 	if (!d) {
 		int err = -errno;
 		if (fd >= 0)
 			close(fd);
 		return err;
 	}
-	fi->fh = (uint64_t)(uintptr_t)d;
-	return 0;
-}
-
-/* Offsets 0: the library snapshots the listing and pages it itself. */
-static int m_readdir(const char *path, void *buf, fbx_fill_dir_t filler, off_t off,
-                     struct fbx_file_info *fi)
-{
-	DIR *d = (DIR *)(uintptr_t)fi->fh;
-	struct dirent *e;
 	rewinddir(d);
 	errno = 0;
 	while ((e = readdir(d)) != NULL) {
@@ -260,13 +283,9 @@ static int m_readdir(const char *path, void *buf, fbx_fill_dir_t filler, off_t o
 		if (filler(buf, e->d_name, &st, 0))
 			break;
 	}
-	return errno ? -errno : 0;
-}
-
-static int m_releasedir(const char *path, struct fbx_file_info *fi)
-{
-	closedir((DIR *)(uintptr_t)fi->fh);
-	return 0;
+	int err = errno ? -errno : 0;
+	closedir(d);
+	return err;
 }
 
 static const struct fbx_fs_ops mirror_ops = {
@@ -277,7 +296,11 @@ static const struct fbx_fs_ops mirror_ops = {
 	.ftruncate = m_ftruncate, .utimens = m_utimens, .statfs = m_statfs,
 	.open = m_open, .create = m_create, .read = m_read, .write = m_write,
 	.fsync = m_fsync, .release = m_release,
-	.opendir = m_opendir, .readdir = m_readdir, .releasedir = m_releasedir,
+	.opendir = m_opendir, .readdir = m_readdir, .releasedir = m_release,
+	.fchmod = m_fchmod, .fchown = m_fchown, .futimens = m_futimens,
+	/* every op on an open file or directory works from its descriptor */
+	.flag_nullpath_ok = 1,
+	.flag_fgetattr_dir = 1,
 };
 
 /* ---- the program ---------------------------------------------------------- */

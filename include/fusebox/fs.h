@@ -287,8 +287,10 @@ struct fbx_fs_ops {
 	 *  with a NULL path: then fstat(2) of a directory that a rename
 	 *  removed while it was open still answers (the kernel asks a
 	 *  directory's attributes without a handle, and its path is gone).
-	 *  Needs flag_nullpath_ok. Without it such an fstat gives ENOENT, as
-	 *  under libfuse, whose programs' fgetattr expects a file's handle. */
+	 *  So do fchmod, fchown and futimens, when set (fchmod(2) and the
+	 *  like come without a handle too). Needs flag_nullpath_ok. Without
+	 *  it such calls give ENOENT, as under libfuse, whose programs'
+	 *  fgetattr expects a file's handle. */
 	unsigned flag_fgetattr_dir : 1;
 
 	/** chmod, chown and utimens of an open file (fchmod(2), fchown(2),

@@ -684,6 +684,7 @@ static void fill_info(const struct node *n, struct fbx_node_info *info)
 	info->open = n->open;
 	info->nnames = n->nnames;
 	info->hidden = n->names && n->names->hidden;
+	info->type = n->type;
 }
 
 int fbx_nodes_find(struct fbx_nodes *t, uint64_t parent, const char *name,

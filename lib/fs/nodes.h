@@ -47,6 +47,7 @@ struct fbx_node_info {
 	unsigned open;    /**< open handles */
 	unsigned nnames;  /**< names known for it (1: this is the only one) */
 	int hidden;       /**< its current name is a hidden one */
+	mode_t type;      /**< S_IFMT bits as last seen; 0 unknown */
 };
 
 /** Counts, for tests and debugging. */

@@ -251,11 +251,20 @@ static int do_setattr(struct fbx_fs *fs, const char *path, const struct stat *at
  * a SETATTR of its own, also for a file whose last name and last open
  * are gone (syncfs(2), eviction): nobody can see them any more, and
  * tmpfs would not fail, so neither do we (syncfs would report ENOENT).
- * No caller can reach such a node with a SETATTR of its own (no name,
- * no descriptor), and the kernel does not read this reply's
- * attributes back (fuse_flush_times): they are what it sent. */
-static void times_of_gone(struct fbx_req *req, uint64_t ino, const struct stat *attr)
+ * The kernel does not read this reply's attributes back
+ * (fuse_flush_times): they are what it sent. It keeps no times of
+ * anything but regular files, and a caller's futimens(2) of a removed
+ * directory it holds open comes here too: that one gets ENOENT, as
+ * attributes of the wrong type would make the kernel's inode bad
+ * (EIO for every later call on the descriptor). */
+static void times_of_gone(struct fbx_fs *fs, struct fbx_req *req, uint64_t ino,
+                          const struct stat *attr)
 {
+	struct fbx_node_info info;
+	if (fbx_nodes_info(fs->nodes, ino, &info) != 0 || !S_ISREG(info.type)) {
+		fbx_fsi_reply_err(req, -ENOENT);
+		return;
+	}
 	struct stat st = *attr;
 	st.st_ino = ino;
 	st.st_mode = S_IFREG;
@@ -267,18 +276,24 @@ void fbx_fsi_ll_setattr(struct fbx_req *req, uint64_t ino, const struct stat *at
                    unsigned to_set, struct fbx_file_info *fi)
 {
 	struct fbx_fs *fs = fbx_fsi_enter(req);
+	struct fbx_file_info ofi;
 	char *path;
 	int err = fi ? fbx_fsi_path_fi(fs, ino, fi, &path) : fbx_fsi_path(fs, ino, NULL, &path);
-	if (err == -ENOENT && !fi && !(to_set & ~TIMES_ONLY)) {
-		times_of_gone(req, ino, attr);
-	} else {
-		if (!err)
-			err = do_setattr(fs, path, attr, to_set, fi);
-		if (err)
-			fbx_fsi_reply_err(req, err);
-		else
-			reply_attr(fs, req, ino, path, fi);
+	int gone = err == -ENOENT && !fi;
+	/* fchmod(2) and the like come without a handle, as fstat(2) does:
+	 * with the name gone, an open handle answers (getattr_by_fh) */
+	if (gone && getattr_by_fh(fs, ino, &ofi) == 0) {
+		fi = &ofi;
+		err = 0;
 	}
+	if (!err)
+		err = do_setattr(fs, path, attr, to_set, fi);
+	if (err == -ENOENT && gone && !(to_set & ~TIMES_ONLY))
+		times_of_gone(fs, req, ino, attr);
+	else if (err)
+		fbx_fsi_reply_err(req, err);
+	else
+		reply_attr(fs, req, ino, path, fi);
 	free(path);
 	fbx_fsi_leave();
 }

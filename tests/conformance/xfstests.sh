@@ -15,7 +15,8 @@
 #                on our libfuse3.so.3 through build/tools/fusebox-run
 #   ll-peer      the same binary on Debian's libfuse3.so.3
 # CHECK ARGS default to "-g generic/quick". Mount options are those of
-# xfstests' README.fuse plus dev,suid (what mount.fuse3 adds for root).
+# xfstests' README.fuse plus dev,suid (what mount.fuse3 adds for root),
+# plus FBX_XFS_OPTS (say noforget) when set.
 # Exit status: 0 when every failure is listed for FS in xfstests.known
 # beside this script, 1 otherwise (the unexpected ones are printed).
 # It cleans up at exit: mounts, its mount helper in /sbin, the users it
@@ -87,7 +88,7 @@ if [ "${fs#passthrough}" != "$fs" ]; then
 dev=\$1 mnt=\$2 opts= src=
 shift 2
 while [ \$# -gt 0 ]; do case \$1 in -o) opts="\$opts,\$2"; shift 2;; -o*) opts="\$opts,\${1#-o}"; shift;; *) shift;; esac; done
-rest=dev,suid
+rest=dev,suid${FBX_XFS_OPTS:+,$FBX_XFS_OPTS}
 IFS=,; for o in \$opts; do case \$o in source=*) src=\${o#source=};; "") ;; *) rest="\$rest,\$o";; esac; done; unset IFS
 ulimit -n \$(ulimit -Hn)
 exec $daemon -o "fsname=\$dev,\$rest" "\$src" "\$mnt"
@@ -96,7 +97,7 @@ else
 	cat >"$helper" <<EOF
 #!/bin/bash
 ulimit -n \$(ulimit -Hn)
-exec $daemon -o dev,suid -ofsname="\$@"
+exec $daemon -o dev,suid${FBX_XFS_OPTS:+,$FBX_XFS_OPTS} -ofsname="\$@"
 EOF
 fi
 chmod 755 "$helper"

@@ -737,20 +737,28 @@ static void c_dirs(const char *d)
 	}
 }
 
-/* What a rename replaced, still open: fstat works and says nlink 0
- * (the kernel asks a directory's attributes without its handle). */
+/* What a rename replaced, still open: fstat, fchmod and futimens work
+ * and fstat says nlink 0 (the kernel asks a directory's attributes, and
+ * changes them, without its handle). */
 static void replaced_open(const char *from, const char *to, const char *kind)
 {
 	char what[64];
 	struct stat st;
+	const struct timespec tv[2] = { { 1000000000, 0 }, { 1000000000, 0 } };
 	int fd = open(to, O_RDONLY);
 	snprintf(what, sizeof what, "%s_over_open_%s", kind, kind);
 	R(what, rename(from, to));
+	snprintf(what, sizeof what, "fchmod_replaced_%s", kind);
+	R(what, fchmod(fd, 0700));
+	snprintf(what, sizeof what, "futimens_replaced_%s", kind);
+	R(what, futimens(fd, tv));
 	memset(&st, 0, sizeof st);
 	snprintf(what, sizeof what, "fstat_replaced_%s", kind);
 	R(what, fstat(fd, &st));
 	snprintf(what, sizeof what, "replaced_%s_nlink", kind);
 	obs(what, "%lu", (unsigned long)st.st_nlink);
+	snprintf(what, sizeof what, "replaced_%s_mode_mtime", kind);
+	obs(what, "%o %ld", (unsigned)(st.st_mode & 07777), (long)st.st_mtime);
 	close(fd);
 }
 

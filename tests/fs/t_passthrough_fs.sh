@@ -5,7 +5,8 @@
 # rmdir, listing); a file unlinked while open stays usable through its
 # descriptor and leaves nothing behind at the last close; a file made by
 # another user belongs to that user in SOURCEDIR, with the group of a
-# set-group-ID directory; with -o noforget file handles outlive the
+# set-group-ID directory; an open directory renamed over still answers
+# fstat; with -o noforget file handles outlive the
 # kernel's cache; a missing SOURCEDIR is refused.
 . "${FBX_ROOT:-$(dirname "$0")/../..}/tests/lib/fbx.sh"
 [ "$(id -u)" = 0 ] || skip "needs root to mount"
@@ -78,6 +79,23 @@ check "set-group-ID directory: the file's group is the directory's" "65534:65534
 (umask 0; install -m 2755 /dev/null "$M/sg/x")
 check "set-group-ID file by root: bit and group kept" "2755 0:65534" \
 	"$(stat -c '%a %u:%g' "$S/sg/x" 2>/dev/null)"
+
+# fstat, fchmod and futimens of an open directory a rename replaced:
+# its handle is a descriptor, so they answer with its name gone
+mkdir "$M/od1" "$M/od2"
+check "open directory renamed over: fstat, fchmod, futimens answer" "ok 700 1000000000" "$(python3 -c '
+import os, stat, sys
+fd = os.open(sys.argv[1], os.O_RDONLY | os.O_DIRECTORY)
+os.rename(sys.argv[2], sys.argv[1])
+try:
+    os.fchmod(fd, 0o700); os.utime(fd, (1000000000, 1000000000))
+    st = os.fstat(fd)
+    print("ok", oct(stat.S_IMODE(st.st_mode))[2:], int(st.st_mtime))
+except OSError as e:
+    print(e.strerror)' "$M/od1" "$M/od2")"
+rmdir "$M/od1"
+ls "$M" >/dev/null   # a listing through a directory descriptor
+check "listing after the descriptor change" "$(ls "$S" | tr '\n' ' ')" "$(ls "$M" | tr '\n' ' ')"
 
 umount "$M"
 wait_exit "$PID"; rc=$?
