@@ -288,6 +288,18 @@ static int m_readdir(const char *path, void *buf, fbx_fill_dir_t filler, off_t o
 	return err;
 }
 
+/* ---- numbers ------------------------------------------------------------ */
+
+/* SOURCEDIR's inode numbers are stable, so the mirror shows them (-o
+ * use_ino, as libfuse's passthrough sets in its init): st_ino and the
+ * d_ino of listings agree, as ls -i, find -inum and xfstests expect,
+ * and a file replaced behind the mount's back is seen as a new one. */
+static void *m_init(struct fbx_conn *conn)
+{
+	fbx_fs_options(fbx_fs_context()->fs)->use_ino = 1;
+	return fbx_fs_context()->private_data;   /* stays the struct mirror */
+}
+
 static const struct fbx_fs_ops mirror_ops = {
 	.getattr = m_getattr, .fgetattr = m_fgetattr, .readlink = m_readlink,
 	.mknod = m_mknod, .mkdir = m_mkdir, .symlink = m_symlink,
@@ -298,6 +310,7 @@ static const struct fbx_fs_ops mirror_ops = {
 	.fsync = m_fsync, .release = m_release,
 	.opendir = m_opendir, .readdir = m_readdir, .releasedir = m_release,
 	.fchmod = m_fchmod, .fchown = m_fchown, .futimens = m_futimens,
+	.init = m_init,
 	/* every op on an open file or directory works from its descriptor */
 	.flag_nullpath_ok = 1,
 	.flag_fgetattr_dir = 1,

@@ -5,7 +5,8 @@
 # rmdir, listing); a file unlinked while open stays usable through its
 # descriptor and leaves nothing behind at the last close; a file made by
 # another user belongs to that user in SOURCEDIR, with the group of a
-# set-group-ID directory; an open directory renamed over still answers
+# set-group-ID directory; inode numbers are the source's; an open
+# directory renamed over still answers
 # fstat; with -o noforget file handles outlive the
 # kernel's cache; a missing SOURCEDIR is refused.
 . "${FBX_ROOT:-$(dirname "$0")/../..}/tests/lib/fbx.sh"
@@ -79,6 +80,10 @@ check "set-group-ID directory: the file's group is the directory's" "65534:65534
 (umask 0; install -m 2755 /dev/null "$M/sg/x")
 check "set-group-ID file by root: bit and group kept" "2755 0:65534" \
 	"$(stat -c '%a %u:%g' "$S/sg/x" 2>/dev/null)"
+
+# the source's inode numbers, in stat and in listings alike (use_ino)
+check "inode numbers: the source's, in stat and listing" \
+	"$(stat -c %i "$S/d/g") $(stat -c %i "$S/d/g")" "$(stat -c %i "$M/d/g") $(ls -i "$M/d" | awk '$2 == "g" {print $1}')"
 
 # fstat, fchmod and futimens of an open directory a rename replaced:
 # its handle is a descriptor, so they answer with its name gone
