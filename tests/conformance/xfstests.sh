@@ -20,7 +20,8 @@
 # Exit status: 0 when every failure is listed for FS in xfstests.known
 # beside this script, 1 otherwise (the unexpected ones are printed).
 # It cleans up at exit: mounts, its mount helper in /sbin, the users it
-# created, its work directory (FBX_XFS_KEEP=1 keeps that one).
+# created, what xfstests left in /tmp, its work directory
+# (FBX_XFS_KEEP=1 keeps that one).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -45,6 +46,18 @@ work=$(mktemp -d /tmp/fbx-xfstests.XXXXXX)
 chmod 755 "$work"   # tests run commands as the users fsgqa, fsgqa2 below it
 helper=/sbin/mount.fuse.fbxconf$$
 made_users=()
+# xfstests keeps its own scratch files in /tmp ($tmp is /tmp/PID; some
+# tests leave PID.out, populate_root, mktemp dirs): what appears there
+# during the run and has such a name goes at exit.
+tmp_before=$(ls -A /tmp)
+tmp_strays() {
+	local p f
+	for p in /tmp/[0-9]* /tmp/populate_root /tmp/tmp.??????????; do
+		[ -e "$p" ] || continue
+		f=${p#/tmp/}
+		grep -qxF "$f" <<<"$tmp_before" || echo "$p"
+	done
+}
 cleanup() {
 	local m u
 	for m in "$work/test" "$work/scratch"; do
@@ -52,6 +65,7 @@ cleanup() {
 	done
 	rm -f "$helper"
 	for u in "${made_users[@]}"; do userdel -r "$u" >/dev/null 2>&1; done
+	tmp_strays | xargs -r rm -rf
 	[ "${FBX_XFS_KEEP:-0}" = 1 ] && { echo "kept $work"; return; }
 	rm -rf "$work"
 }
