@@ -46,6 +46,7 @@
 struct mirror {
 	char *source;   /* from the command line */
 	int dir;        /* O_PATH descriptor of it */
+	int no_use_ino; /* -o no_use_ino: the path layer's numbers */
 };
 
 static struct mirror *mirror(void) { return fbx_fs_context()->private_data; }
@@ -293,10 +294,12 @@ static int m_readdir(const char *path, void *buf, fbx_fill_dir_t filler, off_t o
 /* SOURCEDIR's inode numbers are stable, so the mirror shows them (-o
  * use_ino, as libfuse's passthrough sets in its init): st_ino and the
  * d_ino of listings agree, as ls -i, find -inum and xfstests expect,
- * and a file replaced behind the mount's back is seen as a new one. */
+ * and a file replaced behind the mount's back is seen as a new one.
+ * -o no_use_ino leaves the numbering to the path layer. */
 static void *m_init(struct fbx_conn *conn)
 {
-	fbx_fs_options(fbx_fs_context()->fs)->use_ino = 1;
+	if (!mirror()->no_use_ino)
+		fbx_fs_options(fbx_fs_context()->fs)->use_ino = 1;
 	return fbx_fs_context()->private_data;   /* stays the struct mirror */
 }
 
@@ -318,10 +321,15 @@ static const struct fbx_fs_ops mirror_ops = {
 
 /* ---- the program ---------------------------------------------------------- */
 
-/* The first argument that is not an option is SOURCEDIR. */
+/* The first argument that is not an option is SOURCEDIR; -o no_use_ino
+ * is ours. */
 static int m_opt(void *data, const char *key, const char *value, int is_arg)
 {
 	struct mirror *m = data;
+	if (!is_arg && !value && strcmp(key, "no_use_ino") == 0) {
+		m->no_use_ino = 1;
+		return 1;
+	}
 	if (!is_arg || m->source)
 		return 0;
 	m->source = strdup(key);
@@ -354,7 +362,9 @@ static void m_cleanup(void *data)
 
 static const struct fbx_app mirror_app = {
 	.usage = "[options] SOURCEDIR MOUNTPOINT",
-	.help = "Mirror SOURCEDIR at MOUNTPOINT, one system call per callback.\n",
+	.help = "Mirror SOURCEDIR at MOUNTPOINT, one system call per callback.\n"
+	        "    -o no_use_ino          number files as the path layer does, not\n"
+	        "                           with SOURCEDIR's inode numbers\n",
 	.opt = m_opt, .setup = m_setup, .cleanup = m_cleanup,
 };
 
